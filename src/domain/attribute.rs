@@ -1,0 +1,285 @@
+//! [`AttributeName`]: an LDAP attribute description such as `userPrincipalName`, `2.5.4.3` or
+//! `member;range=0-1499`. Invariant: the base is an RFC 4512 `descr` (a letter, then letters,
+//! digits and hyphens) or a numeric OID (at least two dot-separated numbers without leading
+//! zeros), optionally followed by `;option` parts made of letters, digits, `-`, `=` and `*`.
+//! Equality, hashing and ordering ignore ASCII case, as LDAP does; `Display` keeps the spelling
+//! it was created with.
+
+use std::cmp::Ordering;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::str::FromStr;
+
+use super::DomainError;
+
+/// An LDAP attribute name (or OID), with optional `;options`, compared case-insensitively.
+#[derive(Clone)]
+pub struct AttributeName(String);
+
+impl AttributeName {
+    /// Validates an attribute name, optionally with `;options` (e.g. `member;range=0-1499`).
+    pub fn new(name: &str) -> Result<Self, DomainError> {
+        let invalid = |reason: &str| DomainError::InvalidAttributeName {
+            value: name.to_owned(),
+            reason: reason.to_owned(),
+        };
+        let mut parts = name.split(';');
+        let base = parts.next().unwrap_or_default();
+        if !is_descr(base) && !is_numeric_oid(base) {
+            return Err(invalid(
+                "expected a name that starts with a letter and continues with letters, digits \
+                 or '-' (like 'userPrincipalName'), or a numeric OID (like '2.5.4.3')",
+            ));
+        }
+        for option in parts {
+            let valid_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '=' | '*');
+            if option.is_empty() || !option.chars().all(valid_char) {
+                return Err(invalid(
+                    "each ';option' must be non-empty and use only letters, digits, '-', '=' \
+                     or '*' (like ';range=0-1499')",
+                ));
+            }
+        }
+        Ok(Self(name.to_owned()))
+    }
+
+    /// A name written as a literal in this crate's own source (defaults such as
+    /// `userPrincipalName`). Not validated: every caller passes a literal that `new` accepts, and
+    /// the tests of those callers check it.
+    pub(crate) fn known(name: &'static str) -> Self {
+        Self(name.to_owned())
+    }
+
+    /// The name as it was spelled when created.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The name without any `;options` (`member;range=0-1499` gives `member`).
+    pub fn base_name(&self) -> &str {
+        self.0.split(';').next().unwrap_or_default()
+    }
+
+    /// Whether the name carries `;options`.
+    pub fn has_options(&self) -> bool {
+        self.0.contains(';')
+    }
+
+    /// Compares with a plain string the way LDAP does (ASCII case-insensitively).
+    pub fn eq_ignore_case(&self, other: &str) -> bool {
+        self.0.eq_ignore_ascii_case(other)
+    }
+
+    fn folded_bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        self.0.bytes().map(|b| b.to_ascii_lowercase())
+    }
+}
+
+/// RFC 4512 `descr`: a letter, then letters, digits and hyphens.
+fn is_descr(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-')
+}
+
+/// RFC 4512 `numericoid`: two or more dot-separated numbers, none with a leading zero.
+fn is_numeric_oid(s: &str) -> bool {
+    let valid_number = |n: &str| {
+        !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) && (n == "0" || !n.starts_with('0'))
+    };
+    s.contains('.') && s.split('.').all(valid_number)
+}
+
+impl PartialEq for AttributeName {
+    fn eq(&self, other: &Self) -> bool {
+        self.eq_ignore_case(&other.0)
+    }
+}
+
+impl Eq for AttributeName {}
+
+impl Hash for AttributeName {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for b in self.folded_bytes() {
+            state.write_u8(b);
+        }
+        // Terminator, as `str` hashing does, so adjacent names in a tuple cannot collide.
+        state.write_u8(0xff);
+    }
+}
+
+impl PartialOrd for AttributeName {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for AttributeName {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.folded_bytes().cmp(other.folded_bytes())
+    }
+}
+
+impl fmt::Display for AttributeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for AttributeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AttributeName({})", self.0)
+    }
+}
+
+impl FromStr for AttributeName {
+    type Err = DomainError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::new(s)
+    }
+}
+
+impl AsRef<str> for AttributeName {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+serde_as_string!(AttributeName, "an LDAP attribute name");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::hash_map::DefaultHasher;
+
+    fn hash_of<T: Hash>(value: &T) -> u64 {
+        let mut hasher = DefaultHasher::new();
+        value.hash(&mut hasher);
+        hasher.finish()
+    }
+
+    #[test]
+    fn accepts_valid_names() {
+        for s in [
+            "cn",
+            "CN",
+            "userPrincipalName",
+            "ms-DS-ConsistencyGuid",
+            "msDS-cloudExtensionAttribute1",
+            "2.5.4.3",
+            "1.2.840.113556.1.4.656",
+            "0.9",
+            "member;range=0-1499",
+            "member;range=1500-*",
+            "userCertificate;binary",
+            "cn;lang-en;x-foo",
+        ] {
+            let name = AttributeName::new(s).unwrap();
+            assert_eq!(name.as_str(), s);
+            assert_eq!(name.to_string(), s);
+        }
+    }
+
+    #[test]
+    fn rejects_invalid_names() {
+        for s in [
+            "",
+            "1cn",
+            "-cn",
+            "c n",
+            "cn ",
+            "c_n",
+            "cn;",
+            "cn;;x",
+            "cn;a b",
+            "2.5.04.3",
+            "2",
+            "2.",
+            ".2.5",
+            "2..5",
+            "ün",
+            "cn=x",
+            "cn;range=0-1499;",
+            ";x",
+        ] {
+            let err = AttributeName::new(s).unwrap_err();
+            assert!(
+                matches!(&err, DomainError::InvalidAttributeName { value, .. } if value == s),
+                "{s}: {err}"
+            );
+        }
+        let msg = AttributeName::new("c_n").unwrap_err().to_string();
+        assert!(
+            msg.starts_with("invalid attribute name 'c_n': expected"),
+            "{msg}"
+        );
+    }
+
+    #[test]
+    fn base_name_strips_options() {
+        let name = AttributeName::new("Member;Range=0-1499").unwrap();
+        assert_eq!(name.base_name(), "Member");
+        assert!(name.has_options());
+        let plain = AttributeName::new("mail").unwrap();
+        assert_eq!(plain.base_name(), "mail");
+        assert!(!plain.has_options());
+    }
+
+    #[test]
+    fn comparison_ignores_ascii_case_but_display_preserves_it() {
+        let a = AttributeName::new("sAMAccountName").unwrap();
+        let b = AttributeName::new("samaccountname").unwrap();
+        assert_eq!(a, b);
+        assert_eq!(hash_of(&a), hash_of(&b));
+        assert_eq!(a.cmp(&b), Ordering::Equal);
+        assert_eq!(a.to_string(), "sAMAccountName");
+        assert!(a.eq_ignore_case("SAMACCOUNTNAME"));
+        assert!(!a.eq_ignore_case("sAMAccountNam"));
+        let c = AttributeName::new("mail").unwrap();
+        assert!(c < a && c.cmp(&b) == Ordering::Less);
+        assert!(AttributeName::new("B").unwrap() > AttributeName::new("a").unwrap());
+    }
+
+    #[test]
+    fn serde_round_trips_as_string() {
+        let name = AttributeName::new("objectGUID").unwrap();
+        let json = serde_json::to_string(&name).unwrap();
+        assert_eq!(json, "\"objectGUID\"");
+        let back: AttributeName = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.as_str(), "objectGUID");
+        assert!(serde_json::from_str::<AttributeName>("\"bad name\"").is_err());
+
+        #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Doc {
+            attrs: Vec<AttributeName>,
+        }
+        let doc = Doc {
+            attrs: vec![name, AttributeName::new("member;range=0-*").unwrap()],
+        };
+        let text = toml::to_string(&doc).unwrap();
+        assert_eq!(toml::from_str::<Doc>(&text).unwrap(), doc);
+    }
+
+    proptest! {
+        #[test]
+        fn case_insensitive_equality_implies_equal_hashes(s in "[a-zA-Z][a-zA-Z0-9-]{0,20}") {
+            let a = AttributeName::new(&s).unwrap();
+            let b = AttributeName::new(&s.to_ascii_uppercase()).unwrap();
+            let c = AttributeName::new(&s.to_ascii_lowercase()).unwrap();
+            prop_assert_eq!(&a, &b);
+            prop_assert_eq!(&b, &c);
+            prop_assert_eq!(hash_of(&a), hash_of(&b));
+            prop_assert_eq!(hash_of(&b), hash_of(&c));
+            prop_assert_eq!(a.cmp(&b), Ordering::Equal);
+        }
+
+        #[test]
+        fn new_never_panics(s in "\\PC*") {
+            if let Ok(name) = AttributeName::new(&s) {
+                prop_assert_eq!(name.as_str(), s.as_str());
+            }
+        }
+    }
+}
