@@ -1,0 +1,27 @@
+//! The configuration: one commented TOML file that the wizard writes and everything else reads.
+//!
+//! Role: the typed model of every wizard option ([`model`]), loading with complete error reports
+//! ([`load`]), the cross-key rules ([`validate`]), comment-preserving saves ([`save`]), key-by-key
+//! comparison ([`diff`]), settings export/import between servers ([`export`]) and path defaults
+//! ([`paths`]).
+//!
+//! Invariants: the file never holds a secret, only [`crate::credentials::SecretRef`]s; every key
+//! has a built-in default and a commented entry in `templates/hybridsync.toml` ([`TEMPLATE`]),
+//! which must always load; a configuration is only ever used after [`load::parse`] accepted it.
+
+pub mod diff;
+pub mod export;
+pub mod interval;
+pub mod issue;
+pub mod load;
+pub mod model;
+pub mod paths;
+pub mod save;
+pub mod validate;
+
+pub use issue::{ConfigIssue, Severity};
+pub use load::{ConfigError, Loaded, load, parse};
+pub use model::Config;
+
+/// The fully commented reference configuration shipped in `templates/hybridsync.toml`.
+pub const TEMPLATE: &str = include_str!("../templates/hybridsync.toml");
