@@ -1,0 +1,367 @@
+//! The command-line grammar (clap derive) and every command's help text.
+//!
+//! Invariants: this file is the one place where command names, flags and their help live; the
+//! command table in design.md section 1 and the README's usage section follow it; `--config` and
+//! `--state-dir` are global and also read from `HYBRIDSYNC_CONFIG` / `HYBRIDSYNC_STATE_DIR`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::cli::exit::HELP_TABLE;
+
+/// hybridsync: bring Active Directory identities into Microsoft Entra ID, from Linux.
+///
+/// A replacement for Microsoft Entra Connect (formerly Azure AD Connect): a terminal wizard that
+/// writes one configuration file, and an embedded sync engine that imports from AD over LDAP and
+/// exports to Entra ID through Microsoft Graph.
+#[derive(Debug, Parser)]
+#[command(name = "hybridsync", version, propagate_version = true, after_long_help = HELP_TABLE, max_term_width = 100)]
+pub struct Cli {
+    /// Configuration file [default: /etc/hybridsync/hybridsync.toml as root,
+    /// ~/.config/hybridsync/hybridsync.toml otherwise]
+    #[arg(
+        long,
+        short = 'c',
+        global = true,
+        env = "HYBRIDSYNC_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// State directory: database, encrypted credentials, locks, logs [default: install.state_dir
+    /// from the configuration, else /var/lib/hybridsync as root, ~/.local/state/hybridsync otherwise]
+    #[arg(long, global = true, env = "HYBRIDSYNC_STATE_DIR", value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+
+    /// More log output on standard error (-v: debug, -vv: trace)
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Configure hybridsync: the full-screen wizard (first run: Express or Custom; later:
+    /// Additional tasks), or unattended from an answers file
+    Wizard(WizardArgs),
+    /// Try everything on this machine: a local tenant emulator plus a sample directory, with the
+    /// wizard pointed at both
+    Demo(DemoArgs),
+    /// Run and inspect synchronization (replaces Start-ADSyncSyncCycle, run history, csexport)
+    #[command(subcommand)]
+    Sync(SyncCommand),
+    /// Turn staging mode on or off, or show it (import and sync run, nothing is exported)
+    Staging(StagingArgs),
+    /// Run as a service: scheduler loop, metrics and health endpoint
+    Service(ServiceArgs),
+    /// Check, show, export, import and compare configuration files
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Store the secrets that the configuration references (never printed back)
+    Secrets(SecretsArgs),
+    /// Check prerequisites and directory readiness without changing anything (replaces
+    /// ADConnectivityTool and IdFix)
+    Preflight(PreflightArgs),
+    /// List, show and test synchronization rules (the Synchronization Rules Editor's preview)
+    #[command(subcommand)]
+    Rules(RulesCommand),
+    /// Run the local tenant: a Microsoft Graph and identity-platform emulator on loopback
+    TenantEmulator(EmulatorArgs),
+    /// Print shell completions, e.g. `hybridsync completions bash > /etc/bash_completion.d/hybridsync`
+    Completions(CompletionsArgs),
+}
+
+/// `wizard`.
+#[derive(Debug, Args)]
+pub struct WizardArgs {
+    /// Answer every page from this TOML file instead of asking (same validation as the screens)
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Colour theme: default, high-contrast, light, monochrome, or a theme file
+    #[arg(long, value_name = "NAME|FILE")]
+    pub theme: Option<String>,
+}
+
+/// `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Take the Express path without the screens and print the first cycle's result
+    #[arg(long)]
+    pub unattended: bool,
+}
+
+/// `sync ...`.
+#[derive(Debug, Subcommand)]
+pub enum SyncCommand {
+    /// Run one cycle now: import from every directory, synchronize, export to the tenant
+    Run(SyncRunArgs),
+    /// Show the scheduler, staging mode, the last cycle and anything blocking exports
+    Status(JsonArgs),
+    /// Show the last runs with their counts and per-object errors
+    History(HistoryArgs),
+    /// Show what the next export would change, per object and attribute
+    PendingExports(PendingExportsArgs),
+    /// Approve exactly one export that the accidental-delete guard stopped
+    AllowDeletes(AllowDeletesArgs),
+}
+
+/// `sync run`.
+#[derive(Debug, Args)]
+pub struct SyncRunArgs {
+    /// Full import and full synchronization of every object (needed after rule or scope changes)
+    #[arg(long, conflicts_with = "delta")]
+    pub full: bool,
+    /// Only what changed since the last cycle (the default unless a full cycle is due)
+    #[arg(long)]
+    pub delta: bool,
+    /// Compute and show the pending exports, export nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the run report as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A `--json` flag for read commands.
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `sync history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// How many runs to show
+    #[arg(default_value_t = 10)]
+    pub count: usize,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `sync pending-exports`.
+#[derive(Debug, Args)]
+pub struct PendingExportsArgs {
+    /// Only this connector (a forest name or "entra")
+    #[arg(long, value_name = "NAME")]
+    pub connector: Option<String>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `sync allow-deletes`.
+#[derive(Debug, Args)]
+pub struct AllowDeletesArgs {
+    /// The connector whose blocked export to release [default: the tenant]
+    #[arg(long, value_name = "NAME")]
+    pub connector: Option<String>,
+}
+
+/// `staging on|off|status`.
+#[derive(Debug, Args)]
+pub struct StagingArgs {
+    /// on: stop exporting (import and sync go on); off: export again; status: show the mode
+    #[arg(value_enum)]
+    pub action: StagingAction,
+    /// Print JSON instead of text (status)
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `staging` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StagingAction {
+    /// Turn staging mode on.
+    On,
+    /// Turn staging mode off.
+    Off,
+    /// Show whether staging mode is on.
+    Status,
+}
+
+/// `service`.
+#[derive(Debug, Args)]
+pub struct ServiceArgs {
+    /// Override service.metrics_listen
+    #[arg(long, value_name = "ADDR")]
+    pub metrics_listen: Option<SocketAddr>,
+}
+
+/// `config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Check a configuration file and list every problem with its key and the fix
+    Check(ConfigFileArgs),
+    /// Print the effective configuration (defaults filled in; secrets are references, never values)
+    Show(ConfigFileArgs),
+    /// Write the settings as a JSON bundle to move them to another server
+    Export(ExportArgs),
+    /// Turn a settings bundle into a configuration file (staging mode on, as Entra Connect does)
+    Import(ImportArgs),
+    /// Compare two configuration files key by key (exit code 1 when they differ)
+    Diff(DiffArgs),
+}
+
+/// A configuration file argument that defaults to `--config`.
+#[derive(Debug, Args)]
+pub struct ConfigFileArgs {
+    /// The file [default: --config]
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `config export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The configuration to export [default: --config]
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// Write the bundle here instead of standard output
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `config import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// A bundle written by `hybridsync config export`
+    #[arg(value_name = "BUNDLE")]
+    pub bundle: PathBuf,
+    /// The configuration file to write (it must not exist unless --force)
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: PathBuf,
+    /// Keep the exported staging setting instead of turning staging mode on
+    #[arg(long)]
+    pub keep_staging_off: bool,
+    /// Replace an existing file
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `config diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// First configuration
+    #[arg(value_name = "A")]
+    pub a: PathBuf,
+    /// Second configuration
+    #[arg(value_name = "B")]
+    pub b: PathBuf,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `secrets`.
+#[derive(Debug, Args)]
+pub struct SecretsArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub action: SecretsCommand,
+}
+
+/// `secrets ...`.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// Store a secret under NAME (asked without echo on a terminal, else read from standard input);
+    /// reference it in the configuration as "store:NAME"
+    Set {
+        /// Secret name: letters, digits, '.', '_' and '-'
+        name: String,
+    },
+    /// List the names of stored secrets (never their values)
+    List(JsonArgs),
+    /// Delete a stored secret
+    Delete {
+        /// Secret name
+        name: String,
+    },
+    /// Show which backend holds secrets on this machine, and check every reference in the
+    /// configuration resolves
+    Check(JsonArgs),
+}
+
+/// `preflight`.
+#[derive(Debug, Args)]
+pub struct PreflightArgs {
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the directory readiness report as CSV
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+}
+
+/// `rules ...`.
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List the synchronization rules in precedence order
+    List(JsonArgs),
+    /// Show one rule: scope, join, transformations
+    Show {
+        /// Rule name
+        name: String,
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+    /// Evaluate an expression, or a rule, against an object given as LDIF
+    Test {
+        /// An expression such as `Trim([givenName]) & " " & [sn]`, or a rule name with --rule
+        expression: String,
+        /// Treat EXPRESSION as a rule name
+        #[arg(long)]
+        rule: bool,
+        /// The object, as an LDIF file
+        #[arg(long, value_name = "FILE")]
+        object: Option<PathBuf>,
+    },
+}
+
+/// `tenant-emulator`.
+#[derive(Debug, Args)]
+pub struct EmulatorArgs {
+    /// Address to listen on (loopback unless you say otherwise)
+    #[arg(long, default_value = "127.0.0.1:8443", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Keep the tenant's state in this file across restarts
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Write the local CA certificate that clients must trust here
+    #[arg(long, value_name = "FILE")]
+    pub ca_out: Option<PathBuf>,
+    /// Serve plain HTTP instead of HTTPS (Microsoft's clients refuse it)
+    #[arg(long)]
+    pub plain_http: bool,
+}
+
+/// `completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// bash, zsh, fish, elvish or powershell
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,65 @@
+//! Commands whose machinery arrives in later issues: they exist, say so plainly, and exit 2.
+//!
+//! Invariants: a command listed here never touches the directory, the tenant or the state
+//! directory; its message names what is missing so nobody mistakes it for a silent success. Each
+//! entry is removed when its issue lands.
+
+use crate::cli::Outcome;
+use crate::cli::args::{Command, RulesCommand, SyncCommand};
+use crate::cli::exit;
+
+/// (command as typed, what is missing).
+fn describe(cmd: &Command) -> (&'static str, &'static str) {
+    const ENGINE: &str = "the embedded sync engine (connector spaces, metaverse, run profiles, staging, delete guard) is not built yet";
+    match cmd {
+        Command::Wizard(_) => (
+            "wizard",
+            "the terminal wizard is not built yet; write the configuration by hand from templates/hybridsync.toml and check it with 'hybridsync config check'",
+        ),
+        Command::Demo(_) => (
+            "demo",
+            "the demo needs the tenant emulator, the sync engine and the wizard, which are not built yet",
+        ),
+        Command::Sync(s) => (
+            match s {
+                SyncCommand::Run(_) => "sync run",
+                SyncCommand::Status(_) => "sync status",
+                SyncCommand::History(_) => "sync history",
+                SyncCommand::PendingExports(_) => "sync pending-exports",
+                SyncCommand::AllowDeletes(_) => "sync allow-deletes",
+            },
+            ENGINE,
+        ),
+        Command::Service(_) => (
+            "service",
+            "the scheduler service needs the sync engine, which is not built yet",
+        ),
+        Command::Preflight(_) => (
+            "preflight",
+            "the prerequisite checks and the directory readiness report are not built yet",
+        ),
+        Command::Rules(r) => (
+            match r {
+                RulesCommand::List(_) => "rules list",
+                RulesCommand::Show { .. } => "rules show",
+                RulesCommand::Test { .. } => "rules test",
+            },
+            "the expression language and synchronization rules are not built yet",
+        ),
+        Command::TenantEmulator(_) => (
+            "tenant-emulator",
+            "the local tenant emulator is not built yet",
+        ),
+        Command::Config(_)
+        | Command::Staging(_)
+        | Command::Secrets(_)
+        | Command::Completions(_) => ("", ""),
+    }
+}
+
+/// Print the not-built message and return exit code 2.
+pub fn report(cmd: &Command) -> Outcome {
+    let (name, what) = describe(cmd);
+    eprintln!("hybridsync {name}: not available in this version: {what}. Nothing was changed.");
+    Ok(exit::USAGE)
+}

@@ -1,0 +1,8 @@
+//! Connectors between the engine and the outside: ad (LDAP to Active Directory / Samba AD), entra
+//! (Microsoft Graph to Entra ID) and file (LDIF). Each implements the engine's connector traits.
+//!
+//! Invariants: never panic on malformed server data; TLS with verification by default (rustls with
+//! aws-lc-rs, the project's one TLS stack); referrals are never chased; binary attributes stay
+//! binary.
+//!
+//! Status: not built yet (issues 4, 5 and 7).

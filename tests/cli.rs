@@ -1,0 +1,471 @@
+//! The command line as an admin meets it: help for every command, exit codes, completions,
+//! commands that are not built yet, and the configuration commands end to end on real files.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+mod support;
+
+use clap::CommandFactory;
+use hybridsync::cli::Cli;
+use support::{hybridsync, run, text};
+
+/// Every subcommand path, e.g. ["sync", "run"].
+fn command_paths() -> Vec<Vec<String>> {
+    fn walk(cmd: &clap::Command, prefix: Vec<String>, out: &mut Vec<Vec<String>>) {
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let mut path = prefix.clone();
+            path.push(sub.get_name().to_string());
+            out.push(path.clone());
+            walk(sub, path, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&Cli::command(), Vec::new(), &mut out);
+    out
+}
+
+#[test]
+fn every_command_and_argument_has_help_text() {
+    fn check(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+        if cmd.get_about().is_none() {
+            missing.push(format!("{path}: no description"));
+        }
+        for arg in cmd.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id != "help" && id != "version" && arg.get_help().is_none() {
+                missing.push(format!("{path} {id}: no help"));
+            }
+        }
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            check(sub, &format!("{path} {}", sub.get_name()), missing);
+        }
+    }
+    let mut missing = Vec::new();
+    check(&Cli::command(), "hybridsync", &mut missing);
+    assert!(missing.is_empty(), "{missing:#?}");
+}
+
+#[test]
+fn help_works_for_every_command() {
+    let home = tempfile::tempdir().unwrap();
+    let paths = command_paths();
+    assert!(paths.len() >= 25, "the whole surface is there: {paths:?}");
+    for path in paths {
+        let out = run(hybridsync(home.path()).args(&path).arg("--help"));
+        assert_eq!(out.status.code(), Some(0), "{path:?} --help");
+        let help = text(&out.stdout);
+        assert!(help.contains("Usage: hybridsync"), "{path:?}: {help}");
+    }
+    let top = text(&run(hybridsync(home.path()).arg("--help")).stdout);
+    assert!(
+        top.contains("Exit codes:") && top.contains("3  the configuration file has errors"),
+        "{top}"
+    );
+}
+
+#[test]
+fn commands_not_built_yet_say_so_and_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    for (args, needle) in [
+        (
+            &["sync", "run", "--full"][..],
+            "hybridsync sync run: not available in this version: the embedded sync engine",
+        ),
+        (
+            &["sync", "pending-exports", "--json"][..],
+            "hybridsync sync pending-exports: not available",
+        ),
+        (
+            &["wizard"][..],
+            "hybridsync wizard: not available in this version: the terminal wizard is not built yet",
+        ),
+        (&["demo"][..], "hybridsync demo: not available"),
+        (&["service"][..], "hybridsync service: not available"),
+        (&["preflight"][..], "hybridsync preflight: not available"),
+        (
+            &["rules", "list"][..],
+            "hybridsync rules list: not available",
+        ),
+        (
+            &["tenant-emulator"][..],
+            "hybridsync tenant-emulator: not available",
+        ),
+    ] {
+        let out = run(hybridsync(home.path()).args(args));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(needle), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("Nothing was changed."),
+            "{args:?}: {stderr}"
+        );
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(hybridsync(home.path()).args(["sync", "run", "--full", "--delta"]));
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(hybridsync(home.path()).args(["staging", "maybe"]));
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bash_completions_cover_the_commands() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(hybridsync(home.path()).args(["completions", "bash"]));
+    assert_eq!(out.status.code(), Some(0));
+    let script = text(&out.stdout);
+    assert!(
+        script.contains("complete -F _hybridsync"),
+        "a bash completion function"
+    );
+    for word in [
+        "pending-exports",
+        "allow-deletes",
+        "tenant-emulator",
+        "preflight",
+    ] {
+        assert!(script.contains(word), "{word}");
+    }
+}
+
+#[test]
+fn missing_config_file_is_a_clear_error() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(hybridsync(home.path()).args(["config", "check"]));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    use std::os::unix::fs::MetadataExt;
+    let root = std::fs::metadata("/proc/self").unwrap().uid() == 0;
+    let default = if root {
+        std::path::PathBuf::from("/etc/hybridsync/hybridsync.toml")
+    } else {
+        home.path().join("config/hybridsync/hybridsync.toml")
+    };
+    assert!(
+        !default.exists(),
+        "{} exists on this machine; this test needs it absent",
+        default.display()
+    );
+    let expected = format!(
+        "error: cannot read configuration file '{}': No such file or directory (os error 2)\n",
+        default.display()
+    );
+    assert_eq!(stderr, expected);
+}
+
+#[test]
+fn config_flag_and_environment_choose_the_file() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(hybridsync(home.path())
+        .env("HYBRIDSYNC_CONFIG", "tests/config/valid/minimal.toml")
+        .args(["config", "check"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("tests/config/valid/minimal.toml: valid (1 directory"));
+    let out = run(hybridsync(home.path()).args([
+        "--config",
+        "tests/config/invalid/bad_theme.toml",
+        "config",
+        "check",
+    ]));
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
+fn check_json_lists_issues_with_keys_and_lines() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(hybridsync(home.path()).args([
+        "config",
+        "check",
+        "--json",
+        "tests/config/invalid/many_problems.toml",
+    ]));
+    assert_eq!(out.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    let keys: Vec<&str> = v["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "directories[1].port",
+            "sign_in.single_sign_on",
+            "sync.interval",
+            "sync.staging"
+        ]
+    );
+    assert_eq!(v["issues"][0]["line"], 13);
+    assert_eq!(v["issues"][0]["severity"], "error");
+}
+
+#[test]
+fn show_prints_the_effective_configuration_without_secrets() {
+    let home = tempfile::tempdir().unwrap();
+    let out =
+        run(hybridsync(home.path()).args(["config", "show", "tests/config/valid/minimal.toml"]));
+    assert_eq!(out.status.code(), Some(0));
+    let shown = text(&out.stdout);
+    // Defaults are filled in ...
+    assert!(shown.contains("interval = \"30m\""), "{shown}");
+    assert!(shown.contains("count = 500"), "{shown}");
+    // ... and secrets are references only.
+    assert!(shown.contains("secret_ref = \"store:ad-connector\""));
+    // The effective configuration is itself a valid file that means the same.
+    let body: String = shown
+        .lines()
+        .skip_while(|l| l.starts_with('#') || l.is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let reparsed = hybridsync::config::parse(&body).unwrap().config;
+    let original =
+        hybridsync::config::load(&support::root().join("tests/config/valid/minimal.toml"))
+            .unwrap()
+            .config;
+    assert_eq!(reparsed, original);
+
+    let out = run(hybridsync(home.path()).args([
+        "config",
+        "show",
+        "--json",
+        "tests/config/valid/minimal.toml",
+    ]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["sync"]["delete_guard"]["count"], 500);
+}
+
+#[test]
+fn diff_compares_key_by_key() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let a = support::root().join("tests/config/valid/minimal.toml");
+    let base = std::fs::read_to_string(&a).unwrap();
+    // Spelling out a default is no difference.
+    let same = dir.path().join("same.toml");
+    std::fs::write(&same, format!("{base}\n[sync]\ninterval = \"30m\"\n")).unwrap();
+    let out = run(hybridsync(home.path())
+        .args(["config", "diff"])
+        .arg(&a)
+        .arg(&same));
+    assert_eq!(text(&out.stdout), "no differences\n");
+    assert_eq!(out.status.code(), Some(0));
+
+    let b = dir.path().join("b.toml");
+    std::fs::write(&b, format!("{base}\n[sync]\ninterval = \"1h\"\nstaging_mode = true\n\n[service]\nmetrics_listen = \"127.0.0.1:9464\"\n")).unwrap();
+    let out = run(hybridsync(home.path())
+        .args(["config", "diff", "--json"])
+        .arg(&a)
+        .arg(&b));
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!([
+            { "change": "added", "key": "service.metrics_listen", "new": "'127.0.0.1:9464'" },
+            { "change": "changed", "key": "sync.interval", "old": "'30m'", "new": "'1h'" },
+            { "change": "changed", "key": "sync.staging_mode", "old": "false", "new": "true" },
+        ])
+    );
+    let out = run(hybridsync(home.path())
+        .args(["config", "diff"])
+        .arg(&a)
+        .arg(&b));
+    let lines = text(&out.stdout);
+    assert!(
+        lines.contains("~ sync.interval: '30m' -> '1h'\n"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("+ service.metrics_listen = '127.0.0.1:9464'\n"),
+        "{lines}"
+    );
+}
+
+#[test]
+fn export_then_import_moves_settings_and_turns_staging_on() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("settings.json");
+    let out = run(hybridsync(home.path())
+        .args([
+            "config",
+            "export",
+            "tests/config/valid/two_forests_selected_ous.toml",
+            "-o",
+        ])
+        .arg(&bundle));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json = std::fs::read_to_string(&bundle).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["hybridsync_settings"]["secrets_to_provide"],
+        serde_json::json!([
+            "store:ad-corp",
+            "systemd:ad-fabrikam",
+            "file:/etc/hybridsync/app-secret"
+        ])
+    );
+
+    let target = dir.path().join("imported.toml");
+    let out = run(hybridsync(home.path())
+        .args(["config", "import"])
+        .arg(&bundle)
+        .arg("-o")
+        .arg(&target));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("staging mode is ON"), "{stdout}");
+    assert!(stdout.contains("  store:ad-corp\n"), "{stdout}");
+    let imported = hybridsync::config::load(&target).unwrap().config;
+    let original = hybridsync::config::load(
+        &support::root().join("tests/config/valid/two_forests_selected_ous.toml"),
+    )
+    .unwrap()
+    .config;
+    assert!(imported.sync.staging_mode);
+    assert_eq!(imported.directories, original.directories);
+    assert_eq!(imported.features, original.features);
+    // The written file is the commented template with these settings.
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("# Connect your directories")
+    );
+
+    // Never over an existing file without --force.
+    let out = run(hybridsync(home.path())
+        .args(["config", "import"])
+        .arg(&bundle)
+        .arg("-o")
+        .arg(&target));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("already exists"));
+}
+
+#[test]
+fn staging_toggle_edits_only_that_key() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hybridsync.toml");
+    let original =
+        std::fs::read_to_string(support::root().join("tests/config/save/before.toml")).unwrap();
+    std::fs::write(&file, &original).unwrap();
+    let staging = |action: &str| {
+        run(hybridsync(home.path())
+            .arg("--config")
+            .arg(&file)
+            .args(["staging", action]))
+    };
+
+    let out = staging("status");
+    assert_eq!(
+        text(&out.stdout),
+        "staging mode: off (this server exports)\n"
+    );
+    let out = staging("on");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let on = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        on,
+        original.replace(
+            "interval = \"30m\"\n",
+            "interval = \"30m\"\nstaging_mode = true\n"
+        )
+    );
+    let out = run(hybridsync(home.path())
+        .arg("--config")
+        .arg(&file)
+        .args(["staging", "status", "--json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["staging_mode"], true);
+    let out = staging("off");
+    assert_eq!(out.status.code(), Some(0));
+    let off = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(
+        off,
+        original.replace(
+            "interval = \"30m\"\n",
+            "interval = \"30m\"\nstaging_mode = false\n"
+        )
+    );
+}
+
+#[test]
+fn staging_refuses_a_broken_configuration() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(hybridsync(home.path()).args([
+        "--config",
+        "tests/config/invalid/password_writeback.toml",
+        "staging",
+        "off",
+    ]));
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
+fn secrets_round_trip_through_the_encrypted_file_and_never_print_values() {
+    let home = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let cmd = || {
+        let mut c = hybridsync(home.path());
+        c.arg("--state-dir")
+            .arg(state.path())
+            .arg("--config")
+            .arg("tests/config/valid/minimal.toml");
+        c
+    };
+    let mut set = cmd();
+    set.args(["secrets", "set", "ad-connector"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = set.spawn().unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), b"S3cret-Value!\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "stored 'ad-connector' (backend: encrypted-file); reference it as \"store:ad-connector\"\n"
+    );
+
+    let out = run(cmd().args(["secrets", "list"]));
+    assert!(text(&out.stdout).contains("  ad-connector\n"));
+    // The minimal configuration also references store:entra-app-certificate, not stored yet.
+    let out = run(cmd().args(["secrets", "check"]));
+    assert_eq!(out.status.code(), Some(1));
+    let report = text(&out.stdout);
+    assert!(report.contains("  store:ad-connector: ok\n"), "{report}");
+    assert!(
+        report.contains("  store:entra-app-certificate: MISSING"),
+        "{report}"
+    );
+    for dir in [state.path(), home.path()] {
+        for entry in walk(dir) {
+            let bytes = std::fs::read(&entry).unwrap_or_default();
+            assert!(
+                !bytes.windows(13).any(|w| w == b"S3cret-Value!"),
+                "plain secret in {}",
+                entry.display()
+            );
+        }
+    }
+    assert!(!report.contains("S3cret"));
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
