@@ -6,5 +6,7 @@
 //! Invariants: the wizard never blocks on I/O (effects run elsewhere and come back as messages);
 //! the terminal is always restored; nothing is written before the Configure step.
 //!
-//! Status: not built yet (issue 9). The theme names it will accept are
-//! config::validate::BUILTIN_THEMES.
+//! Status: only the theme model ([`theme`], with `themes/*.toml`) is built; the screens come with
+//! issue 9. The theme names it accepts are `config::validate::BUILTIN_THEMES`.
+
+pub mod theme;
