@@ -26,17 +26,24 @@ pub struct Cli {
         short = 'c',
         global = true,
         env = "HYBRIDSYNC_CONFIG",
-        value_name = "FILE"
+        value_name = "FILE",
+        help_heading = "Global options"
     )]
     pub config: Option<PathBuf>,
 
     /// State directory: database, encrypted credentials, locks, logs [default: install.state_dir
     /// from the configuration, else /var/lib/hybridsync as root, ~/.local/state/hybridsync otherwise]
-    #[arg(long, global = true, env = "HYBRIDSYNC_STATE_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        env = "HYBRIDSYNC_STATE_DIR",
+        value_name = "DIR",
+        help_heading = "Global options"
+    )]
     pub state_dir: Option<PathBuf>,
 
     /// More log output on standard error (-v: debug, -vv: trace)
-    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count)]
+    #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
     pub verbose: u8,
 
     /// The command to run.
