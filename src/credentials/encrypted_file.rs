@@ -148,13 +148,7 @@ impl EncryptedFileStore {
             credentials: self.credentials.clone(),
             key: self.key.clone(),
         })?;
-        let cipher = XChaCha20Poly1305::new_from_slice(&key[..]).map_err(|_| {
-            CredentialError::InvalidKey {
-                key: self.key.clone(),
-                credentials: self.credentials.clone(),
-                len: KEY_LEN as u64,
-            }
-        })?;
+        let cipher = self.cipher(&key[..])?;
         let mut plaintext = Zeroizing::new(ciphertext.to_vec());
         cipher
             .decrypt_in_place(&nonce, MAGIC, &mut *plaintext)
@@ -208,17 +202,20 @@ impl EncryptedFileStore {
         Ok((XNonce::from(nonce), &data[HEADER_LEN..]))
     }
 
+    /// The AEAD for `key` (which must be `KEY_LEN` bytes).
+    fn cipher(&self, key: &[u8]) -> Result<XChaCha20Poly1305, CredentialError> {
+        XChaCha20Poly1305::new_from_slice(key).map_err(|_| CredentialError::InvalidKey {
+            key: self.key.clone(),
+            credentials: self.credentials.clone(),
+            len: KEY_LEN as u64,
+        })
+    }
+
     /// Encrypts all secrets under a fresh nonce and atomically replaces the credentials file.
     fn save(&self, secrets: &BTreeMap<String, Secret>) -> Result<(), CredentialError> {
         ensure_dir(&self.dir)?;
         let key = self.read_or_create_key()?;
-        let cipher = XChaCha20Poly1305::new_from_slice(&key[..]).map_err(|_| {
-            CredentialError::InvalidKey {
-                key: self.key.clone(),
-                credentials: self.credentials.clone(),
-                len: KEY_LEN as u64,
-            }
-        })?;
+        let cipher = self.cipher(&key[..])?;
         let view: BTreeMap<&str, &str> = secrets
             .iter()
             .map(|(name, secret)| (name.as_str(), secret.expose()))
