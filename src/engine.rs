@@ -9,4 +9,7 @@
 //! stage commits atomically and exports are journaled, so a crash never duplicates or loses a
 //! change.
 //!
-//! Status: not built yet (issues 3 and 4). 'hybridsync sync ...' reports that and exits 2.
+//! Status: the expression language ([`expr`]) is built; the rest comes with issues 3 and 4.
+//! 'hybridsync sync ...' reports that and exits 2.
+
+pub mod expr;
