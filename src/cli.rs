@@ -13,6 +13,7 @@ pub mod args;
 mod config_cmd;
 pub mod exit;
 mod not_built;
+mod rules_cmd;
 mod secrets_cmd;
 mod staging_cmd;
 
@@ -44,6 +45,7 @@ pub fn run(cli: Cli) -> Outcome {
             ConfigCommand::Diff(a) => config_cmd::diff(&a),
         },
         Command::Staging(a) => staging_cmd::run(&global, &a),
+        Command::Rules(args::RulesCommand::Test(a)) => rules_cmd::test(&a),
         Command::Secrets(a) => secrets_cmd::run(&global, &a),
         Command::Completions(a) => {
             let mut cmd = Cli::command();

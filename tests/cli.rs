@@ -469,3 +469,83 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+#[test]
+fn rules_test_evaluates_an_expression_for_scripts() {
+    let home = tempfile::tempdir().unwrap();
+    let test = |args: &[&str]| {
+        let out = run(hybridsync(home.path()).args(["rules", "test"]).args(args));
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    // Disabled account (514): the documented accountEnabled flow.
+    let (code, out, _) = test(&[
+        "--expr",
+        "IIF(BitAnd([userAccountControl],2)=0,True,False)",
+        "--attr",
+        "userAccountControl=514",
+        "--json",
+    ]);
+    assert_eq!((code, out.as_str()), (Some(0), "{\"value\":false}\n"));
+    // A repeated --attr makes a multi-valued attribute; functions apply value by value.
+    let (code, out, _) = test(&[
+        "--expr",
+        "Trim([proxyAddresses])",
+        "--attr",
+        "proxyAddresses= SMTP:ann@contoso.com",
+        "--attr",
+        "proxyAddresses=smtp:a@contoso.com ",
+        "--json",
+    ]);
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            Some(0),
+            "{\"value\":[\"SMTP:ann@contoso.com\",\"smtp:a@contoso.com\"]}\n"
+        )
+    );
+    // Binary values as in LDIF: name::base64.
+    let (_, out, _) = test(&[
+        "--expr",
+        "ConvertToBase64([objectGUID])",
+        "--attr",
+        "objectGUID::1MOyofblGAcpOktcbX6PkA==",
+    ]);
+    assert_eq!(out, "1MOyofblGAcpOktcbX6PkA==\n");
+    let (_, out, _) = test(&["--expr", "Len([x])", "--json"]);
+    assert_eq!(out, "{\"value\":null}\n");
+    let (_, out, _) = test(&["--expr", "[n] * 2", "--attr", "n=21", "--json"]);
+    assert_eq!(out, "{\"value\":42}\n");
+    let (_, out, _) = test(&[
+        "--expr",
+        "[sAMAccountName]&\"@\"&%Domain.FQDN%",
+        "--attr",
+        "sAMAccountName=jdoe",
+        "--param",
+        "Domain.FQDN=corp.example.com",
+        "--json",
+    ]);
+    assert_eq!(out, "{\"value\":\"jdoe@corp.example.com\"}\n");
+    // Errors: exit 1, {"error": ...} with the column.
+    let (code, out, _) = test(&["--expr", "Error(\"AccountName is not present\")", "--json"]);
+    assert_eq!(
+        (code, out.as_str()),
+        (
+            Some(1),
+            "{\"error\":\"column 1: AccountName is not present\"}\n"
+        )
+    );
+    let (code, out, _) = test(&["--expr", "Left([cn]", "--json"]);
+    assert_eq!(code, Some(1));
+    assert_eq!(
+        out,
+        "{\"error\":\"the expression does not parse: column 10: expected ',' or ')' in the call to Left opened at column 5\"}\n"
+    );
+    let (code, _, err) = test(&["--expr", "Left([cn], 2)", "--attr", "cn"]);
+    assert_eq!(
+        (code, err.as_str()),
+        (
+            Some(1),
+            "error: --attr cn: write name=value (text) or name::base64 (binary)\n"
+        )
+    );
+}

@@ -324,17 +324,33 @@ pub enum RulesCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Evaluate an expression, or a rule, against an object given as LDIF
-    Test {
-        /// An expression such as `Trim([givenName]) & " " & [sn]`, or a rule name with --rule
-        expression: String,
-        /// Treat EXPRESSION as a rule name
-        #[arg(long)]
-        rule: bool,
-        /// The object, as an LDIF file
-        #[arg(long, value_name = "FILE")]
-        object: Option<PathBuf>,
-    },
+    /// Evaluate an expression, or a whole rule, against one object (the Rules Editor's preview)
+    Test(RulesTestArgs),
+}
+
+/// `rules test`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["expr", "rule"])))]
+pub struct RulesTestArgs {
+    /// The expression, e.g. --expr 'Trim([givenName]) & " " & [sn]'
+    #[arg(long, value_name = "EXPRESSION")]
+    pub expr: Option<String>,
+    /// A rule's name: show its scope result and every flow's value
+    #[arg(long, value_name = "NAME")]
+    pub rule: Option<String>,
+    /// An attribute of the object: name=value (text) or name::base64 (binary, as in LDIF);
+    /// repeat a name for a multi-valued attribute; dn=... sets the object's DN
+    #[arg(long = "attr", value_name = "NAME=VALUE")]
+    pub attrs: Vec<String>,
+    /// Read the object from the first entry of an LDIF file (--attr values are added to it)
+    #[arg(long, value_name = "FILE")]
+    pub ldif: Option<PathBuf>,
+    /// A connector parameter: name=value, e.g. --param Domain.FQDN=corp.example.com
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Print JSON: {"value": ...} or {"error": "..."}
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `tenant-emulator`.

@@ -42,7 +42,7 @@ fn describe(cmd: &Command) -> (&'static str, &'static str) {
             match r {
                 RulesCommand::List(_) => "rules list",
                 RulesCommand::Show { .. } => "rules show",
-                RulesCommand::Test { .. } => "rules test",
+                RulesCommand::Test(_) => "rules test",
             },
             "the expression language and synchronization rules are not built yet",
         ),
