@@ -13,3 +13,4 @@
 //! 'hybridsync sync ...' reports that and exits 2.
 
 pub mod expr;
+pub mod rules;

@@ -1,0 +1,329 @@
+//! Applying rules to one object, as the Rules Editor preview and `hybridsync rules test` show it:
+//! which rules have the object in scope, what each flow computes, and the resulting attribute
+//! values after precedence.
+//!
+//! Invariants: evaluation never panics and never stops at a failing flow: every flow of every
+//! in-scope rule is evaluated and every failure is reported (as Entra Connect does, one `Error()`
+//! fails the whole object). Precedence follows the documented model: for each target attribute
+//! the highest-precedence rule (lowest number) whose flow gives a value wins; NULL lets lower
+//! rules contribute; `AuthoritativeNull` clears the attribute and stops lower rules;
+//! `IgnoreThisFlow` acts as if the flow did not exist; `merge` / `merge-case-insensitive` flows
+//! unite their multi-values. An object that no in-scope rule joins or provisions stays a
+//! disconnector, and nothing flows.
+
+use std::collections::BTreeMap;
+
+use super::model::{Connector, Direction, FlowKind, MergeType, Rule};
+use super::scope::text_form;
+use super::set::RuleSet;
+use crate::domain::{AttributeName, Dn};
+use crate::engine::expr::{DateTime, EvalContext, EvalError, Object, Params, Value};
+
+/// What one rule does to one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Preview {
+    /// Whether the rule's scoping filter has the object in scope.
+    pub in_scope: bool,
+    /// Each flow's result, in rule order; empty when out of scope.
+    pub flows: Vec<FlowResult>,
+}
+
+/// One flow's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowResult {
+    /// The attribute the flow writes.
+    pub target: AttributeName,
+    /// The value, or why the expression failed.
+    pub result: Result<Value, EvalError>,
+}
+
+/// The environment flows evaluate in.
+pub struct PreviewEnv<'a> {
+    /// Connector parameters (`%Domain.FQDN%`, ...).
+    pub params: &'a Params,
+    /// The time `Now()` returns.
+    pub now: DateTime,
+    /// Answers `ISMEMBEROF`: is the object a member of this group?
+    pub is_member_of: &'a dyn Fn(&Dn) -> bool,
+}
+
+impl Rule {
+    /// Evaluates the rule on `obj`: scope, then every flow (none when out of scope).
+    pub fn preview(
+        &self,
+        obj: &dyn Object,
+        params: &Params,
+        now: DateTime,
+        is_member_of: &dyn Fn(&Dn) -> bool,
+    ) -> Preview {
+        let ctx = EvalContext {
+            object: obj,
+            params,
+            now,
+        };
+        self.preview_in(&ctx, is_member_of)
+    }
+
+    fn preview_in(&self, ctx: &EvalContext<'_>, is_member_of: &dyn Fn(&Dn) -> bool) -> Preview {
+        if !self.scope.matches(ctx.object, is_member_of) {
+            return Preview {
+                in_scope: false,
+                flows: Vec::new(),
+            };
+        }
+        let flows = self
+            .flows
+            .iter()
+            .map(|flow| FlowResult {
+                target: flow.target.clone(),
+                result: match &flow.kind {
+                    FlowKind::Direct(source) => {
+                        Ok(ctx.object.get(source.as_str()).unwrap_or(Value::Null))
+                    }
+                    FlowKind::Constant(value) => Ok(value.clone()),
+                    FlowKind::Expression(expr) => expr.evaluate(ctx),
+                },
+            })
+            .collect();
+        Preview {
+            in_scope: true,
+            flows,
+        }
+    }
+}
+
+/// One rule's part in an object preview.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RulePreview {
+    /// The rule's name.
+    pub rule: String,
+    /// Its precedence.
+    pub precedence: u32,
+    /// What it computed.
+    pub preview: Preview,
+}
+
+/// The resulting value of one target attribute.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// A value, from the winning rule (several rules for merged multi-values).
+    Value {
+        /// The value.
+        value: Value,
+        /// The contributing rules, highest precedence first.
+        rules: Vec<String>,
+    },
+    /// `AuthoritativeNull` from this rule: the attribute is cleared, lower rules are ignored.
+    Cleared {
+        /// The rule.
+        rule: String,
+    },
+    /// Every flow gave NULL: no value (an existing value is removed).
+    Null,
+    /// Every flow gave `IgnoreThisFlow`: the attribute keeps whatever value it has.
+    Unchanged,
+    /// The flow that would have decided the value failed; the object cannot be synchronized.
+    Error {
+        /// The rule.
+        rule: String,
+        /// Why.
+        error: EvalError,
+    },
+}
+
+/// A flow that failed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FlowError {
+    /// The rule.
+    pub rule: String,
+    /// The flow's target.
+    pub target: AttributeName,
+    /// Why it failed.
+    pub error: EvalError,
+}
+
+/// The rule set applied to one object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectPreview {
+    /// Every enabled rule for this object type, direction and connector, by precedence.
+    pub rules: Vec<RulePreview>,
+    /// Whether an in-scope rule joins or provisions the object; if not, it stays a
+    /// disconnector and `attributes` is empty.
+    pub connected: bool,
+    /// The resulting value of each attribute some in-scope flow writes.
+    pub attributes: BTreeMap<AttributeName, Outcome>,
+    /// Every failing flow; any failure fails the object.
+    pub errors: Vec<FlowError>,
+}
+
+impl ObjectPreview {
+    /// The resulting value of `attribute`: the value, NULL when cleared or nothing contributed,
+    /// `None` when unchanged, failed, or not written at all.
+    pub fn value(&self, attribute: &str) -> Option<&Value> {
+        const NULL: &Value = &Value::Null;
+        let name = AttributeName::new(attribute).ok()?;
+        match self.attributes.get(&name)? {
+            Outcome::Value { value, .. } => Some(value),
+            Outcome::Cleared { .. } | Outcome::Null => Some(NULL),
+            Outcome::Unchanged | Outcome::Error { .. } => None,
+        }
+    }
+
+    /// The rule whose value `attribute` got (the first, for merged values).
+    pub fn winner(&self, attribute: &str) -> Option<&str> {
+        let name = AttributeName::new(attribute).ok()?;
+        match self.attributes.get(&name)? {
+            Outcome::Value { rules, .. } => rules.first().map(String::as_str),
+            Outcome::Cleared { rule } | Outcome::Error { rule, .. } => Some(rule),
+            Outcome::Null | Outcome::Unchanged => None,
+        }
+    }
+}
+
+/// The state of one target attribute while rules are applied in precedence order.
+struct Slot {
+    outcome: Outcome,
+    decided: bool,
+    merge: MergeType,
+}
+
+impl RuleSet {
+    /// Applies every enabled rule for `object_type` (the source object type: the connector
+    /// object class inbound, the metaverse type outbound), `direction` and `connector` to `obj`,
+    /// in precedence order, and resolves each target attribute the way the sync engine does.
+    pub fn preview_object(
+        &self,
+        obj: &dyn Object,
+        object_type: &str,
+        direction: Direction,
+        connector: &Connector<'_>,
+        env: &PreviewEnv<'_>,
+    ) -> ObjectPreview {
+        let ctx = EvalContext {
+            object: obj,
+            params: env.params,
+            now: env.now,
+        };
+        let mut rules = Vec::new();
+        let mut connected = false;
+        let mut slots: BTreeMap<AttributeName, Slot> = BTreeMap::new();
+        let mut errors = Vec::new();
+        for rule in self.enabled().filter(|r| {
+            r.direction == direction
+                && r.connector.matches(connector)
+                && r.source_object_type.eq_ignore_ascii_case(object_type)
+        }) {
+            let preview = rule.preview_in(&ctx, env.is_member_of);
+            if preview.in_scope {
+                connected |= rule.links();
+                for (flow, result) in rule.flows.iter().zip(&preview.flows) {
+                    if let Err(error) = &result.result {
+                        errors.push(FlowError {
+                            rule: rule.name.clone(),
+                            target: flow.target.clone(),
+                            error: error.clone(),
+                        });
+                    }
+                    let slot = slots.entry(flow.target.clone()).or_insert(Slot {
+                        outcome: Outcome::Unchanged,
+                        decided: false,
+                        merge: flow.merge,
+                    });
+                    contribute(slot, &rule.name, flow.merge, &result.result);
+                }
+            }
+            rules.push(RulePreview {
+                rule: rule.name.clone(),
+                precedence: rule.precedence,
+                preview,
+            });
+        }
+        let attributes = if connected {
+            slots
+                .into_iter()
+                .map(|(name, slot)| (name, slot.outcome))
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        ObjectPreview {
+            rules,
+            connected,
+            attributes,
+            errors,
+        }
+    }
+}
+
+/// Adds one flow's result to its attribute's slot (flows arrive in precedence order).
+fn contribute(slot: &mut Slot, rule: &str, merge: MergeType, result: &Result<Value, EvalError>) {
+    if slot.decided {
+        // Only a union keeps collecting once decided.
+        if let (
+            true,
+            Ok(value),
+            Outcome::Value {
+                value: current,
+                rules,
+            },
+        ) = (
+            slot.merge.is_union() && merge.is_union(),
+            result,
+            &mut slot.outcome,
+        ) && !value.is_null()
+            && *value != Value::IgnoreThisFlow
+        {
+            let ignore_case = slot.merge == MergeType::MergeCaseInsensitive;
+            *current = union(current, value, ignore_case);
+            rules.push(rule.to_string());
+        }
+        return;
+    }
+    match result {
+        Err(error) => {
+            slot.outcome = Outcome::Error {
+                rule: rule.to_string(),
+                error: error.clone(),
+            };
+            slot.decided = true;
+        }
+        Ok(Value::IgnoreThisFlow) => {}
+        Ok(Value::AuthoritativeNull) => {
+            slot.outcome = Outcome::Cleared {
+                rule: rule.to_string(),
+            };
+            slot.decided = true;
+        }
+        Ok(Value::Null) => slot.outcome = Outcome::Null,
+        Ok(value) => {
+            slot.outcome = Outcome::Value {
+                value: value.clone(),
+                rules: vec![rule.to_string()],
+            };
+            slot.decided = true;
+            slot.merge = merge;
+        }
+    }
+}
+
+/// The values of `a` and then those of `b` not already present.
+fn union(a: &Value, b: &Value, ignore_case: bool) -> Value {
+    let key = |v: &Value| {
+        let text = text_form(v).unwrap_or_default();
+        if ignore_case {
+            text.to_lowercase()
+        } else {
+            text
+        }
+    };
+    let mut keys: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for v in a.values().into_iter().chain(b.values()) {
+        let k = key(v);
+        if !keys.contains(&k) {
+            keys.push(k);
+            out.push(v.clone());
+        }
+    }
+    Value::multi(out)
+}
