@@ -45,7 +45,11 @@ pub fn run(cli: Cli) -> Outcome {
             ConfigCommand::Diff(a) => config_cmd::diff(&a),
         },
         Command::Staging(a) => staging_cmd::run(&global, &a),
-        Command::Rules(args::RulesCommand::Test(a)) => rules_cmd::test(&a),
+        Command::Rules(r) => match r {
+            args::RulesCommand::List(j) => rules_cmd::list(&global, j.json),
+            args::RulesCommand::Show { name, json } => rules_cmd::show(&global, &name, json),
+            args::RulesCommand::Test(a) => rules_cmd::test(&global, &a),
+        },
         Command::Secrets(a) => secrets_cmd::run(&global, &a),
         Command::Completions(a) => {
             let mut cmd = Cli::command();

@@ -549,3 +549,143 @@ fn rules_test_evaluates_an_expression_for_scripts() {
         )
     );
 }
+
+const ANN: &str = "dn: CN=Ann Smith,OU=Staff,DC=corp,DC=example,DC=com
+objectClass: user
+cn: Ann Smith
+sAMAccountName: asmith
+displayName: Ann Smith
+userAccountControl: 514
+objectGUID:: 1MOyofblGAcpOktcbX6PkA==
+proxyAddresses: SMTP:ann.smith@corp.example.com
+proxyAddresses: smtp:asmith@corp.example.com
+";
+
+#[test]
+fn rules_list_show_and_test_a_whole_rule() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(hybridsync(home.path()).args(["rules", "list"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let listing = text(&out.stdout);
+    assert!(listing.contains("  100  inbound   ad      user -> person            provision    In from AD - User Join\n"), "{listing}");
+    assert!(listing.contains("Out to Entra - User Join"), "{listing}");
+    let out = run(hybridsync(home.path()).args(["rules", "list", "--json"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let precedences: Vec<u64> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["precedence"].as_u64().unwrap())
+        .collect();
+    assert!(
+        precedences.windows(2).all(|w| w[0] < w[1]),
+        "listed in precedence order"
+    );
+
+    let out = run(hybridsync(home.path()).args(["rules", "show", "in from ad - user join"]));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("defined in     templates/rules/in-from-ad-user.toml:6 (shipped)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("scope          isCriticalSystemObject NOTEQUAL"),
+        "{shown}"
+    );
+    let out = run(hybridsync(home.path()).args(["rules", "show", "No such rule"]));
+    assert_eq!(out.status.code(), Some(1));
+
+    let dir = tempfile::tempdir().unwrap();
+    let ldif = dir.path().join("ann.ldif");
+    std::fs::write(&ldif, ANN).unwrap();
+    // One rule: the Join rule's cloudFiltered flow on an MSOL_ account.
+    let out = run(hybridsync(home.path())
+        .args([
+            "rules",
+            "test",
+            "--rule",
+            "In from AD - User Join",
+            "--json",
+            "--ldif",
+        ])
+        .arg(&ldif)
+        .args(["--attr", "sAMAccountName=MSOL_0123456789ab"]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["in_scope"], true);
+    assert_eq!(
+        v["flows"][0],
+        serde_json::json!({ "target": "sourceAnchorBinary", "kind": "value", "value": "1MOyofblGAcpOktcbX6PkA==" })
+    );
+    assert_eq!(v["flows"][1]["value"], true);
+    // The whole inbound set: a disabled user keeps its source anchor but is not enabled.
+    let out = run(hybridsync(home.path())
+        .args([
+            "rules",
+            "test",
+            "--object-type",
+            "user",
+            "--json",
+            "--param",
+            "Domain.FQDN=corp.example.com",
+            "--ldif",
+        ])
+        .arg(&ldif));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["connected"], true);
+    assert_eq!(v["attributes"]["accountEnabled"]["value"], false);
+    assert_eq!(
+        v["attributes"]["sourceAnchor"]["value"],
+        "1MOyofblGAcpOktcbX6PkA=="
+    );
+    assert_eq!(
+        v["attributes"]["cloudFiltered"]["value"],
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        v["attributes"]["proxyAddresses"]["value"],
+        serde_json::json!([
+            "SMTP:ann.smith@corp.example.com",
+            "smtp:asmith@corp.example.com"
+        ])
+    );
+}
+
+#[test]
+fn rules_next_to_the_config_file_replace_shipped_rules_or_are_rejected_with_file_and_line() {
+    let home = tempfile::tempdir().unwrap();
+    let etc = tempfile::tempdir().unwrap();
+    let config = etc.path().join("hybridsync.toml");
+    std::fs::copy(
+        support::root().join("tests/config/valid/minimal.toml"),
+        &config,
+    )
+    .unwrap();
+    std::fs::create_dir(etc.path().join("rules")).unwrap();
+    let mine = etc.path().join("rules/mine.toml");
+    let shipped =
+        std::fs::read_to_string(support::root().join("templates/rules/in-from-ad-contact.toml"))
+            .unwrap();
+    // Replace the shipped Contact Common rule by a copy under the same name.
+    let start = shipped
+        .find("[[rule]]\nname = \"In from AD - Contact Common\"")
+        .unwrap();
+    std::fs::write(&mine, &shipped[start..]).unwrap();
+    let out = run(hybridsync(home.path()).arg("--config").arg(&config).args([
+        "rules",
+        "show",
+        "In from AD - Contact Common",
+    ]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains(&format!("defined in     {}:1, replacing the shipped rule at templates/rules/in-from-ad-contact.toml:", mine.display())), "{shown}");
+
+    std::fs::write(&mine, "[[rule]]\nname = \"Mine\"\ndirection = \"inbound\"\nconnector = \"ad\"\nsource_object_type = \"user\"\ntarget_object_type = \"person\"\nlink_type = \"join\"\nprecedence = 106\n").unwrap();
+    let out = run(hybridsync(home.path())
+        .arg("--config")
+        .arg(&config)
+        .args(["rules", "list"]));
+    assert_eq!(out.status.code(), Some(3));
+    let err = text(&out.stderr);
+    assert!(err.starts_with(&format!("error: {}:8: rule 'Mine': precedence 106 is also used by rule 'In from AD - User Common'", mine.display())), "{err}");
+}

@@ -314,11 +314,12 @@ pub struct PreflightArgs {
 /// `rules ...`.
 #[derive(Debug, Subcommand)]
 pub enum RulesCommand {
-    /// List the synchronization rules in precedence order
+    /// List the synchronization rules in precedence order (shipped rules and those in the
+    /// rules/ directory next to the configuration file)
     List(JsonArgs),
-    /// Show one rule: scope, join, transformations
+    /// Show one rule: scope, join, transformations, and the file it comes from
     Show {
-        /// Rule name
+        /// Rule name (ignoring case)
         name: String,
         /// Print JSON instead of text
         #[arg(long)]
@@ -330,7 +331,7 @@ pub enum RulesCommand {
 
 /// `rules test`.
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("what").required(true).args(["expr", "rule"])))]
+#[command(group(clap::ArgGroup::new("what").required(true).args(["expr", "rule", "object_type"])))]
 pub struct RulesTestArgs {
     /// The expression, e.g. --expr 'Trim([givenName]) & " " & [sn]'
     #[arg(long, value_name = "EXPRESSION")]
@@ -338,6 +339,10 @@ pub struct RulesTestArgs {
     /// A rule's name: show its scope result and every flow's value
     #[arg(long, value_name = "NAME")]
     pub rule: Option<String>,
+    /// Apply every inbound rule for this AD object class (user, inetOrgPerson, group, contact,
+    /// computer) and show the resulting metaverse attributes and which rule won each
+    #[arg(long, value_name = "CLASS")]
+    pub object_type: Option<String>,
     /// An attribute of the object: name=value (text) or name::base64 (binary, as in LDIF);
     /// repeat a name for a multi-valued attribute; dn=... sets the object's DN
     #[arg(long = "attr", value_name = "NAME=VALUE")]
@@ -345,7 +350,9 @@ pub struct RulesTestArgs {
     /// Read the object from the first entry of an LDIF file (--attr values are added to it)
     #[arg(long, value_name = "FILE")]
     pub ldif: Option<PathBuf>,
-    /// A connector parameter: name=value, e.g. --param Domain.FQDN=corp.example.com
+    /// A connector parameter: name=value, e.g. --param Domain.FQDN=corp.example.com. With --rule
+    /// and --object-type, the Domain.* and Forest.* parameters not given are taken from the DC=
+    /// parts of the object's DN
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,
     /// Print JSON: {"value": ...} or {"error": "..."}

@@ -5,7 +5,7 @@
 //! entry is removed when its issue lands.
 
 use crate::cli::Outcome;
-use crate::cli::args::{Command, RulesCommand, SyncCommand};
+use crate::cli::args::{Command, SyncCommand};
 use crate::cli::exit;
 
 /// (command as typed, what is missing).
@@ -38,14 +38,6 @@ fn describe(cmd: &Command) -> (&'static str, &'static str) {
             "preflight",
             "the prerequisite checks and the directory readiness report are not built yet",
         ),
-        Command::Rules(r) => (
-            match r {
-                RulesCommand::List(_) => "rules list",
-                RulesCommand::Show { .. } => "rules show",
-                RulesCommand::Test(_) => "rules test",
-            },
-            "the expression language and synchronization rules are not built yet",
-        ),
         Command::TenantEmulator(_) => (
             "tenant-emulator",
             "the local tenant emulator is not built yet",
@@ -53,6 +45,7 @@ fn describe(cmd: &Command) -> (&'static str, &'static str) {
         Command::Config(_)
         | Command::Staging(_)
         | Command::Secrets(_)
+        | Command::Rules(_)
         | Command::Completions(_) => ("", ""),
     }
 }
