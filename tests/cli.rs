@@ -82,10 +82,6 @@ fn commands_not_built_yet_say_so_and_exit_2() {
         (&["service"][..], "hybridsync service: not available"),
         (&["preflight"][..], "hybridsync preflight: not available"),
         (
-            &["rules", "list"][..],
-            "hybridsync rules list: not available",
-        ),
-        (
             &["tenant-emulator"][..],
             "hybridsync tenant-emulator: not available",
         ),
