@@ -5,6 +5,7 @@
 //! ([`Call::function`] is an entry of the function table), so evaluation never meets an unknown
 //! name.
 
+use crate::domain::AttributeName;
 use crate::engine::expr::functions::Function;
 use crate::engine::expr::lexer::Span;
 use crate::engine::expr::value::Value;
@@ -24,7 +25,7 @@ pub enum Kind {
     /// A literal: text, number, `True`/`False`, `NULL`, `CRLF`, `AuthoritativeNull`, `IgnoreThisFlow`.
     Literal(Value),
     /// `[attribute]`.
-    Attribute(String),
+    Attribute(AttributeName),
     /// `%Parameter%`.
     Parameter(String),
     /// `$variable`.

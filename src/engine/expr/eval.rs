@@ -67,7 +67,7 @@ impl<'a, 'c> Env<'a, 'c> {
         match &node.kind {
             Kind::Literal(v) => Ok(v.clone()),
             Kind::Enum(name) => Ok(Value::Str(name.clone())),
-            Kind::Attribute(name) => Ok(self.ctx.object.get(name).unwrap_or(Value::Null)),
+            Kind::Attribute(name) => Ok(self.ctx.object.get_attr(name).unwrap_or(Value::Null)),
             Kind::Parameter(name) => match self.ctx.params.get(name) {
                 Some(v) => Ok(Value::Str(v.to_string())),
                 None => Err(err(format!(

@@ -11,6 +11,7 @@
 //! stack; every error carries the 1-based column of the token it is about and says what was
 //! expected in words an admin can act on.
 
+use crate::domain::AttributeName;
 use crate::engine::expr::ast::{BinaryOp, Call, Kind, Node, UnaryOp};
 use crate::engine::expr::functions;
 use crate::engine::expr::lexer::{Span, Token, lex};
@@ -208,7 +209,15 @@ impl Parser {
             );
         };
         let kind = match tok {
-            Token::Attribute(a) => Kind::Attribute(a),
+            Token::Attribute(a) => match AttributeName::new(&a) {
+                Ok(name) => Kind::Attribute(name),
+                Err(_) => {
+                    return self.error(
+                        span.start,
+                        format!("[{a}] is not an attribute name: names start with a letter and hold letters, digits and '-'"),
+                    );
+                }
+            },
             Token::Parameter(p) => Kind::Parameter(p),
             Token::Variable(v) => Kind::Variable(v),
             Token::Str(s) => Kind::Literal(Value::Str(s)),

@@ -115,6 +115,11 @@ pub trait Object {
     /// several, `None` when absent.
     fn get(&self, name: &str) -> Option<Value>;
 
+    /// [`Object::get`] for a name already validated (rules resolve their names once, at load).
+    fn get_attr(&self, name: &AttributeName) -> Option<Value> {
+        self.get(name.as_str())
+    }
+
     /// The value confirmed by the last import (`ImportedValue("name")`), without pending
     /// exported changes. Defaults to [`Object::get`].
     fn imported(&self, name: &str) -> Option<Value> {
@@ -163,13 +168,16 @@ impl MemoryObject {
 
 impl Object for MemoryObject {
     fn get(&self, name: &str) -> Option<Value> {
-        if (name.eq_ignore_ascii_case("dn") || name.eq_ignore_ascii_case("distinguishedName"))
-            && let Some(dn) = &self.dn
-        {
-            return Some(Value::Ref(dn.clone()));
+        self.get_attr(&AttributeName::new(name).ok()?)
+    }
+
+    fn get_attr(&self, name: &AttributeName) -> Option<Value> {
+        if name.eq_ignore_case("dn") || name.eq_ignore_case("distinguishedName") {
+            if let Some(dn) = &self.dn {
+                return Some(Value::Ref(dn.clone()));
+            }
         }
-        let attr = AttributeName::new(name).ok()?;
-        let values = self.attributes.get(&attr)?;
+        let values = self.attributes.get(name)?;
         match values.as_slice() {
             [] => None,
             [one] => Some(one.clone()),

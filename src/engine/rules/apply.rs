@@ -78,7 +78,7 @@ impl Rule {
                 target: flow.target.clone(),
                 result: match &flow.kind {
                     FlowKind::Direct(source) => {
-                        Ok(ctx.object.get(source.as_str()).unwrap_or(Value::Null))
+                        Ok(ctx.object.get_attr(source).unwrap_or(Value::Null))
                     }
                     FlowKind::Constant(value) => Ok(value.clone()),
                     FlowKind::Expression(expr) => expr.evaluate(ctx),
@@ -224,11 +224,19 @@ impl RuleSet {
                             error: error.clone(),
                         });
                     }
-                    let slot = slots.entry(flow.target.clone()).or_insert(Slot {
-                        outcome: Outcome::Unchanged,
-                        decided: false,
-                        merge: flow.merge,
-                    });
+                    if !slots.contains_key(&flow.target) {
+                        slots.insert(
+                            flow.target.clone(),
+                            Slot {
+                                outcome: Outcome::Unchanged,
+                                decided: false,
+                                merge: flow.merge,
+                            },
+                        );
+                    }
+                    let Some(slot) = slots.get_mut(&flow.target) else {
+                        continue;
+                    };
                     contribute(slot, &rule.name, flow.merge, &result.result);
                 }
             }

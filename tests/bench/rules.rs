@@ -1,0 +1,188 @@
+//! Benchmark: the default inbound user rules on 100,000 generated user objects, on one core.
+//!
+//! Run with `cargo bench --bench rules` (optionally `-- 20000` for another object count). It
+//! reports objects per second for the whole inbound rule set as the sync engine applies it
+//! (scope, every flow, precedence), and separately for the cloudFiltered expression alone.
+//! Timings are printed, never asserted: see the closing notes for measured figures.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    missing_docs
+)]
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use hybridsync::domain::Dn;
+use hybridsync::engine::expr::{DateTime, EvalContext, Expr, MemoryObject, Params, Value};
+use hybridsync::engine::rules::{Connector, ConnectorKind, Direction, PreviewEnv, RuleSet};
+
+fn user(i: usize) -> MemoryObject {
+    let mut guid = [0u8; 16];
+    guid[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    let sam = match i % 1000 {
+        0 => "SUPPORT_388945a0".to_string(),
+        1 => format!("MSOL_{i:012x}"),
+        _ => format!("user{i:06}"),
+    };
+    let mut o = MemoryObject::new(Some(&format!(
+        "CN=User {i},OU=Staff,OU=Site{},DC=corp,DC=example,DC=com",
+        i % 50
+    )))
+    .with("objectClass", Value::Str("user".into()))
+    .with("cn", Value::Str(format!("User {i}")))
+    .with("sAMAccountName", Value::Str(sam.clone()))
+    .with(
+        "userPrincipalName",
+        Value::Str(format!("{sam}@corp.example.com")),
+    )
+    .with("givenName", Value::Str(format!("Given{i}")))
+    .with("sn", Value::Str(format!("Surname{i}")))
+    .with("displayName", Value::Str(format!("Given{i} Surname{i}")))
+    .with("department", Value::Str(format!(" Dept {} ", i % 40)))
+    .with("title", Value::Str("Engineer".into()))
+    .with("telephoneNumber", Value::Str(format!("+1 555 {i:07}")))
+    .with(
+        "userAccountControl",
+        Value::Num(if i % 10 == 0 { 514 } else { 512 }),
+    )
+    .with("objectGUID", Value::Bin(guid.to_vec()))
+    .with(
+        "objectSid",
+        Value::Bin(vec![
+            1,
+            5,
+            0,
+            0,
+            0,
+            0,
+            0,
+            5,
+            21,
+            0,
+            0,
+            0,
+            1,
+            2,
+            3,
+            4,
+            5,
+            6,
+            7,
+            8,
+            9,
+            10,
+            11,
+            12,
+            (i % 256) as u8,
+            4,
+            0,
+            0,
+        ]),
+    )
+    .with("pwdLastSet", Value::Num(130_543_784_930_000_000 + i as i64))
+    .with("mail", Value::Str(format!("{sam}@corp.example.com")));
+    if i % 3 == 0 {
+        o.add("mailNickname", Value::Str(sam.clone()));
+        o.add(
+            "proxyAddresses",
+            Value::Str(format!("SMTP:{sam}@corp.example.com")),
+        );
+        o.add(
+            "proxyAddresses",
+            Value::Str(format!("smtp:{sam}@corp.mail.example.com")),
+        );
+        o.add("msExchRecipientTypeDetails", Value::Num(1));
+    }
+    o
+}
+
+fn main() {
+    let count: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(100_000);
+    let rules = RuleSet::builtin().expect("the shipped rules load");
+    let params = Params::new()
+        .with("Domain.FQDN", "corp.example.com")
+        .with("Domain.Netbios", "CORP")
+        .with("Domain.LDAP", "DC=corp,DC=example,DC=com")
+        .with("Forest.FQDN", "corp.example.com")
+        .with("Forest.Netbios", "CORP")
+        .with("Forest.LDAP", "DC=corp,DC=example,DC=com")
+        .with("Connector.ID", "bench");
+    let now = DateTime::now();
+    let no_groups = |_: &Dn| false;
+    let env = PreviewEnv {
+        params: &params,
+        now,
+        is_member_of: &no_groups,
+    };
+    let connector = Connector {
+        kind: ConnectorKind::Ad,
+        name: "corp.example.com",
+    };
+
+    let started = Instant::now();
+    let objects: Vec<MemoryObject> = (0..count).map(user).collect();
+    let built = started.elapsed();
+
+    let started = Instant::now();
+    let mut attributes = 0usize;
+    let mut filtered = 0usize;
+    for o in &objects {
+        let p = rules.preview_object(o, "user", Direction::Inbound, &connector, &env);
+        attributes += p.attributes.len();
+        if p.value("cloudFiltered") == Some(&Value::Bool(true)) {
+            filtered += 1;
+        }
+        black_box(&p);
+    }
+    let all = started.elapsed();
+
+    let cloud_filtered = rules.get("In from AD - User Join").and_then(|r| {
+        r.flows
+            .iter()
+            .find(|f| f.target.eq_ignore_case("cloudFiltered"))
+            .map(|f| f.kind.clone())
+    });
+    let expr = match cloud_filtered {
+        Some(hybridsync::engine::rules::FlowKind::Expression(e)) => e,
+        _ => std::sync::Arc::new(Expr::parse("NULL").unwrap()),
+    };
+    let started = Instant::now();
+    for o in &objects {
+        black_box(
+            expr.evaluate(&EvalContext {
+                object: o,
+                params: &params,
+                now,
+            })
+            .ok(),
+        );
+    }
+    let one = started.elapsed();
+
+    let rate = |d: std::time::Duration| count as f64 / d.as_secs_f64();
+    println!(
+        "objects:                         {count} users ({} built in {:.2} s)",
+        objects.len(),
+        built.as_secs_f64()
+    );
+    println!(
+        "default inbound user rule set:   {:.2} s, {:.0} objects/s on one core, {:.1} us/object",
+        all.as_secs_f64(),
+        rate(all),
+        all.as_secs_f64() * 1e6 / count as f64
+    );
+    println!(
+        "  attributes resolved:           {attributes} ({:.1} per object), cloudFiltered=True: {filtered}",
+        attributes as f64 / count as f64
+    );
+    println!(
+        "cloudFiltered expression alone:  {:.2} s, {:.0} objects/s on one core",
+        one.as_secs_f64(),
+        rate(one)
+    );
+}
