@@ -45,7 +45,7 @@ fn user(i: usize) -> MemoryObject {
     .with("telephoneNumber", Value::Str(format!("+1 555 {i:07}")))
     .with(
         "userAccountControl",
-        Value::Num(if i % 10 == 0 { 514 } else { 512 }),
+        Value::Num(if i.is_multiple_of(10) { 514 } else { 512 }),
     )
     .with("objectGUID", Value::Bin(guid.to_vec()))
     .with(
@@ -83,7 +83,7 @@ fn user(i: usize) -> MemoryObject {
     )
     .with("pwdLastSet", Value::Num(130_543_784_930_000_000 + i as i64))
     .with("mail", Value::Str(format!("{sam}@corp.example.com")));
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         o.add("mailNickname", Value::Str(sam.clone()));
         o.add(
             "proxyAddresses",

@@ -172,10 +172,10 @@ impl Object for MemoryObject {
     }
 
     fn get_attr(&self, name: &AttributeName) -> Option<Value> {
-        if name.eq_ignore_case("dn") || name.eq_ignore_case("distinguishedName") {
-            if let Some(dn) = &self.dn {
-                return Some(Value::Ref(dn.clone()));
-            }
+        if (name.eq_ignore_case("dn") || name.eq_ignore_case("distinguishedName"))
+            && let Some(dn) = &self.dn
+        {
+            return Some(Value::Ref(dn.clone()));
         }
         let values = self.attributes.get(name)?;
         match values.as_slice() {
