@@ -12,5 +12,7 @@
 //! Status: the expression language ([`expr`]) is built; the rest comes with issues 3 and 4.
 //! 'hybridsync sync ...' reports that and exits 2.
 
+pub mod connector;
 pub mod expr;
+pub mod model;
 pub mod rules;

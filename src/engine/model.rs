@@ -1,0 +1,276 @@
+//! The metadirectory's objects: connector-space objects, metaverse objects, and the pending
+//! exports between them (Entra Connect's architecture, `reference/sync-engine.md` section 1).
+//!
+//! Invariants:
+//! - A connector-space object belongs to exactly one connector and links to at most one metaverse
+//!   object; an imported object is found again by its [`Anchor`] (AD: objectGUID; Graph: object
+//!   id), never by its DN, so renames and moves keep its identity.
+//! - Attribute values are stored as single [`Value`]s in a list (never `Multi`, never NULL): an
+//!   attribute that is absent has no entry, one with values has at least one.
+//! - Every metaverse attribute remembers which rule and connector contributed it (lineage), for
+//!   precedence, for `AuthoritativeNull`, and for the admin asking "where did this come from?".
+//! - A pending export is computed and stored before anything is sent; it names every attribute
+//!   change with the old and new values, which is what `sync pending-exports` shows.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use base64::Engine as _;
+
+use crate::domain::{AttributeName, Dn, ObjectGuid};
+use crate::engine::expr::Value;
+use crate::engine::rules::MvObjectType;
+
+/// A connector's name as configured (an AD forest's connector name, or `entra`); compared
+/// without regard to case.
+#[derive(Debug, Clone, Eq)]
+pub struct ConnectorName(String);
+
+impl ConnectorName {
+    /// A connector name.
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(name.into())
+    }
+
+    /// The name as configured.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq for ConnectorName {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.eq_ignore_ascii_case(&other.0)
+    }
+}
+
+impl std::hash::Hash for ConnectorName {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        for b in self.0.bytes() {
+            state.write_u8(b.to_ascii_lowercase());
+        }
+    }
+}
+
+impl PartialOrd for ConnectorName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ConnectorName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0
+            .bytes()
+            .map(|b| b.to_ascii_lowercase())
+            .cmp(other.0.bytes().map(|b| b.to_ascii_lowercase()))
+    }
+}
+
+impl fmt::Display for ConnectorName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The immutable identity a connected directory gives an object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Anchor {
+    /// Raw bytes (AD's objectGUID in AD byte order).
+    Bytes(Vec<u8>),
+    /// Text (a Microsoft Graph object id, an LDIF file's anchor attribute).
+    Text(String),
+}
+
+impl Anchor {
+    /// The anchor of an AD object.
+    pub fn guid(g: ObjectGuid) -> Self {
+        Anchor::Bytes(g.as_bytes().to_vec())
+    }
+}
+
+impl fmt::Display for Anchor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Anchor::Bytes(b) => match ObjectGuid::from_bytes(b) {
+                Ok(g) => write!(f, "{g}"),
+                Err(_) => f.write_str(&base64::engine::general_purpose::STANDARD.encode(b)),
+            },
+            Anchor::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// Attribute values by name. Each list holds single values and is never empty.
+pub type Attributes = BTreeMap<AttributeName, Vec<Value>>;
+
+/// An object as a connector reads it from its directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportedObject {
+    /// Its anchor.
+    pub anchor: Anchor,
+    /// Its distinguished name (or the connector's equivalent path).
+    pub dn: Dn,
+    /// Its most specific object class (`user`, `group`, `contact`, `computer`, `inetOrgPerson`).
+    pub object_class: String,
+    /// Its attributes (only those the connector imports).
+    pub attributes: Attributes,
+}
+
+/// One item of an import.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ImportItem {
+    /// The object as it is now (added or changed).
+    Object(ImportedObject),
+    /// The object was deleted in the directory (delta imports; a full import implies deletes by
+    /// absence).
+    Deleted {
+        /// Its anchor.
+        anchor: Anchor,
+    },
+}
+
+/// A stable engine-internal id of a connector-space object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CsId(pub i64);
+
+/// A stable engine-internal id of a metaverse object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MvId(pub i64);
+
+/// What the last import changed on a connector-space object, awaiting synchronization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PendingImport {
+    /// Nothing to synchronize.
+    #[default]
+    None,
+    /// New object.
+    Add,
+    /// Changed attributes or DN.
+    Update,
+    /// Gone from the directory (or out of scope).
+    Delete,
+}
+
+/// A connector-space object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CsObject {
+    /// Engine id.
+    pub id: CsId,
+    /// Its connector.
+    pub connector: ConnectorName,
+    /// The directory's id; `None` for an object provisioned by the engine and not yet exported.
+    pub anchor: Option<Anchor>,
+    /// Distinguished name.
+    pub dn: Dn,
+    /// Object class.
+    pub object_class: String,
+    /// Attribute values as last imported (or, for an export object, as provisioned).
+    pub attributes: Attributes,
+    /// The linked metaverse object.
+    pub mv: Option<MvId>,
+    /// Awaiting synchronization.
+    pub pending_import: PendingImport,
+}
+
+/// One metaverse attribute with its lineage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Contribution {
+    /// The values (single values, at least one).
+    pub values: Vec<Value>,
+    /// The rule that contributed them.
+    pub rule: String,
+    /// The connector whose object they came from.
+    pub connector: ConnectorName,
+}
+
+/// A metaverse object: one real identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MvObject {
+    /// Engine id.
+    pub id: MvId,
+    /// person, group or device.
+    pub object_type: MvObjectType,
+    /// Attributes with their lineage.
+    pub attributes: BTreeMap<AttributeName, Contribution>,
+}
+
+/// What an export does to an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Operation {
+    /// Create it.
+    Add,
+    /// Change attributes.
+    Update,
+    /// Rename or move it.
+    Rename,
+    /// Delete it.
+    Delete,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Operation::Add => "add",
+            Operation::Update => "update",
+            Operation::Rename => "rename",
+            Operation::Delete => "delete",
+        })
+    }
+}
+
+/// One attribute's change in a pending export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttributeChange {
+    /// The attribute.
+    pub attribute: AttributeName,
+    /// Values before (empty: none).
+    pub old: Vec<Value>,
+    /// Values after (empty: remove the attribute).
+    pub new: Vec<Value>,
+}
+
+/// A change waiting to be exported to a connected directory.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingExport {
+    /// The connector it goes to.
+    pub connector: ConnectorName,
+    /// The connector-space object it concerns.
+    pub cs: CsId,
+    /// The object's anchor in the target, when it has one (not for adds).
+    pub anchor: Option<Anchor>,
+    /// Its DN (for a rename: the new DN).
+    pub dn: Dn,
+    /// Its object class in the target.
+    pub object_class: String,
+    /// What to do.
+    pub operation: Operation,
+    /// The attribute changes (empty for deletes).
+    pub changes: Vec<AttributeChange>,
+}
+
+/// What happened to one pending export.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExportOutcome {
+    /// Done; the object's anchor in the target (new for adds).
+    Exported {
+        /// The anchor.
+        anchor: Anchor,
+    },
+    /// Not done, with a reason an admin can act on.
+    Failed {
+        /// Why.
+        error: String,
+        /// Whether trying again later may succeed (throttling, timeouts).
+        retryable: bool,
+    },
+}
+
+/// The outcome of one pending export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExportResult {
+    /// The connector-space object.
+    pub cs: CsId,
+    /// What happened.
+    pub outcome: ExportOutcome,
+}
