@@ -14,43 +14,13 @@ use std::path::PathBuf;
 
 use crate::cli::args::RulesTestArgs;
 use crate::cli::{Global, Outcome, exit};
-use crate::connectors::file::ldif;
+use crate::connectors::file::{ldif, typing};
 use crate::domain::Dn;
 use crate::engine::expr::{DateTime, EvalContext, Expr, MemoryObject, Params, Value};
 use crate::engine::rules::{
     Connector, ConnectorKind, Direction, FlowKind, Outcome as FlowOutcome, PreviewEnv, Rule,
     RuleSet,
 };
-
-/// Attributes whose values are binary whatever their bytes look like (AD's Octet String and SID
-/// syntaxes among the attributes the default rules read).
-const BINARY_ATTRIBUTES: &[&str] = &[
-    "objectGUID",
-    "objectSid",
-    "mS-DS-ConsistencyGuid",
-    "sIDHistory",
-    "mS-DS-CreatorSID",
-    "msExchMasterAccountSid",
-    "msRTCSIP-OriginatorSid",
-    "msExchMailboxGuid",
-    "msExchArchiveGUID",
-    "msExchSafeSendersHash",
-    "msExchBlockedSendersHash",
-    "msExchSafeRecipientsHash",
-    "userCertificate",
-    "userSMIMECertificate",
-    "thumbnailPhoto",
-    "jpegPhoto",
-    "nTSecurityDescriptor",
-    "logonHours",
-];
-
-fn is_binary(name: &str) -> bool {
-    let base = name.split(';').next().unwrap_or(name);
-    BINARY_ATTRIBUTES
-        .iter()
-        .any(|b| b.eq_ignore_ascii_case(base))
-}
 
 /// The directory with the admin's rule files: `rules/` next to the configuration file.
 fn user_rules_dir(g: &Global) -> Option<PathBuf> {
@@ -236,11 +206,7 @@ fn test_object(a: &RulesTestArgs) -> Result<MemoryObject, String> {
         obj.dn = Some(entry.dn.clone());
         for attr in &entry.attributes {
             for v in &attr.values {
-                let value = match std::str::from_utf8(v) {
-                    Ok(t) if !is_binary(&attr.name) => Value::Str(t.to_string()),
-                    _ => Value::Bin(v.clone()),
-                };
-                obj.add(&attr.name, value);
+                obj.add(&attr.name, typing::typed_value(&attr.name, v));
             }
         }
     }

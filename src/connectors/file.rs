@@ -1,7 +1,9 @@
 //! The file connector: directories described as LDIF files (the demo's sample directory, test
-//! fixtures). Status: the LDIF reader and writer ([`ldif`]) are built; the connector itself comes
-//! with the engine (issue 4).
+//! fixtures, a writable stand-in target). [`ldif`] reads and writes the format, [`typing`] gives
+//! values their AD syntax, [`connector`] implements the engine's connector contract.
 //!
 //! Invariants: reading never panics and reports the line of any problem; `read(write(x)) == x`.
 
+pub mod connector;
 pub mod ldif;
+pub mod typing;

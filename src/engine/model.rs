@@ -128,6 +128,14 @@ pub enum ImportItem {
         /// Its anchor.
         anchor: Anchor,
     },
+    /// An object the connector read but cannot hand over (no anchor, a DN that does not parse):
+    /// it becomes a per-object error in the run report, and the import goes on.
+    Rejected {
+        /// Its DN as the directory gave it.
+        dn: String,
+        /// Why, for the admin.
+        reason: String,
+    },
 }
 
 /// A stable engine-internal id of a connector-space object.
