@@ -621,6 +621,10 @@ pub const AD_ATTRIBUTES: &[&str] = &[
     "foreignIdentifier",
 ];
 
+/// Why Graph refuses the onPremises* properties.
+const ON_PREMISES_READ_ONLY: &str = "it is read-only in Microsoft Graph: only Microsoft's own sync channel sets the \
+     onPremises* properties (onPremisesImmutableId excepted)";
+
 static AD_INDEX: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| {
     AD_ATTRIBUTES
         .iter()
@@ -730,41 +734,13 @@ const GRAPH_READ_ONLY: &[(&str, &str)] = &[
         "it is read-only in Microsoft Graph: objects created through Graph are always \
          cloud-managed",
     ),
-    (
-        "onPremisesSamAccountName",
-        "it is read-only in Microsoft Graph: only Microsoft's own sync channel sets the \
-         onPremises* properties (onPremisesImmutableId excepted)",
-    ),
-    (
-        "onPremisesSecurityIdentifier",
-        "it is read-only in Microsoft Graph: only Microsoft's own sync channel sets the \
-         onPremises* properties (onPremisesImmutableId excepted)",
-    ),
-    (
-        "onPremisesDistinguishedName",
-        "it is read-only in Microsoft Graph: only Microsoft's own sync channel sets the \
-         onPremises* properties (onPremisesImmutableId excepted)",
-    ),
-    (
-        "onPremisesDomainName",
-        "it is read-only in Microsoft Graph: only Microsoft's own sync channel sets the \
-         onPremises* properties (onPremisesImmutableId excepted)",
-    ),
-    (
-        "onPremisesUserPrincipalName",
-        "it is read-only in Microsoft Graph: only Microsoft's own sync channel sets the \
-         onPremises* properties (onPremisesImmutableId excepted)",
-    ),
-    (
-        "onPremisesNetBiosName",
-        "it is read-only in Microsoft Graph: only Microsoft's own sync channel sets the \
-         onPremises* properties (onPremisesImmutableId excepted)",
-    ),
-    (
-        "onPremisesLastSyncDateTime",
-        "it is read-only in Microsoft Graph: only Microsoft's own sync channel sets the \
-         onPremises* properties (onPremisesImmutableId excepted)",
-    ),
+    ("onPremisesSamAccountName", ON_PREMISES_READ_ONLY),
+    ("onPremisesSecurityIdentifier", ON_PREMISES_READ_ONLY),
+    ("onPremisesDistinguishedName", ON_PREMISES_READ_ONLY),
+    ("onPremisesDomainName", ON_PREMISES_READ_ONLY),
+    ("onPremisesUserPrincipalName", ON_PREMISES_READ_ONLY),
+    ("onPremisesNetBiosName", ON_PREMISES_READ_ONLY),
+    ("onPremisesLastSyncDateTime", ON_PREMISES_READ_ONLY),
     (
         "onPremisesProvisioningErrors",
         "Entra ID records provisioning errors itself; the property is read-only",
