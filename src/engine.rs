@@ -16,3 +16,4 @@ pub mod connector;
 pub mod expr;
 pub mod model;
 pub mod rules;
+pub mod sync;

@@ -282,3 +282,42 @@ pub struct ExportResult {
     /// What happened.
     pub outcome: ExportOutcome,
 }
+
+fn attribute_value(values: &[Value]) -> Option<Value> {
+    match values {
+        [] => None,
+        [one] => Some(one.clone()),
+        many => Some(Value::Multi(many.to_vec())),
+    }
+}
+
+impl crate::engine::expr::Object for CsObject {
+    fn get(&self, name: &str) -> Option<Value> {
+        self.get_attr(&AttributeName::new(name).ok()?)
+    }
+
+    fn get_attr(&self, name: &AttributeName) -> Option<Value> {
+        if name.eq_ignore_case("dn") || name.eq_ignore_case("distinguishedName") {
+            return Some(Value::Ref(self.dn.to_string()));
+        }
+        attribute_value(self.attributes.get(name)?)
+    }
+
+    fn dn(&self) -> Option<String> {
+        Some(self.dn.to_string())
+    }
+}
+
+impl crate::engine::expr::Object for MvObject {
+    fn get(&self, name: &str) -> Option<Value> {
+        self.get_attr(&AttributeName::new(name).ok()?)
+    }
+
+    fn get_attr(&self, name: &AttributeName) -> Option<Value> {
+        attribute_value(&self.attributes.get(name)?.values)
+    }
+
+    fn dn(&self) -> Option<String> {
+        None
+    }
+}

@@ -1,0 +1,438 @@
+//! The synchronization stage as pure planning functions: what the rules say should happen to one
+//! connector-space object (inbound: join, project, disconnect, attribute contributions) and to one
+//! metaverse object towards one target connector (outbound: provision, update, deprovision).
+//!
+//! The semantics follow Entra Connect's documented model (`reference/sync-engine.md` 1.3, 2.1):
+//! - Only one in-scope inbound rule may carry join groups; its groups are tried in order and the
+//!   first that matches **exactly one** metaverse object wins. With no match, a `provision` rule
+//!   projects a new metaverse object, but only when at least one join attribute has a value.
+//! - A joined object stays joined while some in-scope rule links it (the join is not re-evaluated
+//!   when join values change); when none does, it is disconnected (deprovisioned).
+//! - A metaverse attribute takes the value of the highest-precedence (lowest number) rule that
+//!   contributes a value across every joined object; `AuthoritativeNull` stops lower rules;
+//!   `IgnoreThisFlow` keeps the existing value; merge types unite multi-values.
+//! - Outbound, an in-scope `provision` rule creates the target object when none is linked; when no
+//!   in-scope rule links a linked object any more (e.g. `cloudFiltered` became True), it is deleted.
+//!
+//! Invariants: planning reads, never writes (the store applies plans); it never panics; every
+//! expression failure is reported per object and blocks only that object.
+
+use std::collections::BTreeMap;
+
+use crate::domain::{AttributeName, Dn};
+use crate::engine::expr::{Object, Value};
+use crate::engine::model::{
+    AttributeChange, Attributes, ConnectorName, Contribution, CsObject, MvId, MvObject, Operation,
+};
+use crate::engine::rules::{
+    Connector, Direction, FlowError, LinkType, MergeType, MvObjectType, Outcome, PreviewEnv,
+    RuleSet, text_form,
+};
+
+/// Finds metaverse objects for join rules (the store answers from its value index).
+pub trait MetaverseLookup {
+    /// Metaverse objects of `mv_type` whose `attribute` holds `value`.
+    fn find(
+        &self,
+        mv_type: MvObjectType,
+        attribute: &AttributeName,
+        value: &Value,
+        case_sensitive: bool,
+    ) -> Vec<MvId>;
+}
+
+/// What happens to the link of a connector-space object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkDecision {
+    /// It stays as it is (joined to its metaverse object, or a disconnector).
+    Keep,
+    /// Join it to an existing metaverse object.
+    Join {
+        /// The metaverse object.
+        mv: MvId,
+        /// The rule whose join group matched.
+        rule: String,
+    },
+    /// Create a metaverse object for it.
+    Project {
+        /// The new object's type.
+        mv_type: MvObjectType,
+        /// The provisioning rule.
+        rule: String,
+    },
+    /// Unlink it from its metaverse object (no in-scope rule links it any more).
+    Disconnect,
+}
+
+/// One rule's contribution to one metaverse attribute, with what is needed to rank it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flowed {
+    /// The result: a value, NULL, `AuthoritativeNull` or `IgnoreThisFlow`.
+    pub value: Value,
+    /// The rule.
+    pub rule: String,
+    /// Its precedence.
+    pub precedence: u32,
+    /// How it merges.
+    pub merge: MergeType,
+}
+
+/// The inbound plan for one connector-space object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InboundPlan {
+    /// What happens to its link.
+    pub link: LinkDecision,
+    /// The metaverse type it is linked as (for projection and attribute checks).
+    pub mv_type: Option<MvObjectType>,
+    /// Every contribution of every in-scope rule, by metaverse attribute, highest precedence first.
+    pub contributions: BTreeMap<AttributeName, Vec<Flowed>>,
+    /// Flow failures: the object is not synchronized this time.
+    pub errors: Vec<FlowError>,
+    /// A join that could not be decided (several rules with join groups in scope).
+    pub join_error: Option<String>,
+}
+
+/// Plan the inbound synchronization of `cs` (`linked`: whether it is joined now).
+pub fn plan_inbound(
+    rules: &RuleSet,
+    connector: &Connector<'_>,
+    cs: &CsObject,
+    linked: bool,
+    env: &PreviewEnv<'_>,
+    lookup: &dyn MetaverseLookup,
+) -> InboundPlan {
+    let candidates: Vec<_> = rules
+        .enabled()
+        .filter(|r| {
+            r.direction == Direction::Inbound
+                && r.connector.matches(connector)
+                && r.source_object_type.eq_ignore_ascii_case(&cs.object_class)
+        })
+        .collect();
+    let mut contributions: BTreeMap<AttributeName, Vec<Flowed>> = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut in_scope = Vec::new();
+    for rule in &candidates {
+        let preview = rule.preview(cs, env.params, env.now, env.is_member_of);
+        if !preview.in_scope {
+            continue;
+        }
+        in_scope.push(*rule);
+        for (flow, result) in rule.flows.iter().zip(preview.flows) {
+            match result.result {
+                Ok(value) => contributions
+                    .entry(flow.target.clone())
+                    .or_default()
+                    .push(Flowed {
+                        value,
+                        rule: rule.name.clone(),
+                        precedence: rule.precedence,
+                        merge: flow.merge,
+                    }),
+                Err(error) => errors.push(FlowError {
+                    rule: rule.name.clone(),
+                    target: flow.target.clone(),
+                    error,
+                }),
+            }
+        }
+    }
+    let linking: Vec<_> = in_scope.iter().copied().filter(|r| r.links()).collect();
+    let mv_type = linking.first().and_then(|r| r.mv_object_type());
+    let mut join_error = None;
+    let link = if linked {
+        if linking.is_empty() {
+            LinkDecision::Disconnect
+        } else {
+            LinkDecision::Keep
+        }
+    } else {
+        let joiners: Vec<_> = linking
+            .iter()
+            .copied()
+            .filter(|r| !r.join.is_empty())
+            .collect();
+        if joiners.len() > 1 {
+            let names: Vec<&str> = joiners.iter().map(|r| r.name.as_str()).collect();
+            join_error = Some(format!(
+                "more than one rule with join conditions has this object in scope ({}); only one may, so it was not joined",
+                names.join(", ")
+            ));
+            LinkDecision::Keep
+        } else {
+            let mut decision = LinkDecision::Keep;
+            let mut any_join_value = false;
+            if let Some(rule) = joiners.first() {
+                let ty = rule.mv_object_type();
+                'groups: for group in &rule.join {
+                    let mut matches: Option<Vec<MvId>> = None;
+                    for cond in group {
+                        let Some(value) = cs.get_attr(&cond.source) else {
+                            continue 'groups;
+                        };
+                        any_join_value = true;
+                        let Some(ty) = ty else { continue 'groups };
+                        let mut found: Vec<MvId> = Vec::new();
+                        for v in value.values() {
+                            found.extend(lookup.find(ty, &cond.target, v, cond.case_sensitive));
+                        }
+                        found.sort();
+                        found.dedup();
+                        matches = Some(match matches {
+                            None => found,
+                            Some(prev) => prev.into_iter().filter(|m| found.contains(m)).collect(),
+                        });
+                    }
+                    if let Some([one]) = matches.as_deref() {
+                        decision = LinkDecision::Join {
+                            mv: *one,
+                            rule: rule.name.clone(),
+                        };
+                        break;
+                    }
+                }
+            }
+            if decision == LinkDecision::Keep {
+                let provisioner = linking.iter().find(|r| r.link_type == LinkType::Provision);
+                let needs_value = joiners.first().is_some_and(|r| !r.join.is_empty());
+                if let Some(p) = provisioner
+                    && let (Some(t), true) = (p.mv_object_type(), any_join_value || !needs_value)
+                {
+                    decision = LinkDecision::Project {
+                        mv_type: t,
+                        rule: p.name.clone(),
+                    };
+                }
+            }
+            decision
+        }
+    };
+    for list in contributions.values_mut() {
+        list.sort_by_key(|f| f.precedence);
+    }
+    InboundPlan {
+        link,
+        mv_type,
+        contributions,
+        errors,
+        join_error,
+    }
+}
+
+/// Resolve a metaverse object's attributes from the contributions of every object joined to it.
+///
+/// `joined`: for each joined connector-space object, its connector and its plan's contributions.
+/// `existing`: the metaverse object's current attributes (for `IgnoreThisFlow`).
+pub fn resolve_metaverse(
+    joined: &[(ConnectorName, &BTreeMap<AttributeName, Vec<Flowed>>)],
+    existing: &BTreeMap<AttributeName, Contribution>,
+) -> BTreeMap<AttributeName, Contribution> {
+    let mut all: BTreeMap<&AttributeName, Vec<(&ConnectorName, &Flowed)>> = BTreeMap::new();
+    for (connector, contributions) in joined {
+        for (attr, flows) in contributions.iter() {
+            all.entry(attr)
+                .or_default()
+                .extend(flows.iter().map(|f| (connector, f)));
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (attr, mut flows) in all {
+        flows.sort_by_key(|(_, f)| f.precedence);
+        let mut result: Option<Contribution> = None;
+        let mut keep_existing = false;
+        for (connector, f) in flows {
+            match (&f.value, &mut result) {
+                (Value::IgnoreThisFlow, None) => keep_existing = true,
+                (Value::IgnoreThisFlow, Some(_)) => {}
+                (Value::AuthoritativeNull, None) => break,
+                (Value::Null, _) | (Value::AuthoritativeNull, Some(_)) => {}
+                (v, None) => {
+                    if keep_existing {
+                        break;
+                    }
+                    result = Some(Contribution {
+                        values: singles(v),
+                        rule: f.rule.clone(),
+                        connector: connector.clone(),
+                    });
+                }
+                (v, Some(current)) if f.merge.is_union() => {
+                    let ignore_case = f.merge == MergeType::MergeCaseInsensitive;
+                    for value in singles(v) {
+                        let key = |x: &Value| {
+                            let t = text_form(x).unwrap_or_default();
+                            if ignore_case { t.to_lowercase() } else { t }
+                        };
+                        if !current.values.iter().any(|c| key(c) == key(&value)) {
+                            current.values.push(value);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        match result {
+            Some(c) => {
+                out.insert(attr.clone(), c);
+            }
+            None if keep_existing => {
+                if let Some(c) = existing.get(attr) {
+                    out.insert(attr.clone(), c.clone());
+                }
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+fn singles(v: &Value) -> Vec<Value> {
+    v.values().into_iter().cloned().collect()
+}
+
+/// What an outbound plan does to the target connector's object.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OutboundPlan {
+    /// Nothing: out of scope and not linked, or linked and nothing changed.
+    Nothing,
+    /// Create the object.
+    Provision {
+        /// Its object class in the target.
+        object_class: String,
+        /// Its DN in the target connector space.
+        dn: Dn,
+        /// Its attributes.
+        attributes: Attributes,
+        /// The provisioning rule.
+        rule: String,
+    },
+    /// Change the linked object.
+    Update {
+        /// The changes.
+        changes: Vec<AttributeChange>,
+    },
+    /// Delete the linked object: no in-scope rule links it any more.
+    Deprovision,
+    /// A flow failed: nothing is exported for this object this time.
+    Failed {
+        /// The failures.
+        errors: Vec<FlowError>,
+    },
+}
+
+/// Plan what `mv` needs in the target `connector`, whose linked object (if any) is `existing`.
+pub fn plan_outbound(
+    rules: &RuleSet,
+    connector: &Connector<'_>,
+    mv: &MvObject,
+    existing: Option<&CsObject>,
+    env: &PreviewEnv<'_>,
+) -> OutboundPlan {
+    let preview = rules.preview_object(
+        mv,
+        &mv.object_type.to_string(),
+        Direction::Outbound,
+        connector,
+        env,
+    );
+    if !preview.errors.is_empty() {
+        return OutboundPlan::Failed {
+            errors: preview.errors,
+        };
+    }
+    let mut desired = Attributes::new();
+    let mut unchanged: Vec<&AttributeName> = Vec::new();
+    for (attr, outcome) in &preview.attributes {
+        match outcome {
+            Outcome::Value { value, .. } => {
+                desired.insert(attr.clone(), singles(value));
+            }
+            Outcome::Unchanged => unchanged.push(attr),
+            Outcome::Null | Outcome::Cleared { .. } | Outcome::Error { .. } => {}
+        }
+    }
+    match (preview.connected, existing) {
+        (false, None) => OutboundPlan::Nothing,
+        (false, Some(_)) => OutboundPlan::Deprovision,
+        (true, None) => {
+            let Some(rule) = preview.rules.iter().find(|r| {
+                r.preview.in_scope
+                    && rules
+                        .get(&r.rule)
+                        .is_some_and(|x| x.link_type == LinkType::Provision)
+            }) else {
+                return OutboundPlan::Nothing;
+            };
+            let object_class = rules
+                .get(&rule.rule)
+                .map(|r| r.target_object_type.clone())
+                .unwrap_or_default();
+            let dn = desired
+                .get(&AttributeName::known("dn"))
+                .and_then(|v| v.first())
+                .and_then(|v| Dn::parse(&v.to_string()).ok())
+                .or_else(|| {
+                    Dn::parse(&format!(
+                        "CN={}",
+                        crate::domain::escape_value(&mv.id.0.to_string())
+                    ))
+                    .ok()
+                })
+                .unwrap_or_else(Dn::root);
+            desired.remove(&AttributeName::known("dn"));
+            OutboundPlan::Provision {
+                object_class,
+                dn,
+                attributes: desired,
+                rule: rule.rule.clone(),
+            }
+        }
+        (true, Some(cs)) => {
+            let mut changes = Vec::new();
+            for (attr, new) in &desired {
+                if attr.eq_ignore_case("dn") {
+                    continue;
+                }
+                let old = cs.attributes.get(attr).cloned().unwrap_or_default();
+                if !same_values(&old, new) {
+                    changes.push(AttributeChange {
+                        attribute: attr.clone(),
+                        old,
+                        new: new.clone(),
+                    });
+                }
+            }
+            for attr in preview.attributes.keys() {
+                let cleared = !desired.contains_key(attr) && !unchanged.contains(&attr);
+                if cleared && let Some(old) = cs.attributes.get(attr) {
+                    changes.push(AttributeChange {
+                        attribute: attr.clone(),
+                        old: old.clone(),
+                        new: Vec::new(),
+                    });
+                }
+            }
+            if changes.is_empty() {
+                OutboundPlan::Nothing
+            } else {
+                OutboundPlan::Update { changes }
+            }
+        }
+    }
+}
+
+/// Whether two value lists hold the same values, ignoring order (multi-valued attributes are
+/// sets in a directory).
+fn same_values(a: &[Value], b: &[Value]) -> bool {
+    a.len() == b.len() && a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
+}
+
+/// The operation a plan becomes in the pending-export queue.
+pub fn operation(plan: &OutboundPlan) -> Option<Operation> {
+    match plan {
+        OutboundPlan::Provision { .. } => Some(Operation::Add),
+        OutboundPlan::Update { .. } => Some(Operation::Update),
+        OutboundPlan::Deprovision => Some(Operation::Delete),
+        OutboundPlan::Nothing | OutboundPlan::Failed { .. } => None,
+    }
+}
