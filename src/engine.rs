@@ -14,6 +14,8 @@
 
 pub mod connector;
 pub mod expr;
+pub mod filter;
+pub mod guard;
 pub mod model;
 pub mod rules;
 pub mod sync;
