@@ -1,18 +1,31 @@
 //! The embedded sync engine: a metadirectory in the FIM / Entra Connect model. Connector spaces
 //! (one object per source object, keyed by its anchor), the metaverse (one object per identity,
 //! with attribute contributions by rule and precedence), declarative sync rules, run profiles
-//! (full/delta import, full/delta sync, export, confirming import), the SQLite store, the
+//! (full/delta import, full/delta sync, export, confirming import), the store, the
 //! accidental-delete guard, staging mode and run history.
 //!
 //! Invariants (design.md section 3): no terminal, HTTP or LDAP types here; connectors reach the
-//! engine only through its traits; pending exports are computed and stored before any export; each
-//! stage commits atomically and exports are journaled, so a crash never duplicates or loses a
-//! change.
+//! engine only through [`connector::Connector`]; pending exports are computed and stored before any
+//! export; each stage commits atomically and exports are journaled, so a crash never duplicates or
+//! loses a change.
 //!
-//! Status: the expression language ([`expr`]) is built; the rest comes with issues 3 and 4.
-//! 'hybridsync sync ...' reports that and exits 2.
+//! | module | role |
+//! |---|---|
+//! | [`expr`] | the declarative provisioning expression language |
+//! | [`rules`] | sync rules: model, loading, scoping, the shipped default set, previews |
+//! | [`model`] | connector-space and metaverse objects, anchors, pending exports |
+//! | [`connector`] | the contract connectors implement |
+//! | [`sync`] | the synchronization stage as pure plans (join, projection, lineage, outbound) |
+//! | [`filter`] | domain and OU filtering (by objectGUID and DN) |
+//! | [`guard`] | the accidental-delete guard |
+//! | [`cycle`] | full or delta cycle, and why |
+//!
+//! Status: the pieces above are built and tested; the store, the run orchestration
+//! (`sync run`), staging, history and the service loop come with the rest of issue 4, and
+//! 'hybridsync sync ...' reports that and exits 2 until then.
 
 pub mod connector;
+pub mod cycle;
 pub mod expr;
 pub mod filter;
 pub mod guard;
