@@ -1,7 +1,7 @@
 //! The configuration: one commented TOML file that the wizard writes and everything else reads.
 //!
 //! Role: the typed model of every wizard option ([`model`]), loading with complete error reports
-//! ([`load`]), the cross-key rules ([`validate`]), comment-preserving saves ([`save`]), key-by-key
+//! ([`load`](mod@load)), the cross-key rules ([`validate`]), comment-preserving saves ([`save`]), key-by-key
 //! comparison ([`diff`]), settings export/import between servers ([`export`]) and path defaults
 //! ([`paths`]).
 //!

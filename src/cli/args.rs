@@ -333,7 +333,7 @@ pub enum RulesCommand {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("what").required(true).args(["expr", "rule", "object_type"])))]
 pub struct RulesTestArgs {
-    /// The expression, e.g. --expr 'Trim([givenName]) & " " & [sn]'
+    /// The expression, e.g. `--expr 'Trim([givenName]) & " " & [sn]'`
     #[arg(long, value_name = "EXPRESSION")]
     pub expr: Option<String>,
     /// A rule's name: show its scope result and every flow's value
