@@ -19,8 +19,9 @@
 //! | [`filter`] | domain and OU filtering (by objectGUID and DN) |
 //! | [`guard`] | the accidental-delete guard |
 //! | [`cycle`] | full or delta cycle, and why |
+//! | [`store`] | the SQLite store: connector spaces, metaverse, pending exports, journal, history |
 //!
-//! Status: the pieces above are built and tested; the store, the run orchestration
+//! Status: the pieces above are built and tested; the run orchestration
 //! (`sync run`), staging, history and the service loop come with the rest of issue 4, and
 //! 'hybridsync sync ...' reports that and exits 2 until then.
 
@@ -31,4 +32,5 @@ pub mod filter;
 pub mod guard;
 pub mod model;
 pub mod rules;
+pub mod store;
 pub mod sync;

@@ -1,0 +1,419 @@
+//! [`ImportStore`] on SQLite: connector spaces from what connectors read.
+//!
+//! An imported object is found by (connector, anchor); failing that, an export object without
+//! anchor and with the same DN is adopted (it is the object an earlier export created, whose
+//! anchor was not recorded). Otherwise it is new. For an existing object only what differs is
+//! written: an attribute whose value count and hash sum match the stored digest is not read at
+//! all; a changed attribute's stored values are read and only the added and removed values are
+//! written, so one member more or less in a 50,000-member group costs one row (plus reading the
+//! group's stored values once to find which).
+//!
+//! Pending imports accumulate between syncs: Add stays Add until synced (value changes are not
+//! recorded for it, the whole object is new), an Update records its value changes in
+//! `cs_pending_value` (a value added and then removed again cancels out), a Delete of an object
+//! no sync has seen (pending Add, not joined) removes it outright, and an object that comes back
+//! after a Delete becomes an Update.
+//!
+//! A full import is mark-and-sweep: [`ImportStore::begin_full_import`] increases the
+//! connector's import generation, every imported object is stamped with the current
+//! generation, and [`ImportStore::finish_full_import`] marks the objects with an older stamp
+//! (and an anchor: unexported export objects are not in the directory yet) pending Delete with
+//! one `UPDATE` over the connector's objects. The stamp itself is deliberately not indexed:
+//! re-stamping every object of a full import then rewrites rows in place instead of moving
+//! 100,000 index entries, and the sweep, once per full import, walks the connector's index.
+
+use std::collections::HashMap;
+
+use rusqlite::params;
+
+use super::codec::{self, Digest};
+use super::records::{ImportChange, ImportGeneration, ImportOutcome, SweepOutcome, ValueChanges};
+use super::space::{
+    CsHeader, IncomingAttribute, NewCsRow, accumulate, attribute_values, confirm_journal,
+    cs_columns, delete_value, insert_all, insert_object, insert_value,
+};
+use super::sqlite::{ConnectorRow, Db, SqliteTx};
+use super::{ImportStore, StoreResult};
+use crate::domain::AttributeName;
+use crate::engine::expr::Value;
+use crate::engine::model::{Anchor, ConnectorName, CsId, ImportedObject, PendingImport};
+
+/// The sweep's removal of unseen objects no sync has seen: `?1` connector, `?2` generation.
+pub(crate) const SWEEP_REMOVE_SQL: &str = "DELETE FROM cs_object INDEXED BY cs_object_connector \
+     WHERE connector_id = ?1 AND seen_generation < ?2 AND anchor IS NOT NULL \
+     AND pending_import = 1 AND mv_id IS NULL";
+
+/// The sweep's marking of unseen objects as deleted: `?1` connector, `?2` generation.
+pub(crate) const SWEEP_MARK_SQL: &str = "UPDATE cs_object INDEXED BY cs_object_connector \
+     SET pending_import = 3 WHERE connector_id = ?1 AND seen_generation < ?2 \
+     AND anchor IS NOT NULL AND pending_import <> 3";
+
+impl ImportStore for SqliteTx<'_> {
+    fn begin_full_import(&mut self, connector: &ConnectorName) -> StoreResult<ImportGeneration> {
+        self.atomic(|db| {
+            let c = db.connector_or_create(connector)?;
+            let generation = c.generation + 1;
+            db.exec(
+                "starting a full import",
+                "UPDATE connector SET import_generation = ?2 WHERE id = ?1",
+                params![c.id, generation],
+            )?;
+            db.remember_connector(
+                connector,
+                ConnectorRow {
+                    id: c.id,
+                    generation,
+                },
+            );
+            Ok(ImportGeneration(generation))
+        })
+    }
+
+    fn import_object(
+        &mut self,
+        connector: &ConnectorName,
+        object: &ImportedObject,
+    ) -> StoreResult<ImportOutcome> {
+        self.atomic(|db| import_object(db, connector, object))
+    }
+
+    fn import_deleted(
+        &mut self,
+        connector: &ConnectorName,
+        anchor: &Anchor,
+    ) -> StoreResult<Option<ImportOutcome>> {
+        self.atomic(|db| import_deleted(db, connector, anchor))
+    }
+
+    fn finish_full_import(
+        &mut self,
+        connector: &ConnectorName,
+        generation: ImportGeneration,
+    ) -> StoreResult<SweepOutcome> {
+        self.atomic(|db| {
+            let Some(c) = db.connector(connector)? else {
+                return Ok(SweepOutcome::default());
+            };
+            let removed = db.exec(
+                "removing objects a full import no longer saw",
+                SWEEP_REMOVE_SQL,
+                params![c.id, generation.0],
+            )?;
+            let marked = db.exec(
+                "marking objects a full import no longer saw as deleted",
+                SWEEP_MARK_SQL,
+                params![c.id, generation.0],
+            )?;
+            Ok(SweepOutcome {
+                marked_deleted: marked as u64,
+                removed: removed as u64,
+            })
+        })
+    }
+}
+
+fn find_by_anchor(
+    db: &Db<'_>,
+    connector_id: i64,
+    anchor: &Anchor,
+) -> StoreResult<Option<CsHeader>> {
+    let (kind, bytes) = codec::anchor_parts(anchor);
+    let raw = db.row(
+        "looking up an object by anchor",
+        concat!(
+            "SELECT ",
+            cs_columns!(),
+            " FROM cs_object c WHERE c.connector_id = ?1 AND c.anchor_kind = ?2 AND c.anchor = ?3"
+        ),
+        params![connector_id, kind, bytes],
+        CsHeader::raw,
+    )?;
+    raw.map(|r| CsHeader::decode(db, r)).transpose()
+}
+
+fn import_object(
+    db: &Db<'_>,
+    connector: &ConnectorName,
+    object: &ImportedObject,
+) -> StoreResult<ImportOutcome> {
+    let c = db.connector_or_create(connector)?;
+    let incoming = IncomingAttribute::all(&object.attributes);
+    if let Some(header) = find_by_anchor(db, c.id, &object.anchor)? {
+        return update_existing(db, c, header, object, &incoming, false);
+    }
+    // An export object this connector created, confirmed now: adopt it.
+    let dn_key = codec::dn_key(&object.dn);
+    let orphan = db.row(
+        "looking up an unconfirmed export object by DN",
+        concat!(
+            "SELECT ",
+            cs_columns!(),
+            " FROM cs_object c WHERE c.connector_id = ?1 AND c.dn_key = ?2 \
+             AND c.anchor IS NULL ORDER BY c.id LIMIT 1"
+        ),
+        params![c.id, dn_key],
+        CsHeader::raw,
+    )?;
+    if let Some(raw) = orphan {
+        let header = CsHeader::decode(db, raw)?;
+        let (kind, bytes) = codec::anchor_parts(&object.anchor);
+        db.exec(
+            "recording the anchor of a confirmed export object",
+            "UPDATE cs_object SET anchor_kind = ?2, anchor = ?3 WHERE id = ?1",
+            params![header.id, kind, bytes],
+        )?;
+        return update_existing(db, c, header, object, &incoming, true);
+    }
+    let digests: Vec<Digest> = incoming
+        .iter()
+        .map(IncomingAttribute::fresh_digest)
+        .collect();
+    let id = insert_object(
+        db,
+        &NewCsRow {
+            connector_id: c.id,
+            anchor: Some(&object.anchor),
+            dn: &object.dn,
+            object_class: &object.object_class,
+            mv: None,
+            pending: PendingImport::Add,
+            generation: c.generation,
+            digests: &digests,
+        },
+    )?;
+    insert_all(db, id, &incoming)?;
+    Ok(ImportOutcome {
+        cs: CsId(id),
+        change: ImportChange::Added,
+        pending: PendingImport::Add,
+        previous_dn: None,
+        previous_object_class: None,
+        values: Vec::new(),
+        adopted: false,
+    })
+}
+
+/// Compares an existing object with what was imported and writes the differences.
+fn update_existing(
+    db: &Db<'_>,
+    c: ConnectorRow,
+    header: CsHeader,
+    object: &ImportedObject,
+    incoming: &[IncomingAttribute<'_>],
+    adopted: bool,
+) -> StoreResult<ImportOutcome> {
+    let cs = header.id;
+    let old_digests = header.digests(db)?;
+    let mut stored: Vec<Option<Digest>> = old_digests.iter().cloned().map(Some).collect();
+    let index: HashMap<&AttributeName, usize> = old_digests
+        .iter()
+        .enumerate()
+        .map(|(i, d)| (&d.name, i))
+        .collect();
+    let mut digests = Vec::with_capacity(incoming.len());
+    let mut changes: Vec<ValueChanges> = Vec::new();
+
+    for attr in incoming {
+        let previous = index.get(attr.name).and_then(|&i| stored[i].take());
+        match previous {
+            Some(d) if d.count == attr.count() && d.sum == attr.set.sum() => {
+                digests.push(Digest {
+                    name: attr.name.clone(),
+                    ..d
+                });
+            }
+            Some(d) => {
+                let (digest, change) = rewrite_attribute(db, cs, &d, attr)?;
+                digests.push(digest);
+                changes.push(change);
+            }
+            None => {
+                for (ordinal, value) in attr.set.values().iter().enumerate() {
+                    insert_value(db, cs, attr.name, value, ordinal as u64)?;
+                }
+                digests.push(attr.fresh_digest());
+                changes.push(ValueChanges {
+                    attribute: attr.name.clone(),
+                    added: attr.set.values().iter().map(|v| (*v).clone()).collect(),
+                    removed: Vec::new(),
+                });
+            }
+        }
+    }
+    for gone in stored.into_iter().flatten() {
+        let values = attribute_values(db, cs, &gone.name)?;
+        db.exec(
+            "removing a connector-space attribute",
+            "DELETE FROM cs_value WHERE cs_id = ?1 AND attribute = ?2",
+            params![cs, gone.name.as_str()],
+        )?;
+        changes.push(ValueChanges {
+            attribute: gone.name,
+            added: Vec::new(),
+            removed: values.into_iter().map(|(v, _)| v).collect(),
+        });
+    }
+
+    let new_dn = object.dn.to_string();
+    let previous_dn = if new_dn == header.dn_text {
+        None
+    } else {
+        Some(header.dn(db)?)
+    };
+    let previous_object_class =
+        (object.object_class != header.object_class).then(|| header.object_class.clone());
+    let changed = !changes.is_empty() || previous_dn.is_some() || previous_object_class.is_some();
+    let pending = if changed || header.pending == PendingImport::Delete {
+        match header.pending {
+            PendingImport::Add => PendingImport::Add,
+            _ => PendingImport::Update,
+        }
+    } else {
+        header.pending
+    };
+    if pending == PendingImport::Update {
+        for change in &changes {
+            for v in &change.added {
+                accumulate(db, cs, &change.attribute, v, true)?;
+            }
+            for v in &change.removed {
+                accumulate(db, cs, &change.attribute, v, false)?;
+            }
+        }
+    }
+    let blob = codec::digests_to_blob(&digests);
+    if changed || pending != header.pending || blob != header.digests_blob {
+        db.exec(
+            "updating a connector-space object",
+            "UPDATE cs_object SET dn = ?2, dn_key = ?3, object_class = ?4, pending_import = ?5, \
+             seen_generation = ?6, digests = ?7 WHERE id = ?1",
+            params![
+                cs,
+                new_dn,
+                codec::dn_key(&object.dn),
+                object.object_class,
+                codec::pending_code(pending),
+                c.generation,
+                blob
+            ],
+        )?;
+    } else {
+        db.exec(
+            "marking an object as seen",
+            "UPDATE cs_object SET seen_generation = ?2 WHERE id = ?1 AND seen_generation <> ?2",
+            params![cs, c.generation],
+        )?;
+    }
+    confirm_journal(db, cs)?;
+    Ok(ImportOutcome {
+        cs: CsId(cs),
+        change: if changed || pending != header.pending {
+            ImportChange::Updated
+        } else {
+            ImportChange::Unchanged
+        },
+        pending,
+        previous_dn,
+        previous_object_class,
+        values: changes,
+        adopted,
+    })
+}
+
+/// Writes the difference between an attribute's stored values and the imported ones. Stored
+/// rows are matched against the imported set by hash and exact payload, straight from SQLite;
+/// only the rows that are gone are decoded.
+fn rewrite_attribute(
+    db: &Db<'_>,
+    cs: i64,
+    stored: &Digest,
+    attr: &IncomingAttribute<'_>,
+) -> StoreResult<(Digest, ValueChanges)> {
+    let mut present = vec![false; attr.set.len()];
+    let gone = db.rows(
+        "reading a connector-space attribute",
+        "SELECT tag, value FROM cs_value WHERE cs_id = ?1 AND attribute = ?2",
+        params![cs, stored.name.as_str()],
+        |r| {
+            let (tag, payload) = (r.get::<_, i64>(0)?, r.get_ref(1)?);
+            Ok(match attr.set.find(tag, payload) {
+                Some(i) => {
+                    present[i] = true;
+                    None
+                }
+                None => Some(codec::from_sql(tag, payload)),
+            })
+        },
+    )?;
+    let mut removed: Vec<Value> = Vec::new();
+    for value in gone.into_iter().flatten() {
+        let value = db.decode(value)?;
+        delete_value(db, cs, &stored.name, &value)?;
+        removed.push(value);
+    }
+    let mut added: Vec<Value> = Vec::new();
+    let mut next = stored.next_ordinal;
+    for (value, _) in attr.set.values().iter().zip(&present).filter(|(_, p)| !**p) {
+        insert_value(db, cs, attr.name, value, next)?;
+        next += 1;
+        added.push((*value).clone());
+    }
+    Ok((
+        Digest {
+            name: attr.name.clone(),
+            count: attr.count(),
+            sum: attr.set.sum(),
+            next_ordinal: next,
+        },
+        ValueChanges {
+            attribute: attr.name.clone(),
+            added,
+            removed,
+        },
+    ))
+}
+
+fn import_deleted(
+    db: &Db<'_>,
+    connector: &ConnectorName,
+    anchor: &Anchor,
+) -> StoreResult<Option<ImportOutcome>> {
+    let Some(c) = db.connector(connector)? else {
+        return Ok(None);
+    };
+    let Some(header) = find_by_anchor(db, c.id, anchor)? else {
+        return Ok(None);
+    };
+    confirm_journal(db, header.id)?;
+    let outcome = |change, pending| ImportOutcome {
+        cs: CsId(header.id),
+        change,
+        pending,
+        previous_dn: None,
+        previous_object_class: None,
+        values: Vec::new(),
+        adopted: false,
+    };
+    match header.pending {
+        PendingImport::Delete => Ok(Some(outcome(
+            ImportChange::Unchanged,
+            PendingImport::Delete,
+        ))),
+        PendingImport::Add if header.mv.is_none() => {
+            db.exec(
+                "removing an object deleted before it was synchronized",
+                "DELETE FROM cs_object WHERE id = ?1",
+                [header.id],
+            )?;
+            Ok(Some(outcome(ImportChange::Deleted, PendingImport::None)))
+        }
+        _ => {
+            db.exec(
+                "marking an object deleted",
+                "UPDATE cs_object SET pending_import = 3, seen_generation = ?2 WHERE id = ?1",
+                params![header.id, c.generation],
+            )?;
+            Ok(Some(outcome(ImportChange::Deleted, PendingImport::Delete)))
+        }
+    }
+}

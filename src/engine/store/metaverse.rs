@@ -1,0 +1,501 @@
+//! [`MetaverseStore`] on SQLite: metaverse objects, their attributes with lineage, and join
+//! lookups.
+//!
+//! Layout: `mv_object` (id, type); `mv_attribute` holds each attribute's lineage (the rule and
+//! connector that contributed it) and the ordinal its next value gets; `mv_value` has one row
+//! per value. For the attributes named in `join_attribute`, each value row also carries a join
+//! key (see `codec::join_key`: case-folded text, raw binary), indexed by (attribute, key), so
+//! "which person has this employeeID" is one index probe. A case-sensitive lookup uses the same
+//! index and then compares the stored text exactly.
+//!
+//! Invariants: an attribute has a lineage row exactly when it has at least one value row;
+//! the join key is set on exactly the rows of join attributes (both kept together by every
+//! write and by [`MetaverseStore::set_join_attributes`]).
+
+use std::collections::BTreeMap;
+
+use rusqlite::params;
+
+use super::codec;
+use super::records::{JoinCase, ValueChanges};
+use super::space::require_mv;
+use super::sqlite::{Db, SqliteTx, after_bound, limit, value_at};
+use super::valueset::ValueSet;
+use super::{MetaverseStore, StoreResult};
+use crate::domain::AttributeName;
+use crate::engine::expr::{DateTime, Value};
+use crate::engine::model::{ConnectorName, Contribution, MvId, MvObject};
+use crate::engine::rules::MvObjectType;
+
+/// An attribute's lineage row.
+struct Lineage {
+    rule: String,
+    connector: ConnectorName,
+    next_ordinal: i64,
+}
+
+fn lineage(db: &Db<'_>, mv: i64, attribute: &AttributeName) -> StoreResult<Option<Lineage>> {
+    db.row(
+        "reading an attribute's lineage",
+        "SELECT a.rule, k.name, a.next_ordinal FROM mv_attribute a \
+         JOIN connector k ON k.id = a.connector_id WHERE a.mv_id = ?1 AND a.attribute = ?2",
+        params![mv, attribute.as_str()],
+        |r| {
+            Ok(Lineage {
+                rule: r.get(0)?,
+                connector: ConnectorName::new(r.get::<_, String>(1)?),
+                next_ordinal: r.get(2)?,
+            })
+        },
+    )
+}
+
+fn write_lineage(
+    db: &Db<'_>,
+    mv: i64,
+    attribute: &AttributeName,
+    rule: &str,
+    connector: &ConnectorName,
+    next_ordinal: i64,
+) -> StoreResult<()> {
+    let c = db.connector_or_create(connector)?;
+    db.exec(
+        "recording an attribute's lineage",
+        "INSERT INTO mv_attribute (mv_id, attribute, rule, connector_id, next_ordinal) \
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (mv_id, attribute) DO UPDATE SET \
+         rule = excluded.rule, connector_id = excluded.connector_id, \
+         next_ordinal = excluded.next_ordinal",
+        params![mv, attribute.as_str(), rule, c.id, next_ordinal],
+    )?;
+    Ok(())
+}
+
+/// The values of one attribute, in ordinal order.
+fn values_of(db: &Db<'_>, mv: i64, attribute: &AttributeName) -> StoreResult<Vec<Value>> {
+    let rows = db.rows(
+        "reading a metaverse attribute",
+        "SELECT tag, value, ordinal FROM mv_value WHERE mv_id = ?1 AND attribute = ?2",
+        params![mv, attribute.as_str()],
+        |r| Ok((value_at(r, 0, 1)?, r.get::<_, i64>(2)?)),
+    )?;
+    let mut rows = rows
+        .into_iter()
+        .map(|(v, o)| Ok((db.decode(v)?, o)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    rows.sort_by_key(|(_, o)| *o);
+    Ok(rows.into_iter().map(|(v, _)| v).collect())
+}
+
+fn is_join_attribute(db: &Db<'_>, attribute: &AttributeName) -> StoreResult<bool> {
+    Ok(db.join_attributes()?.contains(attribute))
+}
+
+/// Inserts a value unless present; whether it was inserted.
+fn insert_value(
+    db: &Db<'_>,
+    mv: i64,
+    attribute: &AttributeName,
+    value: &Value,
+    ordinal: i64,
+    join: bool,
+) -> StoreResult<bool> {
+    let key = if join { codec::join_key(value) } else { None };
+    let n = db.exec(
+        "storing a metaverse value",
+        "INSERT OR IGNORE INTO mv_value (mv_id, attribute, tag, value, ordinal, value_key) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            mv,
+            attribute.as_str(),
+            codec::tag(value),
+            codec::payload(value),
+            ordinal,
+            key
+        ],
+    )?;
+    Ok(n > 0)
+}
+
+/// Deletes a value; whether it was there.
+fn delete_value(
+    db: &Db<'_>,
+    mv: i64,
+    attribute: &AttributeName,
+    value: &Value,
+) -> StoreResult<bool> {
+    let n = db.exec(
+        "removing a metaverse value",
+        "DELETE FROM mv_value WHERE mv_id = ?1 AND attribute = ?2 AND tag = ?3 AND value = ?4",
+        params![
+            mv,
+            attribute.as_str(),
+            codec::tag(value),
+            codec::payload(value)
+        ],
+    )?;
+    Ok(n > 0)
+}
+
+/// Removes an attribute (values and lineage); the values it had.
+fn remove_attribute(db: &Db<'_>, mv: i64, attribute: &AttributeName) -> StoreResult<Vec<Value>> {
+    let old = values_of(db, mv, attribute)?;
+    db.exec(
+        "removing a metaverse attribute",
+        "DELETE FROM mv_value WHERE mv_id = ?1 AND attribute = ?2",
+        params![mv, attribute.as_str()],
+    )?;
+    db.exec(
+        "removing a metaverse attribute's lineage",
+        "DELETE FROM mv_attribute WHERE mv_id = ?1 AND attribute = ?2",
+        params![mv, attribute.as_str()],
+    )?;
+    Ok(old)
+}
+
+fn read_mv(db: &Db<'_>, mv: MvId, skip: &[AttributeName]) -> StoreResult<Option<MvObject>> {
+    let Some(type_text) = db.row(
+        "reading a metaverse object",
+        "SELECT object_type FROM mv_object WHERE id = ?1",
+        [mv.0],
+        |r| r.get::<_, String>(0),
+    )?
+    else {
+        return Ok(None);
+    };
+    let object_type = MvObjectType::parse(&type_text)
+        .ok_or_else(|| db.corrupt(format!("unknown metaverse object type '{type_text}'")))?;
+    let lineages = db.rows(
+        "reading a metaverse object's lineage",
+        "SELECT a.attribute, a.rule, k.name FROM mv_attribute a \
+         JOIN connector k ON k.id = a.connector_id WHERE a.mv_id = ?1",
+        [mv.0],
+        |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        },
+    )?;
+    let mut attributes = BTreeMap::new();
+    for (attr, rule, connector) in lineages {
+        let name = db.decode(codec::attribute_from(&attr))?;
+        if skip.contains(&name) {
+            continue;
+        }
+        let values = values_of(db, mv.0, &name)?;
+        if values.is_empty() {
+            continue;
+        }
+        attributes.insert(
+            name,
+            Contribution {
+                values,
+                rule,
+                connector: ConnectorName::new(connector),
+            },
+        );
+    }
+    Ok(Some(MvObject {
+        id: mv,
+        object_type,
+        attributes,
+    }))
+}
+
+/// A join lookup: `?1` attribute, `?2` join key, `?3` object type (bound as NULL when
+/// `typed` is false), `?4` the exact text (NULL unless `exact`).
+pub(crate) fn join_lookup_sql(typed: bool, exact: bool) -> String {
+    format!(
+        "SELECT DISTINCT v.mv_id FROM mv_value AS v INDEXED BY mv_value_join \
+         JOIN mv_object o ON o.id = v.mv_id \
+         WHERE v.attribute = ?1 AND v.value_key = ?2 {} {} ORDER BY v.mv_id",
+        if typed {
+            "AND o.object_type = ?3"
+        } else {
+            "AND ?3 IS NULL"
+        },
+        if exact {
+            "AND v.value = ?4"
+        } else {
+            "AND ?4 IS NULL"
+        },
+    )
+}
+
+impl MetaverseStore for SqliteTx<'_> {
+    fn create_mv(&mut self, object_type: MvObjectType) -> StoreResult<MvId> {
+        self.atomic(|db| {
+            db.exec(
+                "creating a metaverse object",
+                "INSERT INTO mv_object (object_type, created_at) VALUES (?1, ?2)",
+                params![object_type.as_str(), DateTime::now().ticks()],
+            )?;
+            Ok(MvId(db.last_id()))
+        })
+    }
+
+    fn delete_mv(&mut self, mv: MvId) -> StoreResult<bool> {
+        self.atomic(|db| {
+            let n = db.exec(
+                "deleting a metaverse object",
+                "DELETE FROM mv_object WHERE id = ?1",
+                [mv.0],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn mv_object(&self, mv: MvId) -> StoreResult<Option<MvObject>> {
+        read_mv(&self.db(), mv, &[])
+    }
+
+    fn mv_object_without(&self, mv: MvId, skip: &[AttributeName]) -> StoreResult<Option<MvObject>> {
+        read_mv(&self.db(), mv, skip)
+    }
+
+    fn mv_attribute(
+        &self,
+        mv: MvId,
+        attribute: &AttributeName,
+    ) -> StoreResult<Option<Contribution>> {
+        let db = self.db();
+        let Some(l) = lineage(&db, mv.0, attribute)? else {
+            return Ok(None);
+        };
+        let values = values_of(&db, mv.0, attribute)?;
+        Ok((!values.is_empty()).then_some(Contribution {
+            values,
+            rule: l.rule,
+            connector: l.connector,
+        }))
+    }
+
+    fn set_mv_attribute(
+        &mut self,
+        mv: MvId,
+        attribute: &AttributeName,
+        contribution: Option<&Contribution>,
+    ) -> StoreResult<ValueChanges> {
+        self.atomic(|db| {
+            require_mv(db, mv)?;
+            let mut changes = ValueChanges {
+                attribute: attribute.clone(),
+                added: Vec::new(),
+                removed: Vec::new(),
+            };
+            let Some(c) = contribution.filter(|c| !c.values.is_empty()) else {
+                changes.removed = remove_attribute(db, mv.0, attribute)?;
+                return Ok(changes);
+            };
+            let join = is_join_attribute(db, attribute)?;
+            let mut next = lineage(db, mv.0, attribute)?.map_or(0, |l| l.next_ordinal);
+            let new = ValueSet::new(&c.values);
+            let mut present = vec![false; new.len()];
+            let gone = db.rows(
+                "reading a metaverse attribute",
+                "SELECT tag, value FROM mv_value WHERE mv_id = ?1 AND attribute = ?2 \
+                 ORDER BY ordinal",
+                params![mv.0, attribute.as_str()],
+                |r| {
+                    let (tag, payload) = (r.get::<_, i64>(0)?, r.get_ref(1)?);
+                    Ok(match new.find(tag, payload) {
+                        Some(i) => {
+                            present[i] = true;
+                            None
+                        }
+                        None => Some(codec::from_sql(tag, payload)),
+                    })
+                },
+            )?;
+            for v in gone.into_iter().flatten() {
+                let v = db.decode(v)?;
+                delete_value(db, mv.0, attribute, &v)?;
+                changes.removed.push(v);
+            }
+            for (v, _) in new.values().iter().zip(&present).filter(|(_, p)| !**p) {
+                insert_value(db, mv.0, attribute, v, next, join)?;
+                next += 1;
+                changes.added.push((*v).clone());
+            }
+            write_lineage(db, mv.0, attribute, &c.rule, &c.connector, next)?;
+            Ok(changes)
+        })
+    }
+
+    fn add_mv_values(
+        &mut self,
+        mv: MvId,
+        attribute: &AttributeName,
+        values: &[Value],
+        rule: &str,
+        connector: &ConnectorName,
+    ) -> StoreResult<ValueChanges> {
+        self.atomic(|db| {
+            require_mv(db, mv)?;
+            let join = is_join_attribute(db, attribute)?;
+            let mut next = lineage(db, mv.0, attribute)?.map_or(0, |l| l.next_ordinal);
+            let mut added = Vec::new();
+            for v in ValueSet::new(values).values() {
+                if insert_value(db, mv.0, attribute, v, next, join)? {
+                    next += 1;
+                    added.push((*v).clone());
+                }
+            }
+            if !added.is_empty() || lineage(db, mv.0, attribute)?.is_some() {
+                write_lineage(db, mv.0, attribute, rule, connector, next)?;
+            }
+            Ok(ValueChanges {
+                attribute: attribute.clone(),
+                added,
+                removed: Vec::new(),
+            })
+        })
+    }
+
+    fn remove_mv_values(
+        &mut self,
+        mv: MvId,
+        attribute: &AttributeName,
+        values: &[Value],
+    ) -> StoreResult<ValueChanges> {
+        self.atomic(|db| {
+            let mut removed = Vec::new();
+            for v in ValueSet::new(values).values() {
+                if delete_value(db, mv.0, attribute, v)? {
+                    removed.push((*v).clone());
+                }
+            }
+            let any_left = db
+                .row(
+                    "reading a metaverse attribute",
+                    "SELECT 1 FROM mv_value WHERE mv_id = ?1 AND attribute = ?2 LIMIT 1",
+                    params![mv.0, attribute.as_str()],
+                    |_| Ok(()),
+                )?
+                .is_some();
+            if !any_left {
+                db.exec(
+                    "removing a metaverse attribute's lineage",
+                    "DELETE FROM mv_attribute WHERE mv_id = ?1 AND attribute = ?2",
+                    params![mv.0, attribute.as_str()],
+                )?;
+            }
+            Ok(ValueChanges {
+                attribute: attribute.clone(),
+                added: Vec::new(),
+                removed,
+            })
+        })
+    }
+
+    fn set_join_attributes(&mut self, attributes: &[AttributeName]) -> StoreResult<()> {
+        self.atomic(|db| {
+            let current = db.join_attributes()?;
+            db.forget_join_attributes();
+            for gone in current.iter().filter(|a| !attributes.contains(a)) {
+                db.exec(
+                    "dropping a join index",
+                    "UPDATE mv_value SET value_key = NULL \
+                     WHERE attribute = ?1 AND value_key IS NOT NULL",
+                    [gone.as_str()],
+                )?;
+                db.exec(
+                    "dropping a join attribute",
+                    "DELETE FROM join_attribute WHERE attribute = ?1",
+                    [gone.as_str()],
+                )?;
+            }
+            for new in attributes.iter().filter(|a| !current.contains(a)) {
+                db.exec(
+                    "adding a join attribute",
+                    "INSERT OR IGNORE INTO join_attribute (attribute) VALUES (?1)",
+                    [new.as_str()],
+                )?;
+                let rows = db.rows(
+                    "indexing a join attribute",
+                    "SELECT mv_id, tag, value FROM mv_value WHERE attribute = ?1",
+                    [new.as_str()],
+                    |r| Ok((r.get::<_, i64>(0)?, value_at(r, 1, 2)?)),
+                )?;
+                for (mv, value) in rows {
+                    let value = db.decode(value)?;
+                    db.exec(
+                        "indexing a join attribute",
+                        "UPDATE mv_value SET value_key = ?5 WHERE mv_id = ?1 AND attribute = ?2 \
+                         AND tag = ?3 AND value = ?4",
+                        params![
+                            mv,
+                            new.as_str(),
+                            codec::tag(&value),
+                            codec::payload(&value),
+                            codec::join_key(&value)
+                        ],
+                    )?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    fn find_mv_by_value(
+        &self,
+        object_type: Option<MvObjectType>,
+        attribute: &AttributeName,
+        value: &Value,
+        case: JoinCase,
+    ) -> StoreResult<Vec<MvId>> {
+        let db = self.db();
+        if !is_join_attribute(&db, attribute)? {
+            return Err(db.conflict(format!(
+                "the metaverse attribute '{attribute}' is not a join attribute, so it has no \
+                 index: declare it with set_join_attributes before joining on it"
+            )));
+        }
+        let Some(key) = codec::join_key(value) else {
+            return Ok(Vec::new());
+        };
+        let exact = case == JoinCase::Sensitive && matches!(value, Value::Str(_) | Value::Ref(_));
+        let sql = join_lookup_sql(object_type.is_some(), exact);
+        let payload = exact.then(|| codec::payload(value));
+        Ok(db
+            .rows(
+                "looking up metaverse objects for a join",
+                &sql,
+                params![
+                    attribute.as_str(),
+                    key,
+                    object_type.map(MvObjectType::as_str),
+                    payload
+                ],
+                |r| r.get(0),
+            )?
+            .into_iter()
+            .map(MvId)
+            .collect())
+    }
+
+    fn mv_ids_page(
+        &self,
+        object_type: Option<MvObjectType>,
+        after: Option<MvId>,
+        limit_to: usize,
+    ) -> StoreResult<Vec<MvId>> {
+        Ok(self
+            .db()
+            .rows(
+                "reading a page of metaverse ids",
+                "SELECT id FROM mv_object WHERE id > ?1 AND (?2 IS NULL OR object_type = ?2) \
+                 ORDER BY id LIMIT ?3",
+                params![
+                    after_bound(after.map(|m| m.0)),
+                    object_type.map(MvObjectType::as_str),
+                    limit(limit_to)
+                ],
+                |r| r.get(0),
+            )?
+            .into_iter()
+            .map(MvId)
+            .collect())
+    }
+}

@@ -1,0 +1,810 @@
+//! Connector spaces on SQLite: reading objects and pages of objects, links to the metaverse,
+//! clearing pending imports ([`SyncStore`]), and the value-level helpers the import and the
+//! export side share.
+//!
+//! Layout: `cs_object` holds the object (anchor, DN and its comparison key, class, link,
+//! pending import, the generation of the last import that saw it) plus one small BLOB of
+//! per-attribute digests (spelling, value count, sum of value hashes, next ordinal); every
+//! value is a row of `cs_value` keyed by (object, attribute, tag, value), with an ordinal that
+//! keeps the order values first appeared in. Values added or removed since the last sync are
+//! rows of `cs_pending_value`.
+//!
+//! Invariants: an object's digests describe exactly its `cs_value` rows (both are written
+//! together, inside one savepoint); values are a set per attribute (the import drops repeats).
+
+use std::collections::HashMap;
+
+use rusqlite::params;
+
+use super::codec::{self, Digest};
+use super::records::{CsScope, ValueChanges};
+use super::sqlite::{Db, SqliteTx, after_bound, limit, value_at};
+use super::valueset::ValueSet;
+use super::{StoreResult, SyncStore};
+use crate::domain::{AttributeName, Dn};
+use crate::engine::expr::Value;
+use crate::engine::model::{
+    Anchor, Attributes, ConnectorName, CsId, CsObject, MvId, PendingImport,
+};
+
+/// The columns [`CsHeader::raw`] reads, from `cs_object c` (a macro so that queries are
+/// string literals: no formatting per call).
+macro_rules! cs_columns {
+    () => {
+        "c.id, c.connector_id, c.anchor_kind, c.anchor, c.dn, c.object_class, c.mv_id, \
+         c.pending_import, c.digests"
+    };
+}
+pub(crate) use cs_columns;
+
+/// A connector-space object's row, without its values.
+pub(crate) struct CsHeader {
+    pub id: i64,
+    pub connector_id: i64,
+    pub anchor: Option<Anchor>,
+    pub dn_text: String,
+    pub object_class: String,
+    pub mv: Option<i64>,
+    pub pending: PendingImport,
+    pub digests_blob: Vec<u8>,
+}
+
+type RawHeader = (
+    i64,
+    i64,
+    Option<i64>,
+    Option<Vec<u8>>,
+    String,
+    String,
+    Option<i64>,
+    i64,
+    Vec<u8>,
+);
+
+impl CsHeader {
+    /// Reads the raw columns of [`cs_columns`].
+    pub(crate) fn raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawHeader> {
+        Ok((
+            r.get(0)?,
+            r.get(1)?,
+            r.get(2)?,
+            r.get(3)?,
+            r.get(4)?,
+            r.get(5)?,
+            r.get(6)?,
+            r.get(7)?,
+            r.get(8)?,
+        ))
+    }
+
+    /// Decodes raw columns.
+    pub(crate) fn decode(db: &Db<'_>, raw: RawHeader) -> StoreResult<CsHeader> {
+        let (id, connector_id, kind, anchor, dn_text, object_class, mv, pending, blob) = raw;
+        Ok(CsHeader {
+            id,
+            connector_id,
+            anchor: db.decode(codec::anchor_from(kind, anchor))?,
+            dn_text,
+            object_class,
+            mv,
+            pending: db.decode(codec::pending_from(pending))?,
+            digests_blob: blob,
+        })
+    }
+
+    /// The object's header by id.
+    pub(crate) fn load(db: &Db<'_>, cs: i64) -> StoreResult<Option<CsHeader>> {
+        let raw = db.row(
+            "reading a connector-space object",
+            concat!(
+                "SELECT ",
+                cs_columns!(),
+                " FROM cs_object c WHERE c.id = ?1"
+            ),
+            [cs],
+            CsHeader::raw,
+        )?;
+        raw.map(|r| CsHeader::decode(db, r)).transpose()
+    }
+
+    /// The object's header by id, or [`super::StoreError::NotFound`].
+    pub(crate) fn require(db: &Db<'_>, cs: CsId) -> StoreResult<CsHeader> {
+        CsHeader::load(db, cs.0)?
+            .ok_or_else(|| db.not_found(format!("connector-space object {}", cs.0)))
+    }
+
+    /// The stored DN.
+    pub(crate) fn dn(&self, db: &Db<'_>) -> StoreResult<Dn> {
+        db.decode(codec::dn_from(&self.dn_text))
+    }
+
+    /// The per-attribute digests.
+    pub(crate) fn digests(&self, db: &Db<'_>) -> StoreResult<Vec<Digest>> {
+        db.decode(codec::digests_from_blob(&self.digests_blob))
+    }
+}
+
+/// One value row as read: attribute, value, ordinal (decoding errors kept for later).
+type ValueRow = (Result<AttributeName, String>, Result<Value, String>, i64);
+
+/// Attribute names already parsed while reading (names repeat from row to row and from object
+/// to object, so each distinct spelling is validated and allocated once).
+#[derive(Default)]
+struct Names(HashMap<String, AttributeName>);
+
+impl Names {
+    fn resolve(&mut self, text: &[u8]) -> Result<AttributeName, String> {
+        let text = std::str::from_utf8(text).map_err(|e| format!("stored attribute name: {e}"))?;
+        if let Some(name) = self.0.get(text) {
+            return Ok(name.clone());
+        }
+        let name = codec::attribute_from(text)?;
+        self.0.insert(text.to_owned(), name.clone());
+        Ok(name)
+    }
+
+    /// Reads `attribute, tag, value, ordinal` starting at column `first`.
+    fn row(&mut self, r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<ValueRow> {
+        let name = self.resolve(r.get_ref(first)?.as_bytes()?);
+        Ok((name, value_at(r, first + 1, first + 2)?, r.get(first + 3)?))
+    }
+}
+
+/// An object's values as they are read: (attribute, ordinal, value), in any order.
+type ValueRows = Vec<(AttributeName, i64, Value)>;
+
+/// Collects value rows into [`ValueRows`], keeping the first decoding error.
+#[derive(Default)]
+struct Collector {
+    names: Names,
+    error: Option<String>,
+}
+
+impl Collector {
+    /// Adds the row `attribute, tag, value, ordinal` (from column `first`) to `rows`.
+    fn add(
+        &mut self,
+        rows: &mut ValueRows,
+        r: &rusqlite::Row<'_>,
+        first: usize,
+    ) -> rusqlite::Result<()> {
+        match self.names.row(r, first)? {
+            (Ok(name), Ok(value), ordinal) => rows.push((name, ordinal, value)),
+            (Err(e), _, _) | (_, Err(e), _) => {
+                self.error.get_or_insert(e);
+            }
+        }
+        Ok(())
+    }
+
+    fn check(self, db: &Db<'_>) -> StoreResult<()> {
+        match self.error {
+            Some(e) => Err(db.corrupt(e)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Puts an object together from its header and values.
+fn assemble(
+    db: &Db<'_>,
+    header: CsHeader,
+    connector: ConnectorName,
+    mut values: ValueRows,
+) -> StoreResult<CsObject> {
+    let dn = header.dn(db)?;
+    values.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    let mut attributes = Attributes::new();
+    let mut current: Option<(AttributeName, Vec<Value>)> = None;
+    for (name, _, value) in values {
+        match &mut current {
+            Some((n, list)) if *n == name => list.push(value),
+            _ => {
+                if let Some((n, list)) = current.replace((name, vec![value])) {
+                    attributes.insert(n, list);
+                }
+            }
+        }
+    }
+    if let Some((n, list)) = current {
+        attributes.insert(n, list);
+    }
+    Ok(CsObject {
+        id: CsId(header.id),
+        connector,
+        anchor: header.anchor,
+        dn,
+        object_class: header.object_class,
+        attributes,
+        mv: header.mv.map(MvId),
+        pending_import: header.pending,
+    })
+}
+
+/// Reads one object, leaving out `skip`.
+fn read_object(db: &Db<'_>, cs: CsId, skip: &[AttributeName]) -> StoreResult<Option<CsObject>> {
+    let Some(header) = CsHeader::load(db, cs.0)? else {
+        return Ok(None);
+    };
+    let connector = db.connector_name(header.connector_id)?;
+    let mut collector = Collector::default();
+    let mut values = ValueRows::new();
+    if skip.is_empty() {
+        db.for_each(
+            "reading a connector-space object's values",
+            "SELECT attribute, tag, value, ordinal FROM cs_value WHERE cs_id = ?1",
+            [cs.0],
+            |r| collector.add(&mut values, r, 0),
+        )?;
+    } else {
+        for d in header
+            .digests(db)?
+            .iter()
+            .filter(|d| !skip.contains(&d.name))
+        {
+            db.for_each(
+                "reading a connector-space object's values",
+                "SELECT attribute, tag, value, ordinal FROM cs_value \
+                 WHERE cs_id = ?1 AND attribute = ?2",
+                params![cs.0, d.name.as_str()],
+                |r| collector.add(&mut values, r, 0),
+            )?;
+        }
+    }
+    collector.check(db)?;
+    assemble(db, header, connector, values).map(Some)
+}
+
+/// The values of one attribute with their ordinals, in ordinal order.
+pub(crate) fn attribute_values(
+    db: &Db<'_>,
+    cs: i64,
+    attribute: &AttributeName,
+) -> StoreResult<Vec<(Value, i64)>> {
+    let rows = db.rows(
+        "reading a connector-space attribute",
+        "SELECT tag, value, ordinal FROM cs_value WHERE cs_id = ?1 AND attribute = ?2",
+        params![cs, attribute.as_str()],
+        |r| Ok((value_at(r, 0, 1)?, r.get::<_, i64>(2)?)),
+    )?;
+    let mut out = rows
+        .into_iter()
+        .map(|(v, o)| Ok((db.decode(v)?, o)))
+        .collect::<StoreResult<Vec<_>>>()?;
+    out.sort_by_key(|(_, o)| *o);
+    Ok(out)
+}
+
+/// One attribute of an object as it arrives: its distinct values (see [`ValueSet`]) and their
+/// digest.
+pub(crate) struct IncomingAttribute<'a> {
+    pub name: &'a AttributeName,
+    pub set: ValueSet<'a>,
+}
+
+impl<'a> IncomingAttribute<'a> {
+    /// Every non-empty attribute, values de-duplicated (first occurrence kept).
+    pub(crate) fn all(attributes: &'a Attributes) -> Vec<IncomingAttribute<'a>> {
+        attributes
+            .iter()
+            .filter(|(_, values)| !values.is_empty())
+            .map(|(name, values)| IncomingAttribute {
+                name,
+                set: ValueSet::new(values),
+            })
+            .collect()
+    }
+
+    /// The number of distinct values.
+    pub(crate) fn count(&self) -> u64 {
+        self.set.len() as u64
+    }
+
+    /// Its digest when all its values are freshly written with ordinals 0, 1, ...
+    pub(crate) fn fresh_digest(&self) -> Digest {
+        Digest {
+            name: self.name.clone(),
+            count: self.count(),
+            sum: self.set.sum(),
+            next_ordinal: self.count(),
+        }
+    }
+}
+
+/// Inserts one value row.
+pub(crate) fn insert_value(
+    db: &Db<'_>,
+    cs: i64,
+    attribute: &AttributeName,
+    value: &Value,
+    ordinal: u64,
+) -> StoreResult<()> {
+    db.exec(
+        "storing a connector-space value",
+        "INSERT INTO cs_value (cs_id, attribute, tag, value, ordinal) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            cs,
+            attribute.as_str(),
+            codec::tag(value),
+            codec::payload(value),
+            codec::to_i64(ordinal)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Deletes one value row.
+pub(crate) fn delete_value(
+    db: &Db<'_>,
+    cs: i64,
+    attribute: &AttributeName,
+    value: &Value,
+) -> StoreResult<()> {
+    db.exec(
+        "removing a connector-space value",
+        "DELETE FROM cs_value WHERE cs_id = ?1 AND attribute = ?2 AND tag = ?3 AND value = ?4",
+        params![
+            cs,
+            attribute.as_str(),
+            codec::tag(value),
+            codec::payload(value)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Inserts every value of a new object's attributes, with ordinals 0, 1, ...
+pub(crate) fn insert_all(
+    db: &Db<'_>,
+    cs: i64,
+    incoming: &[IncomingAttribute<'_>],
+) -> StoreResult<()> {
+    for attr in incoming {
+        for (ordinal, value) in attr.set.values().iter().enumerate() {
+            insert_value(db, cs, attr.name, value, ordinal as u64)?;
+        }
+    }
+    Ok(())
+}
+
+/// A connector-space object row to insert.
+pub(crate) struct NewCsRow<'a> {
+    pub connector_id: i64,
+    pub anchor: Option<&'a Anchor>,
+    pub dn: &'a Dn,
+    pub object_class: &'a str,
+    pub mv: Option<i64>,
+    pub pending: PendingImport,
+    pub generation: i64,
+    pub digests: &'a [Digest],
+}
+
+/// Inserts a connector-space object row; its id.
+pub(crate) fn insert_object(db: &Db<'_>, row: &NewCsRow<'_>) -> StoreResult<i64> {
+    let (kind, bytes) = match row.anchor.map(codec::anchor_parts) {
+        Some((k, b)) => (Some(k), Some(b)),
+        None => (None, None),
+    };
+    db.exec(
+        "creating a connector-space object",
+        "INSERT INTO cs_object (connector_id, anchor_kind, anchor, dn, dn_key, object_class, \
+         mv_id, pending_import, seen_generation, digests) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            row.connector_id,
+            kind,
+            bytes,
+            row.dn.to_string(),
+            codec::dn_key(row.dn),
+            row.object_class,
+            row.mv,
+            codec::pending_code(row.pending),
+            row.generation,
+            codec::digests_to_blob(row.digests)
+        ],
+    )?;
+    Ok(db.last_id())
+}
+
+/// Adds a value change to what the sync will see for the object: an addition cancels a
+/// recorded removal of the same value and vice versa.
+pub(crate) fn accumulate(
+    db: &Db<'_>,
+    cs: i64,
+    attribute: &AttributeName,
+    value: &Value,
+    added: bool,
+) -> StoreResult<()> {
+    let cancelled = db.exec(
+        "recording a value change",
+        "DELETE FROM cs_pending_value WHERE cs_id = ?1 AND attribute = ?2 AND tag = ?3 \
+         AND value = ?4 AND added = ?5",
+        params![
+            cs,
+            attribute.as_str(),
+            codec::tag(value),
+            codec::payload(value),
+            !added
+        ],
+    )?;
+    if cancelled == 0 {
+        db.exec(
+            "recording a value change",
+            "INSERT OR REPLACE INTO cs_pending_value (cs_id, attribute, tag, value, added) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                cs,
+                attribute.as_str(),
+                codec::tag(value),
+                codec::payload(value),
+                added
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Marks the connector's sent journal entries for the object confirmed.
+pub(crate) fn confirm_journal(db: &Db<'_>, cs: i64) -> StoreResult<()> {
+    db.exec(
+        "confirming exported changes",
+        "UPDATE export_journal SET state = 2, updated_at = ?2 WHERE cs_id = ?1 AND state = 1",
+        params![cs, crate::engine::expr::DateTime::now().ticks()],
+    )?;
+    Ok(())
+}
+
+/// The index a scope walks (named, so the planner cannot pick a scan of the whole connector
+/// for a delta sync with few pending objects) and the condition that matches it.
+fn scope_parts(scope: CsScope) -> (&'static str, &'static str) {
+    match scope {
+        CsScope::PendingImport => ("cs_object_pending", "AND pending_import <> 0"),
+        CsScope::All => ("cs_object_connector", ""),
+    }
+}
+
+/// The ids of a page: `?1` connector id, `?2` ids above, `?3` page size.
+pub(crate) fn page_ids_sql(scope: CsScope) -> String {
+    let (index, filter) = scope_parts(scope);
+    format!(
+        "SELECT id FROM cs_object INDEXED BY {index} WHERE connector_id = ?1 AND id > ?2 \
+         {filter} ORDER BY id LIMIT ?3"
+    )
+}
+
+impl SyncStore for SqliteTx<'_> {
+    fn cs_object(&self, cs: CsId) -> StoreResult<Option<CsObject>> {
+        read_object(&self.db(), cs, &[])
+    }
+
+    fn cs_object_without(&self, cs: CsId, skip: &[AttributeName]) -> StoreResult<Option<CsObject>> {
+        read_object(&self.db(), cs, skip)
+    }
+
+    fn cs_attribute(&self, cs: CsId, attribute: &AttributeName) -> StoreResult<Vec<Value>> {
+        Ok(attribute_values(&self.db(), cs.0, attribute)?
+            .into_iter()
+            .map(|(v, _)| v)
+            .collect())
+    }
+
+    fn find_cs_by_anchor(
+        &self,
+        connector: &ConnectorName,
+        anchor: &Anchor,
+    ) -> StoreResult<Option<CsId>> {
+        let db = self.db();
+        let Some(c) = db.connector(connector)? else {
+            return Ok(None);
+        };
+        let (kind, bytes) = codec::anchor_parts(anchor);
+        Ok(db
+            .row(
+                "looking up an object by anchor",
+                "SELECT id FROM cs_object WHERE connector_id = ?1 AND anchor_kind = ?2 \
+                 AND anchor = ?3",
+                params![c.id, kind, bytes],
+                |r| r.get(0),
+            )?
+            .map(CsId))
+    }
+
+    fn find_cs_by_dn(&self, connector: &ConnectorName, dn: &Dn) -> StoreResult<Vec<CsId>> {
+        let db = self.db();
+        let Some(c) = db.connector(connector)? else {
+            return Ok(Vec::new());
+        };
+        Ok(db
+            .rows(
+                "looking up an object by DN",
+                "SELECT id FROM cs_object WHERE connector_id = ?1 AND dn_key = ?2 ORDER BY id",
+                params![c.id, codec::dn_key(dn)],
+                |r| r.get(0),
+            )?
+            .into_iter()
+            .map(CsId)
+            .collect())
+    }
+
+    fn cs_page(
+        &self,
+        connector: &ConnectorName,
+        scope: CsScope,
+        after: Option<CsId>,
+        limit_to: usize,
+    ) -> StoreResult<Vec<CsObject>> {
+        let db = self.db();
+        let Some(c) = db.connector(connector)? else {
+            return Ok(Vec::new());
+        };
+        let (index, filter) = scope_parts(scope);
+        let (after, limit_to) = (after_bound(after.map(|a| a.0)), limit(limit_to));
+        let headers = db.rows(
+            "reading a page of connector-space objects",
+            &format!(
+                concat!(
+                    "SELECT ",
+                    cs_columns!(),
+                    " FROM cs_object AS c INDEXED BY {} \
+                 WHERE c.connector_id = ?1 AND c.id > ?2 {} ORDER BY c.id LIMIT ?3"
+                ),
+                index,
+                filter.replace("pending_import", "c.pending_import")
+            ),
+            params![c.id, after, limit_to],
+            CsHeader::raw,
+        )?;
+        let mut collector = Collector::default();
+        let mut by_object: HashMap<i64, ValueRows> = HashMap::with_capacity(headers.len());
+        db.for_each(
+            "reading a page of connector-space values",
+            &format!(
+                "SELECT cs_id, attribute, tag, value, ordinal FROM cs_value WHERE cs_id IN ({})",
+                page_ids_sql(scope)
+            ),
+            params![c.id, after, limit_to],
+            |r| {
+                let rows = by_object.entry(r.get::<_, i64>(0)?).or_default();
+                collector.add(rows, r, 1)
+            },
+        )?;
+        collector.check(&db)?;
+        headers
+            .into_iter()
+            .map(|raw| {
+                let header = CsHeader::decode(&db, raw)?;
+                let values = by_object.remove(&header.id).unwrap_or_default();
+                assemble(&db, header, connector.clone(), values)
+            })
+            .collect()
+    }
+
+    fn cs_ids_page(
+        &self,
+        connector: &ConnectorName,
+        scope: CsScope,
+        after: Option<CsId>,
+        limit_to: usize,
+    ) -> StoreResult<Vec<CsId>> {
+        let db = self.db();
+        let Some(c) = db.connector(connector)? else {
+            return Ok(Vec::new());
+        };
+        Ok(db
+            .rows(
+                "reading a page of connector-space ids",
+                &page_ids_sql(scope),
+                params![c.id, after_bound(after.map(|a| a.0)), limit(limit_to)],
+                |r| r.get(0),
+            )?
+            .into_iter()
+            .map(CsId)
+            .collect())
+    }
+
+    fn cs_count(&self, connector: &ConnectorName, scope: CsScope) -> StoreResult<u64> {
+        let db = self.db();
+        let Some(c) = db.connector(connector)? else {
+            return Ok(0);
+        };
+        let n: Option<i64> = db.row(
+            "counting connector-space objects",
+            &format!(
+                "SELECT count(*) FROM cs_object INDEXED BY {} WHERE connector_id = ?1 {}",
+                scope_parts(scope).0,
+                scope_parts(scope).1
+            ),
+            [c.id],
+            |r| r.get(0),
+        )?;
+        Ok(codec::count(n.unwrap_or(0)))
+    }
+
+    fn pending_value_changes(&self, cs: CsId) -> StoreResult<Vec<ValueChanges>> {
+        let db = self.db();
+        let rows = db.rows(
+            "reading pending value changes",
+            "SELECT attribute, tag, value, added FROM cs_pending_value WHERE cs_id = ?1",
+            [cs.0],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    value_at(r, 1, 2)?,
+                    r.get::<_, bool>(3)?,
+                ))
+            },
+        )?;
+        let mut out: Vec<ValueChanges> = Vec::new();
+        for (attr, value, added) in rows {
+            let name = db.decode(codec::attribute_from(&attr))?;
+            let value = db.decode(value)?;
+            let entry = match out.iter_mut().position(|c| c.attribute == name) {
+                Some(i) => &mut out[i],
+                None => {
+                    out.push(ValueChanges {
+                        attribute: name,
+                        added: Vec::new(),
+                        removed: Vec::new(),
+                    });
+                    let last = out.len() - 1;
+                    &mut out[last]
+                }
+            };
+            if added {
+                entry.added.push(value);
+            } else {
+                entry.removed.push(value);
+            }
+        }
+        Ok(out)
+    }
+
+    fn clear_pending_import(&mut self, cs: CsId) -> StoreResult<()> {
+        self.atomic(|db| {
+            let pending: i64 = db
+                .row(
+                    "reading a pending import",
+                    "SELECT pending_import FROM cs_object WHERE id = ?1",
+                    [cs.0],
+                    |r| r.get(0),
+                )?
+                .ok_or_else(|| db.not_found(format!("connector-space object {}", cs.0)))?;
+            match db.decode(codec::pending_from(pending))? {
+                PendingImport::None => Ok(()),
+                PendingImport::Delete => {
+                    db.exec(
+                        "removing a deleted connector-space object",
+                        "DELETE FROM cs_object WHERE id = ?1",
+                        [cs.0],
+                    )?;
+                    Ok(())
+                }
+                PendingImport::Add => {
+                    db.exec(
+                        "clearing a pending import",
+                        "UPDATE cs_object SET pending_import = 0 WHERE id = ?1",
+                        [cs.0],
+                    )?;
+                    Ok(())
+                }
+                PendingImport::Update => {
+                    db.exec(
+                        "clearing a pending import",
+                        "UPDATE cs_object SET pending_import = 0 WHERE id = ?1",
+                        [cs.0],
+                    )?;
+                    db.exec(
+                        "clearing pending value changes",
+                        "DELETE FROM cs_pending_value WHERE cs_id = ?1",
+                        [cs.0],
+                    )?;
+                    Ok(())
+                }
+            }
+        })
+    }
+
+    fn delete_cs_object(&mut self, cs: CsId) -> StoreResult<bool> {
+        self.atomic(|db| {
+            let n = db.exec(
+                "removing a connector-space object",
+                "DELETE FROM cs_object WHERE id = ?1",
+                [cs.0],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn link(&mut self, cs: CsId, mv: MvId) -> StoreResult<()> {
+        self.atomic(|db| {
+            let header = CsHeader::require(db, cs)?;
+            match header.mv {
+                Some(current) if current == mv.0 => return Ok(()),
+                Some(current) => {
+                    return Err(db.conflict(format!(
+                        "connector-space object {} ({}) is already joined to metaverse object \
+                         {current}; disjoin it before joining it to {}",
+                        cs.0, header.dn_text, mv.0
+                    )));
+                }
+                None => {}
+            }
+            require_mv(db, mv)?;
+            if let Some(other) = joined_in_connector(db, header.connector_id, mv.0)? {
+                let connector = db.connector_name(header.connector_id)?;
+                return Err(db.conflict(format!(
+                    "metaverse object {} is already joined to connector-space object {other} of \
+                     connector '{connector}'; joining {} ({}) too would be ambiguous (one object \
+                     per connector): check the join rules for duplicate matches",
+                    mv.0, cs.0, header.dn_text
+                )));
+            }
+            db.exec(
+                "joining objects",
+                "UPDATE cs_object SET mv_id = ?2 WHERE id = ?1",
+                params![cs.0, mv.0],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn unlink(&mut self, cs: CsId) -> StoreResult<bool> {
+        self.atomic(|db| {
+            let header = CsHeader::require(db, cs)?;
+            if header.mv.is_none() {
+                return Ok(false);
+            }
+            db.exec(
+                "disjoining objects",
+                "UPDATE cs_object SET mv_id = NULL WHERE id = ?1",
+                [cs.0],
+            )?;
+            Ok(true)
+        })
+    }
+
+    fn links(&self, mv: MvId) -> StoreResult<Vec<(ConnectorName, CsId)>> {
+        let rows = self.db().rows(
+            "reading an object's joins",
+            "SELECT k.name, c.id FROM cs_object c JOIN connector k ON k.id = c.connector_id \
+             WHERE c.mv_id = ?1 ORDER BY k.name, c.id",
+            [mv.0],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|(name, id)| (ConnectorName::new(name), CsId(id)))
+            .collect())
+    }
+}
+
+/// Fails with NotFound unless the metaverse object exists.
+pub(crate) fn require_mv(db: &Db<'_>, mv: MvId) -> StoreResult<()> {
+    let exists = db
+        .row(
+            "looking up a metaverse object",
+            "SELECT 1 FROM mv_object WHERE id = ?1",
+            [mv.0],
+            |_| Ok(()),
+        )?
+        .is_some();
+    if exists {
+        Ok(())
+    } else {
+        Err(db.not_found(format!("metaverse object {}", mv.0)))
+    }
+}
+
+/// The object of a connector joined to a metaverse object, if any.
+pub(crate) fn joined_in_connector(
+    db: &Db<'_>,
+    connector_id: i64,
+    mv: i64,
+) -> StoreResult<Option<i64>> {
+    db.row(
+        "looking up joins",
+        "SELECT id FROM cs_object WHERE connector_id = ?1 AND mv_id = ?2",
+        params![connector_id, mv],
+        |r| r.get(0),
+    )
+}

@@ -1,0 +1,1345 @@
+//! Tests of the SQLite store through its traits, on temporary databases: opening, schema and
+//! locking; import (anchors, renames, sweeps, large groups); sync (pages, links, joins,
+//! lineage); exports and the journal; history; atomicity.
+
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
+use std::time::Duration;
+
+use super::*;
+use crate::engine::model::{AttributeChange, Operation, PendingImport};
+
+fn store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("state/hybridsync.db"), "test").unwrap();
+    (dir, store)
+}
+
+fn ad() -> ConnectorName {
+    ConnectorName::new("corp.example.com")
+}
+
+fn aad() -> ConnectorName {
+    ConnectorName::new("entra")
+}
+
+fn attr(name: &str) -> AttributeName {
+    AttributeName::new(name).unwrap()
+}
+
+fn s(text: &str) -> Value {
+    Value::Str(text.to_string())
+}
+
+fn dn(text: &str) -> Dn {
+    Dn::parse(text).unwrap()
+}
+
+fn guid(n: u32) -> Anchor {
+    let mut b = vec![0u8; 16];
+    b[..4].copy_from_slice(&n.to_le_bytes());
+    Anchor::Bytes(b)
+}
+
+fn object(n: u32, dn_text: &str, attrs: &[(&str, Vec<Value>)]) -> ImportedObject {
+    ImportedObject {
+        anchor: guid(n),
+        dn: dn(dn_text),
+        object_class: "user".into(),
+        attributes: attrs
+            .iter()
+            .map(|(name, values)| (attr(name), values.clone()))
+            .collect(),
+    }
+}
+
+fn user(n: u32) -> ImportedObject {
+    object(
+        n,
+        &format!("CN=User {n},OU=Staff,DC=corp,DC=example,DC=com"),
+        &[
+            ("cn", vec![s(&format!("User {n}"))]),
+            ("sAMAccountName", vec![s(&format!("user{n}"))]),
+            ("proxyAddresses", vec![s("SMTP:a@x"), s("smtp:b@x")]),
+        ],
+    )
+}
+
+/// Imports objects in one committed transaction and clears their pending imports in another,
+/// as a sync would.
+fn import_and_sync(store: &mut SqliteStore, objects: &[ImportedObject]) -> Vec<CsId> {
+    let mut tx = store.begin().unwrap();
+    let ids: Vec<CsId> = objects
+        .iter()
+        .map(|o| tx.import_object(&ad(), o).unwrap().cs)
+        .collect();
+    for id in &ids {
+        tx.clear_pending_import(*id).unwrap();
+    }
+    tx.commit().unwrap();
+    ids
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn path_with(db: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut p = db.as_os_str().to_owned();
+    p.push(suffix);
+    p.into()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening, schema, permissions, lock
+
+#[test]
+fn schema_is_created_once_and_reopening_applies_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hybridsync.db");
+    let store = SqliteStore::open(&path, "test").unwrap();
+    assert_eq!(
+        store.schema_version().unwrap(),
+        SqliteStore::supported_schema_version()
+    );
+    drop(store);
+    let store = SqliteStore::open(&path, "test").unwrap();
+    let rows: i64 = store
+        .raw()
+        .query_row("SELECT count(*) FROM schema_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, SqliteStore::supported_schema_version());
+    let pragmas: (String, i64, i64) = store
+        .raw()
+        .query_row(
+            "SELECT * FROM pragma_journal_mode, pragma_synchronous, pragma_foreign_keys",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        pragmas,
+        ("wal".to_string(), 1, 1),
+        "WAL, NORMAL, foreign keys on"
+    );
+}
+
+#[test]
+fn a_database_from_a_newer_hybridsync_is_refused_and_left_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hybridsync.db");
+    drop(SqliteStore::open(&path, "test").unwrap());
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute(
+        "INSERT INTO schema_version (version, description, applied_at) VALUES (999, 'x', 0)",
+        [],
+    )
+    .unwrap();
+    drop(raw);
+    for err in [
+        SqliteStore::open(&path, "test").unwrap_err(),
+        SqliteStore::open_read_only(&path).unwrap_err(),
+    ] {
+        let msg = err.to_string();
+        assert!(
+            matches!(err, StoreError::NewerSchema { found: 999, .. }),
+            "{msg}"
+        );
+        assert!(msg.contains("schema version 999"), "{msg}");
+        assert!(
+            msg.contains(&format!(
+                "up to {}",
+                SqliteStore::supported_schema_version()
+            )),
+            "{msg}"
+        );
+        assert!(msg.contains(&path.display().to_string()), "{msg}");
+    }
+}
+
+#[test]
+fn a_foreign_sqlite_file_is_not_taken_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("other.db");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch("CREATE TABLE photos (id INTEGER)")
+        .unwrap();
+    let err = SqliteStore::open(&path, "test").unwrap_err();
+    assert!(matches!(err, StoreError::NotOurs { .. }), "{err}");
+}
+
+#[test]
+fn database_wal_and_lock_files_are_private() {
+    let (dir, mut store) = store();
+    let path = dir.path().join("state/hybridsync.db");
+    let mut tx = store.begin().unwrap();
+    tx.import_object(&ad(), &user(1)).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&path_with(&path, "-wal")), 0o600);
+    assert_eq!(mode(&path_with(&path, "-shm")), 0o600);
+    assert_eq!(mode(&path_with(&path, ".lock")), 0o600);
+    assert_eq!(mode(&dir.path().join("state")), 0o700);
+}
+
+#[test]
+fn a_second_writer_is_refused_while_readers_go_on() {
+    let (dir, mut store) = store();
+    let path = dir.path().join("state/hybridsync.db");
+    let mut tx = store.begin().unwrap();
+    tx.set_watermark(&ad(), Some(b"cookie")).unwrap();
+    tx.commit().unwrap();
+
+    let err = SqliteStore::open(&path, "wizard").unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, StoreError::Locked { .. }), "{msg}");
+    assert!(
+        msg.starts_with("another hybridsync sync cycle or the wizard is running (lock held on "),
+        "{msg}"
+    );
+    assert!(msg.contains("hybridsync.db.lock by pid "), "{msg}");
+    assert!(msg.contains("(test)"), "{msg}");
+
+    let mut reader = SqliteStore::open_read_only(&path).unwrap();
+    let tx = reader.begin().unwrap();
+    let state = tx.connector_state(&ad()).unwrap().unwrap();
+    assert_eq!(state.watermark.as_deref(), Some(&b"cookie"[..]));
+    drop(tx);
+    let mut tx = reader.begin().unwrap();
+    assert!(
+        tx.set_watermark(&ad(), None).is_err(),
+        "read-only stores do not write"
+    );
+    drop(tx);
+
+    drop(store);
+    SqliteStore::open(&path, "wizard").unwrap();
+}
+
+#[test]
+fn reading_a_missing_database_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = SqliteStore::open_read_only(&dir.path().join("none.db")).unwrap_err();
+    assert!(matches!(err, StoreError::Missing { .. }));
+    assert!(err.to_string().contains("run the wizard"), "{err}");
+}
+
+#[test]
+fn queries_use_their_indexes() {
+    let (_dir, store) = store();
+    let plan = |sql: &str| -> String {
+        let mut stmt = store
+            .raw()
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let nulls = std::iter::repeat_n(rusqlite::types::Null, stmt.parameter_count());
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(nulls), |r| r.get::<_, String>(3))
+            .unwrap();
+        rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
+    };
+    for (typed, exact) in [(false, false), (true, false), (true, true)] {
+        let p = plan(&super::metaverse::join_lookup_sql(typed, exact));
+        assert!(p.contains("mv_value_join"), "{p}");
+    }
+    for (scope, index) in [
+        (CsScope::PendingImport, "cs_object_pending"),
+        (CsScope::All, "cs_object_connector"),
+    ] {
+        let p = plan(&super::space::page_ids_sql(scope));
+        assert!(p.contains(index) && !p.contains("TEMP B-TREE"), "{p}");
+    }
+    for sql in [
+        super::import::SWEEP_MARK_SQL,
+        super::import::SWEEP_REMOVE_SQL,
+    ] {
+        let p = plan(sql);
+        assert!(p.contains("cs_object_connector"), "{p}");
+    }
+    let p = plan("SELECT id FROM cs_object WHERE mv_id = 7");
+    assert!(p.contains("cs_object_join"), "{p}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connectors
+
+#[test]
+fn connector_state_round_trips_and_the_delete_release_is_one_shot() {
+    let (_dir, mut store) = store();
+    let mut tx = store.begin().unwrap();
+    assert_eq!(tx.connector_state(&ad()).unwrap(), None);
+    let t = DateTime::from_parts(2025, 3, 1, 12, 0, 0, 0).unwrap();
+    tx.set_watermark(&ad(), Some(&[1, 2, 3])).unwrap();
+    tx.set_full_import_required(&ad(), false).unwrap();
+    tx.set_last_full_sync(&ad(), t).unwrap();
+    tx.set_last_successful_cycle(&ad(), t).unwrap();
+    tx.grant_delete_release(&aad(), t).unwrap();
+    tx.commit().unwrap();
+
+    let mut tx = store.begin().unwrap();
+    let state = tx
+        .connector_state(&ConnectorName::new("CORP.example.COM"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(state.watermark, Some(vec![1, 2, 3]));
+    assert!(!state.full_import_required);
+    assert!(state.full_sync_required, "new connectors need a full sync");
+    assert_eq!(state.last_full_sync, Some(t));
+    assert_eq!(state.last_successful_cycle, Some(t));
+    assert_eq!(tx.connector_states().unwrap().len(), 2);
+    assert!(!tx.take_delete_release(&ad()).unwrap());
+    assert!(tx.take_delete_release(&aad()).unwrap());
+    assert!(!tx.take_delete_release(&aad()).unwrap(), "used up");
+    tx.set_watermark(&ad(), None).unwrap();
+    assert_eq!(tx.connector_state(&ad()).unwrap().unwrap().watermark, None);
+
+    assert_eq!(tx.engine_value("last_full.rules").unwrap(), None);
+    tx.set_engine_value("last_full.rules", Some("9f86d0"))
+        .unwrap();
+    tx.set_engine_value("last_full.rules", Some("a1b2c3"))
+        .unwrap();
+    assert_eq!(
+        tx.engine_value("last_full.rules").unwrap().as_deref(),
+        Some("a1b2c3")
+    );
+    tx.set_engine_value("last_full.rules", None).unwrap();
+    assert_eq!(tx.engine_value("last_full.rules").unwrap(), None);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Import
+
+#[test]
+fn an_object_is_found_by_anchor_so_a_rename_keeps_its_id() {
+    let (_dir, mut store) = store();
+    let [id] = import_and_sync(&mut store, &[user(1)])[..] else {
+        panic!()
+    };
+
+    let mut renamed = user(1);
+    renamed.dn = dn("CN=User One,OU=Sales,DC=corp,DC=example,DC=com");
+    let mut tx = store.begin().unwrap();
+    let out = tx.import_object(&ad(), &renamed).unwrap();
+    assert_eq!(out.cs, id);
+    assert_eq!(out.change, ImportChange::Updated);
+    assert_eq!(out.pending, PendingImport::Update);
+    assert_eq!(out.previous_dn, Some(user(1).dn));
+    assert!(out.values.is_empty(), "only the DN changed");
+    let cs = tx.cs_object(id).unwrap().unwrap();
+    assert_eq!(cs.dn, renamed.dn);
+    assert_eq!(cs.pending_import, PendingImport::Update);
+    assert_eq!(cs.attributes, renamed.attributes);
+    assert_eq!(
+        tx.find_cs_by_dn(
+            &ad(),
+            &dn("cn=user one, ou=SALES,dc=corp,dc=example,dc=com")
+        )
+        .unwrap(),
+        vec![id]
+    );
+    assert!(tx.find_cs_by_dn(&ad(), &user(1).dn).unwrap().is_empty());
+    assert_eq!(tx.find_cs_by_anchor(&ad(), &guid(1)).unwrap(), Some(id));
+}
+
+#[test]
+fn an_unchanged_object_gets_no_pending_import() {
+    let (_dir, mut store) = store();
+    let [id] = import_and_sync(&mut store, &[user(1)])[..] else {
+        panic!()
+    };
+    let mut tx = store.begin().unwrap();
+    // Same values in another order, one repeated: still the same set.
+    let mut again = user(1);
+    again.attributes.insert(
+        attr("ProxyAddresses"),
+        vec![s("smtp:b@x"), s("SMTP:a@x"), s("smtp:b@x")],
+    );
+    let out = tx.import_object(&ad(), &again).unwrap();
+    assert_eq!(out.change, ImportChange::Unchanged);
+    assert_eq!(out.pending, PendingImport::None);
+    assert_eq!(tx.cs_count(&ad(), CsScope::PendingImport).unwrap(), 0);
+    assert_eq!(
+        tx.cs_object(id).unwrap().unwrap().attributes,
+        user(1).attributes
+    );
+}
+
+#[test]
+fn value_changes_are_reported_and_accumulate_until_the_sync() {
+    let (_dir, mut store) = store();
+    let [id] = import_and_sync(&mut store, &[user(1)])[..] else {
+        panic!()
+    };
+    let mut tx = store.begin().unwrap();
+    let mut changed = user(1);
+    changed
+        .attributes
+        .insert(attr("proxyAddresses"), vec![s("SMTP:a@x"), s("smtp:c@x")]);
+    changed
+        .attributes
+        .insert(attr("department"), vec![s("Sales")]);
+    changed.attributes.remove(&attr("sAMAccountName"));
+    let out = tx.import_object(&ad(), &changed).unwrap();
+    assert_eq!(out.pending, PendingImport::Update);
+    let by_name = |changes: &[ValueChanges], name: &str| {
+        changes
+            .iter()
+            .find(|c| c.attribute == attr(name))
+            .cloned()
+            .unwrap()
+    };
+    let p = by_name(&out.values, "proxyAddresses");
+    assert_eq!(
+        (p.added, p.removed),
+        (vec![s("smtp:c@x")], vec![s("smtp:b@x")])
+    );
+    assert_eq!(by_name(&out.values, "department").added, vec![s("Sales")]);
+    assert_eq!(
+        by_name(&out.values, "sAMAccountName").removed,
+        vec![s("user1")]
+    );
+
+    // A second import before the sync: c goes again, b comes back: net nothing for those.
+    let mut back = changed.clone();
+    back.attributes
+        .insert(attr("proxyAddresses"), vec![s("SMTP:a@x"), s("smtp:b@x")]);
+    tx.import_object(&ad(), &back).unwrap();
+    let pending = tx.pending_value_changes(id).unwrap();
+    assert!(
+        pending
+            .iter()
+            .all(|c| c.attribute != attr("proxyAddresses")),
+        "{pending:?}"
+    );
+    assert_eq!(by_name(&pending, "department").added, vec![s("Sales")]);
+    assert_eq!(
+        by_name(&pending, "sAMAccountName").removed,
+        vec![s("user1")]
+    );
+
+    tx.clear_pending_import(id).unwrap();
+    assert!(tx.pending_value_changes(id).unwrap().is_empty());
+    assert_eq!(
+        tx.cs_object(id).unwrap().unwrap().pending_import,
+        PendingImport::None
+    );
+}
+
+#[test]
+fn a_full_import_sweeps_what_it_did_not_see() {
+    let (_dir, mut store) = store();
+    let ids = import_and_sync(&mut store, &[user(1), user(2), user(3)]);
+    let mut tx = store.begin().unwrap();
+    // User 4 arrives by delta and is never synced; the next full import misses it too.
+    let new = tx.import_object(&ad(), &user(4)).unwrap().cs;
+    let generation = tx.begin_full_import(&ad()).unwrap();
+    tx.import_object(&ad(), &user(1)).unwrap();
+    tx.import_object(&ad(), &user(3)).unwrap();
+    let sweep = tx.finish_full_import(&ad(), generation).unwrap();
+    assert_eq!(
+        sweep,
+        SweepOutcome {
+            marked_deleted: 1,
+            removed: 1
+        }
+    );
+    let pending = tx.cs_page(&ad(), CsScope::PendingImport, None, 10).unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].id, ids[1]);
+    assert_eq!(pending[0].pending_import, PendingImport::Delete);
+    assert_eq!(
+        tx.cs_object(new).unwrap(),
+        None,
+        "never synced: removed outright"
+    );
+    assert_eq!(
+        tx.cs_object(ids[0]).unwrap().unwrap().pending_import,
+        PendingImport::None
+    );
+
+    // The sync processes the delete: the object goes.
+    tx.clear_pending_import(ids[1]).unwrap();
+    assert_eq!(tx.cs_object(ids[1]).unwrap(), None);
+    assert_eq!(tx.cs_count(&ad(), CsScope::All).unwrap(), 2);
+}
+
+#[test]
+fn a_delta_delete_marks_the_object_and_a_return_makes_it_an_update() {
+    let (_dir, mut store) = store();
+    let [id] = import_and_sync(&mut store, &[user(1)])[..] else {
+        panic!()
+    };
+    let mut tx = store.begin().unwrap();
+    let out = tx
+        .import_item(&ad(), &ImportItem::Deleted { anchor: guid(1) })
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (out.cs, out.change, out.pending),
+        (id, ImportChange::Deleted, PendingImport::Delete)
+    );
+    assert_eq!(tx.import_deleted(&ad(), &guid(99)).unwrap(), None);
+    let rejected = ImportItem::Rejected {
+        dn: "CN=broken".into(),
+        reason: "no objectGUID".into(),
+    };
+    assert_eq!(tx.import_item(&ad(), &rejected).unwrap(), None);
+    let out = tx.import_object(&ad(), &user(1)).unwrap();
+    assert_eq!(
+        (out.cs, out.change, out.pending),
+        (id, ImportChange::Updated, PendingImport::Update)
+    );
+}
+
+#[test]
+fn one_member_more_or_less_in_a_50000_member_group_is_one_row() {
+    let (_dir, mut store) = store();
+    let member = |i: u32| Value::Ref(format!("CN=User {i},OU=Staff,DC=corp,DC=example,DC=com"));
+    let group = |members: Vec<Value>| {
+        let mut g = object(
+            7,
+            "CN=All Staff,OU=Groups,DC=corp,DC=example,DC=com",
+            &[("cn", vec![s("All Staff")]), ("member", members)],
+        );
+        g.object_class = "group".into();
+        g
+    };
+    let all: Vec<Value> = (0..50_000).map(member).collect();
+    let [id] = import_and_sync(&mut store, &[group(all.clone())])[..] else {
+        panic!()
+    };
+
+    // User 123 leaves, user 50000 joins.
+    let mut next = all.clone();
+    next.retain(|v| *v != member(123));
+    next.push(member(50_000));
+    let before = store.raw().total_changes();
+    let mut tx = store.begin().unwrap();
+    let out = tx.import_object(&ad(), &group(next.clone())).unwrap();
+    assert_eq!(
+        out.values,
+        vec![ValueChanges {
+            attribute: attr("member"),
+            added: vec![member(50_000)],
+            removed: vec![member(123)],
+        }]
+    );
+    assert_eq!(
+        tx.pending_value_changes(id).unwrap(),
+        out.values,
+        "the sync sees the same two values"
+    );
+    tx.commit().unwrap();
+    // Rows written: one value removed, one added, two pending-change rows, the object row.
+    let written = store.raw().total_changes() - before;
+    assert_eq!(written, 5, "rows written for a one-member change");
+
+    let tx = store.begin().unwrap();
+    let stored = tx.cs_attribute(id, &attr("member")).unwrap();
+    assert_eq!(stored.len(), 50_000);
+    assert_eq!(
+        stored.last(),
+        Some(&member(50_000)),
+        "a new value sorts last"
+    );
+    let light = tx
+        .cs_object_without(id, &[attr("member")])
+        .unwrap()
+        .unwrap();
+    assert_eq!(light.attributes.len(), 1, "the membership can be left out");
+    drop(tx);
+
+    // Re-importing the same membership writes nothing but the seen stamp (already current).
+    let before = store.raw().total_changes();
+    let mut tx = store.begin().unwrap();
+    let out = tx.import_object(&ad(), &group(next)).unwrap();
+    assert_eq!(out.change, ImportChange::Unchanged);
+    tx.commit().unwrap();
+    assert_eq!(store.raw().total_changes() - before, 0);
+}
+
+#[test]
+fn pages_walk_every_object_once_in_id_order() {
+    let (_dir, mut store) = store();
+    let objects: Vec<_> = (1..=25).map(user).collect();
+    let mut tx = store.begin().unwrap();
+    for o in &objects {
+        tx.import_object(&ad(), o).unwrap();
+    }
+    // Another connector's objects interleave and must not show up.
+    tx.import_object(&aad(), &user(1)).unwrap();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = tx.cs_page(&ad(), CsScope::All, after, 7).unwrap();
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        seen.extend(page);
+    }
+    assert_eq!(seen.len(), 25);
+    assert!(seen.windows(2).all(|w| w[0].id < w[1].id));
+    for (o, cs) in objects.iter().zip(&seen) {
+        assert_eq!(cs.anchor.as_ref(), Some(&o.anchor));
+        assert_eq!(cs.attributes, o.attributes);
+        assert_eq!(cs.connector, ad());
+    }
+    let ids = tx
+        .cs_ids_page(&ad(), CsScope::PendingImport, Some(seen[19].id), 100)
+        .unwrap();
+    assert_eq!(ids, seen[20..].iter().map(|c| c.id).collect::<Vec<_>>());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metaverse
+
+#[test]
+fn join_lookups_by_text_ignore_case_unless_asked_and_match_binary_exactly() {
+    let (_dir, mut store) = store();
+    let mut tx = store.begin().unwrap();
+    tx.set_join_attributes(&[attr("mail")]).unwrap();
+    let ann = tx.create_mv(MvObjectType::Person).unwrap();
+    let bob = tx.create_mv(MvObjectType::Person).unwrap();
+    let grp = tx.create_mv(MvObjectType::Group).unwrap();
+    let c = |values: Vec<Value>| Contribution {
+        values,
+        rule: "In from AD - User Join".into(),
+        connector: ad(),
+    };
+    tx.set_mv_attribute(ann, &attr("mail"), Some(&c(vec![s("Ann@Corp.example")])))
+        .unwrap();
+    tx.set_mv_attribute(bob, &attr("mail"), Some(&c(vec![s("bob@corp.example")])))
+        .unwrap();
+    tx.set_mv_attribute(grp, &attr("mail"), Some(&c(vec![s("ann@corp.example")])))
+        .unwrap();
+    let guid_bytes = Value::Bin(vec![0xAB; 16]);
+    tx.set_mv_attribute(
+        bob,
+        &attr("sourceAnchorBinary"),
+        Some(&c(vec![guid_bytes.clone()])),
+    )
+    .unwrap();
+
+    let find = |tx: &dyn StoreTx, ty, a: &str, v: &Value, case| {
+        tx.find_mv_by_value(ty, &attr(a), v, case).unwrap()
+    };
+    let person = Some(MvObjectType::Person);
+    assert_eq!(
+        find(
+            &*tx,
+            person,
+            "MAIL",
+            &s("ANN@corp.EXAMPLE"),
+            JoinCase::Insensitive
+        ),
+        vec![ann]
+    );
+    assert_eq!(
+        find(
+            &*tx,
+            None,
+            "mail",
+            &s("ann@corp.example"),
+            JoinCase::Insensitive
+        ),
+        vec![ann, grp]
+    );
+    assert_eq!(
+        find(
+            &*tx,
+            person,
+            "mail",
+            &s("ann@corp.example"),
+            JoinCase::Sensitive
+        ),
+        vec![]
+    );
+    assert_eq!(
+        find(
+            &*tx,
+            None,
+            "mail",
+            &s("ann@corp.example"),
+            JoinCase::Sensitive
+        ),
+        vec![grp]
+    );
+    assert_eq!(
+        find(
+            &*tx,
+            person,
+            "mail",
+            &s("Ann@Corp.example"),
+            JoinCase::Sensitive
+        ),
+        vec![ann]
+    );
+
+    // Binary values join by their bytes once the attribute is declared (indexed from the stored
+    // values).
+    assert!(matches!(
+        tx.find_mv_by_value(
+            person,
+            &attr("sourceAnchorBinary"),
+            &guid_bytes,
+            JoinCase::Insensitive
+        ),
+        Err(StoreError::Conflict { .. })
+    ));
+    tx.set_join_attributes(&[attr("mail"), attr("sourceAnchorBinary")])
+        .unwrap();
+    assert_eq!(
+        find(
+            &*tx,
+            person,
+            "sourceAnchorBinary",
+            &guid_bytes,
+            JoinCase::Insensitive
+        ),
+        vec![bob]
+    );
+    assert_eq!(
+        find(
+            &*tx,
+            person,
+            "sourceAnchorBinary",
+            &Value::Bin(vec![0xAB; 15]),
+            JoinCase::Insensitive
+        ),
+        vec![]
+    );
+    assert_eq!(
+        find(
+            &*tx,
+            person,
+            "sourceAnchorBinary",
+            &s("q6urq6urq6urq6urq6urqw=="),
+            JoinCase::Insensitive
+        ),
+        vec![],
+        "text never matches binary"
+    );
+
+    // Changed values move in the index; dropped join attributes leave it.
+    tx.set_mv_attribute(
+        ann,
+        &attr("mail"),
+        Some(&c(vec![s("ann.new@corp.example")])),
+    )
+    .unwrap();
+    assert_eq!(
+        find(
+            &*tx,
+            person,
+            "mail",
+            &s("ann@corp.example"),
+            JoinCase::Insensitive
+        ),
+        vec![]
+    );
+    assert_eq!(
+        find(
+            &*tx,
+            person,
+            "mail",
+            &s("ANN.NEW@corp.example"),
+            JoinCase::Insensitive
+        ),
+        vec![ann]
+    );
+    tx.set_join_attributes(&[attr("sourceAnchorBinary")])
+        .unwrap();
+    assert!(matches!(
+        tx.find_mv_by_value(person, &attr("mail"), &s("x"), JoinCase::Insensitive),
+        Err(StoreError::Conflict { .. })
+    ));
+}
+
+#[test]
+fn lineage_round_trips_with_values_in_order() {
+    let (_dir, mut store) = store();
+    let mut tx = store.begin().unwrap();
+    let mv = tx.create_mv(MvObjectType::Person).unwrap();
+    let when = DateTime::from_parts(2024, 2, 29, 23, 59, 59, 1234567).unwrap();
+    let contributions = [
+        (
+            "displayName",
+            Contribution {
+                values: vec![s("Ann Smith")],
+                rule: "In from AD - User Common".into(),
+                connector: ad(),
+            },
+        ),
+        (
+            "proxyAddresses",
+            Contribution {
+                values: vec![s("SMTP:ann@x"), s("smtp:a@x"), s("smtp:as@x")],
+                rule: "In from AD - User Common".into(),
+                connector: ad(),
+            },
+        ),
+        (
+            "cloudAnchor",
+            Contribution {
+                values: vec![Value::Bin(vec![1, 2, 3])],
+                rule: "In from AAD - User Join".into(),
+                connector: aad(),
+            },
+        ),
+        (
+            "accountExpires",
+            Contribution {
+                values: vec![Value::Date(when)],
+                rule: "In from AD - User AccountEnabled".into(),
+                connector: ad(),
+            },
+        ),
+        (
+            "employeeNumber",
+            Contribution {
+                values: vec![Value::Num(-42)],
+                rule: "custom".into(),
+                connector: ad(),
+            },
+        ),
+    ];
+    for (name, c) in &contributions {
+        let change = tx.set_mv_attribute(mv, &attr(name), Some(c)).unwrap();
+        assert_eq!(change.added, c.values);
+    }
+    let back = tx.mv_object(mv).unwrap().unwrap();
+    assert_eq!(back.object_type, MvObjectType::Person);
+    assert_eq!(back.attributes.len(), contributions.len());
+    for (name, c) in &contributions {
+        assert_eq!(back.attributes.get(&attr(name)), Some(c), "{name}");
+        assert_eq!(tx.mv_attribute(mv, &attr(name)).unwrap().as_ref(), Some(c));
+    }
+
+    // Replacing keeps surviving values, reports the difference, and moves the lineage.
+    let replaced = Contribution {
+        values: vec![s("smtp:a@x"), s("SMTP:new@x")],
+        rule: "Out of band".into(),
+        connector: aad(),
+    };
+    let change = tx
+        .set_mv_attribute(mv, &attr("proxyAddresses"), Some(&replaced))
+        .unwrap();
+    assert_eq!(change.added, vec![s("SMTP:new@x")]);
+    assert_eq!(change.removed, vec![s("SMTP:ann@x"), s("smtp:as@x")]);
+    let now = tx
+        .mv_attribute(mv, &attr("proxyAddresses"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.rule, "Out of band");
+    assert_eq!(now.connector, aad());
+    assert_eq!(now.values, vec![s("smtp:a@x"), s("SMTP:new@x")]);
+
+    // Incremental membership.
+    let m = |i: u32| Value::Ref(format!("CN=U{i},DC=x"));
+    let added = tx
+        .add_mv_values(
+            mv,
+            &attr("member"),
+            &[m(1), m(2), m(1)],
+            "In from AD - Group",
+            &ad(),
+        )
+        .unwrap();
+    assert_eq!(added.added, vec![m(1), m(2)]);
+    assert!(
+        tx.add_mv_values(mv, &attr("member"), &[m(2)], "r", &ad())
+            .unwrap()
+            .is_empty()
+    );
+    let removed = tx
+        .remove_mv_values(mv, &attr("member"), &[m(1), m(9)])
+        .unwrap();
+    assert_eq!(removed.removed, vec![m(1)]);
+    tx.remove_mv_values(mv, &attr("member"), &[m(2)]).unwrap();
+    assert_eq!(
+        tx.mv_attribute(mv, &attr("member")).unwrap(),
+        None,
+        "last value gone"
+    );
+
+    let light = tx
+        .mv_object_without(mv, &[attr("proxyAddresses")])
+        .unwrap()
+        .unwrap();
+    assert!(!light.attributes.contains_key(&attr("proxyAddresses")));
+    let removed = tx.set_mv_attribute(mv, &attr("displayName"), None).unwrap();
+    assert_eq!(removed.removed, vec![s("Ann Smith")]);
+    assert_eq!(
+        tx.mv_ids_page(Some(MvObjectType::Person), None, 10)
+            .unwrap(),
+        vec![mv]
+    );
+    assert_eq!(
+        tx.mv_ids_page(Some(MvObjectType::Group), None, 10).unwrap(),
+        vec![]
+    );
+}
+
+#[test]
+fn joins_are_one_object_per_connector_and_go_with_the_metaverse_object() {
+    let (_dir, mut store) = store();
+    let ids = import_and_sync(&mut store, &[user(1), user(2)]);
+    let mut tx = store.begin().unwrap();
+    let mv = tx.create_mv(MvObjectType::Person).unwrap();
+    tx.link(ids[0], mv).unwrap();
+    tx.link(ids[0], mv).unwrap();
+    let err = tx.link(ids[1], mv).unwrap_err();
+    assert!(err.to_string().contains("ambiguous"), "{err}");
+    let other = tx.create_mv(MvObjectType::Person).unwrap();
+    assert!(matches!(
+        tx.link(ids[0], other),
+        Err(StoreError::Conflict { .. })
+    ));
+    assert!(matches!(
+        tx.link(ids[1], MvId(999)),
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(tx.links(mv).unwrap(), vec![(ad(), ids[0])]);
+    assert_eq!(tx.cs_object(ids[0]).unwrap().unwrap().mv, Some(mv));
+
+    assert!(tx.delete_mv(mv).unwrap());
+    assert_eq!(
+        tx.cs_object(ids[0]).unwrap().unwrap().mv,
+        None,
+        "a disconnector now"
+    );
+    tx.link(ids[1], other).unwrap();
+    assert!(tx.unlink(ids[1]).unwrap());
+    assert!(!tx.unlink(ids[1]).unwrap());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export side
+
+fn provisioned(tx: &mut dyn StoreTx, mv: MvId) -> CsId {
+    let attrs: Attributes = [
+        (attr("userPrincipalName"), vec![s("ann@corp.example")]),
+        (attr("onPremisesImmutableId"), vec![s("AQIDBA==")]),
+    ]
+    .into_iter()
+    .collect();
+    tx.provision_export_object(&aad(), mv, &dn("CN=AQIDBA=="), "user", &attrs)
+        .unwrap()
+}
+
+#[test]
+fn pending_exports_round_trip_and_count_deletes_for_the_guard() {
+    let (_dir, mut store) = store();
+    let mut tx = store.begin().unwrap();
+    let mv = tx.create_mv(MvObjectType::Person).unwrap();
+    let cs = provisioned(&mut *tx, mv);
+    let add = PendingExport {
+        connector: aad(),
+        cs,
+        anchor: None,
+        dn: dn("CN=AQIDBA=="),
+        object_class: "user".into(),
+        operation: Operation::Add,
+        changes: vec![
+            AttributeChange {
+                attribute: attr("userPrincipalName"),
+                old: vec![],
+                new: vec![s("ann@corp.example")],
+            },
+            AttributeChange {
+                attribute: attr("proxyAddresses"),
+                old: vec![s("SMTP:old@x")],
+                new: vec![],
+            },
+            AttributeChange {
+                attribute: attr("accountEnabled"),
+                old: vec![Value::Bool(false)],
+                new: vec![Value::Bool(true)],
+            },
+        ],
+    };
+    let id = tx.put_pending_export(&add).unwrap();
+    let stored = tx.pending_export_for(cs).unwrap().unwrap();
+    assert_eq!(stored.id, id);
+    assert_eq!(stored.export, add);
+    assert_eq!(stored.attempts, 0);
+
+    // Replacing: one pending export per object.
+    let mut update = add.clone();
+    update.operation = Operation::Update;
+    update.anchor = Some(Anchor::Text("6f1c2b".into()));
+    let id2 = tx.put_pending_export(&update).unwrap();
+    assert_ne!(id, id2);
+    assert_eq!(
+        tx.pending_exports(Some(&aad()), None, 100).unwrap().len(),
+        1
+    );
+
+    // Deletes for objects that exist in the target.
+    let users: Vec<_> = (1..=4)
+        .map(|n| {
+            let mut u = user(n);
+            u.anchor = Anchor::Text(format!("obj-{n}"));
+            u
+        })
+        .collect();
+    let ids: Vec<CsId> = users
+        .iter()
+        .map(|u| tx.import_object(&aad(), u).unwrap().cs)
+        .collect();
+    for (i, cs) in ids.iter().enumerate().take(3) {
+        tx.put_pending_export(&PendingExport {
+            connector: aad(),
+            cs: *cs,
+            anchor: Some(users[i].anchor.clone()),
+            dn: users[i].dn.clone(),
+            object_class: "user".into(),
+            operation: Operation::Delete,
+            changes: vec![],
+        })
+        .unwrap();
+    }
+    assert_eq!(
+        tx.export_summary(&aad()).unwrap(),
+        ExportSummary {
+            adds: 0,
+            updates: 1,
+            renames: 0,
+            deletes: 3,
+            total_objects: 4,
+        }
+    );
+    assert_eq!(tx.export_summary(&ad()).unwrap(), ExportSummary::default());
+
+    let page1 = tx.pending_exports(None, None, 2).unwrap();
+    let page2 = tx.pending_exports(None, Some(page1[1].id), 10).unwrap();
+    assert_eq!(page1.len() + page2.len(), 4);
+    assert!(page2[0].export.changes.is_empty());
+
+    tx.record_export_failure(id2, "Request_BadRequest: invalid UPN")
+        .unwrap();
+    let failed = tx.pending_export_for(cs).unwrap().unwrap();
+    assert_eq!(
+        (failed.attempts, failed.last_error.as_deref()),
+        (1, Some("Request_BadRequest: invalid UPN"))
+    );
+    assert!(tx.remove_pending_export(id2).unwrap());
+    assert!(!tx.remove_pending_export(id2).unwrap());
+    assert_eq!(tx.export_summary(&aad()).unwrap().updates, 0);
+
+    // Wrong connector is refused.
+    let mut wrong = add;
+    wrong.connector = ad();
+    assert!(matches!(
+        tx.put_pending_export(&wrong),
+        Err(StoreError::Conflict { .. })
+    ));
+}
+
+#[test]
+fn the_journal_records_intent_sent_and_confirmation_by_import() {
+    let (_dir, mut store) = store();
+    let mut tx = store.begin().unwrap();
+    let mv = tx.create_mv(MvObjectType::Person).unwrap();
+    let cs = provisioned(&mut *tx, mv);
+    let export = PendingExport {
+        connector: aad(),
+        cs,
+        anchor: None,
+        dn: dn("CN=AQIDBA=="),
+        object_class: "user".into(),
+        operation: Operation::Add,
+        changes: vec![],
+    };
+    let pe = tx.put_pending_export(&export).unwrap();
+    let j = tx.journal_intent(pe, "AQIDBA==").unwrap();
+    tx.commit().unwrap();
+
+    // A crash here: at start-up the intent is open.
+    let mut tx = store.begin().unwrap();
+    let open = tx.open_journal(None).unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].state, JournalState::Intent);
+    assert_eq!(open[0].request_key, "AQIDBA==");
+    assert_eq!(open[0].operation, Operation::Add);
+    assert_eq!(open[0].cs, Some(cs));
+    assert!(matches!(
+        tx.journal_intent(pe, "AQIDBA=="),
+        Err(StoreError::Conflict { .. })
+    ));
+
+    // The target answered: sent, with the new object's id; the pending export is done.
+    let anchor = Anchor::Text("6f1c2b".into());
+    tx.journal_sent(j, Some(&anchor)).unwrap();
+    tx.set_cs_anchor(cs, &anchor).unwrap();
+    tx.remove_pending_export(pe).unwrap();
+    let entry = tx.journal_entry(j).unwrap().unwrap();
+    assert_eq!(
+        (entry.state, entry.anchor.as_ref()),
+        (JournalState::Sent, Some(&anchor))
+    );
+    assert_eq!(
+        entry.pending_export, None,
+        "the pending export is gone, the entry stays"
+    );
+    assert_eq!(tx.open_journal(Some(&aad())).unwrap().len(), 1);
+
+    // The confirming import sees the object: the entry is confirmed.
+    let mut seen = object(
+        0,
+        "CN=AQIDBA==",
+        &[("userPrincipalName", vec![s("ann@corp.example")])],
+    );
+    seen.anchor = anchor.clone();
+    let out = tx.import_object(&aad(), &seen).unwrap();
+    assert_eq!(out.cs, cs);
+    assert_eq!(
+        tx.journal_entry(j).unwrap().unwrap().state,
+        JournalState::Confirmed
+    );
+    assert!(tx.open_journal(None).unwrap().is_empty());
+    assert!(matches!(
+        tx.journal_sent(j, None),
+        Err(StoreError::Conflict { .. })
+    ));
+
+    // A refused request.
+    let pe = tx
+        .put_pending_export(&PendingExport {
+            operation: Operation::Update,
+            ..export
+        })
+        .unwrap();
+    let j2 = tx.journal_intent(pe, "AQIDBA==").unwrap();
+    tx.journal_failed(j2, "Request_BadRequest").unwrap();
+    let failed = tx.journal_entry(j2).unwrap().unwrap();
+    assert_eq!(
+        (failed.state, failed.detail.as_deref()),
+        (JournalState::Failed, Some("Request_BadRequest"))
+    );
+    assert!(matches!(
+        tx.journal_confirmed(JournalId(999)),
+        Err(StoreError::NotFound { .. })
+    ));
+
+    assert_eq!(tx.purge_journal(DateTime::MIN).unwrap(), 0);
+    assert_eq!(tx.purge_journal(DateTime::MAX).unwrap(), 2);
+}
+
+#[test]
+fn an_export_object_without_anchor_is_adopted_by_the_import_that_finds_its_dn() {
+    let (_dir, mut store) = store();
+    let mut tx = store.begin().unwrap();
+    let mv = tx.create_mv(MvObjectType::Person).unwrap();
+    let cs = provisioned(&mut *tx, mv);
+    let mut seen = object(
+        5,
+        "cn=aqidba==",
+        &[("userPrincipalName", vec![s("ann@corp.example")])],
+    );
+    seen.anchor = Anchor::Text("6f1c2b".into());
+    let out = tx.import_object(&aad(), &seen).unwrap();
+    assert!(out.adopted);
+    assert_eq!(out.cs, cs);
+    let obj = tx.cs_object(cs).unwrap().unwrap();
+    assert_eq!(obj.anchor, Some(Anchor::Text("6f1c2b".into())));
+    assert_eq!(obj.mv, Some(mv), "keeps its join");
+    assert_eq!(
+        out.values[0].removed,
+        vec![s("AQIDBA==")],
+        "onPremisesImmutableId not imported"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// History
+
+#[test]
+fn runs_keep_their_errors_until_purged() {
+    let (_dir, mut store) = store();
+    let day = |d: u32| DateTime::from_parts(2025, 1, d, 3, 0, 0, 0).unwrap();
+    let mut tx = store.begin().unwrap();
+    let old = tx
+        .start_run(&NewRun {
+            profile: "delta-cycle".into(),
+            connectors: vec![ad(), aad()],
+            started_at: day(1),
+        })
+        .unwrap();
+    tx.finish_run(
+        old,
+        &RunEnd {
+            status: RunStatus::Success,
+            counts: RunCounts::default(),
+            finished_at: day(1),
+            duration: Duration::from_millis(1500),
+            message: None,
+        },
+    )
+    .unwrap();
+    let run = tx
+        .start_run(&NewRun {
+            profile: "export".into(),
+            connectors: vec![aad()],
+            started_at: day(9),
+        })
+        .unwrap();
+    let error = RunObjectError {
+        connector: aad(),
+        dn: Some(dn("CN=Ann,OU=Staff,DC=corp")),
+        anchor: Some(guid(1)),
+        attribute: Some(attr("userPrincipalName")),
+        message: "another object already has userPrincipalName ann@corp.example".into(),
+    };
+    tx.add_run_error(run, &error).unwrap();
+    tx.add_run_error(
+        run,
+        &RunObjectError {
+            dn: None,
+            attribute: None,
+            message: "second".into(),
+            ..error.clone()
+        },
+    )
+    .unwrap();
+    assert!(matches!(
+        tx.add_run_error(RunId(999), &error),
+        Err(StoreError::NotFound { .. })
+    ));
+    let counts = RunCounts {
+        adds: 10,
+        updates: 5,
+        deletes: 1,
+        errors: 2,
+        filtered: 3,
+    };
+    tx.finish_run(
+        run,
+        &RunEnd {
+            status: RunStatus::CompletedWithErrors,
+            counts,
+            finished_at: day(9),
+            duration: Duration::from_millis(42_000),
+            message: Some("2 objects failed".into()),
+        },
+    )
+    .unwrap();
+    let stuck = tx
+        .start_run(&NewRun {
+            profile: "full-import".into(),
+            connectors: vec![ad()],
+            started_at: day(10),
+        })
+        .unwrap();
+    tx.commit().unwrap();
+
+    let mut tx = store.begin().unwrap();
+    assert_eq!(tx.interrupt_unfinished_runs(day(11)).unwrap(), 1);
+    let runs = tx.recent_runs(10, 1).unwrap();
+    assert_eq!(
+        runs.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![stuck, run, old]
+    );
+    assert_eq!(runs[0].status, RunStatus::Failed);
+    assert!(
+        runs[0]
+            .message
+            .as_deref()
+            .unwrap()
+            .starts_with("interrupted")
+    );
+    let r = &runs[1];
+    assert_eq!(r.status, RunStatus::CompletedWithErrors);
+    assert_eq!(r.status.to_string(), "completed-with-errors");
+    assert_eq!(r.counts, counts);
+    assert_eq!(r.duration, Some(Duration::from_secs(42)));
+    assert_eq!(r.connectors, vec![aad()]);
+    assert_eq!(r.errors, vec![error]);
+    assert_eq!(r.stored_errors, 2);
+    assert_eq!(runs[2].connectors, vec![ad(), aad()]);
+
+    assert_eq!(tx.purge_runs(day(8)).unwrap(), 1);
+    let runs = tx.recent_runs(10, 10).unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[1].errors.len(), 2);
+}
+
+#[test]
+fn configuration_history_keeps_distinct_applied_configurations() {
+    let (_dir, mut store) = store();
+    let mut tx = store.begin().unwrap();
+    assert_eq!(tx.latest_config().unwrap(), None);
+    let t = DateTime::from_parts(2025, 5, 1, 0, 0, 0, 0).unwrap();
+    assert!(
+        tx.record_config(t, "sha256:aa", "[sync]\ninterval = \"30m\"\n")
+            .unwrap()
+    );
+    assert!(
+        !tx.record_config(t, "sha256:aa", "[sync]\ninterval = \"30m\"\n")
+            .unwrap()
+    );
+    assert!(
+        tx.record_config(t, "sha256:bb", "[sync]\ninterval = \"1h\"\n")
+            .unwrap()
+    );
+    let latest = tx.latest_config().unwrap().unwrap();
+    assert_eq!(latest.checksum, "sha256:bb");
+    assert_eq!(latest.applied_at, t);
+    assert!(latest.text.contains("1h"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Atomicity
+
+#[test]
+fn a_failing_method_undoes_its_own_writes_and_a_dropped_transaction_leaves_nothing() {
+    let (_dir, mut store) = store();
+    // Make any value 'poison' fail to store, after its object row was written.
+    store
+        .raw()
+        .execute_batch(
+            "CREATE TEMP TRIGGER poison BEFORE INSERT ON cs_value WHEN NEW.value = 'poison' \
+             BEGIN SELECT RAISE(ABORT, 'poisoned value'); END;",
+        )
+        .unwrap();
+    let poisoned = object(2, "CN=Two,DC=corp", &[("cn", vec![s("two"), s("poison")])]);
+
+    let mut tx = store.begin().unwrap();
+    tx.import_object(&ad(), &user(1)).unwrap();
+    let err = tx.import_object(&ad(), &poisoned).unwrap_err();
+    assert!(err.to_string().contains("poisoned value"), "{err}");
+    // The engine records a per-object error and goes on: user 1 is kept, object 2 left nothing.
+    tx.import_object(&ad(), &user(3)).unwrap();
+    tx.commit().unwrap();
+    let tx = store.begin().unwrap();
+    assert!(tx.find_cs_by_anchor(&ad(), &guid(1)).unwrap().is_some());
+    assert_eq!(tx.find_cs_by_anchor(&ad(), &guid(2)).unwrap(), None);
+    assert!(tx.find_dn_free(&dn("CN=Two,DC=corp")));
+    drop(tx);
+
+    // A stage that fails half-way and is abandoned leaves nothing at all.
+    let mut tx = store.begin().unwrap();
+    tx.import_object(&ad(), &user(4)).unwrap();
+    tx.set_watermark(&ad(), Some(b"half")).unwrap();
+    assert!(tx.import_object(&ad(), &poisoned).is_err());
+    drop(tx);
+    let mut tx = store.begin().unwrap();
+    assert_eq!(tx.find_cs_by_anchor(&ad(), &guid(4)).unwrap(), None);
+    assert_eq!(tx.connector_state(&ad()).unwrap().unwrap().watermark, None);
+    tx.import_object(&ad(), &user(4)).unwrap();
+    tx.rollback().unwrap();
+    let tx = store.begin().unwrap();
+    assert_eq!(tx.find_cs_by_anchor(&ad(), &guid(4)).unwrap(), None);
+    assert_eq!(tx.cs_count(&ad(), CsScope::All).unwrap(), 2);
+}
+
+/// Test-only convenience on transactions.
+trait DnFree {
+    fn find_dn_free(&self, dn: &Dn) -> bool;
+}
+
+impl DnFree for Box<dyn StoreTx + '_> {
+    fn find_dn_free(&self, dn: &Dn) -> bool {
+        self.find_cs_by_dn(&ad(), dn).unwrap().is_empty()
+    }
+}
