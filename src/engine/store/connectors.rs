@@ -27,15 +27,7 @@ type RawState = (
 );
 
 fn raw_state(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawState> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-    ))
+    r.try_into()
 }
 
 fn decode_state(db: &Db<'_>, raw: RawState) -> StoreResult<ConnectorState> {

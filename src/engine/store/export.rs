@@ -48,19 +48,7 @@ type RawExport = (
 );
 
 fn raw_export(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawExport> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-    ))
+    r.try_into()
 }
 
 fn load_export(db: &Db<'_>, raw: RawExport) -> StoreResult<StoredExport> {
@@ -391,21 +379,7 @@ type RawJournal = (
 );
 
 fn raw_journal(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawJournal> {
-    Ok((
-        r.get(0)?,
-        r.get(1)?,
-        r.get(2)?,
-        r.get(3)?,
-        r.get(4)?,
-        r.get(5)?,
-        r.get(6)?,
-        r.get(7)?,
-        r.get(8)?,
-        r.get(9)?,
-        r.get(10)?,
-        r.get(11)?,
-        r.get(12)?,
-    ))
+    r.try_into()
 }
 
 fn decode_journal(db: &Db<'_>, raw: RawJournal) -> StoreResult<JournalEntry> {

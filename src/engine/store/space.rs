@@ -64,17 +64,7 @@ type RawHeader = (
 impl CsHeader {
     /// Reads the raw columns of [`cs_columns`].
     pub(crate) fn raw(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawHeader> {
-        Ok((
-            r.get(0)?,
-            r.get(1)?,
-            r.get(2)?,
-            r.get(3)?,
-            r.get(4)?,
-            r.get(5)?,
-            r.get(6)?,
-            r.get(7)?,
-            r.get(8)?,
-        ))
+        r.try_into()
     }
 
     /// Decodes raw columns.
