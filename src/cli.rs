@@ -16,6 +16,7 @@ mod not_built;
 mod rules_cmd;
 mod secrets_cmd;
 mod staging_cmd;
+mod sync_cmd;
 
 use std::io::Write;
 
@@ -45,6 +46,9 @@ pub fn run(cli: Cli) -> Outcome {
             ConfigCommand::Diff(a) => config_cmd::diff(&a),
         },
         Command::Staging(a) => staging_cmd::run(&global, &a),
+        Command::Sync(args::SyncCommand::PendingExports(a)) => {
+            sync_cmd::pending_exports(&global, &a)
+        }
         Command::Rules(r) => match r {
             args::RulesCommand::List(j) => rules_cmd::list(&global, j.json),
             args::RulesCommand::Show { name, json } => rules_cmd::show(&global, &name, json),

@@ -31,6 +31,7 @@ pub mod expr;
 pub mod filter;
 pub mod guard;
 pub mod model;
+pub mod report;
 pub mod rules;
 pub mod store;
 pub mod sync;

@@ -71,10 +71,6 @@ fn commands_not_built_yet_say_so_and_exit_2() {
             "hybridsync sync run: not available in this version: the embedded sync engine",
         ),
         (
-            &["sync", "pending-exports", "--json"][..],
-            "hybridsync sync pending-exports: not available",
-        ),
-        (
             &["wizard"][..],
             "hybridsync wizard: not available in this version: the terminal wizard is not built yet",
         ),
@@ -684,4 +680,92 @@ fn rules_next_to_the_config_file_replace_shipped_rules_or_are_rejected_with_file
     assert_eq!(out.status.code(), Some(3));
     let err = text(&out.stderr);
     assert!(err.starts_with(&format!("error: {}:8: rule 'Mine': precedence 106 is also used by rule 'In from AD - User Common'", mine.display())), "{err}");
+}
+
+#[test]
+fn pending_exports_are_read_from_the_store_as_table_and_json() {
+    use hybridsync::domain::{AttributeName, Dn};
+    use hybridsync::engine::expr::Value;
+    use hybridsync::engine::model::{
+        AttributeChange, Attributes, ConnectorName, Operation, PendingExport,
+    };
+    use hybridsync::engine::rules::MvObjectType;
+    use hybridsync::engine::store::{SqliteStore, Store};
+
+    let home = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let cmd = |json: bool| {
+        let mut c = hybridsync(home.path());
+        c.arg("--state-dir").arg(state.path()).args([
+            "--config",
+            "tests/config/valid/minimal.toml",
+            "sync",
+            "pending-exports",
+        ]);
+        if json {
+            c.arg("--json");
+        }
+        run(&mut c)
+    };
+    // No cycle has run: nothing yet, not an error.
+    let out = cmd(false);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stdout).starts_with("no pending exports: no synchronization has run yet"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(text(&cmd(true).stdout), "[]\n");
+
+    {
+        let mut store = SqliteStore::open(&state.path().join("hybridsync.db"), "test").unwrap();
+        let mut tx = store.begin().unwrap();
+        let entra = ConnectorName::new("entra");
+        let mv = tx.create_mv(MvObjectType::Person).unwrap();
+        let dn = Dn::parse("CN=Ann Smith,OU=Cloud").unwrap();
+        let cs = tx
+            .provision_export_object(&entra, mv, &dn, "user", &Attributes::new())
+            .unwrap();
+        let upn = AttributeChange {
+            attribute: AttributeName::new("userPrincipalName").unwrap(),
+            old: vec![],
+            new: vec![Value::Str("ann@contoso.example".into())],
+        };
+        tx.put_pending_export(&PendingExport {
+            connector: entra,
+            cs,
+            anchor: None,
+            dn,
+            object_class: "user".into(),
+            operation: Operation::Add,
+            changes: vec![upn],
+        })
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let out = cmd(false);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout),
+        "ADD     entra CN=Ann Smith,OU=Cloud (user)\n          userPrincipalName: (none) -> 'ann@contoso.example'\n1 pending export(s): 1 add\n"
+    );
+    let v: serde_json::Value = serde_json::from_slice(&cmd(true).stdout).unwrap();
+    assert_eq!(v[0]["operation"], "add");
+    assert_eq!(
+        v[0]["changes"][0]["new"],
+        serde_json::json!(["ann@contoso.example"])
+    );
+    // Filtered by connector.
+    let out = run(hybridsync(home.path())
+        .arg("--state-dir")
+        .arg(state.path())
+        .args([
+            "--config",
+            "tests/config/valid/minimal.toml",
+            "sync",
+            "pending-exports",
+            "--connector",
+            "contoso.example",
+        ]));
+    assert_eq!(text(&out.stdout), "no pending exports\n");
 }
