@@ -49,6 +49,10 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Sync(args::SyncCommand::PendingExports(a)) => {
             sync_cmd::pending_exports(&global, &a)
         }
+        Command::Sync(args::SyncCommand::History(a)) => sync_cmd::history(&global, a.count, a.json),
+        Command::Sync(args::SyncCommand::AllowDeletes(a)) => {
+            sync_cmd::allow_deletes(&global, a.connector.as_deref())
+        }
         Command::Rules(r) => match r {
             args::RulesCommand::List(j) => rules_cmd::list(&global, j.json),
             args::RulesCommand::Show { name, json } => rules_cmd::show(&global, &name, json),

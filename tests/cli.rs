@@ -769,3 +769,101 @@ fn pending_exports_are_read_from_the_store_as_table_and_json() {
         ]));
     assert_eq!(text(&out.stdout), "no pending exports\n");
 }
+
+#[test]
+fn history_and_allow_deletes_use_the_store() {
+    use hybridsync::domain::Dn;
+    use hybridsync::engine::expr::DateTime;
+    use hybridsync::engine::model::ConnectorName;
+    use hybridsync::engine::store::{
+        NewRun, RunCounts, RunEnd, RunObjectError, RunStatus, SqliteStore, Store,
+    };
+
+    let home = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let sync = |args: &[&str]| {
+        run(hybridsync(home.path())
+            .arg("--state-dir")
+            .arg(state.path())
+            .args(["--config", "tests/config/valid/minimal.toml", "sync"])
+            .args(args))
+    };
+    assert!(text(&sync(&["history"]).stdout).starts_with("no runs yet"));
+    assert!(
+        text(&sync(&["allow-deletes"]).stdout)
+            .starts_with("nothing to release: no synchronization has run yet")
+    );
+
+    let db = state.path().join("hybridsync.db");
+    {
+        let mut store = SqliteStore::open(&db, "test").unwrap();
+        let mut tx = store.begin().unwrap();
+        let at = DateTime::from_parts(2026, 11, 22, 3, 0, 0, 0).unwrap();
+        let run = tx
+            .start_run(&NewRun {
+                profile: "delta-cycle".into(),
+                connectors: vec![ConnectorName::new("contoso.example")],
+                started_at: at,
+            })
+            .unwrap();
+        tx.add_run_error(
+            run,
+            &RunObjectError {
+                connector: ConnectorName::new("contoso.example"),
+                dn: Some(Dn::parse("CN=Walter Grieve,OU=Users,DC=contoso,DC=example").unwrap()),
+                anchor: None,
+                attribute: None,
+                message: "AccountName is not present".into(),
+            },
+        )
+        .unwrap();
+        let counts = RunCounts {
+            adds: 3,
+            updates: 2,
+            deletes: 0,
+            errors: 1,
+            filtered: 4,
+        };
+        tx.finish_run(
+            run,
+            &RunEnd {
+                status: RunStatus::CompletedWithErrors,
+                counts,
+                finished_at: at,
+                duration: std::time::Duration::from_millis(1500),
+                message: None,
+            },
+        )
+        .unwrap();
+        tx.commit().unwrap();
+    }
+    let out = sync(&["history"]);
+    let shown = text(&out.stdout);
+    assert!(
+        shown.starts_with("#1 2026-11-22 03:00:00 delta-cycle [contoso.example] completed-with-errors, 1.5 s: 3 added, 2 updated, 0 deleted, 1 errors, 4 filtered\n"),
+        "{shown}"
+    );
+    assert!(shown.contains("    contoso.example CN=Walter Grieve,OU=Users,DC=contoso,DC=example: AccountName is not present\n"), "{shown}");
+    let v: serde_json::Value =
+        serde_json::from_slice(&sync(&["history", "5", "--json"]).stdout).unwrap();
+    assert_eq!(v[0]["status"], "completed-with-errors");
+    assert_eq!(
+        v[0]["object_errors"][0]["message"],
+        "AccountName is not present"
+    );
+
+    // A release is recorded once and used up by the next export.
+    let out = sync(&["allow-deletes", "--connector", "entra"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("the next export to entra may delete 0 object(s)"));
+    let mut store = SqliteStore::open(&db, "test").unwrap();
+    let mut tx = store.begin().unwrap();
+    assert!(
+        tx.take_delete_release(&ConnectorName::new("entra"))
+            .unwrap()
+    );
+    assert!(
+        !tx.take_delete_release(&ConnectorName::new("entra"))
+            .unwrap()
+    );
+}
