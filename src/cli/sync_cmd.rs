@@ -24,25 +24,41 @@ fn database(g: &Global, c: &Config) -> PathBuf {
     }
 }
 
-pub(crate) fn pending_exports(g: &Global, a: &PendingExportsArgs) -> Outcome {
+/// A reporting command's store, or the exit code when there is nothing to read.
+enum Reading {
+    Store(SqliteStore),
+    Done(u8),
+}
+
+/// Open the store read-only for a reporting command. A configuration with errors prints them
+/// (exit 3); a machine where no cycle has run yet says `nothing` and why (or prints `[]` for
+/// JSON) and exits 0.
+fn open_for_reading(g: &Global, json: bool, nothing: &str) -> anyhow::Result<Reading> {
     let Some(loaded) = load_or_report(&g.config_path)? else {
-        return Ok(exit::CONFIG);
+        return Ok(Reading::Done(exit::CONFIG));
     };
     let db = database(g, &loaded.config);
-    let mut store = match SqliteStore::open_read_only(&db) {
-        Ok(s) => s,
+    match SqliteStore::open_read_only(&db) {
+        Ok(s) => Ok(Reading::Store(s)),
         Err(StoreError::Missing { .. }) => {
-            if a.json {
+            if json {
                 println!("[]");
             } else {
                 println!(
-                    "no pending exports: no synchronization has run yet ('{}' does not exist)",
+                    "{nothing}: no synchronization has run yet ('{}' does not exist)",
                     db.display()
                 );
             }
-            return Ok(exit::SUCCESS);
+            Ok(Reading::Done(exit::SUCCESS))
         }
-        Err(e) => return Err(e.into()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) fn pending_exports(g: &Global, a: &PendingExportsArgs) -> Outcome {
+    let mut store = match open_for_reading(g, a.json, "no pending exports")? {
+        Reading::Store(s) => s,
+        Reading::Done(code) => return Ok(code),
     };
     let connector = a.connector.as_deref().map(ConnectorName::new);
     let tx = store.begin()?;
@@ -66,24 +82,9 @@ pub(crate) fn pending_exports(g: &Global, a: &PendingExportsArgs) -> Outcome {
 const ERRORS_PER_RUN: usize = 20;
 
 pub(crate) fn history(g: &Global, count: usize, json: bool) -> Outcome {
-    let Some(loaded) = load_or_report(&g.config_path)? else {
-        return Ok(exit::CONFIG);
-    };
-    let db = database(g, &loaded.config);
-    let mut store = match SqliteStore::open_read_only(&db) {
-        Ok(s) => s,
-        Err(StoreError::Missing { .. }) => {
-            if json {
-                println!("[]");
-            } else {
-                println!(
-                    "no runs yet: no synchronization has run ('{}' does not exist)",
-                    db.display()
-                );
-            }
-            return Ok(exit::SUCCESS);
-        }
-        Err(e) => return Err(e.into()),
+    let mut store = match open_for_reading(g, json, "no runs yet")? {
+        Reading::Store(s) => s,
+        Reading::Done(code) => return Ok(code),
     };
     let tx = store.begin()?;
     let runs = tx.recent_runs(count, ERRORS_PER_RUN)?;

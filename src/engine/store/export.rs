@@ -276,12 +276,8 @@ impl ExportStore for SqliteTx<'_> {
         limit_to: usize,
     ) -> StoreResult<Vec<StoredExport>> {
         let db = self.db();
-        let connector_id = match connector {
-            Some(name) => match db.connector(name)? {
-                Some(c) => Some(c.id),
-                None => return Ok(Vec::new()),
-            },
-            None => None,
+        let Some(connector_id) = connector_filter(&db, connector)? else {
+            return Ok(Vec::new());
         };
         let raws = db.rows(
             "listing pending exports",
@@ -520,12 +516,8 @@ impl JournalStore for SqliteTx<'_> {
 
     fn open_journal(&self, connector: Option<&ConnectorName>) -> StoreResult<Vec<JournalEntry>> {
         let db = self.db();
-        let connector_id = match connector {
-            Some(name) => match db.connector(name)? {
-                Some(c) => Some(c.id),
-                None => return Ok(Vec::new()),
-            },
-            None => None,
+        let Some(connector_id) = connector_filter(&db, connector)? else {
+            return Ok(Vec::new());
         };
         let raws = db.rows(
             "listing open journal entries",
@@ -549,5 +541,17 @@ impl JournalStore for SqliteTx<'_> {
             )?;
             Ok(n as u64)
         })
+    }
+}
+
+/// The id to filter on for an optional connector: `Some(None)` = every connector,
+/// `Some(Some(id))` = that one, `None` = a connector the store has never seen (nothing matches).
+fn connector_filter(
+    db: &Db<'_>,
+    connector: Option<&ConnectorName>,
+) -> StoreResult<Option<Option<i64>>> {
+    match connector {
+        None => Ok(Some(None)),
+        Some(name) => Ok(db.connector(name)?.map(|c| Some(c.id))),
     }
 }
