@@ -730,6 +730,7 @@ fn pending_exports_are_read_from_the_store_as_table_and_json() {
             attribute: AttributeName::new("userPrincipalName").unwrap(),
             old: vec![],
             new: vec![Value::Str("ann@contoso.example".into())],
+            kind: hybridsync::engine::model::ChangeKind::Replace,
         };
         tx.put_pending_export(&PendingExport {
             connector: entra,

@@ -106,6 +106,7 @@ fn sync_in(
         params: &p,
         now: DateTime::now(),
         is_member_of: &no_groups,
+        skip_direct: None,
     };
     let ad = Connector {
         kind: ConnectorKind::Ad,
@@ -115,7 +116,7 @@ fn sync_in(
         BTreeMap::new();
     let mut errors = BTreeMap::new();
     for o in cs.iter_mut() {
-        let plan = plan_inbound(rules, &ad, o, o.mv.is_some(), &env, &*mv);
+        let plan = plan_inbound(rules, &ad, o, &o.object_class, o.mv.is_some(), &env, &*mv);
         if !plan.errors.is_empty() {
             errors.insert(
                 o.id,
@@ -208,6 +209,7 @@ async fn sample_directory_through_the_default_rules() {
         params: &p,
         now: DateTime::now(),
         is_member_of: &no_groups,
+        skip_direct: None,
     };
     let entra = Connector {
         kind: ConnectorKind::Entra,

@@ -462,6 +462,7 @@ fn test_object_type(
         params,
         now: DateTime::now(),
         is_member_of: &no_groups,
+        skip_direct: None,
     };
     let p = set.preview_object(obj, class, Direction::Inbound, &connector, &env);
     if a.json {

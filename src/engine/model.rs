@@ -232,10 +232,55 @@ impl fmt::Display for Operation {
 pub struct AttributeChange {
     /// The attribute.
     pub attribute: AttributeName,
-    /// Values before (empty: none).
+    /// [`ChangeKind::Replace`]: the values before (empty: none). [`ChangeKind::Incremental`]:
+    /// the values removed.
     pub old: Vec<Value>,
-    /// Values after (empty: remove the attribute).
+    /// [`ChangeKind::Replace`]: the values after (empty: remove the attribute).
+    /// [`ChangeKind::Incremental`]: the values added.
     pub new: Vec<Value>,
+    /// How the change applies.
+    pub kind: ChangeKind,
+}
+
+impl AttributeChange {
+    /// A change that replaces every value.
+    pub fn replace(attribute: AttributeName, old: Vec<Value>, new: Vec<Value>) -> Self {
+        Self {
+            attribute,
+            old,
+            new,
+            kind: ChangeKind::Replace,
+        }
+    }
+
+    /// A change that removes and adds single values of a multi-valued attribute, leaving the
+    /// others alone (group membership: one member of 50,000 changes, one value is sent).
+    pub fn incremental(attribute: AttributeName, removed: Vec<Value>, added: Vec<Value>) -> Self {
+        Self {
+            attribute,
+            old: removed,
+            new: added,
+            kind: ChangeKind::Incremental,
+        }
+    }
+
+    /// Whether the change does nothing.
+    pub fn is_noop(&self) -> bool {
+        match self.kind {
+            ChangeKind::Replace => false,
+            ChangeKind::Incremental => self.old.is_empty() && self.new.is_empty(),
+        }
+    }
+}
+
+/// How an [`AttributeChange`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ChangeKind {
+    /// The attribute gets exactly the new values.
+    #[default]
+    Replace,
+    /// The old values are removed and the new ones added; other values stay.
+    Incremental,
 }
 
 /// A change waiting to be exported to a connected directory.

@@ -5,12 +5,13 @@
 //! new values; a large multi-valued change (a group's members) is shown as the values added and
 //! removed, not as two full lists; binary values appear as base64, never raw bytes; the JSON shape
 //! is stable for scripts: `[{connector, operation, dn, anchor, object_class, attempts, last_error,
-//! changes: [{attribute, old: [..], new: [..], added: [..], removed: [..]}]}]`.
+//! changes: [{attribute, old: [..], new: [..], added: [..], removed: [..]}]}]`; an incremental change
+//! (only some values of a membership) has `incremental: true` and only `added` and `removed`.
 
 use base64::Engine as _;
 
 use crate::engine::expr::Value;
-use crate::engine::model::AttributeChange;
+use crate::engine::model::{AttributeChange, ChangeKind};
 use crate::engine::store::StoredExport;
 
 /// Most values listed in full for one attribute before switching to added/removed.
@@ -57,6 +58,22 @@ fn describe(c: &AttributeChange) -> String {
             list(&vs.iter().collect::<Vec<_>>(), FULL_LIST_MAX)
         }
     };
+    if c.kind == ChangeKind::Incremental {
+        let mut parts = vec![format!("{}: only these values", c.attribute)];
+        if !c.new.is_empty() {
+            parts.push(format!(
+                "+ {}",
+                list(&c.new.iter().collect::<Vec<_>>(), DELTA_LIST_MAX)
+            ));
+        }
+        if !c.old.is_empty() {
+            parts.push(format!(
+                "- {}",
+                list(&c.old.iter().collect::<Vec<_>>(), DELTA_LIST_MAX)
+            ));
+        }
+        return parts.join("; ");
+    }
     if c.old.len() <= FULL_LIST_MAX && c.new.len() <= FULL_LIST_MAX {
         return format!("{}: {} -> {}", c.attribute, all(&c.old), all(&c.new));
     }
@@ -132,6 +149,14 @@ pub fn to_json(exports: &[StoredExport]) -> serde_json::Value {
                 .changes
                 .iter()
                 .map(|c| {
+                    if c.kind == ChangeKind::Incremental {
+                        return serde_json::json!({
+                            "attribute": c.attribute.to_string(),
+                            "incremental": true,
+                            "added": c.new.iter().map(json).collect::<Vec<_>>(),
+                            "removed": c.old.iter().map(json).collect::<Vec<_>>(),
+                        });
+                    }
                     serde_json::json!({
                         "attribute": c.attribute.to_string(),
                         "old": c.old.iter().map(json).collect::<Vec<_>>(),
@@ -182,11 +207,7 @@ mod tests {
     }
 
     fn change(a: &str, old: Vec<Value>, new: Vec<Value>) -> AttributeChange {
-        AttributeChange {
-            attribute: AttributeName::new(a).unwrap(),
-            old,
-            new,
-        }
+        AttributeChange::replace(AttributeName::new(a).unwrap(), old, new)
     }
 
     #[test]

@@ -41,6 +41,7 @@ mod import;
 mod lock;
 mod metaverse;
 mod records;
+mod references;
 mod schema;
 mod space;
 mod sqlite;
@@ -49,10 +50,10 @@ mod valueset;
 pub use error::{Holder, StoreError};
 pub use lock::StoreLock;
 pub use records::{
-    ConfigRecord, ConnectorState, CsScope, ExportSummary, ImportChange, ImportGeneration,
-    ImportOutcome, JoinCase, JournalEntry, JournalId, JournalState, NewRun, PendingExportId,
-    RunCounts, RunEnd, RunId, RunObjectError, RunRecord, RunStatus, StoredExport, SweepOutcome,
-    ValueChanges,
+    ConfigRecord, ConnectorState, Counterpart, CsScope, ExportSummary, ImportChange,
+    ImportGeneration, ImportOutcome, JoinCase, JournalEntry, JournalId, JournalState, NewRun,
+    PendingExportId, RunCounts, RunEnd, RunId, RunObjectError, RunRecord, RunStatus, StoredExport,
+    SweepOutcome, ValueChanges,
 };
 pub use sqlite::SqliteStore;
 
@@ -85,6 +86,7 @@ pub trait StoreTx:
     + ExportStore
     + JournalStore
     + HistoryStore
+    + ReferenceStore
 {
     /// Makes every change of this transaction durable and visible at once.
     fn commit(self: Box<Self>) -> StoreResult<()>;
@@ -447,6 +449,62 @@ pub trait HistoryStore {
 
     /// The configuration applied last.
     fn latest_config(&self) -> StoreResult<Option<ConfigRecord>>;
+}
+
+/// Reference bookkeeping: what keeps membership changes proportional to the change.
+pub trait ReferenceStore {
+    /// Remembers that `cs` holds a reference to `target`, which is not joined to the metaverse
+    /// yet, and that it flows to the metaverse `attribute` through `rule` (idempotent).
+    fn add_unresolved_ref(
+        &mut self,
+        cs: CsId,
+        attribute: &AttributeName,
+        target: &Dn,
+        rule: &str,
+    ) -> StoreResult<()>;
+
+    /// Forgets one unresolved reference (resolved, or the value is gone). `false` if there was
+    /// none.
+    fn remove_unresolved_ref(
+        &mut self,
+        cs: CsId,
+        attribute: &AttributeName,
+        target: &Dn,
+    ) -> StoreResult<bool>;
+
+    /// Forgets every unresolved reference of one attribute of `cs` (before it is resolved
+    /// afresh). Returns how many.
+    fn clear_unresolved_refs(&mut self, cs: CsId, attribute: &AttributeName) -> StoreResult<u64>;
+
+    /// The objects of `connector` holding an unresolved reference to `target` (compared as
+    /// DNs): each with the metaverse attribute and rule the reference flows through.
+    fn unresolved_refs_to(
+        &self,
+        connector: &ConnectorName,
+        target: &Dn,
+    ) -> StoreResult<Vec<(CsId, AttributeName, String)>>;
+
+    /// The metaverse object joined to the object of `connector` at `dn`, if any.
+    fn linked_mv_by_dn(&self, connector: &ConnectorName, dn: &Dn) -> StoreResult<Option<MvId>>;
+
+    /// The metaverse object a connector-space object is joined to, without loading it.
+    fn cs_link(&self, cs: CsId) -> StoreResult<Option<MvId>>;
+
+    /// The object of `connector` joined to `mv`, without its attributes.
+    fn counterpart(&self, connector: &ConnectorName, mv: MvId) -> StoreResult<Option<Counterpart>>;
+
+    /// Which rule and connector contributed a metaverse attribute, without its values.
+    fn mv_lineage(
+        &self,
+        mv: MvId,
+        attribute: &AttributeName,
+    ) -> StoreResult<Option<(String, ConnectorName)>>;
+
+    /// The metaverse objects (and their attributes) that reference `mv`.
+    fn mv_referencing(&self, mv: MvId) -> StoreResult<Vec<(MvId, AttributeName)>>;
+
+    /// How many values one attribute of a connector-space object has, without loading them.
+    fn cs_value_count(&self, cs: CsId, attribute: &AttributeName) -> StoreResult<u64>;
 }
 
 #[cfg(test)]

@@ -92,11 +92,13 @@ pub struct InboundPlan {
     pub join_error: Option<String>,
 }
 
-/// Plan the inbound synchronization of `cs` (`linked`: whether it is joined now).
+/// Plan the inbound synchronization of `cs`, a connector-space object of `object_class`
+/// (`linked`: whether it is joined now).
 pub fn plan_inbound(
     rules: &RuleSet,
     connector: &Connector<'_>,
-    cs: &CsObject,
+    cs: &dyn Object,
+    object_class: &str,
     linked: bool,
     env: &PreviewEnv<'_>,
     lookup: &dyn MetaverseLookup,
@@ -106,14 +108,14 @@ pub fn plan_inbound(
         .filter(|r| {
             r.direction == Direction::Inbound
                 && r.connector.matches(connector)
-                && r.source_object_type.eq_ignore_ascii_case(&cs.object_class)
+                && r.source_object_type.eq_ignore_ascii_case(object_class)
         })
         .collect();
     let mut contributions: BTreeMap<AttributeName, Vec<Flowed>> = BTreeMap::new();
     let mut errors = Vec::new();
     let mut in_scope = Vec::new();
     for rule in &candidates {
-        let preview = rule.preview(cs, env.params, env.now, env.is_member_of);
+        let preview = rule.preview_with(cs, env);
         if !preview.in_scope {
             continue;
         }
@@ -399,6 +401,7 @@ pub fn plan_outbound(
                         attribute: attr.clone(),
                         old,
                         new: new.clone(),
+                        kind: crate::engine::model::ChangeKind::Replace,
                     });
                 }
             }
@@ -409,6 +412,7 @@ pub fn plan_outbound(
                         attribute: attr.clone(),
                         old: old.clone(),
                         new: Vec::new(),
+                        kind: crate::engine::model::ChangeKind::Replace,
                     });
                 }
             }

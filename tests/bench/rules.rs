@@ -118,6 +118,7 @@ fn main() {
         params: &params,
         now,
         is_member_of: &no_groups,
+        skip_direct: None,
     };
     let connector = Connector {
         kind: ConnectorKind::Ad,

@@ -16,20 +16,29 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use crate::connectors::file::ldif::{self, Entry};
-use crate::connectors::file::typing::{typed_value, value_bytes};
+use crate::connectors::file::typing::{typed_graph_value, typed_value, value_bytes};
 use crate::domain::{AttributeName, Dn, ObjectGuid};
 use crate::engine::connector::{
     BoxFuture, Capabilities, Connector, ConnectorError, ImportSink, ImportSummary, SchemaAttribute,
     SchemaClass, Watermark,
 };
 use crate::engine::model::{
-    Anchor, Attributes, ConnectorName, ExportOutcome, ExportResult, ImportItem, ImportedObject,
-    Operation, PendingExport,
+    Anchor, AttributeChange, Attributes, ChangeKind, ConnectorName, ExportOutcome, ExportResult,
+    ImportItem, ImportedObject, Operation, PendingExport,
 };
 use crate::engine::rules::ConnectorKind;
 
 /// The object classes imported unless configured otherwise.
-pub const DEFAULT_CLASSES: &[&str] = &["user", "inetOrgPerson", "group", "contact", "computer"];
+pub const DEFAULT_CLASSES: &[&str] = &[
+    "user",
+    "inetOrgPerson",
+    "group",
+    "contact",
+    "computer",
+    "organizationalUnit",
+    "container",
+    "domainDNS",
+];
 
 /// A directory in an LDIF file.
 pub struct LdifConnector {
@@ -135,7 +144,10 @@ impl LdifConnector {
             let values = attr
                 .values
                 .iter()
-                .map(|v| typed_value(&attr.name, v))
+                .map(|v| match self.kind {
+                    ConnectorKind::Entra => typed_graph_value(&class, &attr.name, v),
+                    ConnectorKind::Ad => typed_value(&attr.name, v),
+                })
                 .collect();
             attributes.insert(name, values);
         }
@@ -215,12 +227,7 @@ impl LdifConnector {
                     entry.dn = e.dn.to_string();
                 }
                 for c in &e.changes {
-                    entry
-                        .attributes
-                        .retain(|a| !a.name.eq_ignore_ascii_case(c.attribute.as_str()));
-                    for v in &c.new {
-                        entry.push(c.attribute.as_str(), value_bytes(v));
-                    }
+                    apply_change(entry, c);
                 }
                 match self.anchor_of(entry) {
                     Some(anchor) => ExportOutcome::Exported { anchor },
@@ -269,6 +276,40 @@ impl LdifConnector {
             }
         })?;
         Ok(results)
+    }
+}
+
+/// Applies one attribute change to an entry: a replacement sets exactly the new values; an
+/// incremental change removes and adds single values (compared as stored bytes).
+fn apply_change(entry: &mut Entry, c: &AttributeChange) {
+    let name = c.attribute.as_str();
+    match c.kind {
+        ChangeKind::Replace => {
+            entry
+                .attributes
+                .retain(|a| !a.name.eq_ignore_ascii_case(name));
+            for v in &c.new {
+                entry.push(name, value_bytes(v));
+            }
+        }
+        ChangeKind::Incremental => {
+            let removed: Vec<Vec<u8>> = c.old.iter().map(value_bytes).collect();
+            for a in entry
+                .attributes
+                .iter_mut()
+                .filter(|a| a.name.eq_ignore_ascii_case(name))
+            {
+                a.values.retain(|v| !removed.contains(v));
+            }
+            entry.attributes.retain(|a| !a.values.is_empty());
+            for v in &c.new {
+                let bytes = value_bytes(v);
+                let present = entry.get(name).is_some_and(|a| a.values.contains(&bytes));
+                if !present {
+                    entry.push(name, bytes);
+                }
+            }
+        }
     }
 }
 
@@ -422,8 +463,15 @@ cn: No Guid
         let c = LdifConnector::source("corp", ConnectorKind::Ad, &path);
         let mut sink = Collect(Vec::new());
         let summary = c.full_import(&mut sink).await.unwrap();
-        assert_eq!(summary.objects, 2, "the OU is not an imported class");
-        let ImportItem::Object(ann) = &sink.0[0] else {
+        assert_eq!(
+            summary.objects, 3,
+            "the OU is imported too (OU filtering by GUID)"
+        );
+        assert!(
+            matches!(&sink.0[0], ImportItem::Rejected { dn, .. } if dn.starts_with("OU=Staff")),
+            "an OU without objectGUID cannot be tracked"
+        );
+        let ImportItem::Object(ann) = &sink.0[1] else {
             panic!("an object")
         };
         assert_eq!(ann.object_class, "user");
@@ -440,7 +488,7 @@ cn: No Guid
             vec![Value::Ref("CN=x,DC=corp,DC=example".into())]
         );
         assert!(
-            matches!(&sink.0[1], ImportItem::Rejected { reason, .. } if reason.contains("no objectGUID"))
+            matches!(&sink.0[2], ImportItem::Rejected { reason, .. } if reason.contains("no objectGUID"))
         );
         // Same file, same watermark; a source refuses exports.
         let again = c
@@ -468,6 +516,7 @@ cn: No Guid
             attribute: AttributeName::new(a).unwrap(),
             old: vec![],
             new: vec![Value::Str(v.into())],
+            kind: crate::engine::model::ChangeKind::Replace,
         };
         let add = PendingExport {
             connector: ConnectorName::new("entra"),

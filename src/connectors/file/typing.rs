@@ -121,6 +121,31 @@ pub fn typed_value(name: &str, bytes: &[u8]) -> Value {
     Value::Str(text.to_string())
 }
 
+/// A value of a Microsoft Graph property of `object_type` read from a file (an LDIF file that
+/// plays the tenant): typed by the Graph property's type, else as [`typed_value`] does.
+pub fn typed_graph_value(object_type: &str, name: &str, bytes: &[u8]) -> Value {
+    use crate::engine::rules::schema::{AttrType, graph_writable_property};
+    let Some(def) = graph_writable_property(object_type, name) else {
+        return typed_value(name, bytes);
+    };
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return Value::Bin(bytes.to_vec());
+    };
+    let t = text.trim();
+    match def.ty {
+        AttrType::Bool if t.eq_ignore_ascii_case("true") => Value::Bool(true),
+        AttrType::Bool if t.eq_ignore_ascii_case("false") => Value::Bool(false),
+        AttrType::Num => t
+            .parse::<i64>()
+            .map_or_else(|_| Value::Str(text.to_string()), Value::Num),
+        AttrType::Dt => crate::engine::expr::DateTime::parse(t)
+            .map_or_else(|| Value::Str(text.to_string()), Value::Date),
+        AttrType::Ref => Value::Ref(text.to_string()),
+        AttrType::Bin => Value::Bin(bytes.to_vec()),
+        _ => Value::Str(text.to_string()),
+    }
+}
+
 /// The bytes to write for a value of attribute `name` (the inverse of [`typed_value`]).
 pub fn value_bytes(value: &Value) -> Vec<u8> {
     match value {

@@ -258,13 +258,11 @@ impl<'a, 'c> Env<'a, 'c> {
                 let Some(Kind::Literal(Value::Str(name))) = args.first().map(|a| &a.kind) else {
                     return Err(err("the attribute name must be written in quotes, e.g. ImportedValue(\"proxyAddresses\")".into()));
                 };
-                let v = self.ctx.object.imported(name).unwrap_or(Value::Null);
                 if s == Special::ImportedValue {
-                    Ok(v)
+                    Ok(self.ctx.object.imported(name).unwrap_or(Value::Null))
                 } else {
-                    Ok(Value::Num(
-                        i64::try_from(v.values().len()).unwrap_or(i64::MAX),
-                    ))
+                    let n = self.ctx.object.value_count(name);
+                    Ok(Value::Num(i64::try_from(n).unwrap_or(i64::MAX)))
                 }
             }
         }

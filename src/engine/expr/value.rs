@@ -126,6 +126,12 @@ pub trait Object {
         self.get(name)
     }
 
+    /// How many values [`Object::imported`] has for `name` (`ValueCount`). An object backed by
+    /// the store answers from an index, without loading a large membership.
+    fn value_count(&self, name: &str) -> usize {
+        self.imported(name).map_or(0, |v| v.values().len())
+    }
+
     /// The object's distinguished name (`[dn]`), if it has one.
     fn dn(&self) -> Option<String>;
 }

@@ -45,6 +45,10 @@ pub struct PreviewEnv<'a> {
     pub now: DateTime,
     /// Answers `ISMEMBEROF`: is the object a member of this group?
     pub is_member_of: &'a dyn Fn(&Dn) -> bool,
+    /// Direct flows from these source attributes are not evaluated and contribute
+    /// `IgnoreThisFlow` (the engine applies a large membership's value changes itself instead of
+    /// re-reading every value). `None`: every flow is evaluated.
+    pub skip_direct: Option<&'a dyn Fn(&AttributeName) -> bool>,
 }
 
 impl Rule {
@@ -61,10 +65,25 @@ impl Rule {
             params,
             now,
         };
-        self.preview_in(&ctx, is_member_of)
+        self.preview_in(&ctx, is_member_of, None)
     }
 
-    fn preview_in(&self, ctx: &EvalContext<'_>, is_member_of: &dyn Fn(&Dn) -> bool) -> Preview {
+    /// [`Rule::preview`] in an environment (honouring [`PreviewEnv::skip_direct`]).
+    pub fn preview_with(&self, obj: &dyn Object, env: &PreviewEnv<'_>) -> Preview {
+        let ctx = EvalContext {
+            object: obj,
+            params: env.params,
+            now: env.now,
+        };
+        self.preview_in(&ctx, env.is_member_of, env.skip_direct)
+    }
+
+    fn preview_in(
+        &self,
+        ctx: &EvalContext<'_>,
+        is_member_of: &dyn Fn(&Dn) -> bool,
+        skip_direct: Option<&dyn Fn(&AttributeName) -> bool>,
+    ) -> Preview {
         if !self.scope.matches(ctx.object, is_member_of) {
             return Preview {
                 in_scope: false,
@@ -77,6 +96,9 @@ impl Rule {
             .map(|flow| FlowResult {
                 target: flow.target.clone(),
                 result: match &flow.kind {
+                    FlowKind::Direct(source) if skip_direct.is_some_and(|skip| skip(source)) => {
+                        Ok(Value::IgnoreThisFlow)
+                    }
                     FlowKind::Direct(source) => {
                         Ok(ctx.object.get_attr(source).unwrap_or(Value::Null))
                     }
@@ -213,7 +235,7 @@ impl RuleSet {
                 && r.connector.matches(connector)
                 && r.source_object_type.eq_ignore_ascii_case(object_type)
         }) {
-            let preview = rule.preview_in(&ctx, env.is_member_of);
+            let preview = rule.preview_in(&ctx, env.is_member_of, env.skip_direct);
             if preview.in_scope {
                 connected |= rule.links();
                 for (flow, result) in rule.flows.iter().zip(&preview.flows) {

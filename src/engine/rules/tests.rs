@@ -71,6 +71,7 @@ fn preview(set: &RuleSet, obj: &MemoryObject, ty: &str, direction: Direction) ->
         params: &params,
         now: now(),
         is_member_of: &no_groups,
+        skip_direct: None,
     };
     let connector = if direction == Direction::Inbound {
         AD

@@ -27,7 +27,8 @@ use super::{ExportStore, JournalStore, StoreResult};
 use crate::domain::Dn;
 use crate::engine::expr::DateTime;
 use crate::engine::model::{
-    Anchor, AttributeChange, Attributes, ConnectorName, CsId, MvId, PendingExport, PendingImport,
+    Anchor, AttributeChange, Attributes, ChangeKind, ConnectorName, CsId, MvId, PendingExport,
+    PendingImport,
 };
 
 const EXPORT_COLUMNS: &str = "e.id, k.name, e.cs_id, e.operation, e.anchor_kind, e.anchor, \
@@ -63,11 +64,11 @@ fn load_export(db: &Db<'_>, raw: RawExport) -> StoreResult<StoredExport> {
     let mut changes: Vec<AttributeChange> = Vec::with_capacity(attrs.len());
     let mut positions: Vec<i64> = Vec::with_capacity(attrs.len());
     for (position, attr) in attrs {
-        changes.push(AttributeChange {
-            attribute: db.decode(codec::attribute_from(&attr))?,
-            old: Vec::new(),
-            new: Vec::new(),
-        });
+        changes.push(AttributeChange::replace(
+            db.decode(codec::attribute_from(&attr))?,
+            Vec::new(),
+            Vec::new(),
+        ));
         positions.push(position);
     }
     let values = db.rows(
@@ -82,7 +83,12 @@ fn load_export(db: &Db<'_>, raw: RawExport) -> StoreResult<StoredExport> {
             .binary_search(&position)
             .map_err(|_| db.corrupt(format!("pending export {id} has values without attribute")))?;
         let value = db.decode(value)?;
-        if side == 0 {
+        // Sides: 0 old / 1 new values of a replacement, 2 removed / 3 added values of an
+        // incremental change (an incremental change always has at least one value row).
+        if side >= 2 {
+            changes[i].kind = ChangeKind::Incremental;
+        }
+        if side % 2 == 0 {
             changes[i].old.push(value);
         } else {
             changes[i].new.push(value);
@@ -225,7 +231,8 @@ impl ExportStore for SqliteTx<'_> {
                 ],
             )?;
             let id = db.last_id();
-            for (position, change) in export.changes.iter().enumerate() {
+            let changes = export.changes.iter().filter(|c| !c.is_noop());
+            for (position, change) in changes.enumerate() {
                 let position = position as i64;
                 db.exec(
                     "storing a pending export",
@@ -233,7 +240,11 @@ impl ExportStore for SqliteTx<'_> {
                      VALUES (?1, ?2, ?3)",
                     params![id, position, change.attribute.as_str()],
                 )?;
-                for (side, values) in [(0i64, &change.old), (1, &change.new)] {
+                let base = match change.kind {
+                    ChangeKind::Replace => 0i64,
+                    ChangeKind::Incremental => 2,
+                };
+                for (side, values) in [(base, &change.old), (base + 1, &change.new)] {
                     for (ordinal, v) in values.iter().enumerate() {
                         db.exec(
                             "storing a pending export's values",

@@ -29,6 +29,20 @@ pub struct ConnectorState {
     pub delete_release_granted: Option<DateTime>,
 }
 
+/// A connector-space object joined to a metaverse object, without its attributes: what the
+/// engine needs to address it in an export.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Counterpart {
+    /// Its id.
+    pub cs: CsId,
+    /// Its DN.
+    pub dn: Dn,
+    /// Its object class.
+    pub object_class: String,
+    /// Its anchor; `None` for an export object that was never exported.
+    pub anchor: Option<Anchor>,
+}
+
 /// Identifies one full import, for the sweep at its end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ImportGeneration(pub i64);

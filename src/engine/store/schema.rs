@@ -37,11 +37,18 @@ pub(crate) struct Migration {
 }
 
 /// Every step, oldest first.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "initial metadirectory schema",
-    sql: V1,
-}];
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "initial metadirectory schema",
+        sql: V1,
+    },
+    Migration {
+        version: 2,
+        description: "reference tracking: unresolved references and metaverse back-references",
+        sql: V2,
+    },
+];
 
 /// The newest version this build knows.
 pub(crate) fn latest() -> i64 {
@@ -240,6 +247,25 @@ CREATE TABLE config_history (
     checksum   TEXT NOT NULL,
     text       TEXT NOT NULL
 );
+";
+
+/// References: `unresolved_ref` remembers a connector-space reference value (a DN) whose target
+/// is not (yet) joined to the metaverse, with the metaverse attribute and the rule it flows
+/// through, keyed by the folded DN, so the object that later
+/// arrives with that DN completes the reference without re-reading the referencing group;
+/// `mv_value_ref` finds the metaverse objects that reference a given one (values with tag 5,
+/// `ref`, whose text is `mv:<id>` in the metaverse).
+const V2: &str = "
+CREATE TABLE unresolved_ref (
+    cs_id      INTEGER NOT NULL REFERENCES cs_object (id) ON DELETE CASCADE,
+    attribute  TEXT NOT NULL COLLATE NOCASE,
+    target_key TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    rule       TEXT NOT NULL,
+    PRIMARY KEY (cs_id, attribute, target_key)
+) WITHOUT ROWID;
+CREATE INDEX unresolved_ref_target ON unresolved_ref (target_key);
+CREATE INDEX mv_value_ref ON mv_value (value) WHERE tag = 5;
 ";
 
 #[cfg(test)]

@@ -945,16 +945,19 @@ fn pending_exports_round_trip_and_count_deletes_for_the_guard() {
                 attribute: attr("userPrincipalName"),
                 old: vec![],
                 new: vec![s("ann@corp.example")],
+                kind: crate::engine::model::ChangeKind::Replace,
             },
             AttributeChange {
                 attribute: attr("proxyAddresses"),
                 old: vec![s("SMTP:old@x")],
                 new: vec![],
+                kind: crate::engine::model::ChangeKind::Replace,
             },
             AttributeChange {
                 attribute: attr("accountEnabled"),
                 old: vec![Value::Bool(false)],
                 new: vec![Value::Bool(true)],
+                kind: crate::engine::model::ChangeKind::Replace,
             },
         ],
     };

@@ -1,0 +1,745 @@
+//! The inbound half of synchronization: each connector-space object with a pending import (all
+//! objects in a full cycle) is filtered, planned ([`plan_inbound`]), joined, projected or
+//! disconnected, and its contributions written to the metaverse; references are translated to
+//! metaverse references as they are written.
+//!
+//! Invariants: filtering (domain/OU, then the pilot group) comes before any rule, and an object
+//! leaving scope is disconnected exactly as one that was deleted, so its deprovisioning shows up
+//! as pending deletes the guard counts; an object whose rules fail keeps its pending import and
+//! is retried next cycle; a metaverse object goes when its last source object does; a reference
+//! to an object that is not joined (yet) is remembered and completed when that object joins; in
+//! a delta cycle a joined object's large reference attributes are never loaded: their value
+//! changes are applied one by one.
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use super::{Cycle, CycleOptions, EngineConnector, EngineError, Role, find};
+use crate::domain::{AttributeName, Dn, ObjectGuid};
+use crate::engine::expr::{Object, Value};
+use crate::engine::filter;
+use crate::engine::model::{
+    Anchor, ConnectorName, Contribution, CsId, CsObject, MvId, Operation, PendingExport,
+    PendingImport,
+};
+use crate::engine::refs;
+use crate::engine::rules::{Direction, FlowKind, MvObjectType, PreviewEnv};
+use crate::engine::store::{CsScope, JoinCase, Store, StoreError, StoreTx};
+use crate::engine::sync::{Flowed, LinkDecision, MetaverseLookup, plan_inbound, resolve_metaverse};
+
+type Contributions = BTreeMap<AttributeName, Vec<Flowed>>;
+
+/// Synchronizes one connector's objects (pending ones, or all in a full cycle).
+pub(super) fn run(
+    store: &mut dyn Store,
+    c: &EngineConnector,
+    all: &[EngineConnector],
+    cx: &mut Cycle<'_>,
+    options: &CycleOptions,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<(), EngineError> {
+    let scope = if cx.full {
+        CsScope::All
+    } else {
+        CsScope::PendingImport
+    };
+    let mut after: Option<CsId> = None;
+    loop {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(EngineError::Stopped);
+        }
+        let mut tx = store.begin()?;
+        let ids = tx.cs_ids_page(c.name(), scope, after, options.page_size.max(1))?;
+        let Some(last) = ids.last().copied() else {
+            tx.rollback()?;
+            return Ok(());
+        };
+        after = Some(last);
+        for id in ids {
+            sync_one(&mut *tx, c, all, cx, id)?;
+        }
+        tx.commit()?;
+    }
+}
+
+/// The store as the planner's join lookup.
+struct Lookup<'t>(&'t dyn StoreTx);
+
+impl MetaverseLookup for Lookup<'_> {
+    fn find(
+        &self,
+        mv_type: MvObjectType,
+        attribute: &AttributeName,
+        value: &Value,
+        case_sensitive: bool,
+    ) -> Vec<MvId> {
+        let case = if case_sensitive {
+            JoinCase::Sensitive
+        } else {
+            JoinCase::Insensitive
+        };
+        match self
+            .0
+            .find_mv_by_value(Some(mv_type), attribute, value, case)
+        {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!("join lookup failed: {e}");
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// A connector-space object whose large attributes stay in the store: read on demand, counted
+/// by an index.
+struct Lazy<'o> {
+    cs: &'o CsObject,
+    tx: &'o dyn StoreTx,
+    skipped: &'o [AttributeName],
+}
+
+impl Lazy<'_> {
+    fn skipped(&self, name: &AttributeName) -> bool {
+        self.skipped.contains(name)
+    }
+}
+
+impl Object for Lazy<'_> {
+    fn get(&self, name: &str) -> Option<Value> {
+        self.get_attr(&AttributeName::new(name).ok()?)
+    }
+
+    fn get_attr(&self, name: &AttributeName) -> Option<Value> {
+        if self.skipped(name) {
+            let values = self.tx.cs_attribute(self.cs.id, name).ok()?;
+            return Value::multi(values).into_option();
+        }
+        self.cs.get_attr(name)
+    }
+
+    fn value_count(&self, name: &str) -> usize {
+        match AttributeName::new(name) {
+            Ok(a) if self.skipped(&a) => self
+                .tx
+                .cs_value_count(self.cs.id, &a)
+                .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)),
+            _ => self.imported(name).map_or(0, |v| v.values().len()),
+        }
+    }
+
+    fn dn(&self) -> Option<String> {
+        Some(self.cs.dn.to_string())
+    }
+}
+
+trait IntoOption {
+    fn into_option(self) -> Option<Value>;
+}
+
+impl IntoOption for Value {
+    fn into_option(self) -> Option<Value> {
+        match self {
+            Value::Null => None,
+            v => Some(v),
+        }
+    }
+}
+
+/// Whether `who` is a direct member of `group` in connector `c` (cached per cycle).
+fn member_of(tx: &dyn StoreTx, cx: &Cycle<'_>, c: &ConnectorName, group: &Dn, who: &Dn) -> bool {
+    let key = (c.as_str().to_ascii_lowercase(), group.clone());
+    if let Some(set) = cx.members.borrow().get(&key) {
+        return set.contains(who);
+    }
+    let mut set = HashSet::new();
+    let member = AttributeName::known("member");
+    if let Ok(ids) = tx.find_cs_by_dn(c, group) {
+        for id in ids {
+            for v in tx.cs_attribute(id, &member).unwrap_or_default() {
+                if let Value::Ref(text) | Value::Str(text) = &v
+                    && let Ok(dn) = Dn::parse(text)
+                {
+                    set.insert(dn);
+                }
+            }
+        }
+    }
+    let found = set.contains(who);
+    cx.members.borrow_mut().insert(key, set);
+    found
+}
+
+/// The objectGUID of a container of connector `c` as the connector space has it now.
+fn container_guid(
+    tx: &dyn StoreTx,
+    cx: &Cycle<'_>,
+    c: &ConnectorName,
+    container: &Dn,
+) -> Option<ObjectGuid> {
+    let key = (c.as_str().to_ascii_lowercase(), container.clone());
+    if let Some(g) = cx.containers.borrow().get(&key) {
+        return *g;
+    }
+    let guid = tx
+        .find_cs_by_dn(c, container)
+        .ok()
+        .and_then(|ids| ids.first().copied())
+        .and_then(|id| tx.cs_object_without(id, &[]).ok().flatten())
+        .and_then(|o| match o.anchor {
+            Some(Anchor::Bytes(b)) => ObjectGuid::from_bytes(&b).ok(),
+            _ => None,
+        });
+    cx.containers.borrow_mut().insert(key, guid);
+    guid
+}
+
+/// Domain/OU filtering, then the pilot group.
+fn in_scope(tx: &dyn StoreTx, c: &EngineConnector, cx: &Cycle<'_>, cs: &CsObject) -> bool {
+    let name = c.name();
+    let by_place = filter::in_scope(&c.scope, &cs.dn, &|container| {
+        container_guid(tx, cx, name, container)
+    });
+    if !by_place {
+        return false;
+    }
+    match &c.pilot_group {
+        None => true,
+        Some(group) => member_of(tx, cx, name, group, &cs.dn),
+    }
+}
+
+fn sync_one(
+    tx: &mut dyn StoreTx,
+    c: &EngineConnector,
+    all: &[EngineConnector],
+    cx: &mut Cycle<'_>,
+    id: CsId,
+) -> Result<(), EngineError> {
+    let Some(mut cs) = tx.cs_object_without(id, &cx.big_sources)? else {
+        return Ok(());
+    };
+    cx.report(c.name()).sync.processed += 1;
+    if c.role == Role::Target {
+        if let Some(mv) = cs.mv
+            && cs.pending_import != PendingImport::None
+        {
+            cx.dirty(mv).attrs = true;
+        }
+        if cs.pending_import != PendingImport::None {
+            tx.clear_pending_import(id)?;
+        }
+        return Ok(());
+    }
+    if cs.pending_import == PendingImport::Delete {
+        if let Some(mv) = cs.mv {
+            detach(tx, c, all, cx, &cs, mv, true)?;
+            cx.report(c.name()).sync.disconnected += 1;
+        }
+        tx.clear_pending_import(id)?;
+        return Ok(());
+    }
+    if !in_scope(&*tx, c, cx, &cs) {
+        cx.report(c.name()).sync.filtered += 1;
+        if let Some(mv) = cs.mv {
+            detach(tx, c, all, cx, &cs, mv, false)?;
+            cx.report(c.name()).sync.disconnected += 1;
+        }
+        if cs.pending_import != PendingImport::None {
+            tx.clear_pending_import(id)?;
+        }
+        return Ok(());
+    }
+    let incremental = !cx.full
+        && cs.pending_import == PendingImport::Update
+        && cs.mv.is_some()
+        && !cx.big_sources.is_empty();
+    if !incremental {
+        for a in &cx.big_sources {
+            let values = tx.cs_attribute(id, a)?;
+            if !values.is_empty() {
+                cs.attributes.insert(a.clone(), values);
+            }
+        }
+    }
+    let plan = {
+        let skipped: &[AttributeName] = if incremental { &cx.big_sources } else { &[] };
+        let obj = Lazy {
+            cs: &cs,
+            tx: &*tx,
+            skipped,
+        };
+        let name = c.name();
+        let is_member_of = |group: &Dn| member_of(&*tx, cx, name, group, &cs.dn);
+        let skip = |a: &AttributeName| skipped.contains(a);
+        let env = PreviewEnv {
+            params: &c.params,
+            now: cx.now,
+            is_member_of: &is_member_of,
+            skip_direct: incremental.then_some(&skip as &dyn Fn(&AttributeName) -> bool),
+        };
+        plan_inbound(
+            cx.rules,
+            &c.rule_connector(),
+            &obj,
+            &cs.object_class,
+            cs.mv.is_some(),
+            &env,
+            &Lookup(&*tx),
+        )
+    };
+    if !plan.errors.is_empty() || plan.join_error.is_some() {
+        for e in &plan.errors {
+            cx.error(
+                tx,
+                c.name(),
+                Some(&cs.dn),
+                cs.anchor.as_ref(),
+                Some(&e.target),
+                format!(
+                    "rule '{}' could not compute {}: {}; the object is retried next cycle",
+                    e.rule, e.target, e.error
+                ),
+            )?;
+        }
+        if let Some(j) = &plan.join_error {
+            cx.error(
+                tx,
+                c.name(),
+                Some(&cs.dn),
+                cs.anchor.as_ref(),
+                None,
+                j.clone(),
+            )?;
+        }
+        cx.report(c.name()).sync.errors += 1;
+        return Ok(());
+    }
+    let mut newly_linked = false;
+    let mv = match &plan.link {
+        LinkDecision::Keep => cs.mv,
+        LinkDecision::Join { mv, rule } => match tx.link(id, *mv) {
+            Ok(()) => {
+                cx.report(c.name()).sync.joined += 1;
+                tracing::debug!(dn = %cs.dn, rule, "joined");
+                newly_linked = true;
+                Some(*mv)
+            }
+            Err(StoreError::Conflict { what: detail, .. }) => {
+                cx.error(
+                    tx,
+                    c.name(),
+                    Some(&cs.dn),
+                    cs.anchor.as_ref(),
+                    None,
+                    format!("rule '{rule}' would join it, but {detail}"),
+                )?;
+                cx.report(c.name()).sync.errors += 1;
+                return Ok(());
+            }
+            Err(e) => return Err(e.into()),
+        },
+        LinkDecision::Project { mv_type, .. } => {
+            let mv = tx.create_mv(*mv_type)?;
+            tx.link(id, mv)?;
+            cx.report(c.name()).sync.projected += 1;
+            newly_linked = true;
+            Some(mv)
+        }
+        LinkDecision::Disconnect => {
+            if let Some(mv) = cs.mv {
+                detach(tx, c, all, cx, &cs, mv, false)?;
+                cx.report(c.name()).sync.disconnected += 1;
+            }
+            None
+        }
+    };
+    if let Some(mv) = mv {
+        flow(tx, c, all, cx, &cs, mv, &plan.contributions, incremental)?;
+        if incremental {
+            member_changes(tx, c, cx, &cs, mv)?;
+        }
+        if newly_linked {
+            complete_waiting_references(tx, c.name(), cx, &cs.dn, mv)?;
+            cx.dirty(mv).full = true;
+        }
+    }
+    if cs.pending_import != PendingImport::None {
+        tx.clear_pending_import(id)?;
+    }
+    Ok(())
+}
+
+/// Writes the metaverse attributes of `mv` from the contributions of every source object
+/// joined to it (`contributions` is `cs`'s own).
+#[allow(clippy::too_many_arguments)]
+fn flow(
+    tx: &mut dyn StoreTx,
+    c: &EngineConnector,
+    all: &[EngineConnector],
+    cx: &mut Cycle<'_>,
+    cs: &CsObject,
+    mv: MvId,
+    contributions: &Contributions,
+    incremental: bool,
+) -> Result<(), EngineError> {
+    let Some(existing) = tx.mv_object_without(mv, &cx.big_mv)? else {
+        return Ok(());
+    };
+    let mut others: Vec<(ConnectorName, Contributions)> = Vec::new();
+    for (name, other) in tx.links(mv)? {
+        if other == cs.id {
+            continue;
+        }
+        let Some(oc) = find(all, &name).filter(|x| x.role == Role::Source) else {
+            continue;
+        };
+        if let Some(plan) = plan_for(&*tx, oc, cx, other, incremental)? {
+            others.push((name, plan));
+        }
+    }
+    let mut joined: Vec<(ConnectorName, &Contributions)> = vec![(c.name().clone(), contributions)];
+    joined.extend(others.iter().map(|(n, p)| (n.clone(), p)));
+    let resolved = resolve_metaverse(&joined, &existing.attributes);
+    let mut names: BTreeSet<&AttributeName> = resolved.keys().collect();
+    names.extend(existing.attributes.keys());
+    for (_, p) in &joined {
+        names.extend(p.keys());
+    }
+    for attr in names {
+        if incremental && cx.big_mv.contains(attr) {
+            continue;
+        }
+        let want = resolved.get(attr);
+        if refs::is_reference(existing.object_type, attr) {
+            references(tx, c, cx, cs, mv, attr, want)?;
+            continue;
+        }
+        if existing.attributes.get(attr) == want {
+            continue;
+        }
+        let changes = tx.set_mv_attribute(mv, attr, want)?;
+        let lineage_only = changes.is_empty();
+        if !lineage_only || existing.attributes.get(attr).map(|e| &e.rule) != want.map(|w| &w.rule)
+        {
+            cx.dirty(mv).attrs = true;
+        }
+    }
+    Ok(())
+}
+
+/// The contributions of another joined source object (multi-forest joins).
+fn plan_for(
+    tx: &dyn StoreTx,
+    c: &EngineConnector,
+    cx: &Cycle<'_>,
+    id: CsId,
+    incremental: bool,
+) -> Result<Option<Contributions>, EngineError> {
+    let Some(mut cs) = tx.cs_object_without(id, &cx.big_sources)? else {
+        return Ok(None);
+    };
+    if !incremental {
+        for a in &cx.big_sources {
+            let values = tx.cs_attribute(id, a)?;
+            if !values.is_empty() {
+                cs.attributes.insert(a.clone(), values);
+            }
+        }
+    }
+    let skipped: &[AttributeName] = if incremental { &cx.big_sources } else { &[] };
+    let obj = Lazy {
+        cs: &cs,
+        tx,
+        skipped,
+    };
+    let name = c.name();
+    let is_member_of = |group: &Dn| member_of(tx, cx, name, group, &cs.dn);
+    let skip = |a: &AttributeName| skipped.contains(a);
+    let env = PreviewEnv {
+        params: &c.params,
+        now: cx.now,
+        is_member_of: &is_member_of,
+        skip_direct: incremental.then_some(&skip as &dyn Fn(&AttributeName) -> bool),
+    };
+    let plan = plan_inbound(
+        cx.rules,
+        &c.rule_connector(),
+        &obj,
+        &cs.object_class,
+        true,
+        &env,
+        &Lookup(tx),
+    );
+    Ok(plan.errors.is_empty().then_some(plan.contributions))
+}
+
+/// Writes a reference attribute: each source DN becomes the metaverse reference of the object
+/// joined to it; DNs of objects not joined are remembered for when they are.
+fn references(
+    tx: &mut dyn StoreTx,
+    c: &EngineConnector,
+    cx: &mut Cycle<'_>,
+    cs: &CsObject,
+    mv: MvId,
+    attr: &AttributeName,
+    want: Option<&Contribution>,
+) -> Result<(), EngineError> {
+    tx.clear_unresolved_refs(cs.id, attr)?;
+    let new = match want {
+        None => None,
+        Some(contribution) => {
+            let source = &contribution.connector;
+            let holder = if source == c.name() {
+                Some(cs.id)
+            } else {
+                tx.counterpart(source, mv)?.map(|x| x.cs)
+            };
+            if let Some(h) = holder.filter(|h| *h != cs.id) {
+                tx.clear_unresolved_refs(h, attr)?;
+            }
+            let mut values = Vec::with_capacity(contribution.values.len());
+            for v in &contribution.values {
+                let Some(dn) = reference_dn(v) else {
+                    cx.error(
+                        tx,
+                        c.name(),
+                        Some(&cs.dn),
+                        cs.anchor.as_ref(),
+                        Some(attr),
+                        format!("'{v}' is not a distinguished name, so it cannot be a reference; it was left out"),
+                    )?;
+                    continue;
+                };
+                match tx.linked_mv_by_dn(source, &dn)? {
+                    Some(target) => values.push(refs::mv_ref(target)),
+                    None => {
+                        if let Some(h) = holder {
+                            tx.add_unresolved_ref(h, attr, &dn, &contribution.rule)?;
+                        }
+                    }
+                }
+            }
+            (!values.is_empty()).then(|| Contribution {
+                values,
+                rule: contribution.rule.clone(),
+                connector: source.clone(),
+            })
+        }
+    };
+    let changes = tx.set_mv_attribute(mv, attr, new.as_ref())?;
+    let d = cx.dirty(mv).refs.entry(attr.clone()).or_default();
+    for v in changes.added {
+        d.add(v);
+    }
+    for v in changes.removed {
+        d.remove(v);
+    }
+    Ok(())
+}
+
+fn reference_dn(v: &Value) -> Option<Dn> {
+    match v {
+        Value::Ref(text) | Value::Str(text) => Dn::parse(text).ok(),
+        _ => None,
+    }
+}
+
+/// Delta cycle, joined object: applies the added and removed values of its large reference
+/// attributes (group members) to the metaverse one by one.
+fn member_changes(
+    tx: &mut dyn StoreTx,
+    c: &EngineConnector,
+    cx: &mut Cycle<'_>,
+    cs: &CsObject,
+    mv: MvId,
+) -> Result<(), EngineError> {
+    let big = cx.big_sources.clone();
+    let changes = tx.pending_value_changes(cs.id)?;
+    for change in changes.iter().filter(|ch| big.contains(&ch.attribute)) {
+        for (rule, target) in direct_targets(&*tx, c, cx, cs, &change.attribute) {
+            if let Some((_, owner)) = tx.mv_lineage(mv, &target)?
+                && &owner != c.name()
+            {
+                continue;
+            }
+            let mut add = Vec::new();
+            for v in &change.added {
+                let Some(dn) = reference_dn(v) else { continue };
+                match tx.linked_mv_by_dn(c.name(), &dn)? {
+                    Some(m) => add.push(refs::mv_ref(m)),
+                    None => tx.add_unresolved_ref(cs.id, &target, &dn, &rule)?,
+                }
+            }
+            let mut remove = Vec::new();
+            for v in &change.removed {
+                let Some(dn) = reference_dn(v) else { continue };
+                tx.remove_unresolved_ref(cs.id, &target, &dn)?;
+                if let Some(m) = tx.linked_mv_by_dn(c.name(), &dn)? {
+                    remove.push(refs::mv_ref(m));
+                }
+            }
+            let added = tx.add_mv_values(mv, &target, &add, &rule, c.name())?;
+            let removed = tx.remove_mv_values(mv, &target, &remove)?;
+            let d = cx.dirty(mv).refs.entry(target.clone()).or_default();
+            for v in added.added {
+                d.add(v);
+            }
+            for v in removed.removed {
+                d.remove(v);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The in-scope inbound rules of `c` for `cs` that copy `source` directly, with the metaverse
+/// attribute each writes.
+fn direct_targets(
+    tx: &dyn StoreTx,
+    c: &EngineConnector,
+    cx: &Cycle<'_>,
+    cs: &CsObject,
+    source: &AttributeName,
+) -> Vec<(String, AttributeName)> {
+    let connector = c.rule_connector();
+    let name = c.name();
+    let is_member_of = |group: &Dn| member_of(tx, cx, name, group, &cs.dn);
+    let mut out = Vec::new();
+    for r in cx.rules.enabled().filter(|r| {
+        r.direction == Direction::Inbound
+            && r.connector.matches(&connector)
+            && r.source_object_type.eq_ignore_ascii_case(&cs.object_class)
+    }) {
+        let direct: Vec<_> = r
+            .flows
+            .iter()
+            .filter(|f| matches!(&f.kind, FlowKind::Direct(s) if s == source))
+            .collect();
+        if direct.is_empty() || !r.scope.matches(cs, &is_member_of) {
+            continue;
+        }
+        for f in direct {
+            out.push((r.name.clone(), f.target.clone()));
+        }
+    }
+    out
+}
+
+/// A newly joined object completes the references that were waiting for it.
+fn complete_waiting_references(
+    tx: &mut dyn StoreTx,
+    connector: &ConnectorName,
+    cx: &mut Cycle<'_>,
+    dn: &Dn,
+    mv: MvId,
+) -> Result<(), EngineError> {
+    for (holder, attr, rule) in tx.unresolved_refs_to(connector, dn)? {
+        let Some(m) = tx.cs_link(holder)? else {
+            continue;
+        };
+        if let Some((_, owner)) = tx.mv_lineage(m, &attr)?
+            && &owner != connector
+        {
+            continue;
+        }
+        let added = tx.add_mv_values(m, &attr, &[refs::mv_ref(mv)], &rule, connector)?;
+        tx.remove_unresolved_ref(holder, &attr, dn)?;
+        let d = cx.dirty(m).refs.entry(attr.clone()).or_default();
+        for v in added.added {
+            d.add(v);
+        }
+    }
+    Ok(())
+}
+
+/// `cs` leaves `mv` (deleted in its directory when `gone`, else out of scope): the metaverse
+/// object goes with its last source object; otherwise the remaining sources decide its
+/// attributes.
+fn detach(
+    tx: &mut dyn StoreTx,
+    c: &EngineConnector,
+    all: &[EngineConnector],
+    cx: &mut Cycle<'_>,
+    cs: &CsObject,
+    mv: MvId,
+    gone: bool,
+) -> Result<(), EngineError> {
+    tx.unlink(cs.id)?;
+    let remaining: Vec<(ConnectorName, CsId)> = tx
+        .links(mv)?
+        .into_iter()
+        .filter(|(n, _)| find(all, n).is_some_and(|x| x.role == Role::Source))
+        .collect();
+    match remaining.first() {
+        None => {
+            let kept = (!gone).then_some((c.name(), &cs.dn));
+            delete_metaverse_object(tx, all, cx, mv, kept)
+        }
+        Some((name, other)) => {
+            if let Some(oc) = find(all, name)
+                && let Some(plan) = plan_for(&*tx, oc, cx, *other, false)?
+                && let Some(o) = tx.cs_object_without(*other, &cx.big_sources)?
+            {
+                flow(tx, oc, all, cx, &o, mv, &plan, false)?;
+            }
+            cx.dirty(mv).full = true;
+            Ok(())
+        }
+    }
+}
+
+/// Deletes a metaverse object: its target objects get pending deletes (or vanish if never
+/// exported), references to it are removed from other objects (and remembered, when its source
+/// object still exists, for when it comes back).
+fn delete_metaverse_object(
+    tx: &mut dyn StoreTx,
+    all: &[EngineConnector],
+    cx: &mut Cycle<'_>,
+    mv: MvId,
+    kept: Option<(&ConnectorName, &Dn)>,
+) -> Result<(), EngineError> {
+    for (name, _) in tx.links(mv)? {
+        if !find(all, &name).is_some_and(|x| x.role == Role::Target) {
+            continue;
+        }
+        let Some(cp) = tx.counterpart(&name, mv)? else {
+            continue;
+        };
+        match &cp.anchor {
+            Some(anchor) => {
+                tx.put_pending_export(&PendingExport {
+                    connector: name.clone(),
+                    cs: cp.cs,
+                    anchor: Some(anchor.clone()),
+                    dn: cp.dn.clone(),
+                    object_class: cp.object_class.clone(),
+                    operation: Operation::Delete,
+                    changes: Vec::new(),
+                })?;
+            }
+            None => {
+                tx.delete_cs_object(cp.cs)?;
+            }
+        }
+    }
+    for (referrer, attr) in tx.mv_referencing(mv)? {
+        if referrer == mv {
+            continue;
+        }
+        let lineage = tx.mv_lineage(referrer, &attr)?;
+        let removed = tx.remove_mv_values(referrer, &attr, &[refs::mv_ref(mv)])?;
+        let d = cx.dirty(referrer).refs.entry(attr.clone()).or_default();
+        for v in removed.removed {
+            d.remove(v);
+        }
+        if let (Some((connector, dn)), Some((rule, owner))) = (kept, lineage)
+            && &owner == connector
+            && let Some(holder) = tx.counterpart(connector, referrer)?
+        {
+            tx.add_unresolved_ref(holder.cs, &attr, dn, &rule)?;
+        }
+    }
+    tx.delete_mv(mv)?;
+    cx.dirty.remove(&mv);
+    Ok(())
+}

@@ -1,0 +1,630 @@
+//! The outbound half of synchronization: for one target connector, what each changed metaverse
+//! object (every object in a full cycle) needs there, stored as pending exports.
+//!
+//! Invariants: a pending export is always computed against the target's connector space (what
+//! the last import confirmed), so recomputing it is idempotent and replacing an older pending
+//! export never loses a change; metaverse references become the DNs of the referenced objects'
+//! counterparts in the target, and a reference whose object has no counterpart is left out and
+//! added, as a single value, when that counterpart is provisioned; membership changes that
+//! arrive as value changes leave as incremental changes, never as a rewrite of the whole list;
+//! an object never exported is still an add, however often it changes before export.
+
+use std::collections::BTreeMap;
+
+use super::{Cycle, CycleOptions, Dirty, EngineConnector, EngineError, RefDelta};
+use crate::domain::{AttributeName, Dn};
+use crate::engine::expr::Value;
+use crate::engine::model::{
+    AttributeChange, Attributes, ChangeKind, CsObject, MvId, Operation, PendingExport,
+};
+use crate::engine::refs;
+use crate::engine::rules::{Direction, FlowKind, MvObjectType, PreviewEnv};
+use crate::engine::store::{Counterpart, Store, StoreTx};
+use crate::engine::sync::{OutboundPlan, plan_outbound};
+
+/// Plans every changed metaverse object (all of them in a full cycle) for target `t`.
+pub(super) fn run(
+    store: &mut dyn Store,
+    t: &EngineConnector,
+    cx: &mut Cycle<'_>,
+    options: &CycleOptions,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<(), EngineError> {
+    let page = options.page_size.max(1);
+    if cx.full {
+        let mut after: Option<MvId> = None;
+        loop {
+            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(EngineError::Stopped);
+            }
+            let mut tx = store.begin()?;
+            let ids = tx.mv_ids_page(None, after, page)?;
+            let Some(last) = ids.last().copied() else {
+                tx.rollback()?;
+                break;
+            };
+            after = Some(last);
+            for mv in ids {
+                let dirty = Dirty {
+                    full: true,
+                    ..Dirty::default()
+                };
+                one(&mut *tx, t, cx, mv, &dirty)?;
+            }
+            tx.commit()?;
+        }
+        return Ok(());
+    }
+    let work: Vec<(MvId, Dirty)> = cx.dirty.iter().map(|(k, v)| (*k, v.clone())).collect();
+    for chunk in work.chunks(page) {
+        if stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(EngineError::Stopped);
+        }
+        let mut tx = store.begin()?;
+        for (mv, dirty) in chunk {
+            one(&mut *tx, t, cx, *mv, dirty)?;
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn one(
+    tx: &mut dyn StoreTx,
+    t: &EngineConnector,
+    cx: &mut Cycle<'_>,
+    mv: MvId,
+    dirty: &Dirty,
+) -> Result<(), EngineError> {
+    let counterpart = tx.counterpart(t.name(), mv)?;
+    let exported = counterpart.as_ref().is_some_and(|c| c.anchor.is_some());
+    if !dirty.full && !dirty.attrs && exported {
+        if let Some(cp) = &counterpart {
+            let Some(ty) = tx.mv_object_without(mv, &cx.big_mv)?.map(|m| m.object_type) else {
+                return Ok(());
+            };
+            for (attr, delta) in &dirty.refs {
+                reference_delta(tx, t, cx, ty, cp, attr, delta)?;
+            }
+        }
+        return Ok(());
+    }
+    // Planning with large references only when the object is new there or fully re-evaluated.
+    let light = !dirty.full && exported;
+    let skip: Vec<AttributeName> = if light { cx.big_mv.clone() } else { Vec::new() };
+    let Some(object) = tx.mv_object_without(mv, &skip)? else {
+        return Ok(());
+    };
+    let existing = match &counterpart {
+        Some(cp) => {
+            let target_skip = if light {
+                out_refs(cx, t, object.object_type)
+                    .into_iter()
+                    .filter(|(m, _)| cx.big_mv.contains(m))
+                    .map(|(_, a)| a)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            tx.cs_object_without(cp.cs, &target_skip)?
+        }
+        None => None,
+    };
+    let plan = {
+        let no_groups = |_: &Dn| false;
+        let skip_fn = |a: &AttributeName| skip.contains(a);
+        let env = PreviewEnv {
+            params: &t.params,
+            now: cx.now,
+            is_member_of: &no_groups,
+            skip_direct: light.then_some(&skip_fn as &dyn Fn(&AttributeName) -> bool),
+        };
+        plan_outbound(
+            cx.rules,
+            &t.rule_connector(),
+            &object,
+            existing.as_ref(),
+            &env,
+        )
+    };
+    if light && let (Some(cp), Some(cs)) = (&counterpart, &existing) {
+        // Exported object, large references not loaded: the plan covers the other attributes;
+        // membership arrives as value changes.
+        let big_targets: Vec<AttributeName> = out_refs(cx, t, object.object_type)
+            .into_iter()
+            .filter(|(m, _)| cx.big_mv.contains(m))
+            .map(|(_, a)| a)
+            .collect();
+        match plan {
+            OutboundPlan::Nothing | OutboundPlan::Update { .. } => {
+                let changes = match plan {
+                    OutboundPlan::Update { changes } => translate_changes(&*tx, t, cs, changes)?,
+                    _ => Vec::new(),
+                };
+                replace_other_changes(tx, t, cp, changes, &big_targets)?;
+                for (attr, delta) in &dirty.refs {
+                    reference_delta(tx, t, cx, object.object_type, cp, attr, delta)?;
+                }
+                return Ok(());
+            }
+            OutboundPlan::Deprovision => {
+                deprovision(tx, t, cp)?;
+                return Ok(());
+            }
+            OutboundPlan::Failed { .. } | OutboundPlan::Provision { .. } => {}
+        }
+    }
+    match plan {
+        OutboundPlan::Nothing => {
+            if let Some(cp) = &counterpart
+                && let Some(stored) = tx.pending_export_for(cp.cs)?
+                && stored.export.operation != Operation::Delete
+                && cp.anchor.is_some()
+            {
+                tx.remove_pending_export(stored.id)?;
+            }
+        }
+        OutboundPlan::Failed { errors } => {
+            for e in errors {
+                cx.error(
+                    tx,
+                    t.name(),
+                    counterpart.as_ref().map(|c| &c.dn),
+                    None,
+                    Some(&e.target),
+                    format!(
+                        "rule '{}' could not compute {} for {}: {}; nothing is exported for it this cycle",
+                        e.rule, e.target, t.name(), e.error
+                    ),
+                )?;
+            }
+            cx.report(t.name()).sync.errors += 1;
+        }
+        OutboundPlan::Provision {
+            object_class,
+            dn,
+            attributes,
+            ..
+        } => {
+            let attributes = translate_all(&*tx, t, &attributes)?;
+            provision(tx, t, cx, mv, &dn, &object_class, attributes)?;
+        }
+        OutboundPlan::Update { changes } => {
+            let (Some(cp), Some(cs)) = (&counterpart, &existing) else {
+                return Ok(());
+            };
+            let changes = translate_changes(&*tx, t, cs, changes)?;
+            if cp.anchor.is_none() {
+                // Never exported: still one add, with the attributes it should have now.
+                let mut attributes = cs.attributes.clone();
+                for ch in &changes {
+                    apply(&mut attributes, ch);
+                }
+                put_add(tx, t, cp, &attributes)?;
+            } else if changes.is_empty() {
+                if let Some(stored) = tx.pending_export_for(cp.cs)?
+                    && stored.export.operation != Operation::Delete
+                {
+                    tx.remove_pending_export(stored.id)?;
+                }
+            } else {
+                tx.put_pending_export(&PendingExport {
+                    connector: t.name().clone(),
+                    cs: cp.cs,
+                    anchor: cp.anchor.clone(),
+                    dn: cp.dn.clone(),
+                    object_class: cp.object_class.clone(),
+                    operation: Operation::Update,
+                    changes,
+                })?;
+            }
+        }
+        OutboundPlan::Deprovision => {
+            if let Some(cp) = &counterpart {
+                deprovision(tx, t, cp)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Direct outbound flows of references for `t` and objects of `ty`: (metaverse attribute,
+/// target attribute).
+fn out_refs(
+    cx: &mut Cycle<'_>,
+    t: &EngineConnector,
+    ty: MvObjectType,
+) -> Vec<(AttributeName, AttributeName)> {
+    let key = (t.name().as_str().to_ascii_lowercase(), ty);
+    if let Some(v) = cx.out_refs.get(&key) {
+        return v.clone();
+    }
+    let connector = t.rule_connector();
+    let mut out = Vec::new();
+    for r in cx.rules.enabled().filter(|r| {
+        r.direction == Direction::Outbound
+            && r.connector.matches(&connector)
+            && r.source_object_type.eq_ignore_ascii_case(ty.as_str())
+    }) {
+        for f in &r.flows {
+            if let FlowKind::Direct(source) = &f.kind
+                && refs::is_reference(ty, source)
+                && !out
+                    .iter()
+                    .any(|(s, t): &(AttributeName, AttributeName)| s == source && t == &f.target)
+            {
+                out.push((source.clone(), f.target.clone()));
+            }
+        }
+    }
+    cx.out_refs.insert(key, out.clone());
+    out
+}
+
+/// The target DN of a metaverse reference, if the referenced object has a counterpart in `t`.
+fn target_ref(
+    tx: &dyn StoreTx,
+    t: &EngineConnector,
+    v: &Value,
+) -> Result<Option<Value>, EngineError> {
+    let Some(m) = refs::parse_mv_ref(v) else {
+        return Ok(Some(v.clone()));
+    };
+    Ok(tx
+        .counterpart(t.name(), m)?
+        .map(|cp| Value::Ref(cp.dn.to_string())))
+}
+
+fn translate_values(
+    tx: &dyn StoreTx,
+    t: &EngineConnector,
+    values: &[Value],
+) -> Result<Vec<Value>, EngineError> {
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        if let Some(x) = target_ref(tx, t, v)? {
+            out.push(x);
+        }
+    }
+    Ok(out)
+}
+
+fn translate_all(
+    tx: &dyn StoreTx,
+    t: &EngineConnector,
+    attributes: &Attributes,
+) -> Result<Attributes, EngineError> {
+    let mut out = Attributes::new();
+    for (k, v) in attributes {
+        let values = translate_values(tx, t, v)?;
+        if !values.is_empty() {
+            out.insert(k.clone(), values);
+        }
+    }
+    Ok(out)
+}
+
+/// Two references name the same object (DNs compare case- and escaping-insensitively).
+fn same_ref(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Ref(x), Value::Ref(y)) => match (Dn::parse(x), Dn::parse(y)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => x == y,
+        },
+        _ => a == b,
+    }
+}
+
+/// Outbound changes with metaverse references translated, compared again as DNs, and
+/// reference lists turned into incremental changes.
+fn translate_changes(
+    tx: &dyn StoreTx,
+    t: &EngineConnector,
+    cs: &CsObject,
+    changes: Vec<AttributeChange>,
+) -> Result<Vec<AttributeChange>, EngineError> {
+    let mut out = Vec::with_capacity(changes.len());
+    for ch in changes {
+        let has_refs = ch.new.iter().any(|v| refs::parse_mv_ref(v).is_some())
+            || ch.old.iter().any(|v| matches!(v, Value::Ref(_)));
+        if !has_refs {
+            out.push(ch);
+            continue;
+        }
+        let new = translate_values(tx, t, &ch.new)?;
+        let old = cs
+            .attributes
+            .get(&ch.attribute)
+            .cloned()
+            .unwrap_or_default();
+        let added: Vec<Value> = new
+            .iter()
+            .filter(|n| !old.iter().any(|o| same_ref(o, n)))
+            .cloned()
+            .collect();
+        let removed: Vec<Value> = old
+            .iter()
+            .filter(|o| !new.iter().any(|n| same_ref(o, n)))
+            .cloned()
+            .collect();
+        if added.is_empty() && removed.is_empty() {
+            continue;
+        }
+        if old.len() <= 1 && new.len() <= 1 {
+            out.push(AttributeChange::replace(ch.attribute, old, new));
+        } else {
+            out.push(AttributeChange::incremental(ch.attribute, removed, added));
+        }
+    }
+    Ok(out)
+}
+
+fn apply(attributes: &mut Attributes, ch: &AttributeChange) {
+    match ch.kind {
+        ChangeKind::Replace => {
+            if ch.new.is_empty() {
+                attributes.remove(&ch.attribute);
+            } else {
+                attributes.insert(ch.attribute.clone(), ch.new.clone());
+            }
+        }
+        ChangeKind::Incremental => {
+            let values = attributes.entry(ch.attribute.clone()).or_default();
+            values.retain(|v| !ch.old.iter().any(|o| same_ref(o, v)));
+            for v in &ch.new {
+                if !values.iter().any(|x| same_ref(x, v)) {
+                    values.push(v.clone());
+                }
+            }
+            if values.is_empty() {
+                attributes.remove(&ch.attribute);
+            }
+        }
+    }
+}
+
+fn put_add(
+    tx: &mut dyn StoreTx,
+    t: &EngineConnector,
+    cp: &Counterpart,
+    attributes: &Attributes,
+) -> Result<(), EngineError> {
+    tx.put_pending_export(&PendingExport {
+        connector: t.name().clone(),
+        cs: cp.cs,
+        anchor: None,
+        dn: cp.dn.clone(),
+        object_class: cp.object_class.clone(),
+        operation: Operation::Add,
+        changes: attributes
+            .iter()
+            .map(|(k, v)| AttributeChange::replace(k.clone(), Vec::new(), v.clone()))
+            .collect(),
+    })?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn provision(
+    tx: &mut dyn StoreTx,
+    t: &EngineConnector,
+    cx: &mut Cycle<'_>,
+    mv: MvId,
+    dn: &Dn,
+    object_class: &str,
+    attributes: Attributes,
+) -> Result<(), EngineError> {
+    let cs = match tx.provision_export_object(t.name(), mv, dn, object_class, &attributes) {
+        Ok(cs) => cs,
+        Err(e @ crate::engine::store::StoreError::Conflict { .. }) => {
+            cx.error(
+                tx,
+                t.name(),
+                Some(dn),
+                None,
+                None,
+                format!("cannot be provisioned to {}: {e}", t.name()),
+            )?;
+            cx.report(t.name()).sync.errors += 1;
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let cp = Counterpart {
+        cs,
+        dn: dn.clone(),
+        object_class: object_class.to_string(),
+        anchor: None,
+    };
+    put_add(tx, t, &cp, &attributes)?;
+    // Objects that reference this one and are already there get it as one added value.
+    let target_value = Value::Ref(dn.to_string());
+    for (referrer, attr) in tx.mv_referencing(mv)? {
+        if referrer == mv {
+            continue;
+        }
+        let Some(rcp) = tx.counterpart(t.name(), referrer)? else {
+            continue;
+        };
+        let Some(rty) = tx
+            .mv_object_without(referrer, &cx.big_mv)?
+            .map(|m| m.object_type)
+        else {
+            continue;
+        };
+        for (_, target_attr) in out_refs(cx, t, rty).into_iter().filter(|(m, _)| *m == attr) {
+            merge(
+                tx,
+                t,
+                &rcp,
+                &target_attr,
+                &[],
+                std::slice::from_ref(&target_value),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Membership-only change of an exported object: the added and removed references, translated,
+/// merged into its pending export.
+fn reference_delta(
+    tx: &mut dyn StoreTx,
+    t: &EngineConnector,
+    cx: &mut Cycle<'_>,
+    ty: MvObjectType,
+    cp: &Counterpart,
+    attr: &AttributeName,
+    delta: &RefDelta,
+) -> Result<(), EngineError> {
+    let added = translate_values(&*tx, t, &delta.added)?;
+    let removed = translate_values(&*tx, t, &delta.removed)?;
+    if added.is_empty() && removed.is_empty() {
+        return Ok(());
+    }
+    for (_, target_attr) in out_refs(cx, t, ty).into_iter().filter(|(m, _)| m == attr) {
+        merge(tx, t, cp, &target_attr, &removed, &added)?;
+    }
+    Ok(())
+}
+
+/// Merges single-value removals and additions of one attribute into an object's pending export
+/// (creating an update if there is none).
+fn merge(
+    tx: &mut dyn StoreTx,
+    t: &EngineConnector,
+    cp: &Counterpart,
+    attr: &AttributeName,
+    removed: &[Value],
+    added: &[Value],
+) -> Result<(), EngineError> {
+    let incoming = AttributeChange::incremental(attr.clone(), removed.to_vec(), added.to_vec());
+    let export = match tx.pending_export_for(cp.cs)? {
+        Some(stored) => {
+            let mut e = stored.export;
+            match e.operation {
+                Operation::Delete => return Ok(()),
+                Operation::Add => {
+                    let mut attributes: Attributes = BTreeMap::new();
+                    for ch in &e.changes {
+                        attributes.insert(ch.attribute.clone(), ch.new.clone());
+                    }
+                    apply(&mut attributes, &incoming);
+                    e.changes = attributes
+                        .into_iter()
+                        .map(|(k, v)| AttributeChange::replace(k, Vec::new(), v))
+                        .collect();
+                }
+                Operation::Update | Operation::Rename => {
+                    match e.changes.iter_mut().find(|c| &c.attribute == attr) {
+                        Some(ch) if ch.kind == ChangeKind::Replace => {
+                            let mut a = Attributes::new();
+                            a.insert(attr.clone(), ch.new.clone());
+                            apply(&mut a, &incoming);
+                            ch.new = a.remove(attr).unwrap_or_default();
+                        }
+                        Some(ch) => {
+                            for v in removed {
+                                ch.new.retain(|x| !same_ref(x, v));
+                                if !ch.old.iter().any(|x| same_ref(x, v)) {
+                                    ch.old.push(v.clone());
+                                }
+                            }
+                            for v in added {
+                                ch.old.retain(|x| !same_ref(x, v));
+                                if !ch.new.iter().any(|x| same_ref(x, v)) {
+                                    ch.new.push(v.clone());
+                                }
+                            }
+                        }
+                        None => e.changes.push(incoming),
+                    }
+                    e.changes.retain(|c| !c.is_noop());
+                    if e.changes.is_empty() {
+                        tx.remove_pending_export(stored.id)?;
+                        return Ok(());
+                    }
+                }
+            }
+            e
+        }
+        None => PendingExport {
+            connector: t.name().clone(),
+            cs: cp.cs,
+            anchor: cp.anchor.clone(),
+            dn: cp.dn.clone(),
+            object_class: cp.object_class.clone(),
+            operation: Operation::Update,
+            changes: vec![incoming],
+        },
+    };
+    tx.put_pending_export(&export)?;
+    Ok(())
+}
+
+/// Replaces the changes of an exported object's pending export except those of `keep`
+/// attributes (membership changes collected earlier) with `changes`.
+fn replace_other_changes(
+    tx: &mut dyn StoreTx,
+    t: &EngineConnector,
+    cp: &Counterpart,
+    changes: Vec<AttributeChange>,
+    keep: &[AttributeName],
+) -> Result<(), EngineError> {
+    let stored = tx.pending_export_for(cp.cs)?;
+    let mut all: Vec<AttributeChange> = match &stored {
+        Some(s) if s.export.operation == Operation::Delete => return Ok(()),
+        Some(s) => s
+            .export
+            .changes
+            .iter()
+            .filter(|c| keep.contains(&c.attribute))
+            .cloned()
+            .collect(),
+        None => Vec::new(),
+    };
+    all.extend(changes);
+    match (all.is_empty(), stored) {
+        (true, Some(s)) => {
+            tx.remove_pending_export(s.id)?;
+        }
+        (true, None) => {}
+        (false, _) => {
+            tx.put_pending_export(&PendingExport {
+                connector: t.name().clone(),
+                cs: cp.cs,
+                anchor: cp.anchor.clone(),
+                dn: cp.dn.clone(),
+                object_class: cp.object_class.clone(),
+                operation: Operation::Update,
+                changes: all,
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn deprovision(
+    tx: &mut dyn StoreTx,
+    t: &EngineConnector,
+    cp: &Counterpart,
+) -> Result<(), EngineError> {
+    match &cp.anchor {
+        Some(anchor) => {
+            tx.put_pending_export(&PendingExport {
+                connector: t.name().clone(),
+                cs: cp.cs,
+                anchor: Some(anchor.clone()),
+                dn: cp.dn.clone(),
+                object_class: cp.object_class.clone(),
+                operation: Operation::Delete,
+                changes: Vec::new(),
+            })?;
+            tx.unlink(cp.cs)?;
+        }
+        None => {
+            tx.delete_cs_object(cp.cs)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,188 @@
+//! [`ReferenceStore`] on SQLite: the bookkeeping that keeps reference attributes (group
+//! members, managers) incremental.
+//!
+//! Layout: `unresolved_ref` holds a connector-space reference value whose target was not joined
+//! to the metaverse when the value was synchronized, keyed by the target's folded DN; the
+//! partial index `mv_value_ref` finds metaverse values that reference a metaverse object.
+//!
+//! Invariants: an unresolved row exists only while its value is still on the connector-space
+//! object (rows go with the object, and the engine removes a row when the value goes or the
+//! reference resolves); no method loads a whole attribute: each answers with an index probe.
+
+use rusqlite::params;
+
+use super::codec;
+use super::records::Counterpart;
+use super::sqlite::SqliteTx;
+use super::{ReferenceStore, StoreResult};
+use crate::domain::{AttributeName, Dn};
+use crate::engine::model::{ConnectorName, CsId, MvId};
+use crate::engine::refs;
+
+impl ReferenceStore for SqliteTx<'_> {
+    fn add_unresolved_ref(
+        &mut self,
+        cs: CsId,
+        attribute: &AttributeName,
+        target: &Dn,
+        rule: &str,
+    ) -> StoreResult<()> {
+        self.atomic(|db| {
+            db.exec(
+                "remembering an unresolved reference",
+                "INSERT OR REPLACE INTO unresolved_ref (cs_id, attribute, target_key, value, rule) \
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    cs.0,
+                    attribute.as_str(),
+                    codec::dn_key(target),
+                    target.to_string(),
+                    rule
+                ],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn remove_unresolved_ref(
+        &mut self,
+        cs: CsId,
+        attribute: &AttributeName,
+        target: &Dn,
+    ) -> StoreResult<bool> {
+        self.atomic(|db| {
+            let n = db.exec(
+                "forgetting an unresolved reference",
+                "DELETE FROM unresolved_ref WHERE cs_id = ?1 AND attribute = ?2 AND target_key = ?3",
+                params![cs.0, attribute.as_str(), codec::dn_key(target)],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn clear_unresolved_refs(&mut self, cs: CsId, attribute: &AttributeName) -> StoreResult<u64> {
+        self.atomic(|db| {
+            let n = db.exec(
+                "forgetting unresolved references",
+                "DELETE FROM unresolved_ref WHERE cs_id = ?1 AND attribute = ?2",
+                params![cs.0, attribute.as_str()],
+            )?;
+            Ok(n as u64)
+        })
+    }
+
+    fn unresolved_refs_to(
+        &self,
+        connector: &ConnectorName,
+        target: &Dn,
+    ) -> StoreResult<Vec<(CsId, AttributeName, String)>> {
+        let db = self.db();
+        let Some(c) = db.connector(connector)? else {
+            return Ok(Vec::new());
+        };
+        let rows: Vec<(i64, String, String)> = db.rows(
+            "finding references waiting for an object",
+            "SELECT u.cs_id, u.attribute, u.rule FROM unresolved_ref u \
+             JOIN cs_object o ON o.id = u.cs_id \
+             WHERE u.target_key = ?1 AND o.connector_id = ?2 ORDER BY u.cs_id, u.attribute",
+            params![codec::dn_key(target), c.id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        rows.into_iter()
+            .map(|(cs, a, rule)| Ok((CsId(cs), db.decode(codec::attribute_from(&a))?, rule)))
+            .collect()
+    }
+
+    fn linked_mv_by_dn(&self, connector: &ConnectorName, dn: &Dn) -> StoreResult<Option<MvId>> {
+        let db = self.db();
+        let Some(c) = db.connector(connector)? else {
+            return Ok(None);
+        };
+        let found: Option<Option<i64>> = db.row(
+            "resolving a reference",
+            "SELECT mv_id FROM cs_object WHERE connector_id = ?1 AND dn_key = ?2 \
+             ORDER BY mv_id IS NULL, id LIMIT 1",
+            params![c.id, codec::dn_key(dn)],
+            |r| r.get(0),
+        )?;
+        Ok(found.flatten().map(MvId))
+    }
+
+    fn cs_link(&self, cs: CsId) -> StoreResult<Option<MvId>> {
+        let found: Option<Option<i64>> = self.db().row(
+            "reading a join",
+            "SELECT mv_id FROM cs_object WHERE id = ?1",
+            params![cs.0],
+            |r| r.get(0),
+        )?;
+        Ok(found.flatten().map(MvId))
+    }
+
+    fn counterpart(&self, connector: &ConnectorName, mv: MvId) -> StoreResult<Option<Counterpart>> {
+        let db = self.db();
+        let Some(c) = db.connector(connector)? else {
+            return Ok(None);
+        };
+        type Raw = (i64, String, String, Option<i64>, Option<Vec<u8>>);
+        let found: Option<Raw> = db.row(
+            "finding an object's counterpart",
+            "SELECT id, dn, object_class, anchor_kind, anchor FROM cs_object \
+             WHERE mv_id = ?1 AND connector_id = ?2",
+            params![mv.0, c.id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+        )?;
+        found
+            .map(|(id, dn, object_class, kind, anchor)| {
+                Ok(Counterpart {
+                    cs: CsId(id),
+                    dn: db.decode(codec::dn_from(&dn))?,
+                    object_class,
+                    anchor: db.decode(codec::anchor_from(kind, anchor))?,
+                })
+            })
+            .transpose()
+    }
+
+    fn mv_lineage(
+        &self,
+        mv: MvId,
+        attribute: &AttributeName,
+    ) -> StoreResult<Option<(String, ConnectorName)>> {
+        let db = self.db();
+        let found: Option<(String, i64)> = db.row(
+            "reading an attribute's lineage",
+            "SELECT rule, connector_id FROM mv_attribute WHERE mv_id = ?1 AND attribute = ?2",
+            params![mv.0, attribute.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        found
+            .map(|(rule, id)| Ok((rule, db.connector_name(id)?)))
+            .transpose()
+    }
+
+    fn mv_referencing(&self, mv: MvId) -> StoreResult<Vec<(MvId, AttributeName)>> {
+        let db = self.db();
+        let target = refs::mv_ref_text(mv);
+        let rows: Vec<(i64, String)> = db.rows(
+            "finding objects that reference a metaverse object",
+            "SELECT mv_id, attribute FROM mv_value WHERE tag = 5 AND value = ?1 \
+             ORDER BY mv_id, attribute",
+            params![target],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        rows.into_iter()
+            .map(|(m, a)| Ok((MvId(m), db.decode(codec::attribute_from(&a))?)))
+            .collect()
+    }
+
+    fn cs_value_count(&self, cs: CsId, attribute: &AttributeName) -> StoreResult<u64> {
+        let db = self.db();
+        let n: Option<i64> = db.row(
+            "counting an attribute's values",
+            "SELECT COUNT(*) FROM cs_value WHERE cs_id = ?1 AND attribute = ?2",
+            params![cs.0, attribute.as_str()],
+            |r| r.get(0),
+        )?;
+        Ok(codec::count(n.unwrap_or(0)))
+    }
+}

@@ -1,0 +1,305 @@
+//! The engine end to end with the LDIF connector on both sides: the sample directory plays the AD
+//! forest, a writable LDIF file plays the tenant. Full cycle, a quiet second cycle, deltas after
+//! edits, staging, the delete guard, OU filtering by GUID, and incremental membership.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hybridsync::config::model::DeleteGuard;
+use hybridsync::connectors::file::connector::LdifConnector;
+use hybridsync::connectors::file::ldif;
+use hybridsync::engine::cycle::{Requested, fingerprint};
+use hybridsync::engine::expr::Params;
+use hybridsync::engine::rules::{ConnectorKind, RuleSet};
+use hybridsync::engine::run::{
+    CycleOptions, CycleReport, Engine, EngineConnector, ExportMode, Role,
+};
+use hybridsync::engine::store::{RunStatus, SqliteStore};
+
+struct Lab {
+    _dir: tempfile::TempDir,
+    source: PathBuf,
+    target: PathBuf,
+    db: PathBuf,
+    rules: RuleSet,
+    rt: tokio::runtime::Runtime,
+    guard: DeleteGuard,
+}
+
+fn params() -> Params {
+    Params::new()
+        .with("Domain.FQDN", "contoso.example")
+        .with("Domain.Netbios", "CONTOSO")
+        .with("Domain.LDAP", "DC=contoso,DC=example")
+        .with("Forest.FQDN", "contoso.example")
+        .with("Forest.Netbios", "CONTOSO")
+        .with("Forest.LDAP", "DC=contoso,DC=example")
+        .with("Connector.ID", "contoso.example")
+}
+
+impl Lab {
+    fn new() -> Lab {
+        let dir = tempfile::tempdir().unwrap();
+        let source = dir.path().join("source.ldif");
+        std::fs::copy(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/sample-directory.ldif"),
+            &source,
+        )
+        .unwrap();
+        Lab {
+            source,
+            target: dir.path().join("tenant.ldif"),
+            db: dir.path().join("hybridsync.db"),
+            _dir: dir,
+            rules: RuleSet::builtin().unwrap(),
+            rt: tokio::runtime::Runtime::new().unwrap(),
+            guard: DeleteGuard::default(),
+        }
+    }
+
+    fn connectors(&self) -> Vec<EngineConnector> {
+        vec![
+            EngineConnector {
+                connector: Arc::new(LdifConnector::source(
+                    "contoso.example",
+                    ConnectorKind::Ad,
+                    &self.source,
+                )),
+                role: Role::Source,
+                scope: Default::default(),
+                pilot_group: None,
+                delete_guard: DeleteGuard::default(),
+                params: params(),
+            },
+            EngineConnector {
+                connector: Arc::new(LdifConnector::target(
+                    "entra",
+                    ConnectorKind::Entra,
+                    &self.target,
+                )),
+                role: Role::Target,
+                scope: Default::default(),
+                pilot_group: None,
+                delete_guard: self.guard.clone(),
+                params: Params::new(),
+            },
+        ]
+    }
+
+    fn cycle(&self, requested: Requested, export: ExportMode) -> CycleReport {
+        let mut store = SqliteStore::open(&self.db, "test").unwrap();
+        let connectors = self.connectors();
+        let mut engine = Engine::new(
+            &mut store,
+            &self.rules,
+            &connectors,
+            fingerprint(["rules-v1"]),
+            fingerprint(["scope-v1"]),
+        )
+        .unwrap();
+        let options = CycleOptions {
+            requested,
+            export,
+            ..CycleOptions::default()
+        };
+        engine.run_cycle(self.rt.handle(), &options).unwrap()
+    }
+
+    /// Edits the source directory as an admin would in AD.
+    fn edit(&self, f: impl FnOnce(&mut Vec<ldif::Entry>)) {
+        let mut entries =
+            ldif::read_entries(&std::fs::read_to_string(&self.source).unwrap()).unwrap();
+        f(&mut entries);
+        std::fs::write(&self.source, ldif::write_entries(&entries)).unwrap();
+    }
+
+    fn pending(&self) -> Vec<hybridsync::engine::store::StoredExport> {
+        use hybridsync::engine::store::Store;
+        let mut store = SqliteStore::open_read_only(&self.db).unwrap();
+        let tx = store.begin().unwrap();
+        tx.pending_exports(None, None, 10_000).unwrap()
+    }
+
+    fn tenant_entry(&self, attr: &str, value: &str) -> Option<ldif::Entry> {
+        self.tenant()
+            .into_iter()
+            .find(|e| e.text(attr).is_some_and(|v| v.eq_ignore_ascii_case(value)))
+    }
+
+    fn tenant(&self) -> Vec<ldif::Entry> {
+        ldif::read_entries(&std::fs::read_to_string(&self.target).unwrap_or_default()).unwrap()
+    }
+}
+
+fn entra(r: &CycleReport) -> &hybridsync::engine::run::ConnectorReport {
+    r.connectors.iter().find(|c| c.name == "entra").unwrap()
+}
+
+#[test]
+fn full_cycle_then_a_quiet_delta() {
+    let lab = Lab::new();
+    let first = lab.cycle(Requested::Auto, ExportMode::Send);
+    assert!(matches!(
+        first.kind,
+        hybridsync::engine::cycle::CycleKind::Full(_)
+    ));
+    assert_eq!(first.status, RunStatus::Success, "{:#?}", first.errors);
+    let e = entra(&first);
+    eprintln!("{first:#?}");
+    assert!(e.export.adds >= 210, "{e:?}");
+    assert_eq!(e.export.pending, 0);
+    let tenant = lab.tenant();
+    assert_eq!(tenant.len() as u64, e.export.adds);
+
+    let second = lab.cycle(Requested::Auto, ExportMode::Send);
+    assert_eq!(second.kind, hybridsync::engine::cycle::CycleKind::Delta);
+    let e = entra(&second);
+    assert_eq!(
+        (e.export.adds, e.export.updates, e.export.deletes),
+        (0, 0, 0),
+        "a cycle without changes exports nothing: {second:#?}"
+    );
+}
+
+const GRACE: &str = "CN=Grace Wilson,OU=Users,OU=Seattle,OU=Contoso,DC=contoso,DC=example";
+const ON_CALL: &str = "CN=Platform On-Call,OU=Groups,OU=Contoso,DC=contoso,DC=example";
+
+fn set(entries: &mut [ldif::Entry], dn: &str, attr: &str, values: &[&str]) {
+    let e = entries
+        .iter_mut()
+        .find(|e| e.dn.eq_ignore_ascii_case(dn))
+        .unwrap_or_else(|| panic!("no {dn}"));
+    e.attributes.retain(|a| !a.name.eq_ignore_ascii_case(attr));
+    for v in values {
+        e.push(attr, v.as_bytes().to_vec());
+    }
+}
+
+fn values(e: &ldif::Entry, attr: &str) -> Vec<String> {
+    e.get(attr)
+        .map(|a| {
+            a.values
+                .iter()
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn groups_arrive_with_their_members_as_target_references() {
+    let lab = Lab::new();
+    lab.cycle(Requested::Auto, ExportMode::Send);
+    let group = lab.tenant_entry("displayName", "Platform On-Call").unwrap();
+    let members = values(&group, "members");
+    assert_eq!(members.len(), 4, "{members:?}");
+    let tenant = lab.tenant();
+    for m in &members {
+        assert!(
+            tenant.iter().any(|e| e.dn.eq_ignore_ascii_case(m)),
+            "member {m} is an object of the tenant"
+        );
+    }
+    let grace = lab
+        .tenant_entry("userPrincipalName", "grace.wilson@contoso.example")
+        .unwrap();
+    assert!(members.iter().any(|m| m.eq_ignore_ascii_case(&grace.dn)));
+    // Nesting is kept: Platform Team contains Platform On-Call.
+    let team = lab.tenant_entry("displayName", "Platform Team").unwrap();
+    assert!(
+        values(&team, "members")
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(&group.dn))
+    );
+}
+
+#[test]
+fn deltas_export_exactly_what_changed() {
+    let lab = Lab::new();
+    lab.cycle(Requested::Auto, ExportMode::Send);
+
+    // One attribute of one user.
+    lab.edit(|e| set(e, GRACE, "title", &["Director of Engineering"]));
+    let r = lab.cycle(Requested::Delta, ExportMode::Staging);
+    let pending = lab.pending();
+    assert_eq!(
+        pending.len(),
+        1,
+        "{}",
+        hybridsync::engine::report::table(&pending)
+    );
+    let p = &pending[0].export;
+    assert_eq!(p.operation.to_string(), "update");
+    assert_eq!(p.changes.len(), 1);
+    assert_eq!(p.changes[0].attribute.as_str(), "jobTitle");
+    assert_eq!(entra(&r).export.pending, 1);
+    assert!(
+        entra(&r)
+            .export_held
+            .as_deref()
+            .unwrap()
+            .contains("staging")
+    );
+    let r = lab.cycle(Requested::Delta, ExportMode::Send);
+    assert_eq!(entra(&r).export.updates, 1);
+    let grace = lab
+        .tenant_entry("userPrincipalName", "grace.wilson@contoso.example")
+        .unwrap();
+    assert_eq!(values(&grace, "jobTitle"), vec!["Director of Engineering"]);
+
+    // One member removed from a group: one incremental change, one value.
+    lab.edit(|e| {
+        let g = e
+            .iter_mut()
+            .find(|x| x.dn.eq_ignore_ascii_case(ON_CALL))
+            .unwrap();
+        for a in g
+            .attributes
+            .iter_mut()
+            .filter(|a| a.name.eq_ignore_ascii_case("member"))
+        {
+            a.values
+                .retain(|v| !String::from_utf8_lossy(v).starts_with("CN=Grace Wilson"));
+        }
+    });
+    lab.cycle(Requested::Delta, ExportMode::Staging);
+    let pending = lab.pending();
+    assert_eq!(
+        pending.len(),
+        1,
+        "{}",
+        hybridsync::engine::report::table(&pending)
+    );
+    let ch = &pending[0].export.changes;
+    assert_eq!(ch.len(), 1);
+    assert_eq!(
+        ch[0].kind,
+        hybridsync::engine::model::ChangeKind::Incremental
+    );
+    assert_eq!((ch[0].old.len(), ch[0].new.len()), (1, 0));
+    lab.cycle(Requested::Delta, ExportMode::Send);
+    let group = lab.tenant_entry("displayName", "Platform On-Call").unwrap();
+    assert_eq!(values(&group, "members").len(), 3);
+    assert!(
+        !values(&group, "members")
+            .iter()
+            .any(|m| m.eq_ignore_ascii_case(&grace.dn))
+    );
+
+    // A user deleted in AD: deleted in the tenant; a quiet cycle afterwards.
+    lab.edit(|e| e.retain(|x| !x.dn.eq_ignore_ascii_case(GRACE)));
+    let r = lab.cycle(Requested::Delta, ExportMode::Send);
+    assert_eq!(entra(&r).export.deletes, 1, "{r:#?}");
+    assert!(
+        lab.tenant_entry("userPrincipalName", "grace.wilson@contoso.example")
+            .is_none()
+    );
+    let r = lab.cycle(Requested::Delta, ExportMode::Send);
+    let e = entra(&r);
+    assert_eq!(
+        (e.export.adds, e.export.updates, e.export.deletes),
+        (0, 0, 0),
+        "{r:#?}"
+    );
+}
