@@ -6,11 +6,13 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use hybridsync::config::model::DeleteGuard;
+use hybridsync::config::model::{DeleteGuard, ObjectRef, Scope, ScopeMode};
 use hybridsync::connectors::file::connector::LdifConnector;
 use hybridsync::connectors::file::ldif;
+use hybridsync::domain::{Dn, ObjectGuid};
 use hybridsync::engine::cycle::{Requested, fingerprint};
-use hybridsync::engine::expr::Params;
+use hybridsync::engine::expr::{DateTime, Params};
+use hybridsync::engine::model::ConnectorName;
 use hybridsync::engine::rules::{ConnectorKind, RuleSet};
 use hybridsync::engine::run::{
     CycleOptions, CycleReport, Engine, EngineConnector, ExportMode, Role,
@@ -25,6 +27,7 @@ struct Lab {
     rules: RuleSet,
     rt: tokio::runtime::Runtime,
     guard: DeleteGuard,
+    scope: Scope,
 }
 
 fn params() -> Params {
@@ -55,6 +58,7 @@ impl Lab {
             rules: RuleSet::builtin().unwrap(),
             rt: tokio::runtime::Runtime::new().unwrap(),
             guard: DeleteGuard::default(),
+            scope: Scope::default(),
         }
     }
 
@@ -67,7 +71,7 @@ impl Lab {
                     &self.source,
                 )),
                 role: Role::Source,
-                scope: Default::default(),
+                scope: self.scope.clone(),
                 pilot_group: None,
                 delete_guard: DeleteGuard::default(),
                 params: params(),
@@ -302,4 +306,176 @@ fn deltas_export_exactly_what_changed() {
         (0, 0, 0),
         "{r:#?}"
     );
+}
+
+fn rename_subtree(entries: &mut [ldif::Entry], from: &str, to: &str) {
+    for e in entries.iter_mut() {
+        if e.dn
+            .to_ascii_lowercase()
+            .ends_with(&from.to_ascii_lowercase())
+        {
+            let keep = e.dn.len() - from.len();
+            e.dn = format!("{}{to}", &e.dn[..keep]);
+        }
+        for a in e.attributes.iter_mut() {
+            for v in a.values.iter_mut() {
+                let text = String::from_utf8_lossy(v).into_owned();
+                if text
+                    .to_ascii_lowercase()
+                    .ends_with(&from.to_ascii_lowercase())
+                {
+                    let keep = text.len() - from.len();
+                    *v = format!("{}{to}", &text[..keep]).into_bytes();
+                }
+            }
+        }
+    }
+    for e in entries.iter_mut().filter(|e| e.dn.eq_ignore_ascii_case(to)) {
+        let rdn_value = to
+            .split(',')
+            .next()
+            .unwrap()
+            .split('=')
+            .nth(1)
+            .unwrap()
+            .to_string();
+        e.attributes.retain(|a| !a.name.eq_ignore_ascii_case("ou"));
+        e.push("ou", rdn_value.into_bytes());
+    }
+}
+
+#[test]
+fn renaming_an_in_scope_ou_keeps_its_objects_and_leaving_scope_deletes() {
+    let mut lab = Lab::new();
+    let seattle = "OU=Seattle,OU=Contoso,DC=contoso,DC=example";
+    let guid = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        "dXBviSDn5EyhnlDNwUNeqw==",
+    )
+    .unwrap();
+    lab.scope = Scope {
+        mode: ScopeMode::Selected,
+        domains: Vec::new(),
+        include: vec![ObjectRef {
+            dn: Dn::parse(seattle).unwrap(),
+            guid: Some(ObjectGuid::from_bytes(&guid).unwrap()),
+        }],
+        exclude: Vec::new(),
+    };
+    let first = lab.cycle(Requested::Auto, ExportMode::Send);
+    let synced = entra(&first).export.adds;
+    assert!(synced > 20, "Seattle has users: {first:#?}");
+    assert!(
+        lab.tenant_entry("userPrincipalName", "grace.wilson@contoso.example")
+            .is_some()
+    );
+    let total = lab.tenant().len();
+
+    // The OU is renamed in AD: by GUID it is still the selected one.
+    lab.edit(|e| rename_subtree(e, seattle, "OU=Seattle HQ,OU=Contoso,DC=contoso,DC=example"));
+    let r = lab.cycle(Requested::Delta, ExportMode::Send);
+    assert_eq!(entra(&r).export.deletes, 0, "{r:#?}");
+    assert_eq!(lab.tenant().len(), total);
+
+    // A user moved to London leaves scope: deleted in the tenant, counted as filtered.
+    let grace_now = "CN=Grace Wilson,OU=Users,OU=Seattle HQ,OU=Contoso,DC=contoso,DC=example";
+    lab.edit(|e| {
+        let g = e
+            .iter_mut()
+            .find(|x| x.dn.eq_ignore_ascii_case(grace_now))
+            .unwrap();
+        g.dn = "CN=Grace Wilson,OU=Users,OU=London,OU=Contoso,DC=contoso,DC=example".into();
+    });
+    let r = lab.cycle(Requested::Delta, ExportMode::Send);
+    assert_eq!(entra(&r).export.deletes, 1, "{r:#?}");
+    let ad = r
+        .connectors
+        .iter()
+        .find(|c| c.name == "contoso.example")
+        .unwrap();
+    assert!(ad.sync.filtered >= 1);
+    assert!(
+        lab.tenant_entry("userPrincipalName", "grace.wilson@contoso.example")
+            .is_none()
+    );
+}
+
+#[test]
+fn the_delete_guard_blocks_the_whole_export_until_released_once() {
+    let mut lab = Lab::new();
+    lab.guard = DeleteGuard {
+        enabled: true,
+        count: 5,
+        percent: None,
+    };
+    lab.cycle(Requested::Auto, ExportMode::Send);
+    let before = lab.tenant().len();
+    let victims: Vec<String> = {
+        let text = std::fs::read_to_string(&lab.source).unwrap();
+        ldif::read_entries(&text)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.dn.starts_with("CN=") && e.dn.contains("OU=Users,OU=Munich"))
+            .map(|e| e.dn.clone())
+            .take(8)
+            .collect()
+    };
+    assert_eq!(victims.len(), 8);
+    lab.edit(|e| {
+        e.retain(|x| !victims.contains(&x.dn));
+        // An unrelated change waits with the deletes.
+        set(e, GRACE, "title", &["Principal Engineer"]);
+    });
+    let r = lab.cycle(Requested::Delta, ExportMode::Send);
+    assert_eq!(r.status, RunStatus::StoppedDeletionThresholdExceeded);
+    assert!(r.guard_blocked);
+    let held = entra(&r).export_held.clone().unwrap();
+    assert!(
+        held.contains("8 objects") && held.contains("allow-deletes"),
+        "{held}"
+    );
+    assert_eq!(lab.tenant().len(), before, "nothing was exported");
+    // The deletes, Grace's title, and the groups that lose the deleted members.
+    let pending = lab.pending();
+    let deletes = pending
+        .iter()
+        .filter(|p| p.export.operation.to_string() == "delete")
+        .count();
+    assert_eq!(deletes, 8);
+    assert_eq!(entra(&r).export.pending, pending.len() as u64);
+    let updates = pending.len() as u64 - 8;
+    // Still blocked on the next cycle.
+    let r = lab.cycle(Requested::Delta, ExportMode::Send);
+    assert!(r.guard_blocked);
+
+    {
+        use hybridsync::engine::store::Store;
+        let mut store = SqliteStore::open(&lab.db, "test").unwrap();
+        let mut tx = store.begin().unwrap();
+        tx.grant_delete_release(&ConnectorName::new("entra"), DateTime::now())
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    let r = lab.cycle(Requested::Delta, ExportMode::Send);
+    assert_eq!(r.status, RunStatus::Success, "{r:#?}");
+    assert_eq!(
+        (entra(&r).export.deletes, entra(&r).export.updates),
+        (8, updates)
+    );
+    assert_eq!(lab.tenant().len(), before - 8);
+
+    // The release was used up: the next mass delete is blocked again.
+    let more: Vec<String> = {
+        let text = std::fs::read_to_string(&lab.source).unwrap();
+        ldif::read_entries(&text)
+            .unwrap()
+            .into_iter()
+            .filter(|e| e.dn.starts_with("CN=") && e.dn.contains("OU=Users,OU=London"))
+            .map(|e| e.dn.clone())
+            .take(6)
+            .collect()
+    };
+    lab.edit(|e| e.retain(|x| !more.contains(&x.dn)));
+    let r = lab.cycle(Requested::Delta, ExportMode::Send);
+    assert!(r.guard_blocked);
 }
