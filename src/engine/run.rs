@@ -702,3 +702,34 @@ fn find<'c>(
 ) -> Option<&'c EngineConnector> {
     connectors.iter().find(|c| c.name() == name)
 }
+
+/// The parameters the shipped rules read for an AD connector (`%Domain.FQDN%`,
+/// `%Forest.Netbios%`, `%Connector.ID%` ...), derived from DNS names when the directory does not
+/// say otherwise: the NetBIOS name is the first label in upper case, the LDAP form the
+/// `DC=` components.
+pub fn directory_params(connector: &str, domain: &str, forest: &str) -> Params {
+    let netbios = |fqdn: &str| {
+        fqdn.split('.')
+            .next()
+            .unwrap_or(fqdn)
+            .chars()
+            .take(15)
+            .collect::<String>()
+            .to_ascii_uppercase()
+    };
+    let ldap = |fqdn: &str| {
+        fqdn.split('.')
+            .filter(|l| !l.is_empty())
+            .map(|l| format!("DC={l}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    Params::new()
+        .with("Domain.FQDN", domain)
+        .with("Domain.Netbios", &netbios(domain))
+        .with("Domain.LDAP", &ldap(domain))
+        .with("Forest.FQDN", forest)
+        .with("Forest.Netbios", &netbios(forest))
+        .with("Forest.LDAP", &ldap(forest))
+        .with("Connector.ID", connector)
+}
