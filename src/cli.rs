@@ -50,6 +50,8 @@ pub fn run(cli: Cli) -> Outcome {
             sync_cmd::pending_exports(&global, &a)
         }
         Command::Sync(args::SyncCommand::History(a)) => sync_cmd::history(&global, a.count, a.json),
+        Command::Sync(args::SyncCommand::Run(a)) => sync_cmd::run(&global, &a),
+        Command::Sync(args::SyncCommand::Status(a)) => sync_cmd::status(&global, a.json),
         Command::Sync(args::SyncCommand::AllowDeletes(a)) => {
             sync_cmd::allow_deletes(&global, a.connector.as_deref())
         }

@@ -67,10 +67,6 @@ fn commands_not_built_yet_say_so_and_exit_2() {
     let home = tempfile::tempdir().unwrap();
     for (args, needle) in [
         (
-            &["sync", "run", "--full"][..],
-            "hybridsync sync run: not available in this version: the embedded sync engine",
-        ),
-        (
             &["wizard"][..],
             "hybridsync wizard: not available in this version: the terminal wizard is not built yet",
         ),
@@ -867,4 +863,92 @@ fn history_and_allow_deletes_use_the_store() {
         !tx.take_delete_release(&ConnectorName::new("entra"))
             .unwrap()
     );
+}
+
+#[test]
+fn sync_run_and_status_with_an_ldif_forest_and_an_ldif_tenant() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        support::root().join("templates/sample-directory.ldif"),
+        work.path().join("contoso.ldif"),
+    )
+    .unwrap();
+    let minimal =
+        std::fs::read_to_string(support::root().join("tests/config/valid/minimal.toml")).unwrap();
+    let config = minimal
+        .replace(
+            "forest = \"corp.example.com\"",
+            "forest = \"contoso.example\"\nldif_file = \"contoso.ldif\"",
+        )
+        .replace(
+            "tenant_id = \"contoso.onmicrosoft.com\"",
+            "tenant_id = \"contoso.onmicrosoft.com\"\nldif_file = \"tenant.ldif\"",
+        )
+        .replace(
+            "schema_version = 1",
+            &format!(
+                "schema_version = 1\n\n[install]\nstate_dir = '{}'",
+                work.path().join("state").display()
+            ),
+        );
+    let path = work.path().join("hybridsync.toml");
+    std::fs::write(&path, &config).unwrap();
+    let sync = |args: &[&str]| {
+        run(hybridsync(home.path())
+            .arg("--config")
+            .arg(&path)
+            .arg("sync")
+            .args(args))
+    };
+
+    let out = sync(&["run"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("full cycle (no full cycle has run yet), success"),
+        "{report}"
+    );
+    assert!(
+        report.contains("entra") && report.contains("export: 2"),
+        "{report}"
+    );
+    assert!(work.path().join("tenant.ldif").exists());
+
+    let out = sync(&["run", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "delta");
+    assert_eq!(v["status"], "success");
+    let entra = v["connectors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "entra")
+        .unwrap();
+    assert_eq!(entra["export"]["adds"], 0);
+
+    let out = sync(&["status", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["last_run"]["status"], "success");
+    assert_eq!(v["staging_mode"], false);
+    let out = sync(&["status"]);
+    assert!(
+        text(&out.stdout).contains("last cycle:   run 2 (delta) success"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Without an LDIF file the forest needs the LDAP connector: said plainly, exit 2.
+    let ldap_only = config.replace("ldif_file = \"contoso.ldif\"\n", "");
+    std::fs::write(&path, ldap_only).unwrap();
+    let out = sync(&["run"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("the AD connector over LDAP is not built yet"));
 }

@@ -5,12 +5,11 @@
 //! entry is removed when its issue lands.
 
 use crate::cli::Outcome;
-use crate::cli::args::{Command, SyncCommand};
+use crate::cli::args::Command;
 use crate::cli::exit;
 
 /// (command as typed, what is missing).
 fn describe(cmd: &Command) -> (&'static str, &'static str) {
-    const ENGINE: &str = "the embedded sync engine (connector spaces, metaverse, run profiles, staging, delete guard) is not built yet";
     match cmd {
         Command::Wizard(_) => (
             "wizard",
@@ -19,16 +18,6 @@ fn describe(cmd: &Command) -> (&'static str, &'static str) {
         Command::Demo(_) => (
             "demo",
             "the demo needs the tenant emulator, the sync engine and the wizard, which are not built yet",
-        ),
-        Command::Sync(s) => (
-            match s {
-                SyncCommand::Run(_) => "sync run",
-                SyncCommand::Status(_) => "sync status",
-                SyncCommand::History(_) => "sync history",
-                SyncCommand::PendingExports(_) => "sync pending-exports",
-                SyncCommand::AllowDeletes(_) => "sync allow-deletes",
-            },
-            ENGINE,
         ),
         Command::Service(_) => (
             "service",
@@ -43,6 +32,7 @@ fn describe(cmd: &Command) -> (&'static str, &'static str) {
             "the local tenant emulator is not built yet",
         ),
         Command::Config(_)
+        | Command::Sync(_)
         | Command::Staging(_)
         | Command::Secrets(_)
         | Command::Rules(_)

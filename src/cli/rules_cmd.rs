@@ -29,7 +29,7 @@ fn user_rules_dir(g: &Global) -> Option<PathBuf> {
 }
 
 /// The rule set in effect, or its problems printed (returns `None`).
-fn load_rules(g: &Global) -> anyhow::Result<Option<RuleSet>> {
+pub(crate) fn load_rules(g: &Global) -> anyhow::Result<Option<RuleSet>> {
     let builtin =
         RuleSet::builtin().map_err(|e| anyhow::anyhow!("the shipped rules do not load: {e}"))?;
     match RuleSet::load(&builtin, user_rules_dir(g).as_deref()) {

@@ -200,3 +200,247 @@ pub(crate) fn allow_deletes(g: &Global, connector: Option<&str>) -> Outcome {
     );
     Ok(exit::SUCCESS)
 }
+
+/// The connectors a configuration describes, or why they cannot run yet.
+fn engine_connectors(
+    g: &Global,
+    c: &Config,
+) -> Result<Vec<crate::engine::run::EngineConnector>, String> {
+    use crate::connectors::file::connector::LdifConnector;
+    use crate::engine::rules::ConnectorKind;
+    use crate::engine::run::{EngineConnector, Role, directory_params};
+    use std::sync::Arc;
+    let base = g
+        .config_path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let resolve = |p: &std::path::Path| {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            base.join(p)
+        }
+    };
+    let mut out = Vec::new();
+    for d in &c.directories {
+        let Some(file) = &d.ldif_file else {
+            return Err(format!(
+                "directory '{}': the AD connector over LDAP is not built yet; to run from an LDIF export, set ldif_file in its [[directories]] table",
+                d.connector()
+            ));
+        };
+        out.push(EngineConnector {
+            connector: Arc::new(LdifConnector::source(
+                d.connector(),
+                ConnectorKind::Ad,
+                &resolve(file),
+            )),
+            role: Role::Source,
+            scope: d.scope.clone(),
+            pilot_group: d.pilot_group.as_ref().map(|p| p.dn.clone()),
+            delete_guard: d
+                .delete_guard
+                .clone()
+                .unwrap_or_else(|| c.sync.delete_guard.clone()),
+            params: directory_params(d.connector(), &d.forest, &d.forest),
+        });
+    }
+    let Some(file) = &c.tenant.ldif_file else {
+        return Err(
+            "the Microsoft Graph connector is not built yet; to try a cycle, set ldif_file in [tenant] (nothing then reaches Entra ID)"
+                .into(),
+        );
+    };
+    out.push(EngineConnector {
+        connector: Arc::new(LdifConnector::target(
+            TENANT_CONNECTOR,
+            ConnectorKind::Entra,
+            &resolve(file),
+        )),
+        role: Role::Target,
+        scope: Default::default(),
+        pilot_group: None,
+        delete_guard: c.sync.delete_guard.clone(),
+        params: crate::engine::expr::Params::new(),
+    });
+    Ok(out)
+}
+
+/// The tenant's connector name in status, history and `--connector`.
+pub(crate) const TENANT_CONNECTOR: &str = "entra";
+
+/// `hybridsync sync run`: one cycle now.
+pub(crate) fn run(g: &Global, a: &crate::cli::args::SyncRunArgs) -> Outcome {
+    use crate::engine::cycle::{Requested, fingerprint};
+    use crate::engine::run::{CycleOptions, Engine, ExportMode};
+    use crate::engine::store::RunStatus;
+    let Some(loaded) = load_or_report(&g.config_path)? else {
+        return Ok(exit::CONFIG);
+    };
+    let c = &loaded.config;
+    let Some(rules) = crate::cli::rules_cmd::load_rules(g)? else {
+        return Ok(exit::CONFIG);
+    };
+    let connectors = match engine_connectors(g, c) {
+        Ok(x) => x,
+        Err(why) => {
+            eprintln!("sync run: {why}");
+            return Ok(exit::USAGE);
+        }
+    };
+    let db = database(g, c);
+    if let Some(dir) = db.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut store = match SqliteStore::open(&db, "sync run") {
+        Ok(s) => s,
+        Err(e @ StoreError::Locked { .. }) => {
+            eprintln!("sync run: {e}");
+            return Ok(exit::BUSY);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let rules_fp = fingerprint([format!("{:?}", rules.rules()).as_str()]);
+    let scope_text = serde_json::to_string(
+        &c.directories
+            .iter()
+            .map(|d| (&d.scope, &d.pilot_group))
+            .collect::<Vec<_>>(),
+    )?;
+    let scope_fp = fingerprint([scope_text.as_str()]);
+    let mut engine = Engine::new(&mut store, &rules, &connectors, rules_fp, scope_fp)?;
+    let options = CycleOptions {
+        requested: if a.full {
+            Requested::Full
+        } else if a.delta {
+            Requested::Delta
+        } else {
+            Requested::Auto
+        },
+        export: if a.dry_run {
+            ExportMode::DryRun
+        } else if c.sync.staging_mode {
+            ExportMode::Staging
+        } else {
+            ExportMode::Send
+        },
+        ..CycleOptions::default()
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let report = engine.run_cycle(rt.handle(), &options)?;
+    if a.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report::cycle_json(&report))?
+        );
+    } else {
+        print!("{}", report::cycle_text(&report));
+    }
+    Ok(match report.status {
+        RunStatus::Success => exit::SUCCESS,
+        RunStatus::StoppedDeletionThresholdExceeded => exit::DELETE_GUARD,
+        _ => exit::FAILURE,
+    })
+}
+
+/// `hybridsync sync status`: staging, the scheduler, the last cycle, what blocks exports.
+pub(crate) fn status(g: &Global, json: bool) -> Outcome {
+    let Some(loaded) = load_or_report(&g.config_path)? else {
+        return Ok(exit::CONFIG);
+    };
+    let c = &loaded.config;
+    let db = database(g, c);
+    let mut store = match SqliteStore::open_read_only(&db) {
+        Ok(s) => Some(s),
+        Err(StoreError::Missing { .. }) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let mut last = None;
+    let mut connectors = Vec::new();
+    if let Some(store) = store.as_mut() {
+        let tx = store.begin()?;
+        last = tx.recent_runs(1, 5)?.into_iter().next();
+        for s in tx.connector_states()? {
+            let pending = tx.export_summary(&s.name)?;
+            connectors.push((s, pending));
+        }
+    }
+    let scheduler = if c.sync.scheduler_enabled {
+        format!("every {}", c.sync.interval)
+    } else {
+        "off".to_string()
+    };
+    if json {
+        let v = serde_json::json!({
+            "staging_mode": c.sync.staging_mode,
+            "scheduler": { "enabled": c.sync.scheduler_enabled, "interval": c.sync.interval.to_string() },
+            "database": db.display().to_string(),
+            "last_run": last.as_ref().map(|r| serde_json::json!({
+                "id": r.id.0,
+                "profile": r.profile,
+                "status": r.status.as_str(),
+                "started_at": r.started_at.format("o").ok(),
+                "finished_at": r.finished_at.and_then(|t| t.format("o").ok()),
+                "message": r.message,
+                "errors": r.counts.errors,
+            })),
+            "connectors": connectors.iter().map(|(s, p)| serde_json::json!({
+                "name": s.name.to_string(),
+                "last_successful_cycle": s.last_successful_cycle.and_then(|t| t.format("o").ok()),
+                "last_full_sync": s.last_full_sync.and_then(|t| t.format("o").ok()),
+                "delete_release_granted": s.delete_release_granted.is_some(),
+                "pending_exports": { "adds": p.adds, "updates": p.updates, "renames": p.renames, "deletes": p.deletes },
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(exit::SUCCESS);
+    }
+    println!(
+        "staging mode: {}",
+        if c.sync.staging_mode {
+            "ON (imports and synchronization run; nothing is exported)"
+        } else {
+            "off"
+        }
+    );
+    println!("scheduler:    {scheduler}");
+    match &last {
+        None => println!("last cycle:   none yet ('hybridsync sync run' runs one)"),
+        Some(r) => {
+            let when = r
+                .finished_at
+                .unwrap_or(r.started_at)
+                .format("yyyy-MM-dd HH:mm:ss")
+                .unwrap_or_default();
+            println!(
+                "last cycle:   run {} ({}) {} at {when} UTC, {} error(s)",
+                r.id.0, r.profile, r.status, r.counts.errors
+            );
+            if let Some(m) = &r.message {
+                println!("              {m}");
+            }
+        }
+    }
+    for (s, p) in &connectors {
+        let when = s
+            .last_successful_cycle
+            .and_then(|t| t.format("yyyy-MM-dd HH:mm:ss").ok())
+            .unwrap_or_else(|| "never".into());
+        println!(
+            "connector {}: last successful cycle {when}; pending exports: {} add, {} update, {} delete{}",
+            s.name,
+            p.adds,
+            p.updates + p.renames,
+            p.deletes,
+            if s.delete_release_granted.is_some() {
+                "; the delete guard is released for the next export"
+            } else {
+                ""
+            }
+        );
+    }
+    Ok(exit::SUCCESS)
+}

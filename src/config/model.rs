@@ -149,6 +149,10 @@ pub struct Directory {
     /// Delete-guard thresholds for exports to this directory (writeback); unset: `[sync.delete_guard]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub delete_guard: Option<DeleteGuard>,
+    /// Read this forest from an LDIF file instead of over LDAP (the demo's sample directory, a
+    /// dry run against an `ldifde` export). The LDAP settings are then unused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ldif_file: Option<PathBuf>,
 }
 
 impl Directory {
@@ -333,6 +337,10 @@ pub struct Tenant {
     pub soft_match: bool,
     /// The sync application identity.
     pub application: Application,
+    /// Write the tenant into an LDIF file instead of Microsoft Graph (the demo without an
+    /// emulator, tests). Only for trying hybridsync out: nothing reaches Entra ID.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ldif_file: Option<PathBuf>,
 }
 
 impl Default for Tenant {
@@ -346,6 +354,7 @@ impl Default for Tenant {
             ca_file: None,
             soft_match: true,
             application: Application::default(),
+            ldif_file: None,
         }
     }
 }

@@ -10,8 +10,10 @@
 
 use base64::Engine as _;
 
+use crate::engine::cycle::CycleKind;
 use crate::engine::expr::Value;
 use crate::engine::model::{AttributeChange, ChangeKind};
+use crate::engine::run::CycleReport;
 use crate::engine::store::StoredExport;
 
 /// Most values listed in full for one attribute before switching to added/removed.
@@ -178,6 +180,125 @@ pub fn to_json(exports: &[StoredExport]) -> serde_json::Value {
             })
         })
         .collect()
+}
+
+/// A cycle's report as `sync run` prints it: one line per connector per stage, the held
+/// exports, the first per-object errors and how to see the rest.
+pub fn cycle_text(r: &CycleReport) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let kind = match &r.kind {
+        CycleKind::Full(why) => format!("full cycle ({why})"),
+        CycleKind::Delta => "delta cycle".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "run {}: {kind}, {} in {:.1} s",
+        r.run.0,
+        r.status,
+        r.duration.as_secs_f64()
+    );
+    for c in &r.connectors {
+        let i = &c.import;
+        let _ = writeln!(
+            out,
+            "  {:<20} import ({}): {} added, {} updated, {} deleted, {} unchanged, {} rejected",
+            c.name,
+            if i.full { "full" } else { "delta" },
+            i.added,
+            i.updated,
+            i.deleted,
+            i.unchanged,
+            i.rejected
+        );
+        let s = &c.sync;
+        if s.processed > 0 {
+            let _ = writeln!(
+                out,
+                "  {:<20} sync: {} processed, {} projected, {} joined, {} disconnected, {} filtered, {} errors",
+                "", s.processed, s.projected, s.joined, s.disconnected, s.filtered, s.errors
+            );
+        }
+        let e = &c.export;
+        if e.adds + e.updates + e.deletes + e.failed + e.pending + e.recovered > 0
+            || c.export_held.is_some()
+        {
+            let _ = writeln!(
+                out,
+                "  {:<20} export: {} added, {} updated, {} deleted, {} failed, {} still pending{}",
+                "",
+                e.adds,
+                e.updates,
+                e.deletes,
+                e.failed,
+                e.pending,
+                if e.recovered > 0 {
+                    format!(", {} recovered after an interrupted export", e.recovered)
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if let Some(h) = &c.export_held {
+            let _ = writeln!(out, "  {:<20} export held: {h}", "");
+        }
+    }
+    for e in &r.errors {
+        let _ = writeln!(
+            out,
+            "  error: {} {}: {}",
+            e.connector,
+            e.dn.as_ref().map_or_else(String::new, ToString::to_string),
+            e.message
+        );
+    }
+    if r.error_count > r.errors.len() as u64 {
+        let _ = writeln!(
+            out,
+            "  ... {} more errors: 'hybridsync sync history' lists them",
+            r.error_count - r.errors.len() as u64
+        );
+    }
+    out
+}
+
+/// A cycle's report as `sync run --json` prints it.
+pub fn cycle_json(r: &CycleReport) -> serde_json::Value {
+    serde_json::json!({
+        "run": r.run.0,
+        "kind": match &r.kind { CycleKind::Full(_) => "full", CycleKind::Delta => "delta" },
+        "full_reason": match &r.kind { CycleKind::Full(why) => Some(why.clone()), CycleKind::Delta => None },
+        "status": r.status.as_str(),
+        "duration_ms": r.duration.as_millis() as u64,
+        "message": r.message,
+        "guard_blocked": r.guard_blocked,
+        "connectors": r.connectors.iter().map(|c| serde_json::json!({
+            "name": c.name,
+            "import": {
+                "full": c.import.full, "added": c.import.added, "updated": c.import.updated,
+                "deleted": c.import.deleted, "unchanged": c.import.unchanged,
+                "rejected": c.import.rejected,
+            },
+            "sync": {
+                "processed": c.sync.processed, "projected": c.sync.projected,
+                "joined": c.sync.joined, "disconnected": c.sync.disconnected,
+                "filtered": c.sync.filtered, "errors": c.sync.errors,
+            },
+            "export": {
+                "adds": c.export.adds, "updates": c.export.updates, "deletes": c.export.deletes,
+                "failed": c.export.failed, "pending": c.export.pending,
+                "recovered": c.export.recovered,
+            },
+            "export_held": c.export_held,
+        })).collect::<Vec<_>>(),
+        "error_count": r.error_count,
+        "errors": r.errors.iter().map(|e| serde_json::json!({
+            "connector": e.connector.to_string(),
+            "dn": e.dn.as_ref().map(ToString::to_string),
+            "attribute": e.attribute.as_ref().map(ToString::to_string),
+            "message": e.message,
+        })).collect::<Vec<_>>(),
+    })
 }
 
 #[cfg(test)]
