@@ -207,6 +207,19 @@ pub struct CycleReport {
     pub duration: Duration,
     /// Whether the delete guard stopped an export.
     pub guard_blocked: bool,
+    /// Wall time of each stage: import, sync (inbound and outbound), export.
+    pub stages: StageTimes,
+}
+
+/// Wall time per stage of a cycle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StageTimes {
+    /// Imports from every connector, with journal reconciliation.
+    pub import: Duration,
+    /// Inbound and outbound synchronization.
+    pub sync: Duration,
+    /// Delete guard and exports.
+    pub export: Duration,
 }
 
 /// Errors kept in memory for the report (all of them go to the history).
@@ -273,6 +286,7 @@ struct Cycle<'r> {
     full: bool,
     dirty: BTreeMap<MvId, Dirty>,
     reports: Vec<ConnectorReport>,
+    stages: StageTimes,
     errors: Vec<RunObjectError>,
     error_count: u64,
     run: RunId,
@@ -452,6 +466,7 @@ impl<'a> Engine<'a> {
                     ..ConnectorReport::default()
                 })
                 .collect(),
+            stages: StageTimes::default(),
             errors: Vec::new(),
             error_count: 0,
             run,
@@ -512,6 +527,7 @@ impl<'a> Engine<'a> {
             message,
             duration: started.elapsed(),
             guard_blocked,
+            stages: cx.stages,
         })
     }
 
@@ -529,6 +545,7 @@ impl<'a> Engine<'a> {
             }
         };
         let mut import_failed: Vec<(ConnectorName, ConnectorError)> = Vec::new();
+        let mut clock = Instant::now();
         // 1. Import from every connector (sources first, then the confirming imports).
         for c in self.connectors {
             stop()?;
@@ -550,6 +567,8 @@ impl<'a> Engine<'a> {
             }
             export::reconcile(self.store, c, cx)?;
         }
+        cx.stages.import = clock.elapsed();
+        clock = Instant::now();
         // 3. Synchronize: inbound for every connector's objects, then outbound.
         for c in self.connectors {
             stop()?;
@@ -560,6 +579,8 @@ impl<'a> Engine<'a> {
             outbound::run(self.store, c, cx, options, &options.stop)?;
         }
         cx.dirty.clear();
+        cx.stages.sync = clock.elapsed();
+        clock = Instant::now();
         // 4. Export, unless held back.
         let mut guard_blocked = false;
         let mut messages = Vec::new();
@@ -603,6 +624,7 @@ impl<'a> Engine<'a> {
             cx.report(c.name()).export.pending =
                 pending.adds + pending.updates + pending.renames + pending.deletes;
         }
+        cx.stages.export = clock.elapsed();
         let status = if guard_blocked {
             RunStatus::StoppedDeletionThresholdExceeded
         } else if !import_failed.is_empty() {

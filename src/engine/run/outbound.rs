@@ -304,6 +304,21 @@ fn translate_all(
     Ok(out)
 }
 
+/// A value as a set key: references by parsed DN (case- and escaping-insensitive), others as
+/// they are.
+#[derive(PartialEq, Eq, Hash)]
+enum RefKey {
+    Dn(Dn),
+    Other(String),
+}
+
+fn ref_key(v: &Value) -> RefKey {
+    match v {
+        Value::Ref(x) => Dn::parse(x).map_or_else(|_| RefKey::Other(x.clone()), RefKey::Dn),
+        other => RefKey::Other(format!("{other:?}")),
+    }
+}
+
 /// Two references name the same object (DNs compare case- and escaping-insensitively).
 fn same_ref(a: &Value, b: &Value) -> bool {
     match (a, b) {
@@ -337,14 +352,16 @@ fn translate_changes(
             .get(&ch.attribute)
             .cloned()
             .unwrap_or_default();
+        let old_keys: std::collections::HashSet<RefKey> = old.iter().map(ref_key).collect();
+        let new_keys: std::collections::HashSet<RefKey> = new.iter().map(ref_key).collect();
         let added: Vec<Value> = new
             .iter()
-            .filter(|n| !old.iter().any(|o| same_ref(o, n)))
+            .filter(|n| !old_keys.contains(&ref_key(n)))
             .cloned()
             .collect();
         let removed: Vec<Value> = old
             .iter()
-            .filter(|o| !new.iter().any(|n| same_ref(o, n)))
+            .filter(|o| !new_keys.contains(&ref_key(o)))
             .cloned()
             .collect();
         if added.is_empty() && removed.is_empty() {
@@ -370,9 +387,12 @@ fn apply(attributes: &mut Attributes, ch: &AttributeChange) {
         }
         ChangeKind::Incremental => {
             let values = attributes.entry(ch.attribute.clone()).or_default();
-            values.retain(|v| !ch.old.iter().any(|o| same_ref(o, v)));
+            let removed: std::collections::HashSet<RefKey> = ch.old.iter().map(ref_key).collect();
+            values.retain(|v| !removed.contains(&ref_key(v)));
+            let mut present: std::collections::HashSet<RefKey> =
+                values.iter().map(ref_key).collect();
             for v in &ch.new {
-                if !values.iter().any(|x| same_ref(x, v)) {
+                if present.insert(ref_key(v)) {
                     values.push(v.clone());
                 }
             }
