@@ -20,10 +20,12 @@
 //! | [`guard`] | the accidental-delete guard |
 //! | [`cycle`] | full or delta cycle, and why |
 //! | [`store`] | the SQLite store: connector spaces, metaverse, pending exports, journal, history |
+//! | [`refs`] | references (members, managers) in connector spaces, the metaverse and targets |
+//! | [`run`] | one cycle: import, journal reconciliation, inbound and outbound sync, guard, export |
+//! | [`report`] | pending exports and cycle reports as admins read them |
 //!
-//! Status: the pieces above are built and tested; the run orchestration
-//! (`sync run`), staging, history and the service loop come with the rest of issue 4, and
-//! 'hybridsync sync ...' reports that and exits 2 until then.
+//! Status: cycles run end to end with the LDIF connector (`sync run`, `sync status`); the
+//! scheduler service, `/metrics` and a compiled sync plan for throughput come next.
 
 pub mod connector;
 pub mod cycle;
