@@ -15,6 +15,7 @@ pub mod exit;
 mod not_built;
 mod rules_cmd;
 mod secrets_cmd;
+mod service_cmd;
 mod staging_cmd;
 mod sync_cmd;
 
@@ -51,6 +52,7 @@ pub fn run(cli: Cli) -> Outcome {
         }
         Command::Sync(args::SyncCommand::History(a)) => sync_cmd::history(&global, a.count, a.json),
         Command::Sync(args::SyncCommand::Run(a)) => sync_cmd::run(&global, &a),
+        Command::Service(a) => service_cmd::run(&global, &a),
         Command::Sync(args::SyncCommand::Status(a)) => sync_cmd::status(&global, a.json),
         Command::Sync(args::SyncCommand::AllowDeletes(a)) => {
             sync_cmd::allow_deletes(&global, a.connector.as_deref())

@@ -15,6 +15,7 @@
 //! | [`cli`] | the command line: grammar, help, exit codes, dispatch |
 //! | [`engine`] | the metadirectory: connector spaces, metaverse, rules, run profiles, store, guard, staging, history |
 //! | [`connectors`] | AD (LDAP), Entra ID (Graph) and LDIF file connectors implementing the engine's traits |
+//! | [`service`] | the scheduler service: cycles every interval, suspend lock, SIGTERM, `/metrics` and `/healthz` |
 //! | [`preflight`] | prerequisite checks and the directory readiness report |
 //! | [`provision`] | the accounts hybridsync creates (AD DS connector account, its rights, the Entra app) |
 //! | [`wizard`] | the ratatui wizard: app state, one file per page, theme, strings, key table |
@@ -38,4 +39,5 @@ pub mod emulator;
 pub mod engine;
 pub mod preflight;
 pub mod provision;
+pub mod service;
 pub mod wizard;

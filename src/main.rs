@@ -15,10 +15,13 @@ fn main() -> ExitCode {
     };
     let filter =
         EnvFilter::try_from_env("HYBRIDSYNC_LOG").unwrap_or_else(|_| EnvFilter::new(default_level));
-    tracing_subscriber::fmt()
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match cli.log_format {
+        hybridsync::cli::args::LogFormat::Json => logs.json().init(),
+        hybridsync::cli::args::LogFormat::Text => logs.init(),
+    }
     match hybridsync::cli::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -71,7 +71,6 @@ fn commands_not_built_yet_say_so_and_exit_2() {
             "hybridsync wizard: not available in this version: the terminal wizard is not built yet",
         ),
         (&["demo"][..], "hybridsync demo: not available"),
-        (&["service"][..], "hybridsync service: not available"),
         (&["preflight"][..], "hybridsync preflight: not available"),
         (
             &["tenant-emulator"][..],

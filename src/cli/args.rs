@@ -46,9 +46,30 @@ pub struct Cli {
     #[arg(long, short = 'v', global = true, action = clap::ArgAction::Count, help_heading = "Global options")]
     pub verbose: u8,
 
+    /// Log format on standard error: text, or json (one object per line, for journald and
+    /// log shippers)
+    #[arg(
+        long,
+        global = true,
+        env = "HYBRIDSYNC_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        help_heading = "Global options"
+    )]
+    pub log_format: LogFormat,
+
     /// The command to run.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
 }
 
 /// Top-level commands.

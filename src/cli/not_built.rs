@@ -19,10 +19,6 @@ fn describe(cmd: &Command) -> (&'static str, &'static str) {
             "demo",
             "the demo needs the tenant emulator, the sync engine and the wizard, which are not built yet",
         ),
-        Command::Service(_) => (
-            "service",
-            "the scheduler service needs the sync engine, which is not built yet",
-        ),
         Command::Preflight(_) => (
             "preflight",
             "the prerequisite checks and the directory readiness report are not built yet",
@@ -33,6 +29,7 @@ fn describe(cmd: &Command) -> (&'static str, &'static str) {
         ),
         Command::Config(_)
         | Command::Sync(_)
+        | Command::Service(_)
         | Command::Staging(_)
         | Command::Secrets(_)
         | Command::Rules(_)

@@ -270,35 +270,50 @@ fn engine_connectors(
 /// The tenant's connector name in status, history and `--connector`.
 pub(crate) const TENANT_CONNECTOR: &str = "entra";
 
-/// `hybridsync sync run`: one cycle now.
-pub(crate) fn run(g: &Global, a: &crate::cli::args::SyncRunArgs) -> Outcome {
-    use crate::engine::cycle::{Requested, fingerprint};
+/// Why a cycle could not start.
+pub(crate) enum CycleFailure {
+    /// The configuration or the rules have errors (already printed): exit 3.
+    Config,
+    /// A configured connector is not built yet: exit 2.
+    NotBuilt(String),
+    /// Another process holds the database: exit 5.
+    Busy(String),
+    /// Anything else.
+    Other(anyhow::Error),
+}
+
+impl<E: Into<anyhow::Error>> From<E> for CycleFailure {
+    fn from(e: E) -> Self {
+        CycleFailure::Other(e.into())
+    }
+}
+
+/// Runs one cycle from the configuration as it is now (the service calls this every interval,
+/// so a change made by the wizard or `hybridsync staging` applies to the next cycle).
+pub(crate) fn one_cycle(
+    g: &Global,
+    requested: crate::engine::cycle::Requested,
+    dry_run: bool,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    role: &str,
+) -> Result<crate::engine::run::CycleReport, CycleFailure> {
+    use crate::engine::cycle::fingerprint;
     use crate::engine::run::{CycleOptions, Engine, ExportMode};
-    use crate::engine::store::RunStatus;
     let Some(loaded) = load_or_report(&g.config_path)? else {
-        return Ok(exit::CONFIG);
+        return Err(CycleFailure::Config);
     };
     let c = &loaded.config;
     let Some(rules) = crate::cli::rules_cmd::load_rules(g)? else {
-        return Ok(exit::CONFIG);
+        return Err(CycleFailure::Config);
     };
-    let connectors = match engine_connectors(g, c) {
-        Ok(x) => x,
-        Err(why) => {
-            eprintln!("sync run: {why}");
-            return Ok(exit::USAGE);
-        }
-    };
+    let connectors = engine_connectors(g, c).map_err(CycleFailure::NotBuilt)?;
     let db = database(g, c);
     if let Some(dir) = db.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    let mut store = match SqliteStore::open(&db, "sync run") {
+    let mut store = match SqliteStore::open(&db, role) {
         Ok(s) => s,
-        Err(e @ StoreError::Locked { .. }) => {
-            eprintln!("sync run: {e}");
-            return Ok(exit::BUSY);
-        }
+        Err(e @ StoreError::Locked { .. }) => return Err(CycleFailure::Busy(e.to_string())),
         Err(e) => return Err(e.into()),
     };
     let rules_fp = fingerprint([format!("{:?}", rules.rules()).as_str()]);
@@ -311,26 +326,51 @@ pub(crate) fn run(g: &Global, a: &crate::cli::args::SyncRunArgs) -> Outcome {
     let scope_fp = fingerprint([scope_text.as_str()]);
     let mut engine = Engine::new(&mut store, &rules, &connectors, rules_fp, scope_fp)?;
     let options = CycleOptions {
-        requested: if a.full {
-            Requested::Full
-        } else if a.delta {
-            Requested::Delta
-        } else {
-            Requested::Auto
-        },
-        export: if a.dry_run {
+        requested,
+        export: if dry_run {
             ExportMode::DryRun
         } else if c.sync.staging_mode {
             ExportMode::Staging
         } else {
             ExportMode::Send
         },
+        stop,
         ..CycleOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()?;
     let report = engine.run_cycle(rt.handle(), &options)?;
+    rt.shutdown_background();
+    Ok(report)
+}
+
+/// `hybridsync sync run`: one cycle now.
+pub(crate) fn run(g: &Global, a: &crate::cli::args::SyncRunArgs) -> Outcome {
+    use crate::engine::cycle::Requested;
+    use crate::engine::store::RunStatus;
+    let requested = if a.full {
+        Requested::Full
+    } else if a.delta {
+        Requested::Delta
+    } else {
+        Requested::Auto
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let report = match one_cycle(g, requested, a.dry_run, stop, "sync run") {
+        Ok(r) => r,
+        Err(CycleFailure::Config) => return Ok(exit::CONFIG),
+        Err(CycleFailure::NotBuilt(why)) => {
+            eprintln!("sync run: {why}");
+            return Ok(exit::USAGE);
+        }
+        Err(CycleFailure::Busy(why)) => {
+            eprintln!("sync run: {why}");
+            return Ok(exit::BUSY);
+        }
+        Err(CycleFailure::Other(e)) => return Err(e),
+    };
     if a.json {
         println!(
             "{}",
