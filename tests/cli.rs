@@ -825,6 +825,7 @@ fn history_and_allow_deletes_use_the_store() {
             &RunEnd {
                 status: RunStatus::CompletedWithErrors,
                 counts,
+                per_connector: Vec::new(),
                 finished_at: at,
                 duration: std::time::Duration::from_millis(1500),
                 message: None,

@@ -96,6 +96,11 @@ pub(crate) fn history(g: &Global, count: usize, json: bool) -> Outcome {
                     "id": r.id.0,
                     "profile": r.profile,
                     "connectors": r.connectors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                    "per_connector": r.per_connector.iter().map(|(n, c)| serde_json::json!({
+                        "connector": n.to_string(),
+                        "adds": c.adds, "updates": c.updates, "deletes": c.deletes,
+                        "errors": c.errors, "filtered": c.filtered,
+                    })).collect::<Vec<_>>(),
                     "started_at": r.started_at.format("o").ok(),
                     "finished_at": r.finished_at.and_then(|t| t.format("o").ok()),
                     "status": r.status.as_str(),
@@ -145,6 +150,14 @@ pub(crate) fn history(g: &Global, count: usize, json: bool) -> Outcome {
         );
         if let Some(m) = &r.message {
             println!("    {m}");
+        }
+        for (name, c) in &r.per_connector {
+            if (c.adds, c.updates, c.deletes, c.errors, c.filtered) != (0, 0, 0, 0, 0) {
+                println!(
+                    "    {name}: {} added, {} updated, {} deleted, {} errors, {} filtered",
+                    c.adds, c.updates, c.deletes, c.errors, c.filtered
+                );
+            }
         }
         for e in &r.errors {
             let place =
@@ -335,6 +348,7 @@ pub(crate) fn one_cycle(
             ExportMode::Send
         },
         stop,
+        history_retention: c.sync.history_retention.as_duration(),
         ..CycleOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -106,6 +106,8 @@ pub struct CycleOptions {
     pub export_batch: usize,
     /// Set to stop the cycle at the next step boundary (SIGTERM).
     pub stop: Arc<AtomicBool>,
+    /// Runs and settled journal entries older than this are purged after the cycle.
+    pub history_retention: Duration,
 }
 
 impl Default for CycleOptions {
@@ -116,6 +118,7 @@ impl Default for CycleOptions {
             page_size: 500,
             export_batch: 50,
             stop: Arc::new(AtomicBool::new(false)),
+            history_retention: Duration::from_secs(7 * 86_400),
         }
     }
 }
@@ -488,11 +491,28 @@ impl<'a> Engine<'a> {
             Err(e) => (RunStatus::Failed, Some(e.to_string()), false),
         };
         let counts = totals(&cx.reports, cx.error_count);
+        let per_connector = cx
+            .reports
+            .iter()
+            .map(|r| {
+                (
+                    ConnectorName::new(r.name.clone()),
+                    RunCounts {
+                        adds: r.export.adds,
+                        updates: r.export.updates,
+                        deletes: r.export.deletes,
+                        errors: r.import.rejected + r.sync.errors + r.export.failed,
+                        filtered: r.sync.filtered,
+                    },
+                )
+            })
+            .collect();
         tx.finish_run(
             run,
             &RunEnd {
                 status,
                 counts,
+                per_connector,
                 finished_at: DateTime::now(),
                 duration: started.elapsed(),
                 message: message.clone(),
@@ -513,6 +533,20 @@ impl<'a> Engine<'a> {
                 tx.set_engine_value(keys::LAST_FULL_AT, Some(&unix_now().to_string()))?;
                 tx.set_engine_value(keys::RULES, Some(&self.rules_fingerprint))?;
                 tx.set_engine_value(keys::SCOPE, Some(&self.scope_fingerprint))?;
+            }
+        }
+        let retention = i64::try_from(options.history_retention.as_secs())
+            .unwrap_or(i64::MAX / 20_000_000)
+            .saturating_mul(10_000_000);
+        if let Some(before) = DateTime::from_ticks(now.ticks().saturating_sub(retention)) {
+            let runs = tx.purge_runs(before)?;
+            let entries = tx.purge_journal(before)?;
+            if runs + entries > 0 {
+                tracing::info!(
+                    runs,
+                    journal_entries = entries,
+                    "history older than the retention purged"
+                );
             }
         }
         tx.commit()?;

@@ -51,16 +51,40 @@ fn raw_run(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawRun> {
 
 fn load_run(db: &Db<'_>, raw: RawRun, errors_per_run: usize) -> StoreResult<RunRecord> {
     let (id, profile, started, finished, status, counts, duration_ms, message) = raw;
-    let connectors = db
+    let per_connector: Vec<(ConnectorName, RunCounts)> = db
         .rows(
             "reading a run's connectors",
-            "SELECT connector FROM run_connector WHERE run_id = ?1 ORDER BY position",
+            "SELECT connector, adds, updates, deletes, errors, filtered FROM run_connector \
+             WHERE run_id = ?1 ORDER BY position",
             [id],
-            |r| r.get::<_, String>(0),
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    [
+                        r.get::<_, i64>(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ],
+                ))
+            },
         )?
         .into_iter()
-        .map(ConnectorName::new)
+        .map(|(name, c)| {
+            (
+                ConnectorName::new(name),
+                RunCounts {
+                    adds: codec::count(c[0]),
+                    updates: codec::count(c[1]),
+                    deletes: codec::count(c[2]),
+                    errors: codec::count(c[3]),
+                    filtered: codec::count(c[4]),
+                },
+            )
+        })
         .collect();
+    let connectors = per_connector.iter().map(|(n, _)| n.clone()).collect();
     let raw_errors = db.rows(
         "reading a run's errors",
         "SELECT connector, dn, anchor_kind, anchor, attribute, message FROM run_error \
@@ -99,6 +123,7 @@ fn load_run(db: &Db<'_>, raw: RawRun, errors_per_run: usize) -> StoreResult<RunR
         id: RunId(id),
         profile,
         connectors,
+        per_connector,
         started_at: db.decode(codec::time_from(started))?,
         finished_at: finished
             .map(|t| db.decode(codec::time_from(t)))
@@ -201,6 +226,22 @@ impl HistoryStore for SqliteTx<'_> {
             )?;
             if n == 0 {
                 return Err(db.not_found(format!("run {}", run.0)));
+            }
+            for (connector, c) in &end.per_connector {
+                db.exec(
+                    "recording a connector's counts",
+                    "UPDATE run_connector SET adds = ?3, updates = ?4, deletes = ?5, errors = ?6, \
+                     filtered = ?7 WHERE run_id = ?1 AND connector = ?2 COLLATE NOCASE",
+                    params![
+                        run.0,
+                        connector.as_str(),
+                        codec::to_i64(c.adds),
+                        codec::to_i64(c.updates),
+                        codec::to_i64(c.deletes),
+                        codec::to_i64(c.errors),
+                        codec::to_i64(c.filtered)
+                    ],
+                )?;
             }
             Ok(())
         })

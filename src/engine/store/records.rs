@@ -324,6 +324,8 @@ pub struct RunEnd {
     pub status: RunStatus,
     /// Its counters.
     pub counts: RunCounts,
+    /// The counters of each connector (the connectors the run started with).
+    pub per_connector: Vec<(ConnectorName, RunCounts)>,
     /// When it finished.
     pub finished_at: DateTime,
     /// How long it took (measured with a monotonic clock by the engine).
@@ -356,6 +358,8 @@ pub struct RunRecord {
     pub profile: String,
     /// Its connectors.
     pub connectors: Vec<ConnectorName>,
+    /// The counters of each of its connectors (all zero for a run that did not finish).
+    pub per_connector: Vec<(ConnectorName, RunCounts)>,
     /// When it started.
     pub started_at: DateTime,
     /// When it finished.

@@ -45,7 +45,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     },
     Migration {
         version: 2,
-        description: "reference tracking: unresolved references and metaverse back-references",
+        description: "reference tracking; per-connector run counts",
         sql: V2,
     },
 ];
@@ -254,7 +254,8 @@ CREATE TABLE config_history (
 /// through, keyed by the folded DN, so the object that later
 /// arrives with that DN completes the reference without re-reading the referencing group;
 /// `mv_value_ref` finds the metaverse objects that reference a given one (values with tag 5,
-/// `ref`, whose text is `mv:<id>` in the metaverse).
+/// `ref`, whose text is `mv:<id>` in the metaverse). `run_connector` gets each connector's
+/// counts of a run.
 const V2: &str = "
 CREATE TABLE unresolved_ref (
     cs_id      INTEGER NOT NULL REFERENCES cs_object (id) ON DELETE CASCADE,
@@ -266,6 +267,11 @@ CREATE TABLE unresolved_ref (
 ) WITHOUT ROWID;
 CREATE INDEX unresolved_ref_target ON unresolved_ref (target_key);
 CREATE INDEX mv_value_ref ON mv_value (value) WHERE tag = 5;
+ALTER TABLE run_connector ADD COLUMN adds INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_connector ADD COLUMN updates INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_connector ADD COLUMN deletes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_connector ADD COLUMN errors INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE run_connector ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0;
 ";
 
 #[cfg(test)]

@@ -1174,6 +1174,7 @@ fn runs_keep_their_errors_until_purged() {
         &RunEnd {
             status: RunStatus::Success,
             counts: RunCounts::default(),
+            per_connector: Vec::new(),
             finished_at: day(1),
             duration: Duration::from_millis(1500),
             message: None,
@@ -1221,6 +1222,7 @@ fn runs_keep_their_errors_until_purged() {
         &RunEnd {
             status: RunStatus::CompletedWithErrors,
             counts,
+            per_connector: vec![(aad(), counts)],
             finished_at: day(9),
             duration: Duration::from_millis(42_000),
             message: Some("2 objects failed".into()),
@@ -1257,6 +1259,8 @@ fn runs_keep_their_errors_until_purged() {
     assert_eq!(r.counts, counts);
     assert_eq!(r.duration, Some(Duration::from_secs(42)));
     assert_eq!(r.connectors, vec![aad()]);
+    assert_eq!(r.per_connector, vec![(aad(), counts)]);
+    assert_eq!(runs[2].per_connector[1], (aad(), RunCounts::default()));
     assert_eq!(r.errors, vec![error]);
     assert_eq!(r.stored_errors, 2);
     assert_eq!(runs[2].connectors, vec![ad(), aad()]);
