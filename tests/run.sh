@@ -2,9 +2,10 @@
 # The one test entry point. On a fresh Debian machine it installs what the suite needs, then runs
 # the whole suite with `cargo test`. CI (.ci/run) calls it; so can you:  tests/run.sh
 #
-# It grows with the project: the Samba AD DC harness and the Python SDK checks (msal, msgraph-sdk)
-# are set up here when their issues land. Nothing is skipped silently: a missing prerequisite is
-# installed or the script fails.
+# It grows with the project: the Samba AD DC harness is set up here (its packages; the DCs
+# themselves are started by the tests, tests/support/samba.rs), the Python SDK checks (msal,
+# msgraph-sdk) join with the emulator issue. Nothing is skipped silently: a missing prerequisite
+# is installed or the script fails. The AD tests need root (Samba's DC runs only as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +13,9 @@ log() { printf '\n== %s\n' "$*" >&2; }
 
 # Debian packages the suite needs (beyond the Rust toolchain and a C compiler, which the build
 # itself needs). Installed only when missing.
-packages=()  # Samba AD DC packages join this list with the AD connector issue
+# The Samba AD DC harness (tests/samba/lab.sh) names what it needs: the AD DC, its provisioning
+# data, the LDAP client tools and openssl for the lab CA.
+mapfile -t packages < <(bash tests/samba/lab.sh packages)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -21,8 +24,20 @@ if ((${#missing[@]})); then
   log "installing Debian packages: ${missing[*]}"
   sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  # Debian's maintainer scripts would start smbd/nmbd/winbind on every interface during the
+  # install; a temporary policy-rc.d forbids that (the harness runs its own DC on loopback).
+  policy_added=
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo_cmd[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+    "${sudo_cmd[@]}" chmod +x /usr/sbin/policy-rc.d
+    policy_added=1
+    trap '"${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  if [ -n "$policy_added" ]; then
+    "${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d
+  fi
 fi
 
 log "cargo test"
