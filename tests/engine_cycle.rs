@@ -9,7 +9,7 @@ use std::sync::Arc;
 use hybridsync::config::model::{DeleteGuard, ObjectRef, Scope, ScopeMode};
 use hybridsync::connectors::file::connector::LdifConnector;
 use hybridsync::connectors::file::ldif;
-use hybridsync::domain::{Dn, ObjectGuid};
+use hybridsync::domain::{AttributeName, Dn, ObjectGuid};
 use hybridsync::engine::cycle::{Requested, fingerprint};
 use hybridsync::engine::expr::{DateTime, Params};
 use hybridsync::engine::model::ConnectorName;
@@ -28,6 +28,8 @@ struct Lab {
     rt: tokio::runtime::Runtime,
     guard: DeleteGuard,
     scope: Scope,
+    pilot: Option<Dn>,
+    excluded: Vec<(String, AttributeName)>,
 }
 
 fn params() -> Params {
@@ -59,6 +61,8 @@ impl Lab {
             rt: tokio::runtime::Runtime::new().unwrap(),
             guard: DeleteGuard::default(),
             scope: Scope::default(),
+            pilot: None,
+            excluded: Vec::new(),
         }
     }
 
@@ -72,7 +76,7 @@ impl Lab {
                 )),
                 role: Role::Source,
                 scope: self.scope.clone(),
-                pilot_group: None,
+                pilot_group: self.pilot.clone(),
                 delete_guard: DeleteGuard::default(),
                 params: params(),
             },
@@ -105,6 +109,7 @@ impl Lab {
         let options = CycleOptions {
             requested,
             export,
+            excluded_attributes: self.excluded.clone(),
             ..CycleOptions::default()
         };
         engine.run_cycle(self.rt.handle(), &options).unwrap()
@@ -478,4 +483,56 @@ fn the_delete_guard_blocks_the_whole_export_until_released_once() {
     lab.edit(|e| e.retain(|x| !more.contains(&x.dn)));
     let r = lab.cycle(Requested::Delta, ExportMode::Send);
     assert!(r.guard_blocked);
+}
+
+#[test]
+fn a_pilot_group_limits_the_sync_to_its_direct_members() {
+    let mut lab = Lab::new();
+    lab.pilot = Some(Dn::parse(ON_CALL).unwrap());
+    lab.cycle(Requested::Auto, ExportMode::Send);
+    let tenant = lab.tenant();
+    assert_eq!(
+        tenant.len(),
+        4,
+        "the group's four direct members, nothing else"
+    );
+    assert!(
+        lab.tenant_entry("userPrincipalName", "grace.wilson@contoso.example")
+            .is_some()
+    );
+
+    // Leaving the pilot group leaves the sync.
+    lab.edit(|e| {
+        let g = e
+            .iter_mut()
+            .find(|x| x.dn.eq_ignore_ascii_case(ON_CALL))
+            .unwrap();
+        for a in g
+            .attributes
+            .iter_mut()
+            .filter(|a| a.name.eq_ignore_ascii_case("member"))
+        {
+            a.values
+                .retain(|v| !String::from_utf8_lossy(v).starts_with("CN=Grace Wilson"));
+        }
+    });
+    let r = lab.cycle(Requested::Auto, ExportMode::Send);
+    assert_eq!(entra(&r).export.deletes, 1, "{r:#?}");
+    assert_eq!(lab.tenant().len(), 3);
+}
+
+#[test]
+fn excluded_attributes_never_reach_the_tenant() {
+    let mut lab = Lab::new();
+    lab.excluded = vec![("user".into(), AttributeName::new("title").unwrap())];
+    lab.cycle(Requested::Auto, ExportMode::Send);
+    let grace = lab
+        .tenant_entry("userPrincipalName", "grace.wilson@contoso.example")
+        .unwrap();
+    assert!(values(&grace, "jobTitle").is_empty());
+    assert_eq!(values(&grace, "department"), vec!["Engineering"]);
+    // A change to an excluded attribute exports nothing.
+    lab.edit(|e| set(e, GRACE, "title", &["Chief Architect"]));
+    let r = lab.cycle(Requested::Delta, ExportMode::Send);
+    assert_eq!(entra(&r).export.updates, 0, "{r:#?}");
 }

@@ -280,6 +280,25 @@ fn engine_connectors(
     Ok(out)
 }
 
+/// `features.app_and_attribute_filtering.excluded_attributes` as (class, attribute) pairs
+/// (the configuration check has validated the `class.attribute` spelling).
+fn excluded_attributes(c: &Config) -> Vec<(String, crate::domain::AttributeName)> {
+    let f = &c.features.app_and_attribute_filtering;
+    if !f.enabled {
+        return Vec::new();
+    }
+    f.excluded_attributes
+        .iter()
+        .filter_map(|e| {
+            let (class, attr) = e.split_once('.')?;
+            Some((
+                class.to_string(),
+                crate::domain::AttributeName::new(attr).ok()?,
+            ))
+        })
+        .collect()
+}
+
 /// The tenant's connector name in status, history and `--connector`.
 pub(crate) const TENANT_CONNECTOR: &str = "entra";
 
@@ -349,6 +368,7 @@ pub(crate) fn one_cycle(
         },
         stop,
         history_retention: c.sync.history_retention.as_duration(),
+        excluded_attributes: excluded_attributes(c),
         ..CycleOptions::default()
     };
     let rt = tokio::runtime::Builder::new_multi_thread()

@@ -10,8 +10,13 @@
 //! inclusion below an exclusion re-includes its subtree, as the wizard's tree of checkboxes
 //! means); a listed domain naming context includes its whole domain; an object under nothing
 //! listed is out of scope. Pure: the caller supplies the directory's current container GUIDs.
-//! Evaluation order (documented): domain and OU filtering happen at import, before any rule;
-//! `cloudFiltered` and the pilot group act in the rules at synchronization.
+//! Evaluation order (documented): every object is imported into its connector space (so a
+//! renamed OU is recognised by GUID before its children are judged); at synchronization,
+//! before any rule, (1) attribute filtering removes excluded attributes, (2) domain and OU
+//! filtering and then (3) the pilot group decide whether the object is in scope at all (an
+//! object that leaves scope is disconnected, and its deprovisioning is a delete the guard
+//! counts); then (4) the rules' own scoping filters and (5) `cloudFiltered` decide per rule and
+//! per target.
 
 use crate::config::model::{ObjectRef, Scope, ScopeMode};
 use crate::domain::{Dn, ObjectGuid};

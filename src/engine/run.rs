@@ -108,6 +108,10 @@ pub struct CycleOptions {
     pub stop: Arc<AtomicBool>,
     /// Runs and settled journal entries older than this are purged after the cycle.
     pub history_retention: Duration,
+    /// Attribute filtering (`features.app_and_attribute_filtering.excluded_attributes`): source
+    /// attributes, by object class, that never reach the rules, as if not imported. The class
+    /// `user` covers `inetOrgPerson` too.
+    pub excluded_attributes: Vec<(String, AttributeName)>,
 }
 
 impl Default for CycleOptions {
@@ -119,6 +123,7 @@ impl Default for CycleOptions {
             export_batch: 50,
             stop: Arc::new(AtomicBool::new(false)),
             history_retention: Duration::from_secs(7 * 86_400),
+            excluded_attributes: Vec::new(),
         }
     }
 }
@@ -303,6 +308,8 @@ struct Cycle<'r> {
     out_refs: HashMap<(String, MvObjectType), Vec<(AttributeName, AttributeName)>>,
     /// Containers' objectGUIDs per connector (for OU filtering), filled on demand.
     containers: std::cell::RefCell<HashMap<(String, Dn), Option<crate::domain::ObjectGuid>>>,
+    /// Attribute filtering: (object class, attribute) never shown to the rules.
+    excluded: Vec<(String, AttributeName)>,
     /// Group members per connector and group DN (ISMEMBEROF, pilot group), filled on demand.
     members: std::cell::RefCell<HashMap<(String, Dn), HashSet<Dn>>>,
 }
@@ -477,6 +484,7 @@ impl<'a> Engine<'a> {
             big_mv,
             out_refs: HashMap::new(),
             containers: std::cell::RefCell::new(HashMap::new()),
+            excluded: options.excluded_attributes.clone(),
             members: std::cell::RefCell::new(HashMap::new()),
         };
         let outcome = self.stages(rt, options, &mut cx);

@@ -42,6 +42,16 @@ pub(super) fn run(
     } else {
         CsScope::PendingImport
     };
+    // In a delta cycle, objects that joined or left the pilot group did not change themselves:
+    // they are re-evaluated after the pending ones.
+    let pilot_changes = if cx.full {
+        Vec::new()
+    } else {
+        let tx = store.begin()?;
+        let ids = pilot_membership_changes(&*tx, c)?;
+        tx.rollback()?;
+        ids
+    };
     let mut after: Option<CsId> = None;
     loop {
         if stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -51,7 +61,7 @@ pub(super) fn run(
         let ids = tx.cs_ids_page(c.name(), scope, after, options.page_size.max(1))?;
         let Some(last) = ids.last().copied() else {
             tx.rollback()?;
-            return Ok(());
+            break;
         };
         after = Some(last);
         for id in ids {
@@ -59,6 +69,41 @@ pub(super) fn run(
         }
         tx.commit()?;
     }
+    for chunk in pilot_changes.chunks(options.page_size.max(1)) {
+        let mut tx = store.begin()?;
+        for id in chunk {
+            sync_one(&mut *tx, c, all, cx, *id)?;
+        }
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// The objects whose membership of the connector's pilot group changed since the last sync.
+fn pilot_membership_changes(
+    tx: &dyn StoreTx,
+    c: &EngineConnector,
+) -> Result<Vec<CsId>, EngineError> {
+    let Some(group) = &c.pilot_group else {
+        return Ok(Vec::new());
+    };
+    let member = AttributeName::known("member");
+    let mut out = Vec::new();
+    for g in tx.find_cs_by_dn(c.name(), group)? {
+        for change in tx.pending_value_changes(g)? {
+            if change.attribute != member {
+                continue;
+            }
+            for v in change.added.iter().chain(&change.removed) {
+                if let Some(dn) = reference_dn(v) {
+                    out.extend(tx.find_cs_by_dn(c.name(), &dn)?);
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
 }
 
 /// The store as the planner's join lookup.
@@ -249,6 +294,7 @@ fn sync_one(
         }
         return Ok(());
     }
+    exclude_filtered_attributes(cx, &mut cs);
     let incremental = !cx.full
         && cs.pending_import == PendingImport::Update
         && cs.mv.is_some()
@@ -369,6 +415,19 @@ fn sync_one(
     Ok(())
 }
 
+/// Attribute filtering: the excluded attributes of the object's class are removed before any
+/// rule sees the object.
+fn exclude_filtered_attributes(cx: &Cycle<'_>, cs: &mut CsObject) {
+    for (class, attr) in &cx.excluded {
+        let applies = class.eq_ignore_ascii_case(&cs.object_class)
+            || (class.eq_ignore_ascii_case("user")
+                && cs.object_class.eq_ignore_ascii_case("inetOrgPerson"));
+        if applies {
+            cs.attributes.remove(attr);
+        }
+    }
+}
+
 /// Writes the metaverse attributes of `mv` from the contributions of every source object
 /// joined to it (`contributions` is `cs`'s own).
 #[allow(clippy::too_many_arguments)]
@@ -438,6 +497,7 @@ fn plan_for(
     let Some(mut cs) = tx.cs_object_without(id, &cx.big_sources)? else {
         return Ok(None);
     };
+    exclude_filtered_attributes(cx, &mut cs);
     if !incremental {
         for a in &cx.big_sources {
             let values = tx.cs_attribute(id, a)?;
@@ -555,7 +615,19 @@ fn member_changes(
 ) -> Result<(), EngineError> {
     let big = cx.big_sources.clone();
     let changes = tx.pending_value_changes(cs.id)?;
-    for change in changes.iter().filter(|ch| big.contains(&ch.attribute)) {
+    let excluded = |a: &AttributeName| {
+        cx.excluded.iter().any(|(class, x)| {
+            x == a
+                && (class.eq_ignore_ascii_case(&cs.object_class)
+                    || (class.eq_ignore_ascii_case("user")
+                        && cs.object_class.eq_ignore_ascii_case("inetOrgPerson")))
+        })
+    };
+    let changes: Vec<_> = changes
+        .into_iter()
+        .filter(|ch| big.contains(&ch.attribute) && !excluded(&ch.attribute))
+        .collect();
+    for change in &changes {
         for (rule, target) in direct_targets(&*tx, c, cx, cs, &change.attribute) {
             if let Some((_, owner)) = tx.mv_lineage(mv, &target)?
                 && &owner != c.name()
