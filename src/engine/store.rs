@@ -300,6 +300,14 @@ pub trait MetaverseStore {
         contribution: Option<&Contribution>,
     ) -> StoreResult<ValueChanges>;
 
+    /// [`MetaverseStore::set_mv_attribute`] for several attributes of one object at once (one
+    /// step, one read of the object): the changes per attribute, in the order given.
+    fn set_mv_attributes(
+        &mut self,
+        mv: MvId,
+        attributes: &[(AttributeName, Option<Contribution>)],
+    ) -> StoreResult<Vec<ValueChanges>>;
+
     /// Adds values to an attribute (incremental membership), recording `rule` and `connector`
     /// as its lineage; values already present are skipped. Returns what was added.
     fn add_mv_values(

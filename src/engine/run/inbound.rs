@@ -464,6 +464,7 @@ fn flow(
     for (_, p) in &joined {
         names.extend(p.keys());
     }
+    let mut writes: Vec<(AttributeName, Option<Contribution>)> = Vec::new();
     for attr in names {
         if incremental && cx.big_mv.contains(attr) {
             continue;
@@ -473,15 +474,14 @@ fn flow(
             references(tx, c, cx, cs, mv, attr, want)?;
             continue;
         }
-        if existing.attributes.get(attr) == want {
-            continue;
+        if existing.attributes.get(attr) != want {
+            writes.push((attr.clone(), want.cloned()));
         }
-        let changes = tx.set_mv_attribute(mv, attr, want)?;
-        let lineage_only = changes.is_empty();
-        if !lineage_only || existing.attributes.get(attr).map(|e| &e.rule) != want.map(|w| &w.rule)
-        {
-            cx.dirty(mv).attrs = true;
-        }
+    }
+    if !writes.is_empty() {
+        // Something differs (values or lineage): the targets must look at the object.
+        tx.set_mv_attributes(mv, &writes)?;
+        cx.dirty(mv).attrs = true;
     }
     Ok(())
 }

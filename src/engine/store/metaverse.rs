@@ -203,6 +203,26 @@ fn read_mv(db: &Db<'_>, mv: MvId, skip: &[AttributeName]) -> StoreResult<Option<
     }))
 }
 
+/// Values by hash, for set differences without quadratic comparisons.
+struct HashIndex<'a>(std::collections::HashMap<u64, Vec<&'a Value>>);
+
+impl<'a> HashIndex<'a> {
+    fn new(values: impl Iterator<Item = &'a Value>) -> Self {
+        let mut map: std::collections::HashMap<u64, Vec<&'a Value>> =
+            std::collections::HashMap::new();
+        for v in values {
+            map.entry(codec::value_hash(v)).or_default().push(v);
+        }
+        Self(map)
+    }
+
+    fn contains(&self, v: &Value) -> bool {
+        self.0
+            .get(&codec::value_hash(v))
+            .is_some_and(|vs| vs.iter().any(|x| *x == v))
+    }
+}
+
 /// A join lookup: `?1` attribute, `?2` join key, `?3` object type (bound as NULL when
 /// `typed` is false), `?4` the exact text (NULL unless `exact`).
 pub(crate) fn join_lookup_sql(typed: bool, exact: bool) -> String {
@@ -320,6 +340,85 @@ impl MetaverseStore for SqliteTx<'_> {
             }
             write_lineage(db, mv.0, attribute, &c.rule, &c.connector, next)?;
             Ok(changes)
+        })
+    }
+
+    fn set_mv_attributes(
+        &mut self,
+        mv: MvId,
+        attributes: &[(AttributeName, Option<Contribution>)],
+    ) -> StoreResult<Vec<ValueChanges>> {
+        if attributes.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.atomic(|db| {
+            require_mv(db, mv)?;
+            // One read of the object's lineage and values; then only the differences are written.
+            let mut lineages: BTreeMap<AttributeName, i64> = BTreeMap::new();
+            for (attr, next) in db.rows(
+                "reading a metaverse object's lineage",
+                "SELECT attribute, next_ordinal FROM mv_attribute WHERE mv_id = ?1",
+                [mv.0],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+            )? {
+                lineages.insert(db.decode(codec::attribute_from(&attr))?, next);
+            }
+            let wanted: BTreeMap<&AttributeName, usize> = attributes
+                .iter()
+                .enumerate()
+                .map(|(i, (a, _))| (a, i))
+                .collect();
+            let mut stored: Vec<Vec<Value>> = vec![Vec::new(); attributes.len()];
+            for (attr, value) in db.rows(
+                "reading a metaverse object's values",
+                "SELECT attribute, tag, value FROM mv_value WHERE mv_id = ?1 ORDER BY ordinal",
+                [mv.0],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        codec::from_sql(r.get::<_, i64>(1)?, r.get_ref(2)?),
+                    ))
+                },
+            )? {
+                let name = db.decode(codec::attribute_from(&attr))?;
+                if let Some(i) = wanted.get(&name) {
+                    stored[*i].push(db.decode(value)?);
+                }
+            }
+            let mut out = Vec::with_capacity(attributes.len());
+            for ((attribute, contribution), old) in attributes.iter().zip(stored) {
+                let mut changes = ValueChanges {
+                    attribute: attribute.clone(),
+                    added: Vec::new(),
+                    removed: Vec::new(),
+                };
+                match contribution.as_ref().filter(|c| !c.values.is_empty()) {
+                    None => {
+                        if !old.is_empty() || lineages.contains_key(attribute) {
+                            changes.removed = remove_attribute(db, mv.0, attribute)?;
+                        }
+                    }
+                    Some(c) => {
+                        let join = is_join_attribute(db, attribute)?;
+                        let mut next = lineages.get(attribute).copied().unwrap_or(0);
+                        let new = ValueSet::new(&c.values);
+                        let new_index = HashIndex::new(new.values().iter().copied());
+                        let old_index = HashIndex::new(old.iter());
+                        for v in old.iter().filter(|v| !new_index.contains(v)) {
+                            delete_value(db, mv.0, attribute, v)?;
+                            changes.removed.push(v.clone());
+                        }
+                        for v in new.values().iter().filter(|v| !old_index.contains(v)) {
+                            insert_value(db, mv.0, attribute, v, next, join)?;
+                            next += 1;
+                            changes.added.push((*v).clone());
+                        }
+                        write_lineage(db, mv.0, attribute, &c.rule, &c.connector, next)?;
+                    }
+                }
+                out.push(changes);
+            }
+            Ok(out)
         })
     }
 

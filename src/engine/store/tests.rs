@@ -1350,3 +1350,66 @@ impl DnFree for Box<dyn StoreTx + '_> {
         self.find_cs_by_dn(&ad(), dn).unwrap().is_empty()
     }
 }
+
+#[test]
+fn set_mv_attributes_writes_like_single_calls_in_one_step() {
+    let (_dir, mut store) = store();
+    let mut tx = store.begin().unwrap();
+    tx.set_join_attributes(&[attr("mail")]).unwrap();
+    let a = tx.create_mv(MvObjectType::Person).unwrap();
+    let b = tx.create_mv(MvObjectType::Person).unwrap();
+    let c = |values: Vec<Value>| Contribution {
+        values,
+        rule: "In from AD - User Common".into(),
+        connector: ad(),
+    };
+    let first = vec![
+        (attr("mail"), Some(c(vec![s("x@corp.example")]))),
+        (
+            attr("proxyAddresses"),
+            Some(c(vec![s("SMTP:x@corp.example"), s("smtp:y@corp.example")])),
+        ),
+        (attr("department"), Some(c(vec![s("Sales")]))),
+    ];
+    let bulk = tx.set_mv_attributes(a, &first).unwrap();
+    for (name, contribution) in &first {
+        tx.set_mv_attribute(b, name, contribution.as_ref()).unwrap();
+    }
+    assert_eq!(bulk.iter().map(|c| c.added.len()).sum::<usize>(), 4);
+    let (oa, ob) = (
+        tx.mv_object(a).unwrap().unwrap(),
+        tx.mv_object(b).unwrap().unwrap(),
+    );
+    assert_eq!(oa.attributes, ob.attributes);
+
+    // A second write changes one value, removes one attribute, leaves one alone.
+    let second = vec![
+        (
+            attr("proxyAddresses"),
+            Some(c(vec![s("SMTP:x@corp.example"), s("smtp:z@corp.example")])),
+        ),
+        (attr("department"), None),
+    ];
+    let changes = tx.set_mv_attributes(a, &second).unwrap();
+    assert_eq!(changes[0].added, vec![s("smtp:z@corp.example")]);
+    assert_eq!(changes[0].removed, vec![s("smtp:y@corp.example")]);
+    assert_eq!(changes[1].removed, vec![s("Sales")]);
+    let oa = tx.mv_object(a).unwrap().unwrap();
+    assert!(!oa.attributes.contains_key(&attr("department")));
+    assert_eq!(
+        oa.attributes[&attr("mail")].values,
+        vec![s("x@corp.example")]
+    );
+    // The join index follows the bulk write.
+    let found = tx
+        .find_mv_by_value(
+            None,
+            &attr("mail"),
+            &s("X@corp.example"),
+            JoinCase::Insensitive,
+        )
+        .unwrap();
+    assert_eq!(found, vec![a, b]);
+    // Unknown objects are refused, as by the single call.
+    assert!(tx.set_mv_attributes(MvId(9999), &second).is_err());
+}
