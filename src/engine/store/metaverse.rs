@@ -219,7 +219,7 @@ impl<'a> HashIndex<'a> {
     fn contains(&self, v: &Value) -> bool {
         self.0
             .get(&codec::value_hash(v))
-            .is_some_and(|vs| vs.iter().any(|x| *x == v))
+            .is_some_and(|vs| vs.contains(&v))
     }
 }
 
