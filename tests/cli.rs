@@ -944,6 +944,13 @@ fn sync_run_and_status_with_an_ldif_forest_and_an_ldif_tenant() {
         "{}",
         text(&out.stdout)
     );
+    // While the wizard holds the suspend lock, status says the scheduler is suspended.
+    let held =
+        hybridsync::service::SuspendLock::acquire(&work.path().join("state"), "wizard").unwrap();
+    assert!(held.is_some());
+    let v: serde_json::Value = serde_json::from_slice(&sync(&["status", "--json"]).stdout).unwrap();
+    assert_eq!(v["scheduler"]["suspended"], true);
+    drop(held);
 
     // Without an LDIF file the forest needs the LDAP connector: said plainly, exit 2.
     let ldap_only = config.replace("ldif_file = \"contoso.ldif\"\n", "");

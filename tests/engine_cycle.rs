@@ -30,6 +30,7 @@ struct Lab {
     scope: Scope,
     pilot: Option<Dn>,
     excluded: Vec<(String, AttributeName)>,
+    rules_version: &'static str,
 }
 
 fn params() -> Params {
@@ -63,6 +64,7 @@ impl Lab {
             scope: Scope::default(),
             pilot: None,
             excluded: Vec::new(),
+            rules_version: "rules-v1",
         }
     }
 
@@ -102,8 +104,8 @@ impl Lab {
             &mut store,
             &self.rules,
             &connectors,
-            fingerprint(["rules-v1"]),
-            fingerprint(["scope-v1"]),
+            fingerprint([self.rules_version]),
+            fingerprint([format!("{:?}", self.scope).as_str()]),
         )
         .unwrap();
         let options = CycleOptions {
@@ -535,4 +537,38 @@ fn excluded_attributes_never_reach_the_tenant() {
     lab.edit(|e| set(e, GRACE, "title", &["Chief Architect"]));
     let r = lab.cycle(Requested::Delta, ExportMode::Send);
     assert_eq!(entra(&r).export.updates, 0, "{r:#?}");
+}
+
+#[test]
+fn a_rule_or_scope_change_forces_a_full_cycle_and_says_why() {
+    use hybridsync::engine::cycle::CycleKind;
+    let mut lab = Lab::new();
+    lab.cycle(Requested::Auto, ExportMode::Send);
+    assert_eq!(
+        lab.cycle(Requested::Delta, ExportMode::Send).kind,
+        CycleKind::Delta
+    );
+    lab.rules_version = "rules-v2";
+    let r = lab.cycle(Requested::Delta, ExportMode::Send);
+    assert_eq!(
+        r.kind,
+        CycleKind::Full("the synchronization rules changed since the last full cycle".into())
+    );
+    assert_eq!(
+        lab.cycle(Requested::Auto, ExportMode::Send).kind,
+        CycleKind::Delta
+    );
+    lab.scope.mode = ScopeMode::Selected;
+    lab.scope.include = vec![ObjectRef {
+        dn: Dn::parse("OU=Contoso,DC=contoso,DC=example").unwrap(),
+        guid: None,
+    }];
+    let r = lab.cycle(Requested::Auto, ExportMode::Send);
+    assert_eq!(
+        r.kind,
+        CycleKind::Full("domain/OU filtering changed since the last full cycle".into())
+    );
+    // Objects outside OU=Contoso (the built-in Administrator, krbtgt...) were never exported,
+    // so the narrower scope deletes nothing that matters here.
+    assert_eq!(r.status, RunStatus::Success, "{r:#?}");
 }

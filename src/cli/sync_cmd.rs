@@ -442,15 +442,27 @@ pub(crate) fn status(g: &Global, json: bool) -> Outcome {
             connectors.push((s, pending));
         }
     }
-    let scheduler = if c.sync.scheduler_enabled {
-        format!("every {}", c.sync.interval)
-    } else {
-        "off".to_string()
+    let suspended = crate::service::SuspendLock::is_held(&g.state_dir(Some(c))).unwrap_or(false);
+    let scheduler = match (c.sync.scheduler_enabled, suspended) {
+        (false, _) => "off".to_string(),
+        (true, true) => format!(
+            "every {}, suspended now (the wizard is changing the configuration)",
+            c.sync.interval
+        ),
+        (true, false) => format!("every {}", c.sync.interval),
     };
+    let guard_blocked = last.as_ref().is_some_and(|r| {
+        r.status == crate::engine::store::RunStatus::StoppedDeletionThresholdExceeded
+    });
     if json {
         let v = serde_json::json!({
             "staging_mode": c.sync.staging_mode,
-            "scheduler": { "enabled": c.sync.scheduler_enabled, "interval": c.sync.interval.to_string() },
+            "scheduler": {
+                "enabled": c.sync.scheduler_enabled,
+                "interval": c.sync.interval.to_string(),
+                "suspended": suspended,
+            },
+            "exports_blocked_by_delete_guard": guard_blocked,
             "database": db.display().to_string(),
             "last_run": last.as_ref().map(|r| serde_json::json!({
                 "id": r.id.0,
@@ -497,6 +509,11 @@ pub(crate) fn status(g: &Global, json: bool) -> Outcome {
                 println!("              {m}");
             }
         }
+    }
+    if guard_blocked {
+        println!(
+            "exports:      STOPPED by the accidental-delete guard; review with 'hybridsync sync pending-exports', release once with 'hybridsync sync allow-deletes'"
+        );
     }
     for (s, p) in &connectors {
         let when = s
