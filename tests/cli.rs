@@ -920,6 +920,14 @@ fn sync_run_and_status_with_an_ldif_forest_and_an_ldif_tenant() {
         "{report}"
     );
     assert!(work.path().join("tenant.ldif").exists());
+    {
+        use hybridsync::engine::store::{SqliteStore, Store};
+        let mut store =
+            SqliteStore::open_read_only(&work.path().join("state/hybridsync.db")).unwrap();
+        let tx = store.begin().unwrap();
+        let applied = tx.latest_config().unwrap().unwrap();
+        assert_eq!(applied.text, config, "the applied configuration is kept in the history");
+    }
 
     let out = sync(&["run", "--json"]);
     assert_eq!(out.status.code(), Some(0));

@@ -348,6 +348,17 @@ pub(crate) fn one_cycle(
         Err(e @ StoreError::Locked { .. }) => return Err(CycleFailure::Busy(e.to_string())),
         Err(e) => return Err(e.into()),
     };
+    // Configuration history: the file as applied by this cycle (it holds no secrets, only
+    // references to them), stored when it differs from the last one.
+    if let Ok(text) = std::fs::read_to_string(&g.config_path) {
+        let mut tx = store.begin()?;
+        tx.record_config(
+            crate::engine::expr::DateTime::now(),
+            &fingerprint([text.as_str()]),
+            &text,
+        )?;
+        tx.commit()?;
+    }
     let rules_fp = fingerprint([format!("{:?}", rules.rules()).as_str()]);
     let scope_text = serde_json::to_string(
         &c.directories
