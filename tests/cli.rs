@@ -926,7 +926,10 @@ fn sync_run_and_status_with_an_ldif_forest_and_an_ldif_tenant() {
             SqliteStore::open_read_only(&work.path().join("state/hybridsync.db")).unwrap();
         let tx = store.begin().unwrap();
         let applied = tx.latest_config().unwrap().unwrap();
-        assert_eq!(applied.text, config, "the applied configuration is kept in the history");
+        assert_eq!(
+            applied.text, config,
+            "the applied configuration is kept in the history"
+        );
     }
 
     let out = sync(&["run", "--json"]);
