@@ -8,7 +8,7 @@ use std::sync::Arc;
 use hybridsync::config::model::DeleteGuard;
 use hybridsync::connectors::file::connector::LdifConnector;
 use hybridsync::connectors::file::ldif;
-use hybridsync::engine::cycle::{Requested, fingerprint};
+use hybridsync::engine::cycle::fingerprint;
 use hybridsync::engine::expr::Params;
 use hybridsync::engine::rules::{ConnectorKind, RuleSet};
 use hybridsync::engine::run::{
