@@ -386,6 +386,10 @@ impl MetaverseStore for SqliteTx<'_> {
                 }
             }
             let mut out = Vec::with_capacity(attributes.len());
+            // New values and lineage rows are written together at the end, a few statements for
+            // the whole object.
+            let mut inserts: Vec<(&AttributeName, Value, i64, Option<Vec<u8>>)> = Vec::new();
+            let mut lineage_rows: Vec<(&AttributeName, &str, i64, i64)> = Vec::new();
             for ((attribute, contribution), old) in attributes.iter().zip(stored) {
                 let mut changes = ValueChanges {
                     attribute: attribute.clone(),
@@ -409,15 +413,52 @@ impl MetaverseStore for SqliteTx<'_> {
                             changes.removed.push(v.clone());
                         }
                         for v in new.values().iter().filter(|v| !old_index.contains(v)) {
-                            insert_value(db, mv.0, attribute, v, next, join)?;
+                            let key = if join { codec::join_key(v) } else { None };
+                            inserts.push((attribute, (*v).clone(), next, key));
                             next += 1;
                             changes.added.push((*v).clone());
                         }
-                        write_lineage(db, mv.0, attribute, &c.rule, &c.connector, next)?;
+                        let connector = db.connector_or_create(&c.connector)?;
+                        lineage_rows.push((attribute, c.rule.as_str(), connector.id, next));
                     }
                 }
                 out.push(changes);
             }
+            let tags: Vec<i64> = inserts.iter().map(|i| codec::tag(&i.1)).collect();
+            let payloads: Vec<_> = inserts.iter().map(|i| codec::payload(&i.1)).collect();
+            let names: Vec<&str> = inserts.iter().map(|i| i.0.as_str()).collect();
+            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(inserts.len() * 6);
+            for (i, row) in inserts.iter().enumerate() {
+                params.push(&mv.0);
+                params.push(&names[i]);
+                params.push(&tags[i]);
+                params.push(&payloads[i]);
+                params.push(&row.2);
+                params.push(&row.3);
+            }
+            db.insert_rows(
+                "storing metaverse values",
+                "INSERT OR IGNORE INTO mv_value (mv_id, attribute, tag, value, ordinal, value_key)",
+                6,
+                &params,
+            )?;
+            let lineage_names: Vec<&str> = lineage_rows.iter().map(|l| l.0.as_str()).collect();
+            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(lineage_rows.len() * 5);
+            for (i, row) in lineage_rows.iter().enumerate() {
+                params.push(&mv.0);
+                params.push(&lineage_names[i]);
+                params.push(&row.1);
+                params.push(&row.2);
+                params.push(&row.3);
+            }
+            db.insert_rows_then(
+                "recording attributes' lineage",
+                "INSERT INTO mv_attribute (mv_id, attribute, rule, connector_id, next_ordinal)",
+                "ON CONFLICT (mv_id, attribute) DO UPDATE SET rule = excluded.rule, \
+                 connector_id = excluded.connector_id, next_ordinal = excluded.next_ordinal",
+                5,
+                &params,
+            )?;
             Ok(out)
         })
     }

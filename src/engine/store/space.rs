@@ -349,12 +349,38 @@ pub(crate) fn insert_all(
     cs: i64,
     incoming: &[IncomingAttribute<'_>],
 ) -> StoreResult<()> {
-    for attr in incoming {
-        for (ordinal, value) in attr.set.values().iter().enumerate() {
-            insert_value(db, cs, attr.name, value, ordinal as u64)?;
-        }
+    let rows: Vec<(&AttributeName, i64, rusqlite::types::ToSqlOutput<'_>, i64)> = incoming
+        .iter()
+        .flat_map(|attr| {
+            attr.set
+                .values()
+                .iter()
+                .enumerate()
+                .map(move |(ordinal, value)| {
+                    (
+                        attr.name,
+                        codec::tag(value),
+                        codec::payload(value),
+                        codec::to_i64(ordinal as u64),
+                    )
+                })
+        })
+        .collect();
+    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(rows.len() * 5);
+    for (row, name) in rows.iter().zip(&names) {
+        params.push(&cs);
+        params.push(name);
+        params.push(&row.1);
+        params.push(&row.2);
+        params.push(&row.3);
     }
-    Ok(())
+    db.insert_rows(
+        "storing a connector-space object's values",
+        "INSERT INTO cs_value (cs_id, attribute, tag, value, ordinal)",
+        5,
+        &params,
+    )
 }
 
 /// A connector-space object row to insert.

@@ -559,6 +559,50 @@ impl Db<'_> {
         Ok(())
     }
 
+    /// Inserts many rows with few statements: `head` is `INSERT ... INTO t (c1, c2, ...)`,
+    /// `values` holds `width` parameters per row. Rows go in groups of 16, 8, 4, 2 and 1, so at
+    /// most five statement texts per table enter the statement cache.
+    pub(crate) fn insert_rows(
+        &self,
+        what: &'static str,
+        head: &str,
+        width: usize,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> StoreResult<()> {
+        self.insert_rows_then(what, head, "", width, values)
+    }
+
+    /// [`Db::insert_rows`] with `tail` after the values (an `ON CONFLICT` clause).
+    pub(crate) fn insert_rows_then(
+        &self,
+        what: &'static str,
+        head: &str,
+        tail: &str,
+        width: usize,
+        values: &[&dyn rusqlite::ToSql],
+    ) -> StoreResult<()> {
+        if width == 0 {
+            return Ok(());
+        }
+        let mut rest = values;
+        while !rest.is_empty() {
+            let rows = rest.len() / width;
+            let take = [16usize, 8, 4, 2, 1]
+                .into_iter()
+                .find(|n| *n <= rows)
+                .unwrap_or(1);
+            let (chunk, remaining) = rest.split_at((take * width).min(rest.len()));
+            let row = format!("({})", vec!["?"; width].join(", "));
+            let sql = format!("{head} VALUES {} {tail}", vec![row; take].join(", "));
+            self.conn
+                .prepare_cached(&sql)
+                .and_then(|mut st| st.execute(rusqlite::params_from_iter(chunk.iter())))
+                .map_err(self.sql(what))?;
+            rest = remaining;
+        }
+        Ok(())
+    }
+
     /// The id of the last inserted row.
     pub(crate) fn last_id(&self) -> i64 {
         self.conn.last_insert_rowid()
