@@ -231,37 +231,56 @@ impl ExportStore for SqliteTx<'_> {
                 ],
             )?;
             let id = db.last_id();
-            let changes = export.changes.iter().filter(|c| !c.is_noop());
-            for (position, change) in changes.enumerate() {
-                let position = position as i64;
-                db.exec(
-                    "storing a pending export",
-                    "INSERT INTO pending_export_attribute (export_id, position, attribute) \
-                     VALUES (?1, ?2, ?3)",
-                    params![id, position, change.attribute.as_str()],
-                )?;
+            let changes: Vec<&AttributeChange> =
+                export.changes.iter().filter(|c| !c.is_noop()).collect();
+            let positions: Vec<i64> = (0..changes.len() as i64).collect();
+            let names: Vec<&str> = changes.iter().map(|c| c.attribute.as_str()).collect();
+            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(changes.len() * 3);
+            for (p, name) in positions.iter().zip(&names) {
+                params.push(&id);
+                params.push(p);
+                params.push(name);
+            }
+            db.insert_rows(
+                "storing a pending export",
+                "INSERT INTO pending_export_attribute (export_id, position, attribute)",
+                3,
+                &params,
+            )?;
+            // (position, side, ordinal, tag, payload) per value.
+            let mut rows = Vec::new();
+            for (position, change) in positions.iter().zip(&changes) {
                 let base = match change.kind {
                     ChangeKind::Replace => 0i64,
                     ChangeKind::Incremental => 2,
                 };
                 for (side, values) in [(base, &change.old), (base + 1, &change.new)] {
                     for (ordinal, v) in values.iter().enumerate() {
-                        db.exec(
-                            "storing a pending export's values",
-                            "INSERT INTO pending_export_value (export_id, position, side, \
-                             ordinal, tag, value) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                            params![
-                                id,
-                                position,
-                                side,
-                                ordinal as i64,
-                                codec::tag(v),
-                                codec::payload(v)
-                            ],
-                        )?;
+                        rows.push((
+                            *position,
+                            side,
+                            ordinal as i64,
+                            codec::tag(v),
+                            codec::payload(v),
+                        ));
                     }
                 }
             }
+            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(rows.len() * 6);
+            for row in &rows {
+                params.push(&id);
+                params.push(&row.0);
+                params.push(&row.1);
+                params.push(&row.2);
+                params.push(&row.3);
+                params.push(&row.4);
+            }
+            db.insert_rows(
+                "storing a pending export's values",
+                "INSERT INTO pending_export_value (export_id, position, side, ordinal, tag, value)",
+                6,
+                &params,
+            )?;
             Ok(PendingExportId(id))
         })
     }
