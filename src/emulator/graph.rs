@@ -135,7 +135,16 @@ impl GraphRequest {
 /// (`https://127.0.0.1:8443/v1.0`).
 pub fn dispatch(t: &mut Tenant, base: &str, r: &GraphRequest) -> GraphResult {
     t.expire();
-    let seg: Vec<&str> = r.segments.iter().map(String::as_str).collect();
+    // Type casts come as `microsoft.graph.user` or with the SDKs' alias `graph.user`.
+    let seg: Vec<String> = r
+        .segments
+        .iter()
+        .map(|s| match s.strip_prefix("graph.") {
+            Some(rest) => format!("microsoft.graph.{rest}"),
+            None => s.clone(),
+        })
+        .collect();
+    let seg: Vec<&str> = seg.iter().map(String::as_str).collect();
     let m = r.method.as_str();
     let c = &r.caller;
     match (m, seg.as_slice()) {

@@ -488,12 +488,10 @@ fn verify_assertion(
         ));
     }
     let now = now_secs();
-    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-    let nbf = claims
-        .get("nbf")
-        .and_then(Value::as_i64)
-        .or_else(|| claims.get("iat").and_then(Value::as_i64))
-        .unwrap_or(now);
+    // Numeric dates may be fractional (RFC 7519 NumericDate).
+    let num = |k: &str| claims.get(k).and_then(Value::as_f64).map(|x| x as i64);
+    let exp = num("exp").unwrap_or(0);
+    let nbf = num("nbf").or_else(|| num("iat")).unwrap_or(now);
     if exp + 300 < now || nbf - 300 > now || exp - nbf > 600 + 300 {
         return Err(invalid(
             700024,
