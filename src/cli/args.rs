@@ -418,16 +418,36 @@ pub struct EmulatorArgs {
     #[arg(long, help_heading = "Fault injection")]
     pub no_throttle: bool,
     /// Scale throttling quotas and windows together (0.01 = 30 writes per 1.5 s)
-    #[arg(long, value_name = "FACTOR", default_value_t = 1.0, help_heading = "Fault injection")]
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        default_value_t = 1.0,
+        help_heading = "Fault injection"
+    )]
     pub throttle_scale: f64,
     /// Answer this fraction of Graph requests with 503 or 504 (0 to 1)
-    #[arg(long, value_name = "RATE", default_value_t = 0.0, help_heading = "Fault injection")]
+    #[arg(
+        long,
+        value_name = "RATE",
+        default_value_t = 0.0,
+        help_heading = "Fault injection"
+    )]
     pub fail_rate: f64,
     /// Add this many milliseconds to every Graph request
-    #[arg(long, value_name = "MS", default_value_t = 0, help_heading = "Fault injection")]
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 0,
+        help_heading = "Fault injection"
+    )]
     pub latency_ms: u64,
     /// Drop this fraction of Graph connections without an answer (0 to 1)
-    #[arg(long, value_name = "RATE", default_value_t = 0.0, help_heading = "Fault injection")]
+    #[arg(
+        long,
+        value_name = "RATE",
+        default_value_t = 0.0,
+        help_heading = "Fault injection"
+    )]
     pub drop_rate: f64,
 }
 

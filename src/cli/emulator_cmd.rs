@@ -46,10 +46,10 @@ pub fn run(g: &Global, a: &EmulatorArgs) -> Outcome {
     rt.block_on(async move {
         let running = emulator::start(config).await?;
         let b = &running.bootstrap;
-        let ca = b
-            .ca_file
-            .as_ref()
-            .map_or_else(|| "not written (use --ca-out)".to_string(), |p| p.display().to_string());
+        let ca = b.ca_file.as_ref().map_or_else(
+            || "not written (use --ca-out)".to_string(),
+            |p| p.display().to_string(),
+        );
         println!(
             "tenant emulator ready on {} (authority {}, Graph {}, CA {ca})",
             b.base_url, b.authority, b.graph_base_url
