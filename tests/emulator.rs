@@ -148,6 +148,17 @@ async fn client_secret_tokens_and_their_errors() {
 }
 
 fn assertion(e: &Emu, alg: &str, aud: &str, lifetime: i64, tamper: bool) -> String {
+    assertion_for(e, &e.b.application.client_id, alg, aud, lifetime, tamper)
+}
+
+fn assertion_for(
+    e: &Emu,
+    client_id: &str,
+    alg: &str,
+    aud: &str,
+    lifetime: i64,
+    tamper: bool,
+) -> String {
     let a = &e.b.application;
     let der = pem_block(&a.certificate_pem, "CERTIFICATE").unwrap();
     let (sha1, sha256) = pki::thumbprints(&der);
@@ -157,7 +168,7 @@ fn assertion(e: &Emu, alg: &str, aud: &str, lifetime: i64, tamper: bool) -> Stri
         json!({"alg": "RS256", "typ": "JWT", "x5t": b64url(&sha1)})
     };
     let now = now_secs();
-    let claims = json!({"aud": aud, "iss": a.client_id, "sub": a.client_id, "jti": "1", "nbf": now, "iat": now, "exp": now + lifetime});
+    let claims = json!({"aud": aud, "iss": client_id, "sub": client_id, "jti": "1", "nbf": now, "iat": now, "exp": now + lifetime});
     let msg = format!(
         "{}.{}",
         b64url(header.to_string().as_bytes()),
@@ -940,4 +951,199 @@ async fn plain_http_and_state_file_persistence() {
     };
     let (s, v) = e.graph("GET", &format!("/users/{id}"), None).await;
     assert_eq!((s, v["displayName"].as_str()), (200, Some("kept")));
+}
+
+/// A delegated token through the device-code flow, approved at once.
+async fn delegated(e: &Emu, scope: &str) -> String {
+    let d: Value = e
+        .http
+        .post(format!("{}/oauth2/v2.0/devicecode", e.b.authority))
+        .form(&[
+            ("client_id", e.b.application.client_id.as_str()),
+            ("scope", scope),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    e.http
+        .post(e.url("/_emulator/devicecode/approve"))
+        .json(&json!({"user_code": d["user_code"]}))
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = e
+        .token_form(&[
+            ("client_id", e.b.application.client_id.as_str()),
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", d["device_code"].as_str().unwrap()),
+        ])
+        .await;
+    assert_eq!(s, 200, "{v}");
+    v["access_token"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn provisioning_an_app_key_credentials_and_app_role_assignments() {
+    let e = start().await;
+    let admin = delegated(
+        &e,
+        "https://graph.microsoft.com/Application.ReadWrite.All https://graph.microsoft.com/AppRoleAssignment.ReadWrite.All",
+    )
+    .await;
+    let (s, app) = e
+        .graph_as(
+            &admin,
+            "POST",
+            "/applications",
+            Some(json!({"displayName": "hybridsync-test"})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, 201, "{app}");
+    let app_id = app["appId"].as_str().unwrap().to_string();
+    let der = pem_block(&e.b.application.certificate_pem, "CERTIFICATE").unwrap();
+    use base64::Engine as _;
+    let key = base64::engine::general_purpose::STANDARD.encode(&der);
+    let (s, v) = e
+        .graph_as(&admin, "PATCH", &format!("/applications/{}", app["id"].as_str().unwrap()), Some(json!({"keyCredentials": [{"type": "AsymmetricX509Cert", "usage": "Verify", "key": key}]})), &[])
+        .await;
+    assert_eq!(s, 204, "{v}");
+    let (s, v) = e
+        .graph_as(&admin, "PATCH", &format!("/applications/{}", app["id"].as_str().unwrap()), Some(json!({"keyCredentials": [{"type": "AsymmetricX509Cert", "usage": "Verify", "key": "bm90IGEgY2VydA=="}]})), &[])
+        .await;
+    assert_eq!(s, 400, "not a certificate: {v}");
+    let (s, sp) = e
+        .graph_as(
+            &admin,
+            "POST",
+            "/servicePrincipals",
+            Some(json!({"appId": app_id})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, v) = e
+        .graph_as(
+            &admin,
+            "GET",
+            "/servicePrincipals?$filter=appId eq '00000003-0000-0000-c000-000000000000'",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let graph_sp = v["value"][0].clone();
+    let role_id = graph_sp["appRoles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["value"] == "User.Read.All")
+        .unwrap()["id"]
+        .clone();
+    let assign =
+        json!({"principalId": sp["id"], "resourceId": graph_sp["id"], "appRoleId": role_id});
+    let path = format!(
+        "/servicePrincipals/{}/appRoleAssignedTo",
+        graph_sp["id"].as_str().unwrap()
+    );
+    let (s, a) = e
+        .graph_as(&admin, "POST", &path, Some(assign.clone()), &[])
+        .await;
+    assert_eq!(s, 201, "{a}");
+    let (s, _) = e.graph_as(&admin, "POST", &path, Some(assign), &[]).await;
+    assert_eq!(s, 400, "assigned twice");
+
+    let aud = format!("{}/oauth2/v2.0/token", e.b.authority);
+    let token_for_app = || {
+        let e = &e;
+        let app_id = app_id.clone();
+        let aud = aud.clone();
+        async move {
+            let jwt = assertion_for(e, &app_id, "PS256", &aud, 300, false);
+            let (s, v) = e
+                .token_form(&[
+                    ("client_id", app_id.as_str()),
+                    (
+                        "client_assertion_type",
+                        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                    ),
+                    ("client_assertion", jwt.as_str()),
+                    ("grant_type", "client_credentials"),
+                    ("scope", "https://graph.microsoft.com/.default"),
+                ])
+                .await;
+            assert_eq!(s, 200, "{v}");
+            v["access_token"].as_str().unwrap().to_string()
+        }
+    };
+    let tok = token_for_app().await;
+    assert_eq!(claims(&tok)["roles"], json!(["User.Read.All"]));
+    assert_eq!(e.graph_as(&tok, "GET", "/users", None, &[]).await.0, 200);
+    assert_eq!(
+        e.graph_as(
+            &tok,
+            "POST",
+            "/users",
+            Some(user_body(&e.upn("z"), "z")),
+            &[]
+        )
+        .await
+        .0,
+        403
+    );
+    let (s, v) = e
+        .graph_as(
+            &admin,
+            "GET",
+            &format!(
+                "/servicePrincipals/{}/appRoleAssignments",
+                sp["id"].as_str().unwrap()
+            ),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!((s, v["value"].as_array().unwrap().len()), (200, 1));
+    let (s, _) = e
+        .graph_as(
+            &admin,
+            "DELETE",
+            &format!(
+                "/servicePrincipals/{}/appRoleAssignments/{}",
+                sp["id"].as_str().unwrap(),
+                a["id"].as_str().unwrap()
+            ),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, 204);
+    let tok = token_for_app().await;
+    assert_eq!(e.graph_as(&tok, "GET", "/users", None, &[]).await.0, 403);
+    // The bootstrap app's grants show as assignments on its service principal.
+    let (_, v) = e
+        .graph_as(
+            &admin,
+            "GET",
+            "/servicePrincipals?$filter=displayName eq 'hybridsync'",
+            None,
+            &[],
+        )
+        .await;
+    let (_, v) = e
+        .graph_as(
+            &admin,
+            "GET",
+            &format!(
+                "/servicePrincipals/{}/appRoleAssignments",
+                v["value"][0]["id"].as_str().unwrap()
+            ),
+            None,
+            &[],
+        )
+        .await;
+    assert!(v["value"].as_array().unwrap().len() >= 5, "{v}");
 }

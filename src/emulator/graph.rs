@@ -94,6 +94,10 @@ const READ_APPS: &[&str] = &[
     "Directory.Read.All",
     "Directory.ReadWrite.All",
 ];
+const ASSIGN_ROLES: &[&str] = &[
+    "AppRoleAssignment.ReadWrite.All",
+    "Application.ReadWrite.All",
+];
 const WRITE_APPS: &[&str] = &[
     "Application.ReadWrite.All",
     "Application.ReadWrite.OwnedBy",
@@ -493,6 +497,85 @@ pub fn dispatch(t: &mut Tenant, base: &str, r: &GraphRequest) -> GraphResult {
                     render(o, None),
                 )),
             ))
+        }
+        (
+            "POST",
+            [
+                "servicePrincipals",
+                id,
+                rel @ ("appRoleAssignments" | "appRoleAssignedTo"),
+            ],
+        ) => {
+            need(c, ASSIGN_ROLES)?;
+            let mut body = r.body_map()?;
+            let key = if *rel == "appRoleAssignments" {
+                "principalId"
+            } else {
+                "resourceId"
+            };
+            match body.get(key).and_then(Value::as_str) {
+                Some(x) if x == *id => {}
+                Some(_) => {
+                    return Err(GraphError::bad_request(format!(
+                        "The {key} in the request body must be the service principal in the URL."
+                    )));
+                }
+                None => {
+                    body.insert(key.into(), json!(id));
+                }
+            }
+            let a = t.assign_app_role(&body)?;
+            Ok((
+                201,
+                GraphBody::Json(with_context(
+                    base,
+                    &format!("servicePrincipals('{id}')/{rel}/$entity"),
+                    Value::Object(a),
+                )),
+            ))
+        }
+        (
+            "GET",
+            [
+                "servicePrincipals",
+                id,
+                rel @ ("appRoleAssignments" | "appRoleAssignedTo"),
+            ],
+        ) => {
+            need(c, READ_APPS)?;
+            t.live(Kind::ServicePrincipal, id)?;
+            let key = if *rel == "appRoleAssignments" {
+                "principalId"
+            } else {
+                "resourceId"
+            };
+            let items: Vec<Map<String, Value>> = t
+                .assignments
+                .iter()
+                .filter(|a| a.get(key).and_then(Value::as_str) == Some(id))
+                .cloned()
+                .collect();
+            list_of(
+                base,
+                &format!("servicePrincipals('{id}')/{rel}"),
+                r,
+                items,
+                &[],
+                false,
+            )
+        }
+        (
+            "DELETE",
+            [
+                "servicePrincipals",
+                id,
+                "appRoleAssignments" | "appRoleAssignedTo",
+                aid,
+            ],
+        ) => {
+            need(c, ASSIGN_ROLES)?;
+            t.unassign_app_role(id, aid)?;
+            Ok((204, GraphBody::Empty))
         }
         ("GET", ["applications", id, "extensionProperties"]) => {
             need(c, READ_APPS)?;

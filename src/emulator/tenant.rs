@@ -16,6 +16,50 @@ use serde_json::{Map, Value, json};
 use super::error::GraphError;
 use super::util::{iso8601, new_guid, now_secs};
 
+/// Microsoft Graph's application id (its service principal is the resource of app roles).
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+/// Microsoft Graph application permissions the emulator knows: (value, app role id).
+pub const GRAPH_APP_ROLES: &[(&str, &str)] = &[
+    ("User.Read.All", "df021288-bdef-4463-88db-98f22de89214"),
+    ("User.ReadWrite.All", "741f803b-c850-494e-b5df-cde7c675a1ca"),
+    ("Group.Read.All", "5b567255-7703-4780-807c-7be8301ae99b"),
+    (
+        "Group.ReadWrite.All",
+        "62a82d76-70ea-41e2-9197-370581804d09",
+    ),
+    (
+        "GroupMember.ReadWrite.All",
+        "dbaae8cf-10b5-4b86-a4a1-f871c94c06a1",
+    ),
+    ("Directory.Read.All", "7ab1d382-f21e-4acd-a863-ba3e13f7da61"),
+    (
+        "Directory.ReadWrite.All",
+        "19dbc75e-c2e2-444c-a770-ec69d8559fc7",
+    ),
+    (
+        "Application.ReadWrite.All",
+        "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
+    ),
+    (
+        "Application.ReadWrite.OwnedBy",
+        "18a4783c-866b-4cc7-a460-3d5e5662c884",
+    ),
+    (
+        "Organization.Read.All",
+        "498476ce-e0fe-48b0-b801-37ba7e2685c6",
+    ),
+    ("Domain.Read.All", "dbb9058a-0e50-45d7-ae91-66909b5d4664"),
+    (
+        "OrgContact.Read.All",
+        "e1a88a34-94c4-4418-be12-c87b00e26bea",
+    ),
+    (
+        "Device.ReadWrite.All",
+        "1138cb37-bd11-4084-a2b7-9f71582aeddb",
+    ),
+];
+
 /// Soft-deleted items are purged after this many seconds (30 days).
 pub const RETENTION_SECS: i64 = 30 * 24 * 3600;
 /// At most this many `members@odata.bind` / `owners@odata.bind` entries per request.
@@ -137,6 +181,9 @@ pub struct Tenant {
     pub purged: Vec<(u64, Kind, String)>,
     /// Token-endpoint clients by app id.
     pub clients: HashMap<String, Client>,
+    /// App role assignments (application permissions granted to service principals).
+    #[serde(default)]
+    pub assignments: Vec<Map<String, Value>>,
     /// The tenant-wide change counter.
     pub seq: u64,
 }
@@ -316,7 +363,7 @@ impl Tenant {
         let mut organization = Map::new();
         organization.insert("onPremisesSyncEnabled".into(), Value::Null);
         organization.insert("onPremisesLastSyncDateTime".into(), Value::Null);
-        Self {
+        let mut t = Self {
             tenant_id: tenant_id.to_string(),
             name: name.to_string(),
             domains,
@@ -326,8 +373,27 @@ impl Tenant {
             member_log: Vec::new(),
             purged: Vec::new(),
             clients: HashMap::new(),
+            assignments: Vec::new(),
             seq: 0,
-        }
+        };
+        let roles: Vec<Value> = GRAPH_APP_ROLES
+            .iter()
+            .map(|(value, id)| {
+                json!({
+                    "allowedMemberTypes": ["Application"], "id": id, "isEnabled": true,
+                    "origin": "Application", "value": value, "displayName": value,
+                    "description": format!("Application permission {value}"),
+                })
+            })
+            .collect();
+        let mut graph = Map::new();
+        graph.insert("appId".into(), json!(GRAPH_APP_ID));
+        graph.insert("displayName".into(), json!("Microsoft Graph"));
+        graph.insert("servicePrincipalType".into(), json!("Application"));
+        graph.insert("accountEnabled".into(), json!(true));
+        graph.insert("appRoles".into(), Value::Array(roles));
+        t.insert(Kind::ServicePrincipal, graph);
+        t
     }
 
     /// The initial domain name.
@@ -680,6 +746,19 @@ impl Tenant {
     ) -> Result<(), GraphError> {
         let id = self.live(kind, id)?.id().to_string();
         if kind == Kind::Application || kind == Kind::ServicePrincipal {
+            let mut body = body;
+            if kind == Kind::Application
+                && let Some(keys) = body.get_mut("keyCredentials")
+            {
+                let certs = register_key_credentials(keys)?;
+                let app_id = self
+                    .live(kind, &id)?
+                    .props
+                    .get("appId")
+                    .and_then(Value::as_str);
+                let app_id = app_id.unwrap_or_default().to_string();
+                self.client_mut(&app_id).certificates = certs;
+            }
             let seq = self.bump();
             if let Some(o) = self.objects.get_mut(&id) {
                 for (k, v) in body {
@@ -886,9 +965,182 @@ impl Tenant {
         sp.insert("displayName".into(), json!(display_name));
         sp.insert("servicePrincipalType".into(), json!("Application"));
         sp.insert("accountEnabled".into(), json!(true));
-        self.insert(Kind::ServicePrincipal, sp);
+        let sp_id = self.insert(Kind::ServicePrincipal, sp);
+        let graph = self
+            .list(Kind::ServicePrincipal)
+            .find(|o| o.props.get("appId").and_then(Value::as_str) == Some(GRAPH_APP_ID))
+            .map(|o| o.id().to_string());
+        for role in &client.roles {
+            let known = GRAPH_APP_ROLES.iter().find(|(v, _)| v == role);
+            if let (Some((_, role_id)), Some(graph)) = (known, &graph) {
+                let mut a = Map::new();
+                a.insert("id".into(), json!(new_guid()));
+                a.insert("appRoleId".into(), json!(role_id));
+                a.insert("createdDateTime".into(), json!(iso8601(now_secs())));
+                a.insert("principalDisplayName".into(), json!(display_name));
+                a.insert("principalId".into(), json!(sp_id));
+                a.insert("principalType".into(), json!("ServicePrincipal"));
+                a.insert("resourceDisplayName".into(), json!("Microsoft Graph"));
+                a.insert("resourceId".into(), json!(graph));
+                self.assignments.push(a);
+            }
+        }
         self.clients.insert(client.app_id.clone(), client);
     }
+}
+
+/// The token-endpoint client for an app id, created without credentials when missing.
+impl Tenant {
+    pub(crate) fn client_mut(&mut self, app_id: &str) -> &mut Client {
+        self.clients
+            .entry(app_id.to_string())
+            .or_insert_with(|| Client {
+                app_id: app_id.to_string(),
+                secrets: Vec::new(),
+                certificates: Vec::new(),
+                roles: Vec::new(),
+            })
+    }
+
+    /// `POST /servicePrincipals/{id}/appRoleAssignments`: grant an application permission.
+    pub fn assign_app_role(
+        &mut self,
+        body: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, GraphError> {
+        let field = |k: &str| {
+            body.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let (principal, resource, role_id) = (
+            field("principalId"),
+            field("resourceId"),
+            field("appRoleId"),
+        );
+        let p = self.live(Kind::ServicePrincipal, &principal)?;
+        let (p_app, p_name) = (
+            p.props
+                .get("appId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            p.props.get("displayName").cloned().unwrap_or(Value::Null),
+        );
+        let r = self.live(Kind::ServicePrincipal, &resource)?;
+        let r_name = r.props.get("displayName").cloned().unwrap_or(Value::Null);
+        let value = r
+            .props
+            .get("appRoles")
+            .and_then(Value::as_array)
+            .and_then(|roles| {
+                roles
+                    .iter()
+                    .find(|x| x.get("id").and_then(Value::as_str) == Some(&role_id))
+            })
+            .and_then(|x| x.get("value").and_then(Value::as_str))
+            .map(str::to_string)
+            .ok_or_else(|| {
+                GraphError::bad_request("Permission being assigned was not found on application")
+            })?;
+        let exists = self.assignments.iter().any(|a| {
+            a.get("principalId") == Some(&json!(principal))
+                && a.get("resourceId") == Some(&json!(resource))
+                && a.get("appRoleId") == Some(&json!(role_id))
+        });
+        if exists {
+            return Err(GraphError::bad_request(
+                "Permission being assigned already exists on the object",
+            ));
+        }
+        let a = match json!({
+            "id": new_guid(), "deletedDateTime": null, "appRoleId": role_id,
+            "createdDateTime": iso8601(now_secs()), "principalDisplayName": p_name,
+            "principalId": principal, "principalType": "ServicePrincipal",
+            "resourceDisplayName": r_name, "resourceId": resource,
+        }) {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        self.assignments.push(a.clone());
+        let c = self.client_mut(&p_app);
+        if !c.roles.contains(&value) {
+            c.roles.push(value);
+        }
+        Ok(a)
+    }
+
+    /// `DELETE /servicePrincipals/{id}/appRoleAssignments/{assignment}`.
+    pub fn unassign_app_role(&mut self, sp: &str, assignment: &str) -> Result<(), GraphError> {
+        let pos = self
+            .assignments
+            .iter()
+            .position(|a| {
+                a.get("id").and_then(Value::as_str) == Some(assignment)
+                    && (a.get("principalId").and_then(Value::as_str) == Some(sp)
+                        || a.get("resourceId").and_then(Value::as_str) == Some(sp))
+            })
+            .ok_or_else(|| GraphError::not_found(assignment))?;
+        let a = self.assignments.remove(pos);
+        let field = |k: &str| {
+            a.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let role = self
+            .objects
+            .get(&field("resourceId"))
+            .and_then(|r| r.props.get("appRoles").and_then(Value::as_array).cloned())
+            .and_then(|roles| {
+                roles
+                    .into_iter()
+                    .find(|x| x.get("id").and_then(Value::as_str) == Some(&field("appRoleId")))
+            })
+            .and_then(|x| x.get("value").and_then(Value::as_str).map(str::to_string));
+        let app = self.objects.get(&field("principalId")).and_then(|p| {
+            p.props
+                .get("appId")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        if let (Some(role), Some(app)) = (role, app) {
+            self.client_mut(&app).roles.retain(|r| *r != role);
+        }
+        Ok(())
+    }
+}
+
+/// Validate `keyCredentials` written to an application: each `AsymmetricX509Cert` needs its
+/// certificate in `key` (base64 DER). Returns the certificates and replaces `key` with null as
+/// Graph does on read.
+fn register_key_credentials(keys: &mut Value) -> Result<Vec<Vec<u8>>, GraphError> {
+    let invalid = || {
+        GraphError::bad_request(
+            "Invalid value specified for property 'keyCredentials' of resource 'Application'.",
+        )
+    };
+    let items = keys.as_array_mut().ok_or_else(invalid)?;
+    let mut certs = Vec::new();
+    for k in items.iter_mut() {
+        let m = k.as_object_mut().ok_or_else(invalid)?;
+        let der = m
+            .get("key")
+            .and_then(Value::as_str)
+            .and_then(super::util::b64std_decode)
+            .filter(|d| super::util::cert_rsa_public_key(d).is_some())
+            .ok_or_else(invalid)?;
+        m.insert(
+            "customKeyIdentifier".into(),
+            json!(super::util::b64std(&super::pki::thumbprints(&der).0)),
+        );
+        m.entry("keyId").or_insert_with(|| json!(new_guid()));
+        m.entry("type").or_insert(json!("AsymmetricX509Cert"));
+        m.entry("usage").or_insert(json!("Verify"));
+        m.insert("key".into(), Value::Null);
+        certs.push(der);
+    }
+    Ok(certs)
 }
 
 fn member_exists() -> GraphError {
