@@ -1147,3 +1147,33 @@ async fn provisioning_an_app_key_credentials_and_app_role_assignments() {
         .await;
     assert!(v["value"].as_array().unwrap().len() >= 5, "{v}");
 }
+
+#[tokio::test]
+async fn managers_by_ref_and_in_delta() {
+    let e = start().await;
+    let boss = e.create_user("boss").await;
+    let ann = e.create_user("ann").await;
+    let (s, v) = e.graph("GET", &format!("/users/{ann}/manager"), None).await;
+    assert_eq!(s, 404, "{v}");
+    let (_, v) = e
+        .graph("GET", "/users/delta?$select=displayName,manager", None)
+        .await;
+    let link = v["@odata.deltaLink"].as_str().unwrap().to_string();
+    let body = json!({"@odata.id": format!("{}/users/{boss}", e.b.graph_base_url)});
+    let (s, _) = e
+        .graph("PUT", &format!("/users/{ann}/manager/$ref"), Some(body))
+        .await;
+    assert_eq!(s, 204);
+    let (s, v) = e.graph("GET", &format!("/users/{ann}/manager"), None).await;
+    assert_eq!((s, v["id"].as_str()), (200, Some(boss.as_str())));
+    assert_eq!(v["@odata.type"], "#microsoft.graph.user");
+    let (_, v) = e.graph("GET", &link, None).await;
+    assert_eq!(v["value"][0]["id"], ann.as_str());
+    assert_eq!(v["value"][0]["manager@delta"][0]["id"], boss.as_str());
+    let (s, _) = e
+        .graph("DELETE", &format!("/users/{ann}/manager/$ref"), None)
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) = e.graph("GET", &format!("/users/{ann}/manager"), None).await;
+    assert_eq!(s, 404);
+}

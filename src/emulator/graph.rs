@@ -353,6 +353,40 @@ pub fn dispatch(t: &mut Tenant, base: &str, r: &GraphRequest) -> GraphResult {
                 .collect();
             list_of(base, "directoryObjects", r, objs, &[], false)
         }
+        ("PUT", ["users", id, "manager", "$ref"]) => {
+            need(c, WRITE_USERS)?;
+            let body = r.body_map()?;
+            let url = body
+                .get("@odata.id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    GraphError::bad_request("Missing property '@odata.id' in the request body.")
+                })?;
+            t.set_manager(id, Some(&id_from_ref(url)))?;
+            Ok((204, GraphBody::Empty))
+        }
+        ("DELETE", ["users", id, "manager", "$ref"]) => {
+            need(c, WRITE_USERS)?;
+            t.set_manager(id, None)?;
+            Ok((204, GraphBody::Empty))
+        }
+        ("GET", ["users", id, "manager"]) => {
+            need(c, READ_USERS)?;
+            let u = t.live(Kind::User, id)?;
+            let m = u
+                .manager
+                .as_ref()
+                .and_then(|m| t.objects.get(m))
+                .filter(|m| m.deleted_at.is_none())
+                .ok_or_else(|| GraphError::not_found("manager"))?;
+            let sel = select_list(r);
+            let v = typed(m, sel.as_deref().unwrap_or(USER_DEFAULT));
+            Ok(ok_json(with_context(
+                base,
+                "directoryObjects/$entity",
+                Value::Object(v),
+            )))
+        }
         ("POST", ["groups", id, "members", "$ref"]) => {
             need(c, WRITE_MEMBERS)?;
             let body = r.body_map()?;
@@ -1182,6 +1216,16 @@ fn delta(t: &Tenant, base: &str, path: &str, kind: Kind, r: &GraphRequest) -> Gr
         };
         let mut m = project(&o.props, Some(&sel));
         m.insert("id".into(), json!(o.id()));
+        let want_manager = kind == Kind::User
+            && select
+                .as_ref()
+                .is_some_and(|s| s.iter().any(|x| x.eq_ignore_ascii_case("manager")));
+        if want_manager {
+            if let Some(mid) = &o.manager {
+                m.insert("manager@delta".into(), json!([member_ref(t, mid, None)]));
+            }
+            m.remove("manager");
+        }
         if want_members {
             let mut md: Vec<Value> = Vec::new();
             if initial {

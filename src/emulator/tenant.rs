@@ -116,6 +116,9 @@ pub struct Object {
     pub deleted_at: Option<i64>,
     /// Groups it belonged to when it was soft-deleted (restored with it).
     pub deleted_from: Vec<String>,
+    /// The user's manager (users only).
+    #[serde(default)]
+    pub manager: Option<String>,
 }
 
 impl Object {
@@ -634,6 +637,7 @@ impl Tenant {
                 created: seq,
                 deleted_at: None,
                 deleted_from: Vec::new(),
+                manager: None,
             },
         );
         id
@@ -991,6 +995,30 @@ impl Tenant {
 
 /// The token-endpoint client for an app id, created without credentials when missing.
 impl Tenant {
+    /// `PUT /users/{id}/manager/$ref` (`None` for `DELETE`).
+    pub fn set_manager(&mut self, user: &str, manager: Option<&str>) -> Result<(), GraphError> {
+        let uid = self.live(Kind::User, user)?.id().to_string();
+        if let Some(m) = manager {
+            let mo = self.objects.get(m).filter(|o| o.deleted_at.is_none());
+            if mo.is_none_or(|o| o.kind != Kind::User) {
+                return Err(GraphError::not_found(m));
+            }
+            if m == uid {
+                return Err(GraphError::bad_request(
+                    "A user cannot be their own manager.",
+                ));
+            }
+        } else if self.objects.get(&uid).is_some_and(|o| o.manager.is_none()) {
+            return Err(GraphError::not_found(&format!("{uid}/manager")));
+        }
+        let seq = self.bump();
+        if let Some(o) = self.objects.get_mut(&uid) {
+            o.manager = manager.map(str::to_string);
+            o.seq = seq;
+        }
+        Ok(())
+    }
+
     pub(crate) fn client_mut(&mut self, app_id: &str) -> &mut Client {
         self.clients
             .entry(app_id.to_string())
