@@ -1177,3 +1177,41 @@ async fn managers_by_ref_and_in_delta() {
     let (s, _) = e.graph("GET", &format!("/users/{ann}/manager"), None).await;
     assert_eq!(s, 404);
 }
+
+#[tokio::test]
+async fn a_seed_file_registers_applications_and_domains() {
+    let seed_dir = tempfile::tempdir().unwrap();
+    let seed = seed_dir.path().join("seed.json");
+    std::fs::write(
+        &seed,
+        json!({
+            "applications": [{"displayName": "reader", "clientId": "11111111-2222-3333-4444-555555555555",
+                              "clientSecret": "s3cret", "roles": ["User.Read.All"]}],
+            "domains": ["fabrikam.com"],
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let e = start_with(|c| c.seed = Some(seed.clone())).await;
+    let (s, v) = e
+        .token_form(&[
+            ("client_id", "11111111-2222-3333-4444-555555555555"),
+            ("client_secret", "s3cret"),
+            ("grant_type", "client_credentials"),
+            ("scope", "https://graph.microsoft.com/.default"),
+        ])
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let tok = v["access_token"].as_str().unwrap();
+    assert_eq!(claims(tok)["roles"], json!(["User.Read.All"]));
+    let (s, v) = e
+        .graph_as(tok, "GET", "/domains/fabrikam.com", None, &[])
+        .await;
+    assert_eq!((s, v["isVerified"].as_bool()), (200, Some(true)));
+    std::fs::write(&seed, r#"{"applications": [{"clientId": "x"}]}"#).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = emulator::config(dir.path());
+    c.seed = Some(seed);
+    let err = hybridsync::emulator::start(c).await.err().unwrap();
+    assert!(err.to_string().contains("seed file"), "{err}");
+}
