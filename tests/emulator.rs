@@ -515,6 +515,28 @@ async fn queries_select_filter_top_count_and_paging() {
         .await;
     assert_eq!(s, 200, "{v}");
     assert_eq!(v["@odata.count"], 7);
+    let (s, v) = e
+        .graph_as(
+            &tok,
+            "GET",
+            "/users?$orderby=displayName desc&$top=2&$select=displayName",
+            None,
+            &ev,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["value"],
+        json!([{"displayName": "page6"}, {"displayName": "page5"}])
+    );
+    let next = v["@odata.nextLink"].as_str().unwrap().to_string();
+    let (_, v) = e.graph_as(&tok, "GET", &next, None, &ev).await;
+    assert_eq!(
+        v["value"][0]["displayName"], "page4",
+        "the order holds across pages"
+    );
+    let (s, _) = e.graph("GET", "/users?$orderby=displayName", None).await;
+    assert_eq!(s, 400, "$orderby needs ConsistencyLevel: eventual");
     let (s, v) = e.graph("GET", "/users?$count=true", None).await;
     assert_eq!(s, 400, "$count needs ConsistencyLevel: {v}");
     let (s, v) = e.graph_as(&tok, "GET", "/users/$count", None, &ev).await;

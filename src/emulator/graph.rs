@@ -1040,7 +1040,41 @@ fn list_of(
         "applications" => "Application",
         _ => "ServicePrincipal",
     };
-    let objs = apply_filter(resource, r, objs)?;
+    let mut objs = apply_filter(resource, r, objs)?;
+    if let Some(order) = r.q("$orderby") {
+        // One key, `prop [asc|desc]`; strings compare case-insensitively, nulls first.
+        let mut parts = order.split_whitespace();
+        let prop = parts.next().unwrap_or_default().to_string();
+        let desc = match parts.next().map(str::to_ascii_lowercase).as_deref() {
+            None | Some("asc") => false,
+            Some("desc") => true,
+            Some(other) => {
+                return Err(GraphError::unsupported_query(format!(
+                    "Invalid $orderby direction '{other}'."
+                )));
+            }
+        };
+        if order.contains(',') || !filterable(resource, &prop) {
+            return Err(GraphError::unsupported_query(
+                "Sorting not supported for current query.",
+            ));
+        }
+        let key = |o: &Map<String, Value>| -> String {
+            match o
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(&prop))
+                .map(|(_, v)| v)
+            {
+                Some(Value::String(x)) => format!("1{}", x.to_lowercase()),
+                Some(Value::Null) | None => "0".to_string(),
+                Some(other) => format!("1{other}"),
+            }
+        };
+        objs.sort_by_key(key);
+        if desc {
+            objs.reverse();
+        }
+    }
     let top = page_size(r)?;
     let offset = r
         .q("$skiptoken")
