@@ -11,6 +11,7 @@
 
 pub mod args;
 mod config_cmd;
+mod emulator_cmd;
 pub mod exit;
 mod not_built;
 mod rules_cmd;
@@ -63,6 +64,7 @@ pub fn run(cli: Cli) -> Outcome {
             args::RulesCommand::Test(a) => rules_cmd::test(&global, &a),
         },
         Command::Secrets(a) => secrets_cmd::run(&global, &a),
+        Command::TenantEmulator(a) => emulator_cmd::run(&global, &a),
         Command::Completions(a) => {
             let mut cmd = Cli::command();
             let mut out = std::io::stdout().lock();

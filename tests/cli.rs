@@ -72,10 +72,6 @@ fn commands_not_built_yet_say_so_and_exit_2() {
         ),
         (&["demo"][..], "hybridsync demo: not available"),
         (&["preflight"][..], "hybridsync preflight: not available"),
-        (
-            &["tenant-emulator"][..],
-            "hybridsync tenant-emulator: not available",
-        ),
     ] {
         let out = run(hybridsync(home.path()).args(args));
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -87,6 +83,36 @@ fn commands_not_built_yet_say_so_and_exit_2() {
         );
         assert!(out.stdout.is_empty());
     }
+}
+
+#[test]
+fn tenant_emulator_help_explains_every_flag_and_bad_rates_exit_2() {
+    let home = tempfile::tempdir().unwrap();
+    let out = run(hybridsync(home.path()).args(["tenant-emulator", "--help"]));
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    for flag in [
+        "--listen",
+        "--state",
+        "--ca-out",
+        "--bootstrap-out",
+        "--tenant",
+        "--tenant-name",
+        "--domain",
+        "--seed",
+        "--plain-http",
+        "--no-throttle",
+        "--throttle-scale",
+        "--fail-rate",
+        "--latency-ms",
+        "--drop-rate",
+        "--state-dir",
+    ] {
+        assert!(help.contains(flag), "{flag} in {help}");
+    }
+    let out = run(hybridsync(home.path()).args(["tenant-emulator", "--fail-rate", "2"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
 }
 
 #[test]

@@ -4,8 +4,8 @@
 #
 # It grows with the project: the Samba AD DC harness is set up here (its packages; the DCs
 # themselves are started by the tests, tests/support/samba.rs), the Python SDK checks (msal,
-# msgraph-sdk) join with the emulator issue. Nothing is skipped silently: a missing prerequisite
-# is installed or the script fails. The AD tests need root (Samba's DC runs only as root).
+# msgraph-sdk) run in a venv made by tests/sdk/setup.sh. Nothing is skipped silently: a missing
+# prerequisite is installed or the script fails. The AD tests need root (Samba's DC runs only as root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +16,8 @@ log() { printf '\n== %s\n' "$*" >&2; }
 # The Samba AD DC harness (tests/samba/lab.sh) names what it needs: the AD DC, its provisioning
 # data, the LDAP client tools and openssl for the lab CA.
 mapfile -t packages < <(bash tests/samba/lab.sh packages)
+# The tenant emulator's interop test runs Microsoft's Python SDKs (msal, msgraph-sdk) in a venv.
+packages+=(python3 python3-venv)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -39,6 +41,11 @@ if ((${#missing[@]})); then
     "${sudo_cmd[@]}" rm -f /usr/sbin/policy-rc.d
   fi
 fi
+
+# The venv with Microsoft's SDKs (tests/sdk/requirements.txt, pinned) for tests/emulator_sdk.rs,
+# made here so a failure to reach PyPI shows up before the build; the test makes it too if missing.
+log "Python SDK venv (msal, msgraph-sdk)"
+bash tests/sdk/setup.sh
 
 log "cargo test"
 cargo test --locked "$@"

@@ -384,18 +384,71 @@ pub struct RulesTestArgs {
 /// `tenant-emulator`.
 #[derive(Debug, Args)]
 pub struct EmulatorArgs {
-    /// Address to listen on (loopback unless you say otherwise)
+    /// Address to listen on (loopback unless you say otherwise; port 0 picks a free port)
     #[arg(long, default_value = "127.0.0.1:8443", value_name = "ADDR")]
     pub listen: SocketAddr,
-    /// Keep the tenant's state in this file across restarts
+    /// Keep the tenant's directory (users, groups, apps) in this file: loaded at start, saved on
+    /// shutdown. Keys and the CA live in <state-dir>/tenant-emulator either way
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
-    /// Write the local CA certificate that clients must trust here
+    /// Write the local CA certificate that clients must trust here (e.g. for SSL_CERT_FILE)
     #[arg(long, value_name = "FILE")]
     pub ca_out: Option<PathBuf>,
+    /// Write a JSON file with the tenant id, authority and Graph URLs, and the pre-registered
+    /// application's client id, secret, certificate and key
+    #[arg(long, value_name = "FILE")]
+    pub bootstrap_out: Option<PathBuf>,
+    /// Tenant id (a GUID)
+    #[arg(long, value_name = "GUID", default_value = crate::emulator::DEFAULT_TENANT_ID)]
+    pub tenant: String,
+    /// Tenant name: the initial domain is <NAME>.onmicrosoft.com
+    #[arg(long, value_name = "NAME", default_value = crate::emulator::DEFAULT_TENANT_NAME)]
+    pub tenant_name: String,
+    /// Add a verified custom domain (repeatable), e.g. --domain contoso.com
+    #[arg(long = "domain", value_name = "DOMAIN")]
+    pub domains: Vec<String>,
+    /// Register more applications from a JSON file:
+    /// {"applications":[{"displayName","clientId","clientSecret","certificatePem","roles"}]}
+    #[arg(long, value_name = "FILE")]
+    pub seed: Option<PathBuf>,
     /// Serve plain HTTP instead of HTTPS (Microsoft's clients refuse it)
     #[arg(long)]
     pub plain_http: bool,
+    /// Turn off Graph's throttling limits (on by default: 3,000 writes per 150 s per app)
+    #[arg(long, help_heading = "Fault injection")]
+    pub no_throttle: bool,
+    /// Scale throttling quotas and windows together (0.01 = 30 writes per 1.5 s)
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        default_value_t = 1.0,
+        help_heading = "Fault injection"
+    )]
+    pub throttle_scale: f64,
+    /// Answer this fraction of Graph requests with 503 or 504 (0 to 1)
+    #[arg(
+        long,
+        value_name = "RATE",
+        default_value_t = 0.0,
+        help_heading = "Fault injection"
+    )]
+    pub fail_rate: f64,
+    /// Add this many milliseconds to every Graph request
+    #[arg(
+        long,
+        value_name = "MS",
+        default_value_t = 0,
+        help_heading = "Fault injection"
+    )]
+    pub latency_ms: u64,
+    /// Drop this fraction of Graph connections without an answer (0 to 1)
+    #[arg(
+        long,
+        value_name = "RATE",
+        default_value_t = 0.0,
+        help_heading = "Fault injection"
+    )]
+    pub drop_rate: f64,
 }
 
 /// `completions`.

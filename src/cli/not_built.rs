@@ -23,16 +23,13 @@ fn describe(cmd: &Command) -> (&'static str, &'static str) {
             "preflight",
             "the prerequisite checks and the directory readiness report are not built yet",
         ),
-        Command::TenantEmulator(_) => (
-            "tenant-emulator",
-            "the local tenant emulator is not built yet",
-        ),
         Command::Config(_)
         | Command::Sync(_)
         | Command::Service(_)
         | Command::Staging(_)
         | Command::Secrets(_)
         | Command::Rules(_)
+        | Command::TenantEmulator(_)
         | Command::Completions(_) => ("", ""),
     }
 }

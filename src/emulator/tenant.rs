@@ -1,0 +1,1209 @@
+//! The emulated tenant's directory, in memory: organization, domains, users, groups and their
+//! members, applications and service principals, soft-deleted items, and the change log that
+//! delta queries read.
+//!
+//! Invariants: `userPrincipalName`, `onPremisesImmutableId` (users) and `mailNickname` of
+//! mail-enabled groups are unique among live objects (case-insensitive), checked on create,
+//! update and restore; every change bumps one tenant-wide sequence number and the object's `seq`,
+//! so a delta token is a sequence number; soft-deleted users and Microsoft 365 groups are kept 30
+//! days and then purged (security groups are deleted at once, like Entra ID); a purge leaves a
+//! tombstone for delta.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde_json::{Map, Value, json};
+
+use super::error::GraphError;
+use super::util::{iso8601, new_guid, now_secs};
+
+/// Microsoft Graph's application id (its service principal is the resource of app roles).
+pub const GRAPH_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+/// Microsoft Graph application permissions the emulator knows: (value, app role id).
+pub const GRAPH_APP_ROLES: &[(&str, &str)] = &[
+    ("User.Read.All", "df021288-bdef-4463-88db-98f22de89214"),
+    ("User.ReadWrite.All", "741f803b-c850-494e-b5df-cde7c675a1ca"),
+    ("Group.Read.All", "5b567255-7703-4780-807c-7be8301ae99b"),
+    (
+        "Group.ReadWrite.All",
+        "62a82d76-70ea-41e2-9197-370581804d09",
+    ),
+    (
+        "GroupMember.ReadWrite.All",
+        "dbaae8cf-10b5-4b86-a4a1-f871c94c06a1",
+    ),
+    ("Directory.Read.All", "7ab1d382-f21e-4acd-a863-ba3e13f7da61"),
+    (
+        "Directory.ReadWrite.All",
+        "19dbc75e-c2e2-444c-a770-ec69d8559fc7",
+    ),
+    (
+        "Application.ReadWrite.All",
+        "1bfefb4e-e0b5-418b-a88f-73c46d2cc8e9",
+    ),
+    (
+        "Application.ReadWrite.OwnedBy",
+        "18a4783c-866b-4cc7-a460-3d5e5662c884",
+    ),
+    (
+        "Organization.Read.All",
+        "498476ce-e0fe-48b0-b801-37ba7e2685c6",
+    ),
+    ("Domain.Read.All", "dbb9058a-0e50-45d7-ae91-66909b5d4664"),
+    (
+        "OrgContact.Read.All",
+        "e1a88a34-94c4-4418-be12-c87b00e26bea",
+    ),
+    (
+        "Device.ReadWrite.All",
+        "1138cb37-bd11-4084-a2b7-9f71582aeddb",
+    ),
+];
+
+/// Soft-deleted items are purged after this many seconds (30 days).
+pub const RETENTION_SECS: i64 = 30 * 24 * 3600;
+/// At most this many `members@odata.bind` / `owners@odata.bind` entries per request.
+pub const MAX_BIND: usize = 20;
+
+/// Kinds of directory object the emulator stores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Kind {
+    /// `microsoft.graph.user`.
+    User,
+    /// `microsoft.graph.group`.
+    Group,
+    /// `microsoft.graph.application`.
+    Application,
+    /// `microsoft.graph.servicePrincipal`.
+    ServicePrincipal,
+}
+
+impl Kind {
+    /// The OData type name without namespace.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Kind::User => "user",
+            Kind::Group => "group",
+            Kind::Application => "application",
+            Kind::ServicePrincipal => "servicePrincipal",
+        }
+    }
+    /// Graph's resource name in messages (`User`, `Group`).
+    pub fn resource(self) -> &'static str {
+        match self {
+            Kind::User => "User",
+            Kind::Group => "Group",
+            Kind::Application => "Application",
+            Kind::ServicePrincipal => "ServicePrincipal",
+        }
+    }
+}
+
+/// One directory object.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Object {
+    /// What it is.
+    pub kind: Kind,
+    /// Its properties as Graph returns them (including `id`).
+    pub props: Map<String, Value>,
+    /// Member ids (groups only), in insertion order.
+    pub members: Vec<String>,
+    /// Last change (tenant sequence number).
+    pub seq: u64,
+    /// Creation order.
+    pub created: u64,
+    /// Soft-deletion time (Unix seconds) when in the recycle bin.
+    pub deleted_at: Option<i64>,
+    /// Groups it belonged to when it was soft-deleted (restored with it).
+    pub deleted_from: Vec<String>,
+    /// The user's manager (users only).
+    #[serde(default)]
+    pub manager: Option<String>,
+}
+
+impl Object {
+    /// The object id.
+    pub fn id(&self) -> &str {
+        self.props
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    }
+    fn str_prop(&self, name: &str) -> Option<&str> {
+        self.props.get(name).and_then(Value::as_str)
+    }
+    fn is_mail_enabled_group(&self) -> bool {
+        self.kind == Kind::Group && self.props.get("mailEnabled") == Some(&Value::Bool(true))
+    }
+}
+
+/// A membership change, for `members@delta`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct MemberChange {
+    /// Sequence number of the change.
+    pub seq: u64,
+    /// The group.
+    pub group: String,
+    /// The member.
+    pub member: String,
+    /// Added (true) or removed (false).
+    pub added: bool,
+}
+
+/// A registered client of the token endpoint (an application with credentials).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Client {
+    /// The application (client) id.
+    pub app_id: String,
+    /// Client secrets that are accepted.
+    pub secrets: Vec<String>,
+    /// Registered certificates (DER).
+    pub certificates: Vec<Vec<u8>>,
+    /// Granted application permissions (`roles` claim).
+    pub roles: Vec<String>,
+}
+
+/// The whole tenant.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Tenant {
+    /// Tenant id.
+    pub tenant_id: String,
+    /// Tenant short name (`contoso` of `contoso.onmicrosoft.com`).
+    pub name: String,
+    /// Domains as Graph returns them.
+    pub domains: Vec<Map<String, Value>>,
+    /// Organization properties that can change (`onPremisesSyncEnabled`, ...).
+    pub organization: Map<String, Value>,
+    /// Every object by id.
+    pub objects: HashMap<String, Object>,
+    /// Creation order.
+    pub order: BTreeMap<u64, String>,
+    /// Membership changes.
+    pub member_log: Vec<MemberChange>,
+    /// Purged objects: (seq, kind, id).
+    pub purged: Vec<(u64, Kind, String)>,
+    /// Token-endpoint clients by app id.
+    pub clients: HashMap<String, Client>,
+    /// App role assignments (application permissions granted to service principals).
+    #[serde(default)]
+    pub assignments: Vec<Map<String, Value>>,
+    /// The tenant-wide change counter.
+    pub seq: u64,
+}
+
+/// User properties a client may write (besides `extension_*` directory extensions).
+const USER_WRITABLE: &[&str] = &[
+    "accountEnabled",
+    "displayName",
+    "mailNickname",
+    "userPrincipalName",
+    "passwordProfile",
+    "onPremisesImmutableId",
+    "givenName",
+    "surname",
+    "jobTitle",
+    "department",
+    "companyName",
+    "officeLocation",
+    "streetAddress",
+    "city",
+    "state",
+    "postalCode",
+    "country",
+    "businessPhones",
+    "mobilePhone",
+    "faxNumber",
+    "employeeId",
+    "employeeType",
+    "preferredLanguage",
+    "otherMails",
+    "passwordPolicies",
+    "usageLocation",
+    "mail",
+    "userType",
+    "ageGroup",
+    "consentProvidedForMinor",
+    "employeeHireDate",
+    "employeeLeaveDateTime",
+    "onPremisesExtensionAttributes",
+    "showInAddressList",
+    "preferredName",
+    "aboutMe",
+    "birthday",
+    "interests",
+    "mySite",
+    "pastProjects",
+    "responsibilities",
+    "schools",
+    "skills",
+    "identities",
+    "employeeOrgData",
+    "creationType",
+    "externalUserState",
+];
+/// Properties Graph reports as read-only on users.
+const USER_READ_ONLY: &[&str] = &[
+    "id",
+    "createdDateTime",
+    "deletedDateTime",
+    "proxyAddresses",
+    "onPremisesSyncEnabled",
+    "onPremisesSamAccountName",
+    "onPremisesDistinguishedName",
+    "onPremisesSecurityIdentifier",
+    "onPremisesDomainName",
+    "onPremisesUserPrincipalName",
+    "onPremisesLastSyncDateTime",
+    "onPremisesProvisioningErrors",
+    "securityIdentifier",
+    "imAddresses",
+    "assignedLicenses",
+    "assignedPlans",
+    "provisionedPlans",
+    "lastPasswordChangeDateTime",
+];
+const GROUP_WRITABLE: &[&str] = &[
+    "displayName",
+    "description",
+    "mailEnabled",
+    "mailNickname",
+    "securityEnabled",
+    "groupTypes",
+    "visibility",
+    "membershipRule",
+    "membershipRuleProcessingState",
+    "classification",
+    "isAssignableToRole",
+    "preferredDataLocation",
+    "preferredLanguage",
+    "theme",
+];
+const GROUP_READ_ONLY: &[&str] = &[
+    "id",
+    "createdDateTime",
+    "deletedDateTime",
+    "proxyAddresses",
+    "mail",
+    "onPremisesSyncEnabled",
+    "onPremisesSamAccountName",
+    "onPremisesSecurityIdentifier",
+    "onPremisesDomainName",
+    "onPremisesNetBiosName",
+    "onPremisesLastSyncDateTime",
+    "securityIdentifier",
+    "renewedDateTime",
+    "expirationDateTime",
+    "onPremisesProvisioningErrors",
+];
+
+/// The properties `GET /users` returns without `$select`.
+pub const USER_DEFAULT: &[&str] = &[
+    "businessPhones",
+    "displayName",
+    "givenName",
+    "jobTitle",
+    "mail",
+    "mobilePhone",
+    "officeLocation",
+    "preferredLanguage",
+    "surname",
+    "userPrincipalName",
+    "id",
+];
+
+/// The properties `GET /groups` returns without `$select`.
+pub const GROUP_DEFAULT: &[&str] = &[
+    "id",
+    "deletedDateTime",
+    "classification",
+    "createdDateTime",
+    "description",
+    "displayName",
+    "expirationDateTime",
+    "groupTypes",
+    "isAssignableToRole",
+    "mail",
+    "mailEnabled",
+    "mailNickname",
+    "membershipRule",
+    "membershipRuleProcessingState",
+    "onPremisesDomainName",
+    "onPremisesLastSyncDateTime",
+    "onPremisesNetBiosName",
+    "onPremisesSamAccountName",
+    "onPremisesSecurityIdentifier",
+    "onPremisesSyncEnabled",
+    "preferredDataLocation",
+    "preferredLanguage",
+    "proxyAddresses",
+    "renewedDateTime",
+    "securityEnabled",
+    "securityIdentifier",
+    "theme",
+    "visibility",
+    "onPremisesProvisioningErrors",
+];
+
+/// Extract the object id from an `@odata.id` / bind URL (`.../directoryObjects/{id}`).
+pub fn id_from_ref(url: &str) -> String {
+    url.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches("directoryObjects('")
+        .trim_end_matches("')")
+        .to_string()
+}
+
+impl Tenant {
+    /// A fresh tenant with its initial `<name>.onmicrosoft.com` domain and any extra verified
+    /// domains.
+    pub fn new(tenant_id: &str, name: &str, extra_domains: &[String]) -> Self {
+        let mut domains = vec![domain(&format!("{name}.onmicrosoft.com"), true, true)];
+        for d in extra_domains {
+            domains.push(domain(d, true, false));
+        }
+        let mut organization = Map::new();
+        organization.insert("onPremisesSyncEnabled".into(), Value::Null);
+        organization.insert("onPremisesLastSyncDateTime".into(), Value::Null);
+        let mut t = Self {
+            tenant_id: tenant_id.to_string(),
+            name: name.to_string(),
+            domains,
+            organization,
+            objects: HashMap::new(),
+            order: BTreeMap::new(),
+            member_log: Vec::new(),
+            purged: Vec::new(),
+            clients: HashMap::new(),
+            assignments: Vec::new(),
+            seq: 0,
+        };
+        let roles: Vec<Value> = GRAPH_APP_ROLES
+            .iter()
+            .map(|(value, id)| {
+                json!({
+                    "allowedMemberTypes": ["Application"], "id": id, "isEnabled": true,
+                    "origin": "Application", "value": value, "displayName": value,
+                    "description": format!("Application permission {value}"),
+                })
+            })
+            .collect();
+        let mut graph = Map::new();
+        graph.insert("appId".into(), json!(GRAPH_APP_ID));
+        graph.insert("displayName".into(), json!("Microsoft Graph"));
+        graph.insert("servicePrincipalType".into(), json!("Application"));
+        graph.insert("accountEnabled".into(), json!(true));
+        graph.insert("appRoles".into(), Value::Array(roles));
+        t.insert(Kind::ServicePrincipal, graph);
+        t
+    }
+
+    /// The initial domain name.
+    pub fn initial_domain(&self) -> String {
+        format!("{}.onmicrosoft.com", self.name)
+    }
+
+    fn bump(&mut self) -> u64 {
+        self.seq += 1;
+        self.seq
+    }
+
+    /// `GET /organization` single entry.
+    pub fn organization(&self) -> Value {
+        let verified: Vec<Value> = self
+            .domains
+            .iter()
+            .filter(|d| d.get("isVerified") == Some(&Value::Bool(true)))
+            .map(|d| {
+                json!({
+                    "capabilities": "Email, OfficeCommunicationsOnline",
+                    "isDefault": d.get("isDefault"),
+                    "isInitial": d.get("isInitial"),
+                    "name": d.get("id"),
+                    "type": "Managed",
+                })
+            })
+            .collect();
+        let mut org = json!({
+            "id": self.tenant_id,
+            "displayName": self.name,
+            "tenantType": "AAD",
+            "countryLetterCode": "US",
+            "preferredLanguage": "en",
+            "createdDateTime": "2024-01-01T00:00:00Z",
+            "businessPhones": [],
+            "technicalNotificationMails": [],
+            "verifiedDomains": verified,
+            "assignedPlans": [],
+        });
+        if let Some(m) = org.as_object_mut() {
+            for (k, v) in &self.organization {
+                m.insert(k.clone(), v.clone());
+            }
+        }
+        org
+    }
+
+    /// Purge soft-deleted items older than the retention.
+    pub fn expire(&mut self) {
+        let now = now_secs();
+        let expired: Vec<String> = self
+            .objects
+            .values()
+            .filter(|o| o.deleted_at.is_some_and(|t| now - t >= RETENTION_SECS))
+            .map(|o| o.id().to_string())
+            .collect();
+        for id in expired {
+            self.purge(&id);
+        }
+    }
+
+    /// A live object of a kind.
+    pub fn live(&self, kind: Kind, id: &str) -> Result<&Object, GraphError> {
+        self.objects
+            .get(id)
+            .filter(|o| o.kind == kind && o.deleted_at.is_none())
+            .or_else(|| {
+                // Users are addressable by UPN too.
+                (kind == Kind::User)
+                    .then(|| {
+                        self.objects.values().find(|o| {
+                            o.kind == Kind::User
+                                && o.deleted_at.is_none()
+                                && o.str_prop("userPrincipalName")
+                                    .is_some_and(|u| u.eq_ignore_ascii_case(id))
+                        })
+                    })
+                    .flatten()
+            })
+            .ok_or_else(|| GraphError::not_found(id))
+    }
+
+    /// Live objects of a kind in creation order.
+    pub fn list(&self, kind: Kind) -> impl Iterator<Item = &Object> {
+        self.order
+            .values()
+            .filter_map(|id| self.objects.get(id))
+            .filter(move |o| o.kind == kind && o.deleted_at.is_none())
+    }
+
+    /// Soft-deleted objects of a kind.
+    pub fn deleted(&self, kind: Option<Kind>) -> impl Iterator<Item = &Object> {
+        self.order
+            .values()
+            .filter_map(|id| self.objects.get(id))
+            .filter(move |o| o.deleted_at.is_some() && kind.is_none_or(|k| k == o.kind))
+    }
+
+    fn check_unique(
+        &self,
+        kind: Kind,
+        props: &Map<String, Value>,
+        except: &str,
+    ) -> Result<(), GraphError> {
+        let keys: &[&str] = match kind {
+            Kind::User => &["userPrincipalName", "onPremisesImmutableId"],
+            Kind::Group => &["mailNickname"],
+            _ => &[],
+        };
+        for key in keys {
+            let Some(v) = props.get(*key).and_then(Value::as_str) else {
+                continue;
+            };
+            if kind == Kind::Group && props.get("mailEnabled") != Some(&Value::Bool(true)) {
+                continue;
+            }
+            let clash = self.objects.values().any(|o| {
+                o.kind == kind
+                    && o.deleted_at.is_none()
+                    && o.id() != except
+                    && (kind != Kind::Group || o.is_mail_enabled_group())
+                    && o.str_prop(key).is_some_and(|x| x.eq_ignore_ascii_case(v))
+            });
+            if clash {
+                return Err(GraphError::conflict(key));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_upn_domain(&self, upn: &str) -> Result<(), GraphError> {
+        let domain = upn.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+        let ok = !upn.starts_with('@')
+            && self.domains.iter().any(|d| {
+                d.get("isVerified") == Some(&Value::Bool(true))
+                    && d.get("id")
+                        .and_then(Value::as_str)
+                        .is_some_and(|x| x.eq_ignore_ascii_case(domain))
+            });
+        if ok {
+            Ok(())
+        } else {
+            Err(GraphError::bad_request(
+                "The domain portion of the userPrincipalName property is invalid. You must use one of the verified domain names in your organization.",
+            ))
+        }
+    }
+
+    /// Validate written properties against the kind's schema (read-only, unknown).
+    fn check_writable(&self, kind: Kind, body: &Map<String, Value>) -> Result<(), GraphError> {
+        let (writable, read_only) = match kind {
+            Kind::User => (USER_WRITABLE, USER_READ_ONLY),
+            Kind::Group => (GROUP_WRITABLE, GROUP_READ_ONLY),
+            _ => return Ok(()),
+        };
+        for key in body.keys() {
+            if key.starts_with('@') || key.ends_with("@odata.bind") {
+                continue;
+            }
+            if read_only.iter().any(|r| r.eq_ignore_ascii_case(key)) {
+                return Err(GraphError::read_only(key));
+            }
+            if key.starts_with("extension_") && self.extension_registered(key) {
+                continue;
+            }
+            if !writable.iter().any(|w| w == key) {
+                return Err(GraphError::bad_request(format!(
+                    "Property '{key}' does not exist as a declared property or extension property."
+                )));
+            }
+        }
+        if let Some(v) = body.get("onPremisesImmutableId").and_then(Value::as_str)
+            && (v.contains('$') || v.contains('_'))
+        {
+            return Err(GraphError::bad_request(
+                "Invalid value specified for property 'onPremisesImmutableId' of resource 'User'.",
+            ));
+        }
+        Ok(())
+    }
+
+    fn extension_registered(&self, name: &str) -> bool {
+        self.list(Kind::Application).any(|a| {
+            a.props
+                .get("extensionProperties")
+                .and_then(Value::as_array)
+                .is_some_and(|xs| {
+                    xs.iter()
+                        .any(|x| x.get("name").and_then(Value::as_str) == Some(name))
+                })
+        })
+    }
+
+    fn resolve_binds(&self, body: &Map<String, Value>) -> Result<Vec<String>, GraphError> {
+        let mut out = Vec::new();
+        for key in ["members@odata.bind", "owners@odata.bind"] {
+            let Some(v) = body.get(key) else { continue };
+            let urls = v.as_array().ok_or_else(|| {
+                GraphError::bad_request(format!("Invalid value for '{key}': expected an array."))
+            })?;
+            if urls.len() > MAX_BIND {
+                return Err(GraphError::bad_request(format!(
+                    "The request exceeded the maximum of {MAX_BIND} references in '{key}'."
+                )));
+            }
+            if key.starts_with("owners") {
+                continue;
+            }
+            for u in urls {
+                let id = id_from_ref(u.as_str().unwrap_or_default());
+                if self.objects.get(&id).is_none_or(|o| o.deleted_at.is_some()) {
+                    return Err(GraphError::not_found(&id));
+                }
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Store a new object (the id is generated unless `props` has one); returns the id.
+    pub fn insert(&mut self, kind: Kind, props: Map<String, Value>) -> String {
+        let seq = self.bump();
+        let id = props
+            .get("id")
+            .and_then(Value::as_str)
+            .map_or_else(new_guid, str::to_string);
+        let mut props = props;
+        props.insert("id".into(), json!(id));
+        self.order.insert(seq, id.clone());
+        self.objects.insert(
+            id.clone(),
+            Object {
+                kind,
+                props,
+                members: Vec::new(),
+                seq,
+                created: seq,
+                deleted_at: None,
+                deleted_from: Vec::new(),
+                manager: None,
+            },
+        );
+        id
+    }
+
+    /// `POST /users`.
+    pub fn create_user(&mut self, body: Map<String, Value>) -> Result<&Object, GraphError> {
+        self.check_writable(Kind::User, &body)?;
+        for required in [
+            "accountEnabled",
+            "displayName",
+            "mailNickname",
+            "userPrincipalName",
+            "passwordProfile",
+        ] {
+            if body.get(required).is_none_or(Value::is_null) {
+                return Err(GraphError::bad_request(format!(
+                    "Invalid value specified for property '{required}' of resource 'User'."
+                )));
+            }
+        }
+        let upn = body
+            .get("userPrincipalName")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        self.check_upn_domain(&upn)?;
+        self.check_unique(Kind::User, &body, "")?;
+        let mut props = body;
+        props.remove("passwordProfile");
+        props.insert("createdDateTime".into(), json!(iso8601(now_secs())));
+        props.entry("businessPhones").or_insert(json!([]));
+        props.insert("proxyAddresses".into(), proxy_for(props.get("mail")));
+        props.insert("onPremisesSyncEnabled".into(), Value::Null);
+        props.entry("userType").or_insert(json!("Member"));
+        props.insert("deletedDateTime".into(), Value::Null);
+        let id = self.insert(Kind::User, props);
+        self.live(Kind::User, &id)
+    }
+
+    /// `POST /groups`.
+    pub fn create_group(&mut self, body: Map<String, Value>) -> Result<&Object, GraphError> {
+        self.check_writable(Kind::Group, &body)?;
+        for required in [
+            "displayName",
+            "mailEnabled",
+            "mailNickname",
+            "securityEnabled",
+        ] {
+            if body.get(required).is_none_or(Value::is_null) {
+                return Err(GraphError::bad_request(format!(
+                    "Invalid value specified for property '{required}' of resource 'Group'."
+                )));
+            }
+        }
+        let unified = body
+            .get("groupTypes")
+            .and_then(Value::as_array)
+            .is_some_and(|t| t.iter().any(|x| x == "Unified"));
+        if body.get("mailEnabled") == Some(&Value::Bool(true)) && !unified {
+            return Err(GraphError::bad_request(
+                "The service does not currently support writes of mail-enabled groups. Please ensure that the mail-enablement property is unset or is set to false.",
+            ));
+        }
+        self.check_unique(Kind::Group, &body, "")?;
+        let members = self.resolve_binds(&body)?;
+        let mut props: Map<String, Value> = body
+            .into_iter()
+            .filter(|(k, _)| !k.ends_with("@odata.bind"))
+            .collect();
+        props.insert("createdDateTime".into(), json!(iso8601(now_secs())));
+        props.entry("groupTypes").or_insert(json!([]));
+        props.entry("description").or_insert(Value::Null);
+        let mail = unified.then(|| {
+            let nick = props
+                .get("mailNickname")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            json!(format!("{nick}@{}", self.initial_domain()))
+        });
+        props.insert("proxyAddresses".into(), proxy_for(mail.as_ref()));
+        props.insert("mail".into(), mail.unwrap_or(Value::Null));
+        props.insert("onPremisesSyncEnabled".into(), Value::Null);
+        props.insert("deletedDateTime".into(), Value::Null);
+        props.insert(
+            "securityIdentifier".into(),
+            json!(format!("S-1-12-1-{}", self.seq + 1)),
+        );
+        props.insert(
+            "visibility".into(),
+            if unified {
+                json!("Public")
+            } else {
+                Value::Null
+            },
+        );
+        let id = self.insert(Kind::Group, props);
+        for m in members {
+            self.add_member(&id, &m)?;
+        }
+        self.live(Kind::Group, &id)
+    }
+
+    /// `PATCH /users/{id}` or `PATCH /groups/{id}` (with `members@odata.bind`).
+    pub fn update(
+        &mut self,
+        kind: Kind,
+        id: &str,
+        body: Map<String, Value>,
+    ) -> Result<(), GraphError> {
+        let id = self.live(kind, id)?.id().to_string();
+        if kind == Kind::Application || kind == Kind::ServicePrincipal {
+            let mut body = body;
+            if kind == Kind::Application
+                && let Some(keys) = body.get_mut("keyCredentials")
+            {
+                let certs = register_key_credentials(keys)?;
+                let app_id = self
+                    .live(kind, &id)?
+                    .props
+                    .get("appId")
+                    .and_then(Value::as_str);
+                let app_id = app_id.unwrap_or_default().to_string();
+                self.client_mut(&app_id).certificates = certs;
+            }
+            let seq = self.bump();
+            if let Some(o) = self.objects.get_mut(&id) {
+                for (k, v) in body {
+                    o.props.insert(k, v);
+                }
+                o.seq = seq;
+            }
+            return Ok(());
+        }
+        self.check_writable(kind, &body)?;
+        if kind == Kind::User
+            && let Some(upn) = body.get("userPrincipalName").and_then(Value::as_str)
+        {
+            self.check_upn_domain(upn)?;
+        }
+        let mut merged = self.live(kind, &id)?.props.clone();
+        for (k, v) in &body {
+            if !k.ends_with("@odata.bind") && k != "passwordProfile" {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        self.check_unique(kind, &merged, &id)?;
+        let members = self.resolve_binds(&body)?;
+        for m in &members {
+            if self.objects.get(&id).is_some_and(|g| g.members.contains(m)) {
+                return Err(member_exists());
+            }
+        }
+        if kind == Kind::User && body.contains_key("mail") {
+            merged.insert("proxyAddresses".into(), proxy_for(merged.get("mail")));
+        }
+        let seq = self.bump();
+        if let Some(o) = self.objects.get_mut(&id) {
+            o.props = merged;
+            o.seq = seq;
+        }
+        for m in members {
+            self.add_member(&id, &m)?;
+        }
+        Ok(())
+    }
+
+    /// `POST /groups/{id}/members/$ref`.
+    pub fn add_member(&mut self, group: &str, member: &str) -> Result<(), GraphError> {
+        let g = self.live(Kind::Group, group)?;
+        let group = g.id().to_string();
+        let unified = g
+            .props
+            .get("groupTypes")
+            .and_then(Value::as_array)
+            .is_some_and(|t| t.iter().any(|x| x == "Unified"));
+        if g.members.iter().any(|m| m == member) {
+            return Err(member_exists());
+        }
+        let m = self
+            .objects
+            .get(member)
+            .filter(|o| o.deleted_at.is_none())
+            .ok_or_else(|| GraphError::not_found(member))?;
+        if unified && m.kind != Kind::User {
+            return Err(GraphError::bad_request(
+                "Microsoft 365 groups can contain only users.",
+            ));
+        }
+        if m.id() == group {
+            return Err(GraphError::bad_request(
+                "A group cannot be a member of itself.",
+            ));
+        }
+        let seq = self.bump();
+        if let Some(g) = self.objects.get_mut(&group) {
+            g.members.push(member.to_string());
+            g.seq = seq;
+        }
+        self.member_log.push(MemberChange {
+            seq,
+            group,
+            member: member.to_string(),
+            added: true,
+        });
+        Ok(())
+    }
+
+    /// `DELETE /groups/{id}/members/{member}/$ref`.
+    pub fn remove_member(&mut self, group: &str, member: &str) -> Result<(), GraphError> {
+        let group = self.live(Kind::Group, group)?.id().to_string();
+        let present = self
+            .objects
+            .get(&group)
+            .is_some_and(|g| g.members.iter().any(|m| m == member));
+        if !present {
+            return Err(GraphError::not_found(member));
+        }
+        let seq = self.bump();
+        if let Some(g) = self.objects.get_mut(&group) {
+            g.members.retain(|m| m != member);
+            g.seq = seq;
+        }
+        self.member_log.push(MemberChange {
+            seq,
+            group,
+            member: member.to_string(),
+            added: false,
+        });
+        Ok(())
+    }
+
+    fn groups_of(&self, member: &str) -> Vec<String> {
+        self.list(Kind::Group)
+            .filter(|g| g.members.iter().any(|m| m == member))
+            .map(|g| g.id().to_string())
+            .collect()
+    }
+
+    /// `DELETE /users/{id}` etc.: soft delete users, Microsoft 365 groups and applications;
+    /// hard delete security groups.
+    pub fn delete(&mut self, kind: Kind, id: &str) -> Result<(), GraphError> {
+        let o = self.live(kind, id)?;
+        let id = o.id().to_string();
+        let unified = o
+            .props
+            .get("groupTypes")
+            .and_then(Value::as_array)
+            .is_some_and(|t| t.iter().any(|x| x == "Unified"));
+        let groups = self.groups_of(&id);
+        for g in &groups {
+            self.remove_member(g, &id)?;
+        }
+        if kind == Kind::Group && !unified || kind == Kind::ServicePrincipal {
+            self.purge(&id);
+            return Ok(());
+        }
+        let seq = self.bump();
+        let now = now_secs();
+        if let Some(o) = self.objects.get_mut(&id) {
+            o.deleted_at = Some(now);
+            o.deleted_from = groups;
+            o.seq = seq;
+            o.props
+                .insert("deletedDateTime".into(), json!(iso8601(now)));
+        }
+        Ok(())
+    }
+
+    /// Remove an object for good (leaves a delta tombstone).
+    pub fn purge(&mut self, id: &str) {
+        if let Some(o) = self.objects.remove(id) {
+            self.order.remove(&o.created);
+            let seq = self.bump();
+            self.purged.push((seq, o.kind, id.to_string()));
+            for g in self.objects.values_mut() {
+                g.members.retain(|m| m != id);
+            }
+        }
+    }
+
+    /// `POST /directory/deletedItems/{id}/restore`.
+    pub fn restore(&mut self, id: &str) -> Result<&Object, GraphError> {
+        let o = self
+            .objects
+            .get(id)
+            .filter(|o| o.deleted_at.is_some())
+            .ok_or_else(|| GraphError::not_found(id))?;
+        let (kind, props, groups) = (o.kind, o.props.clone(), o.deleted_from.clone());
+        self.check_unique(kind, &props, id)?;
+        let seq = self.bump();
+        if let Some(o) = self.objects.get_mut(id) {
+            o.deleted_at = None;
+            o.deleted_from.clear();
+            o.seq = seq;
+            o.props.insert("deletedDateTime".into(), Value::Null);
+        }
+        for g in groups {
+            if self.live(Kind::Group, &g).is_ok() {
+                self.add_member(&g, id)?;
+            }
+        }
+        self.objects
+            .get(id)
+            .ok_or_else(|| GraphError::not_found(id))
+    }
+
+    /// Register an application for the token endpoint (and as a directory object).
+    pub fn register_client(&mut self, display_name: &str, client: Client) {
+        let mut props = Map::new();
+        props.insert("appId".into(), json!(client.app_id));
+        props.insert("displayName".into(), json!(display_name));
+        props.insert("createdDateTime".into(), json!(iso8601(now_secs())));
+        props.insert("signInAudience".into(), json!("AzureADMyOrg"));
+        props.insert("extensionProperties".into(), json!([]));
+        let key_credentials: Vec<Value> = client
+            .certificates
+            .iter()
+            .map(|c| {
+                json!({"type": "AsymmetricX509Cert", "usage": "Verify", "keyId": new_guid(),
+                       "customKeyIdentifier": super::util::b64std(&super::pki::thumbprints(c).0)})
+            })
+            .collect();
+        props.insert("keyCredentials".into(), json!(key_credentials));
+        props.insert("passwordCredentials".into(), json!([]));
+        self.insert(Kind::Application, props);
+        let mut sp = Map::new();
+        sp.insert("appId".into(), json!(client.app_id));
+        sp.insert("displayName".into(), json!(display_name));
+        sp.insert("servicePrincipalType".into(), json!("Application"));
+        sp.insert("accountEnabled".into(), json!(true));
+        let sp_id = self.insert(Kind::ServicePrincipal, sp);
+        let graph = self
+            .list(Kind::ServicePrincipal)
+            .find(|o| o.props.get("appId").and_then(Value::as_str) == Some(GRAPH_APP_ID))
+            .map(|o| o.id().to_string());
+        for role in &client.roles {
+            let known = GRAPH_APP_ROLES.iter().find(|(v, _)| v == role);
+            if let (Some((_, role_id)), Some(graph)) = (known, &graph) {
+                let mut a = Map::new();
+                a.insert("id".into(), json!(new_guid()));
+                a.insert("appRoleId".into(), json!(role_id));
+                a.insert("createdDateTime".into(), json!(iso8601(now_secs())));
+                a.insert("principalDisplayName".into(), json!(display_name));
+                a.insert("principalId".into(), json!(sp_id));
+                a.insert("principalType".into(), json!("ServicePrincipal"));
+                a.insert("resourceDisplayName".into(), json!("Microsoft Graph"));
+                a.insert("resourceId".into(), json!(graph));
+                self.assignments.push(a);
+            }
+        }
+        self.clients.insert(client.app_id.clone(), client);
+    }
+}
+
+/// The token-endpoint client for an app id, created without credentials when missing.
+impl Tenant {
+    /// `PUT /users/{id}/manager/$ref` (`None` for `DELETE`).
+    pub fn set_manager(&mut self, user: &str, manager: Option<&str>) -> Result<(), GraphError> {
+        let uid = self.live(Kind::User, user)?.id().to_string();
+        if let Some(m) = manager {
+            let mo = self.objects.get(m).filter(|o| o.deleted_at.is_none());
+            if mo.is_none_or(|o| o.kind != Kind::User) {
+                return Err(GraphError::not_found(m));
+            }
+            if m == uid {
+                return Err(GraphError::bad_request(
+                    "A user cannot be their own manager.",
+                ));
+            }
+        } else if self.objects.get(&uid).is_some_and(|o| o.manager.is_none()) {
+            return Err(GraphError::not_found(&format!("{uid}/manager")));
+        }
+        let seq = self.bump();
+        if let Some(o) = self.objects.get_mut(&uid) {
+            o.manager = manager.map(str::to_string);
+            o.seq = seq;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn client_mut(&mut self, app_id: &str) -> &mut Client {
+        self.clients
+            .entry(app_id.to_string())
+            .or_insert_with(|| Client {
+                app_id: app_id.to_string(),
+                secrets: Vec::new(),
+                certificates: Vec::new(),
+                roles: Vec::new(),
+            })
+    }
+
+    /// `POST /servicePrincipals/{id}/appRoleAssignments`: grant an application permission.
+    pub fn assign_app_role(
+        &mut self,
+        body: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, GraphError> {
+        let field = |k: &str| {
+            body.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let (principal, resource, role_id) = (
+            field("principalId"),
+            field("resourceId"),
+            field("appRoleId"),
+        );
+        let p = self.live(Kind::ServicePrincipal, &principal)?;
+        let (p_app, p_name) = (
+            p.props
+                .get("appId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            p.props.get("displayName").cloned().unwrap_or(Value::Null),
+        );
+        let r = self.live(Kind::ServicePrincipal, &resource)?;
+        let r_name = r.props.get("displayName").cloned().unwrap_or(Value::Null);
+        let value = r
+            .props
+            .get("appRoles")
+            .and_then(Value::as_array)
+            .and_then(|roles| {
+                roles
+                    .iter()
+                    .find(|x| x.get("id").and_then(Value::as_str) == Some(&role_id))
+            })
+            .and_then(|x| x.get("value").and_then(Value::as_str))
+            .map(str::to_string)
+            .ok_or_else(|| {
+                GraphError::bad_request("Permission being assigned was not found on application")
+            })?;
+        let exists = self.assignments.iter().any(|a| {
+            a.get("principalId") == Some(&json!(principal))
+                && a.get("resourceId") == Some(&json!(resource))
+                && a.get("appRoleId") == Some(&json!(role_id))
+        });
+        if exists {
+            return Err(GraphError::bad_request(
+                "Permission being assigned already exists on the object",
+            ));
+        }
+        let a = match json!({
+            "id": new_guid(), "deletedDateTime": null, "appRoleId": role_id,
+            "createdDateTime": iso8601(now_secs()), "principalDisplayName": p_name,
+            "principalId": principal, "principalType": "ServicePrincipal",
+            "resourceDisplayName": r_name, "resourceId": resource,
+        }) {
+            Value::Object(m) => m,
+            _ => Map::new(),
+        };
+        self.assignments.push(a.clone());
+        let c = self.client_mut(&p_app);
+        if !c.roles.contains(&value) {
+            c.roles.push(value);
+        }
+        Ok(a)
+    }
+
+    /// `DELETE /servicePrincipals/{id}/appRoleAssignments/{assignment}`.
+    pub fn unassign_app_role(&mut self, sp: &str, assignment: &str) -> Result<(), GraphError> {
+        let pos = self
+            .assignments
+            .iter()
+            .position(|a| {
+                a.get("id").and_then(Value::as_str) == Some(assignment)
+                    && (a.get("principalId").and_then(Value::as_str) == Some(sp)
+                        || a.get("resourceId").and_then(Value::as_str) == Some(sp))
+            })
+            .ok_or_else(|| GraphError::not_found(assignment))?;
+        let a = self.assignments.remove(pos);
+        let field = |k: &str| {
+            a.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let role = self
+            .objects
+            .get(&field("resourceId"))
+            .and_then(|r| r.props.get("appRoles").and_then(Value::as_array).cloned())
+            .and_then(|roles| {
+                roles
+                    .into_iter()
+                    .find(|x| x.get("id").and_then(Value::as_str) == Some(&field("appRoleId")))
+            })
+            .and_then(|x| x.get("value").and_then(Value::as_str).map(str::to_string));
+        let app = self.objects.get(&field("principalId")).and_then(|p| {
+            p.props
+                .get("appId")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        });
+        if let (Some(role), Some(app)) = (role, app) {
+            self.client_mut(&app).roles.retain(|r| *r != role);
+        }
+        Ok(())
+    }
+}
+
+/// Validate `keyCredentials` written to an application: each `AsymmetricX509Cert` needs its
+/// certificate in `key` (base64 DER). Returns the certificates and replaces `key` with null as
+/// Graph does on read.
+fn register_key_credentials(keys: &mut Value) -> Result<Vec<Vec<u8>>, GraphError> {
+    let invalid = || {
+        GraphError::bad_request(
+            "Invalid value specified for property 'keyCredentials' of resource 'Application'.",
+        )
+    };
+    let items = keys.as_array_mut().ok_or_else(invalid)?;
+    let mut certs = Vec::new();
+    for k in items.iter_mut() {
+        let m = k.as_object_mut().ok_or_else(invalid)?;
+        let der = m
+            .get("key")
+            .and_then(Value::as_str)
+            .and_then(super::util::b64std_decode)
+            .filter(|d| super::util::cert_rsa_public_key(d).is_some())
+            .ok_or_else(invalid)?;
+        m.insert(
+            "customKeyIdentifier".into(),
+            json!(super::util::b64std(&super::pki::thumbprints(&der).0)),
+        );
+        m.entry("keyId").or_insert_with(|| json!(new_guid()));
+        m.entry("type").or_insert(json!("AsymmetricX509Cert"));
+        m.entry("usage").or_insert(json!("Verify"));
+        m.insert("key".into(), Value::Null);
+        certs.push(der);
+    }
+    Ok(certs)
+}
+
+fn member_exists() -> GraphError {
+    GraphError::bad_request(
+        "One or more added object references already exist for the following modified properties: 'members'.",
+    )
+}
+
+fn proxy_for(mail: Option<&Value>) -> Value {
+    match mail.and_then(Value::as_str) {
+        Some(m) if !m.is_empty() => json!([format!("SMTP:{m}")]),
+        _ => json!([]),
+    }
+}
+
+fn domain(name: &str, verified: bool, initial: bool) -> Map<String, Value> {
+    match json!({
+        "id": name,
+        "authenticationType": "Managed",
+        "availabilityStatus": null,
+        "isAdminManaged": true,
+        "isDefault": initial,
+        "isInitial": initial,
+        "isRoot": true,
+        "isVerified": verified,
+        "passwordNotificationWindowInDays": 14,
+        "passwordValidityPeriodInDays": 2147483647,
+        "supportedServices": if verified { json!(["Email", "OfficeCommunicationsOnline"]) } else { json!([]) },
+    }) {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    }
+}
+
+/// A domain entry as Graph returns it (for `POST /domains`).
+pub fn new_domain(name: &str, verified: bool) -> Map<String, Value> {
+    domain(name, verified, false)
+}
