@@ -71,6 +71,8 @@ pub struct AdOptions {
     pub naming_contexts: Vec<Dn>,
     /// Object classes imported (most specific class).
     pub classes: Vec<String>,
+    /// Use DirSync for deltas when the account may; `false`: always poll uSNChanged.
+    pub dirsync: bool,
     /// Paged results page size.
     pub page_size: i32,
     /// Read multi-valued linked attributes (`member`) in ranges of this many values, as a
@@ -97,6 +99,7 @@ impl AdOptions {
             },
             naming_contexts: Vec::new(),
             classes: DEFAULT_CLASSES.iter().map(|c| (*c).to_owned()).collect(),
+            dirsync: true,
             page_size: 500,
             value_range: None,
         }
@@ -237,17 +240,31 @@ impl AdConnector {
         nodes
     }
 
-    /// The naming contexts to import: the configured ones, else the DC's domain.
-    fn contexts_of(&self, root: &RootDse) -> Vec<String> {
+    /// The naming contexts to import: the configured ones (which must be naming contexts of
+    /// the DC: DirSync only works from a naming context's root), else the DC's domain.
+    fn contexts_of(&self, root: &RootDse) -> Result<Vec<String>, AdError> {
         if self.options.naming_contexts.is_empty() {
-            vec![root.default_naming_context.clone()]
-        } else {
-            self.options
-                .naming_contexts
-                .iter()
-                .map(Dn::to_string)
-                .collect()
+            return Ok(vec![root.default_naming_context.clone()]);
         }
+        self.options
+            .naming_contexts
+            .iter()
+            .map(|nc| {
+                let held = root
+                    .naming_contexts
+                    .iter()
+                    .any(|h| Dn::parse(h).is_ok_and(|h| &h == nc));
+                if held {
+                    Ok(nc.to_string())
+                } else {
+                    Err(AdError::Config(format!(
+                        "'{nc}' is not a naming context of {} (it holds {})",
+                        root.dns_host_name,
+                        root.naming_contexts.join("; ")
+                    )))
+                }
+            })
+            .collect()
     }
 
     /// The schema, read once per connector.

@@ -206,6 +206,13 @@ impl Session {
                     seconds: settings.timeout.as_secs(),
                 });
             }
+            Ok(Err(LdapError::Timeout { .. })) => {
+                return Err(AdError::Timeout {
+                    url,
+                    operation: "connecting".into(),
+                    seconds: settings.timeout.as_secs(),
+                });
+            }
             Ok(Err(e)) => {
                 let mut detail = e.to_string();
                 if detail.contains("certificate") || detail.contains("Certificate") {

@@ -239,7 +239,9 @@ impl AdConnector {
         let root = discovery::root_dse(&mut session)
             .await
             .map_err(|e| e.into_connector(name))?;
-        let contexts = self.contexts_of(&root);
+        let contexts = self
+            .contexts_of(&root)
+            .map_err(|e| e.into_connector(name))?;
         let mut results = Vec::with_capacity(batch.len());
         let mut session = Some(session);
         for e in batch {

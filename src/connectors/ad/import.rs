@@ -271,7 +271,11 @@ async fn position_now(
     session: &mut Session,
     root: &RootDse,
     nc: &str,
+    use_dirsync: bool,
 ) -> Result<Position, AdError> {
+    if !use_dirsync {
+        return Ok(usn_position(session, root).await);
+    }
     if !root.supports(dirsync::DIRSYNC_OID) {
         tracing::warn!(
             nc,
@@ -281,7 +285,7 @@ async fn position_now(
     }
     let mut cookie = Vec::new();
     // A DirSync search that matches nothing still returns the cookie of the current state.
-    for _ in 0..10_000 {
+    for _ in 0..1_000 {
         let (_, result) = session
             .search(
                 nc,
@@ -297,7 +301,9 @@ async fn position_now(
                 code = result.rc,
                 diagnostic = %result.text,
                 "the connector account may not use DirSync (it lacks the Replicating \
-                 Directory Changes right): delta imports poll uSNChanged on this DC instead"
+                 Directory Changes right): delta imports poll uSNChanged on this DC instead, \
+                 and see deletions only if the account may list CN=Deleted Objects \
+                 (otherwise the next full import removes deleted objects)"
             );
             return Ok(usn_position(session, root).await);
         }
@@ -337,8 +343,10 @@ impl AdConnector {
         let filter = class_filter(&self.options.classes);
         let mut watermark = AdWatermark::default();
         let mut objects = 0;
-        for nc in self.contexts_of(&root) {
-            let position = position_now(&mut session, &root, &nc).await.map_err(ad)?;
+        for nc in self.contexts_of(&root).map_err(ad)? {
+            let position = position_now(&mut session, &root, &nc, self.options.dirsync)
+                .await
+                .map_err(ad)?;
             let mut reader = Reader {
                 session: &mut session,
                 schema: &schema,
@@ -377,7 +385,7 @@ impl AdConnector {
         });
         let mut session = self.connect(usn_dc.as_deref()).await.map_err(ad)?;
         let root = discovery::root_dse(&mut session).await.map_err(ad)?;
-        let wanted = self.contexts_of(&root);
+        let wanted = self.contexts_of(&root).map_err(ad)?;
         let had: Vec<&String> = before.contexts.iter().map(|(nc, _)| nc).collect();
         if wanted.len() != had.len() || wanted.iter().zip(&had).any(|(a, b)| a != *b) {
             return Err(expired(format!(
