@@ -522,6 +522,33 @@ fn export_adds_modifies_renames_and_deletes_with_per_object_results() {
         }
         other => panic!("{other:?}"),
     }
+    // Over plain LDAP (an explicit, warned opt-in) passwords are not sent at all.
+    let mut o = options(dc);
+    o.settings.tls = TlsMode::Plain;
+    o.endpoints[0].port = dc.ldap_port;
+    let plain = vec![export(
+        Operation::Add,
+        4,
+        None,
+        format!("CN=Plain Pw,{ou}"),
+        "user",
+        vec![AttributeChange::replace(
+            a("unicodePwd"),
+            vec![],
+            vec![s(password)],
+        )],
+    )];
+    let results = rt.block_on(AdConnector::new(o).export(&plain)).unwrap();
+    match &results[0].outcome {
+        ExportOutcome::Failed { error, .. } => {
+            assert!(
+                error.contains("only written over an encrypted connection"),
+                "{error}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
+
     // The password works: bind as the new user.
     let mut o = options(dc);
     o.settings.bind_name = format!("wback@{}", dc.realm);
