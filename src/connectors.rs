@@ -5,7 +5,8 @@
 //! aws-lc-rs, the project's one TLS stack); referrals are never chased; binary attributes stay
 //! binary.
 //!
-//! Status: only the LDIF reader/writer of the file connector is built; the connectors come with
-//! issues 4, 5 and 7.
+//! Status: the AD connector (issue 5) and the LDIF file connector are built; the Graph
+//! connector comes with issue 7.
 
+pub mod ad;
 pub mod file;

@@ -989,10 +989,15 @@ fn sync_run_and_status_with_an_ldif_forest_and_an_ldif_tenant() {
     assert_eq!(v["scheduler"]["suspended"], true);
     drop(held);
 
-    // Without an LDIF file the forest needs the LDAP connector: said plainly, exit 2.
+    // Without an LDIF file the forest is read over LDAP, with the account's password from the
+    // credential store; a password that was never stored is said plainly, exit 2.
     let ldap_only = config.replace("ldif_file = \"contoso.ldif\"\n", "");
     std::fs::write(&path, ldap_only).unwrap();
     let out = sync(&["run"]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("the AD connector over LDAP is not built yet"));
+    assert!(
+        text(&out.stderr).contains("cannot read the password of the connector account"),
+        "{}",
+        text(&out.stderr)
+    );
 }

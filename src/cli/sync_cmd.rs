@@ -214,6 +214,33 @@ pub(crate) fn allow_deletes(g: &Global, connector: Option<&str>) -> Outcome {
     Ok(exit::SUCCESS)
 }
 
+/// The AD connector of a `[[directories]]` table, with the account's password from the
+/// credential store.
+fn ad_connector(
+    g: &Global,
+    c: &Config,
+    d: &crate::config::model::Directory,
+) -> Result<crate::connectors::ad::AdConnector, String> {
+    use crate::connectors::ad::{AdConnector, AdOptions};
+    let store =
+        crate::cli::secrets_cmd::open_store(g, Some(c), &g.state_dir(Some(c))).map_err(|e| {
+            format!(
+                "directory '{}': cannot open the credential store: {e:#}",
+                d.connector()
+            )
+        })?;
+    let password = store.resolve(&d.account.secret_ref).map_err(|e| {
+        format!(
+            "directory '{}': cannot read the password of the connector account '{}': {e}",
+            d.connector(),
+            d.account.username
+        )
+    })?;
+    let options = AdOptions::from_directory(d, password)
+        .map_err(|e| format!("directory '{}': {e}", d.connector()))?;
+    Ok(AdConnector::new(options))
+}
+
 /// The connectors a configuration describes, or why they cannot run yet.
 fn engine_connectors(
     g: &Global,
@@ -237,18 +264,16 @@ fn engine_connectors(
     };
     let mut out = Vec::new();
     for d in &c.directories {
-        let Some(file) = &d.ldif_file else {
-            return Err(format!(
-                "directory '{}': the AD connector over LDAP is not built yet; to run from an LDIF export, set ldif_file in its [[directories]] table",
-                d.connector()
-            ));
-        };
-        out.push(EngineConnector {
-            connector: Arc::new(LdifConnector::source(
+        let connector: Arc<dyn crate::engine::connector::Connector> = match &d.ldif_file {
+            Some(file) => Arc::new(LdifConnector::source(
                 d.connector(),
                 ConnectorKind::Ad,
                 &resolve(file),
             )),
+            None => Arc::new(ad_connector(g, c, d)?),
+        };
+        out.push(EngineConnector {
+            connector,
             role: Role::Source,
             scope: d.scope.clone(),
             pilot_group: d.pilot_group.as_ref().map(|p| p.dn.clone()),

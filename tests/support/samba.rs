@@ -546,13 +546,23 @@ fn run_with_input(cmd: &mut Command, input: &[u8]) -> Result<Output, String> {
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
-    if let Some(mut stdin) = child.stdin.take() {
+    // Feed stdin from another thread while this one drains stdout and stderr: a tool that
+    // writes more than a pipe buffer (ldapmodify prints a line per entry) before it has read all
+    // its input would otherwise block, and so would we.
+    let writer = child.stdin.take().map(|mut stdin| {
+        let input = input.to_vec();
         // A tool that fails early closes its stdin; its exit status tells why.
-        let _ = stdin.write_all(input);
-    }
-    child
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(&input);
+        })
+    });
+    let out = child
         .wait_with_output()
-        .map_err(|e| format!("{:?}: {e}", cmd.get_program()))
+        .map_err(|e| format!("{:?}: {e}", cmd.get_program()));
+    if let Some(w) = writer {
+        let _ = w.join();
+    }
+    out
 }
 
 // ---------------------------------------------------------------------------------------------
