@@ -746,8 +746,9 @@ async fn graph_entry(
     }
 }
 
-/// `POST /$batch`: at most 20 requests, unique ids, `dependsOn` honoured (424 when a dependency
-/// failed), each item throttled on its own.
+/// `POST /$batch`: at most 20 requests, unique ids, `dependsOn` honoured in any listing order
+/// (424 when a dependency failed; 400 for an unknown id or a cycle), each item throttled on its
+/// own.
 fn batch(s: &Shared, app: &str, outer: &GraphRequest, eventual: bool) -> Result<Value, GraphError> {
     let requests = outer
         .body
@@ -773,16 +774,8 @@ fn batch(s: &Shared, app: &str, outer: &GraphRequest, eventual: bool) -> Result<
             ));
         }
     }
-    let mut statuses: HashMap<String, u16> = HashMap::new();
-    let mut responses = Vec::new();
-    for r in requests {
-        let id = r
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_string();
-        let deps: Vec<String> = r
-            .get("dependsOn")
+    let deps_of = |r: &Value| -> Vec<String> {
+        r.get("dependsOn")
             .and_then(Value::as_array)
             .map(|a| {
                 a.iter()
@@ -790,7 +783,48 @@ fn batch(s: &Shared, app: &str, outer: &GraphRequest, eventual: bool) -> Result<
                     .map(str::to_string)
                     .collect()
             })
-            .unwrap_or_default();
+            .unwrap_or_default()
+    };
+    // The whole batch is checked before anything runs: every dependency names a request of the
+    // batch, and the dependencies have an order (no cycle). Requests then run in that order, so
+    // a request may depend on one listed after it.
+    for r in requests {
+        if deps_of(r).iter().any(|d| !ids.contains(d)) {
+            return Err(GraphError::new(
+                400,
+                "BadRequest",
+                "Invalid batch payload format: dependsOn names a request id that is not in the batch.",
+            ));
+        }
+    }
+    let mut order: Vec<&Value> = Vec::with_capacity(requests.len());
+    let mut placed: std::collections::HashSet<String> = std::collections::HashSet::new();
+    while order.len() < requests.len() {
+        let before = order.len();
+        for r in requests {
+            let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
+            if !placed.contains(id) && deps_of(r).iter().all(|d| placed.contains(d)) {
+                placed.insert(id.to_string());
+                order.push(r);
+            }
+        }
+        if order.len() == before {
+            return Err(GraphError::new(
+                400,
+                "BadRequest",
+                "Invalid batch payload format: the dependsOn relations form a cycle.",
+            ));
+        }
+    }
+    let mut statuses: HashMap<String, u16> = HashMap::new();
+    let mut responses = Vec::new();
+    for r in order {
+        let id = r
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let deps = deps_of(r);
         let failed_dep = deps
             .iter()
             .any(|d| statuses.get(d).is_none_or(|st| *st >= 400));

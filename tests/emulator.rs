@@ -749,6 +749,30 @@ async fn batch_limits_depends_on_and_per_item_results() {
     assert_eq!(graph_error(&by_id("2")["body"]).0, "Request_BadRequest");
     assert_eq!(by_id("3")["status"], 424);
     assert_eq!(by_id("4")["body"], "1");
+
+    // A dependency listed after its dependent runs first; unknown ids and cycles are refused.
+    let body = json!({"requests": [
+        {"id": "a", "method": "GET", "url": "/users/$count", "dependsOn": ["b"], "headers": {"ConsistencyLevel": "eventual"}},
+        {"id": "b", "method": "POST", "url": "/users", "headers": {"Content-Type": "application/json"}, "body": user_body(&e.upn("b2"), "b2")},
+    ]});
+    let (s, v) = e.graph("POST", "/$batch", Some(body)).await;
+    assert_eq!(s, 200, "{v}");
+    let responses = v["responses"].as_array().unwrap();
+    assert_eq!(responses[0]["id"], "b", "the dependency ran first");
+    assert_eq!(responses[0]["status"], 201);
+    assert_eq!(responses[1]["id"], "a");
+    assert_eq!(
+        responses[1]["body"], "2",
+        "the count sees the user created before it"
+    );
+    let unknown =
+        json!({"requests": [{"id": "1", "method": "GET", "url": "/users", "dependsOn": ["9"]}]});
+    assert_eq!(e.graph("POST", "/$batch", Some(unknown)).await.0, 400);
+    let cycle = json!({"requests": [
+        {"id": "1", "method": "GET", "url": "/users", "dependsOn": ["2"]},
+        {"id": "2", "method": "GET", "url": "/users", "dependsOn": ["1"]},
+    ]});
+    assert_eq!(e.graph("POST", "/$batch", Some(cycle)).await.0, 400);
 }
 
 #[tokio::test]
