@@ -1102,3 +1102,130 @@ certificate_ref = "store:entra-app-certificate"
     assert!(tenant.contains("zoe.angstrom@lab.example"), "{tenant}");
     assert!(!stdout.contains(&dc.admin_password) && !stderr.contains(&dc.admin_password));
 }
+
+/// A TCP relay to the DC that cuts the connection (both ways, without forwarding it) when it
+/// sees the first LDAP ModifyRequest: a network drop in the middle of an export.
+fn dropping_relay(
+    dc: &SambaDc,
+) -> (
+    u16,
+    Arc<std::sync::atomic::AtomicUsize>,
+    Arc<std::sync::atomic::AtomicBool>,
+) {
+    use std::io::{Read as _, Write as _};
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let dropped = Arc::new(AtomicBool::new(false));
+    let upstream = (dc.host.clone(), dc.ldap_port);
+    let counter = connections.clone();
+    let seen = dropped.clone();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            counter.fetch_add(1, Ordering::SeqCst);
+            let Ok(mut server) = std::net::TcpStream::connect((upstream.0.as_str(), upstream.1))
+            else {
+                return;
+            };
+            let (mut c2, mut s2) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut s2, &mut c2);
+            });
+            let dropped = dropped.clone();
+            std::thread::spawn(move || {
+                // Read whole LDAPMessages (SEQUENCE, BER length), look at the operation's tag.
+                loop {
+                    let mut head = [0u8; 2];
+                    if client.read_exact(&mut head).is_err() {
+                        break;
+                    }
+                    let mut lenbytes = Vec::new();
+                    let len = if head[1] & 0x80 == 0 {
+                        usize::from(head[1])
+                    } else {
+                        lenbytes = vec![0u8; usize::from(head[1] & 0x7f)];
+                        if client.read_exact(&mut lenbytes).is_err() {
+                            break;
+                        }
+                        lenbytes
+                            .iter()
+                            .fold(0usize, |a, b| (a << 8) | usize::from(*b))
+                    };
+                    let mut body = vec![0u8; len];
+                    if client.read_exact(&mut body).is_err() {
+                        break;
+                    }
+                    // body: INTEGER messageID (02 len ...), then the operation's tag.
+                    let op = body
+                        .get(2 + usize::from(body.get(1).copied().unwrap_or(0)))
+                        .copied();
+                    if op == Some(0x66) && !dropped.swap(true, Ordering::SeqCst) {
+                        let _ = client.shutdown(std::net::Shutdown::Both);
+                        let _ = server.shutdown(std::net::Shutdown::Both);
+                        break;
+                    }
+                    let mut msg = head.to_vec();
+                    msg.extend(lenbytes);
+                    msg.extend(body);
+                    if server.write_all(&msg).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    (port, connections, seen)
+}
+
+#[test]
+fn a_connection_dropped_mid_export_is_reopened_and_the_object_retried_once() {
+    let dc = SambaDc::shared();
+    let rt = rt();
+    let ou = dc.fresh_ou("drop");
+    dc.ldif_modify(&format!(
+        "dn: CN=Dropped Conn,{ou}\nchangetype: add\nobjectClass: user\nsAMAccountName: dropconn\n"
+    ));
+    let anchor = Anchor::Bytes(ldapsearch_guid(dc, &format!("CN=Dropped Conn,{ou}")));
+    let (port, connections, dropped) = dropping_relay(dc);
+    // Plain LDAP through the relay (an explicit opt-in; the relay cannot read TLS).
+    let mut o = options(dc);
+    o.settings.tls = TlsMode::Plain;
+    o.endpoints[0].host = "127.0.0.1".into();
+    o.endpoints[0].port = port;
+    let c = AdConnector::new(o);
+    let update = PendingExport {
+        connector: ConnectorName::new("lab.example"),
+        cs: CsId(1),
+        anchor: Some(anchor),
+        dn: Dn::parse(&format!("CN=Dropped Conn,{ou}")).unwrap(),
+        object_class: "user".into(),
+        operation: Operation::Update,
+        changes: vec![AttributeChange::replace(
+            AttributeName::new("description").unwrap(),
+            vec![],
+            vec![Value::Str("written after a reconnect".into())],
+        )],
+    };
+    let results = rt.block_on(c.export(&[update])).unwrap();
+    assert!(
+        matches!(results[0].outcome, ExportOutcome::Exported { .. }),
+        "{:?}",
+        results[0].outcome
+    );
+    assert!(
+        dropped.load(std::sync::atomic::Ordering::SeqCst),
+        "the relay cut the connection at the modify"
+    );
+    assert!(
+        connections.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "the connector opened a second connection after the drop"
+    );
+    let found = dc.ldap_search(
+        &format!("CN=Dropped Conn,{ou}"),
+        "(objectClass=*)",
+        &["description"],
+    );
+    assert!(found.contains("written after a reconnect"), "{found}");
+}
