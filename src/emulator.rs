@@ -116,6 +116,10 @@ pub struct Seed {
     /// Extra verified domains.
     #[serde(default)]
     pub domains: Vec<String>,
+    /// Cloud-only users: `POST /users` bodies that may carry `proxyAddresses` (see
+    /// `Tenant::seed_user`), for soft-match and duplicate tests.
+    #[serde(default)]
+    pub users: Vec<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// One seeded application.
@@ -320,6 +324,15 @@ pub async fn start(config: EmulatorConfig) -> Result<RunningEmulator, EmulatorEr
                 roles: app.roles.clone().unwrap_or_else(|| roles.clone()),
             },
         );
+    }
+
+    for user in &seed.users {
+        tenant.seed_user(user.clone()).map_err(|e| {
+            EmulatorError::Seed(
+                config.seed.clone().unwrap_or_default(),
+                format!("a seeded user is refused: {}", e.message),
+            )
+        })?;
     }
 
     let initial = tenant.clone();

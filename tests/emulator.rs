@@ -1234,11 +1234,27 @@ async fn a_seed_file_registers_applications_and_domains() {
             "applications": [{"displayName": "reader", "clientId": "11111111-2222-3333-4444-555555555555",
                               "clientSecret": "s3cret", "roles": ["User.Read.All"]}],
             "domains": ["fabrikam.com"],
+            "users": [{"displayName": "Cloud Only", "mailNickname": "cloud.only",
+                       "userPrincipalName": "cloud.only@fabrikam.com", "mail": "cloud.only@fabrikam.com",
+                       "proxyAddresses": ["SMTP:cloud.only@fabrikam.com", "smtp:c.only@fabrikam.com"]}],
         })
         .to_string(),
     )
     .unwrap();
     let e = start_with(|c| c.seed = Some(seed.clone())).await;
+    // The seeded cloud user is found by a secondary SMTP address, as soft match needs.
+    let (s, v) = e
+        .graph(
+            "GET",
+            "/users?$filter=proxyAddresses/any(p:p eq 'smtp:c.only@fabrikam.com')",
+            None,
+        )
+        .await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        v["value"][0]["userPrincipalName"], "cloud.only@fabrikam.com",
+        "{v}"
+    );
     let (s, v) = e
         .token_form(&[
             ("client_id", "11111111-2222-3333-4444-555555555555"),
@@ -1257,7 +1273,21 @@ async fn a_seed_file_registers_applications_and_domains() {
     std::fs::write(&seed, r#"{"applications": [{"clientId": "x"}]}"#).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut c = emulator::config(dir.path());
-    c.seed = Some(seed);
+    c.seed = Some(seed.clone());
     let err = hybridsync::emulator::start(c).await.err().unwrap();
     assert!(err.to_string().contains("seed file"), "{err}");
+    // A seeded user Graph would refuse (no mailNickname) is a clear start-up error.
+    std::fs::write(
+        &seed,
+        r#"{"users": [{"displayName": "x", "userPrincipalName": "x@fabrikam.com"}]}"#,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = emulator::config(dir.path());
+    c.seed = Some(seed);
+    let err = hybridsync::emulator::start(c).await.err().unwrap();
+    assert!(
+        err.to_string().contains("a seeded user is refused"),
+        "{err}"
+    );
 }

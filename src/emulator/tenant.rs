@@ -678,6 +678,28 @@ impl Tenant {
         self.live(Kind::User, &id)
     }
 
+    /// A cloud-only user from a seed file: a `POST /users` body that may also carry
+    /// `proxyAddresses` (read-only in Graph; Exchange Online sets them in a real tenant), so
+    /// soft-match tests can find a user by a secondary SMTP address. `passwordProfile` may be
+    /// left out.
+    pub fn seed_user(&mut self, mut body: Map<String, Value>) -> Result<String, GraphError> {
+        let proxies = body.remove("proxyAddresses");
+        body.entry("passwordProfile")
+            .or_insert(json!({"password": new_guid(), "forceChangePasswordNextSignIn": false}));
+        body.entry("accountEnabled").or_insert(json!(true));
+        let id = self
+            .create_user(body)?
+            .props
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        if let (Some(proxies @ Value::Array(_)), Some(o)) = (proxies, self.objects.get_mut(&id)) {
+            o.props.insert("proxyAddresses".into(), proxies);
+        }
+        Ok(id)
+    }
+
     /// `POST /groups`.
     pub fn create_group(&mut self, body: Map<String, Value>) -> Result<&Object, GraphError> {
         self.check_writable(Kind::Group, &body)?;
