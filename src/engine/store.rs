@@ -301,7 +301,7 @@ pub trait MetaverseStore {
     ) -> StoreResult<ValueChanges>;
 
     /// [`MetaverseStore::set_mv_attribute`] for several attributes of one object at once (one
-    /// step, one read of the object): the changes per attribute, in the order given.
+    /// step; only the attributes given are read): the changes per attribute, in the order given.
     fn set_mv_attributes(
         &mut self,
         mv: MvId,

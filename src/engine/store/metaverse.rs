@@ -353,7 +353,7 @@ impl MetaverseStore for SqliteTx<'_> {
         }
         self.atomic(|db| {
             require_mv(db, mv)?;
-            // One read of the object's lineage and values; then only the differences are written.
+            // One read of the object's lineage; then only the differences are written.
             let mut lineages: BTreeMap<AttributeName, i64> = BTreeMap::new();
             for (attr, next) in db.rows(
                 "reading a metaverse object's lineage",
@@ -363,27 +363,15 @@ impl MetaverseStore for SqliteTx<'_> {
             )? {
                 lineages.insert(db.decode(codec::attribute_from(&attr))?, next);
             }
-            let wanted: BTreeMap<&AttributeName, usize> = attributes
-                .iter()
-                .enumerate()
-                .map(|(i, (a, _))| (a, i))
-                .collect();
-            let mut stored: Vec<Vec<Value>> = vec![Vec::new(); attributes.len()];
-            for (attr, value) in db.rows(
-                "reading a metaverse object's values",
-                "SELECT attribute, tag, value FROM mv_value WHERE mv_id = ?1 ORDER BY ordinal",
-                [mv.0],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        codec::from_sql(r.get::<_, i64>(1)?, r.get_ref(2)?),
-                    ))
-                },
-            )? {
-                let name = db.decode(codec::attribute_from(&attr))?;
-                if let Some(i) = wanted.get(&name) {
-                    stored[*i].push(db.decode(value)?);
-                }
+            // Only the attributes being written are read (never, say, a group's whole
+            // membership), and only those that have values (a lineage row) at all.
+            let mut stored: Vec<Vec<Value>> = Vec::with_capacity(attributes.len());
+            for (attribute, _) in attributes {
+                stored.push(if lineages.contains_key(attribute) {
+                    values_of(db, mv.0, attribute)?
+                } else {
+                    Vec::new()
+                });
             }
             let mut out = Vec::with_capacity(attributes.len());
             // New values and lineage rows are written together at the end, a few statements for
