@@ -157,7 +157,10 @@ impl Object for Lazy<'_> {
     fn get_attr(&self, name: &AttributeName) -> Option<Value> {
         if self.skipped(name) {
             let values = self.tx.cs_attribute(self.cs.id, name).ok()?;
-            return Value::multi(values).into_option();
+            return match Value::multi(values) {
+                Value::Null => None,
+                v => Some(v),
+            };
         }
         self.cs.get_attr(name)
     }
@@ -174,19 +177,6 @@ impl Object for Lazy<'_> {
 
     fn dn(&self) -> Option<String> {
         Some(self.cs.dn.to_string())
-    }
-}
-
-trait IntoOption {
-    fn into_option(self) -> Option<Value>;
-}
-
-impl IntoOption for Value {
-    fn into_option(self) -> Option<Value> {
-        match self {
-            Value::Null => None,
-            v => Some(v),
-        }
     }
 }
 
@@ -300,39 +290,9 @@ fn sync_one(
         && cs.mv.is_some()
         && !cx.big_sources.is_empty();
     if !incremental {
-        for a in &cx.big_sources {
-            let values = tx.cs_attribute(id, a)?;
-            if !values.is_empty() {
-                cs.attributes.insert(a.clone(), values);
-            }
-        }
+        load_big_sources(&*tx, cx, &mut cs)?;
     }
-    let plan = {
-        let skipped: &[AttributeName] = if incremental { &cx.big_sources } else { &[] };
-        let obj = Lazy {
-            cs: &cs,
-            tx: &*tx,
-            skipped,
-        };
-        let name = c.name();
-        let is_member_of = |group: &Dn| member_of(&*tx, cx, name, group, &cs.dn);
-        let skip = |a: &AttributeName| skipped.contains(a);
-        let env = PreviewEnv {
-            params: &c.params,
-            now: cx.now,
-            is_member_of: &is_member_of,
-            skip_direct: incremental.then_some(&skip as &dyn Fn(&AttributeName) -> bool),
-        };
-        plan_inbound(
-            cx.rules,
-            &c.rule_connector(),
-            &obj,
-            &cs.object_class,
-            cs.mv.is_some(),
-            &env,
-            &Lookup(&*tx),
-        )
-    };
+    let plan = plan(&*tx, c, cx, &cs, cs.mv.is_some(), incremental);
     if !plan.errors.is_empty() || plan.join_error.is_some() {
         for e in &plan.errors {
             cx.error(
@@ -418,14 +378,18 @@ fn sync_one(
 /// Attribute filtering: the excluded attributes of the object's class are removed before any
 /// rule sees the object.
 fn exclude_filtered_attributes(cx: &Cycle<'_>, cs: &mut CsObject) {
-    for (class, attr) in &cx.excluded {
-        let applies = class.eq_ignore_ascii_case(&cs.object_class)
-            || (class.eq_ignore_ascii_case("user")
-                && cs.object_class.eq_ignore_ascii_case("inetOrgPerson"));
-        if applies {
-            cs.attributes.remove(attr);
-        }
-    }
+    cs.attributes
+        .retain(|attr, _| !is_excluded(cx, &cs.object_class, attr));
+}
+
+/// Whether attribute filtering excludes `attr` of objects of `class` (`user` covers
+/// `inetOrgPerson`).
+fn is_excluded(cx: &Cycle<'_>, class: &str, attr: &AttributeName) -> bool {
+    cx.excluded.iter().any(|(c, a)| {
+        a == attr
+            && (c.eq_ignore_ascii_case(class)
+                || (c.eq_ignore_ascii_case("user") && class.eq_ignore_ascii_case("inetOrgPerson")))
+    })
 }
 
 /// Writes the metaverse attributes of `mv` from the contributions of every source object
@@ -486,6 +450,53 @@ fn flow(
     Ok(())
 }
 
+/// Adds the large reference attributes (left out when the object was read) to `cs`.
+fn load_big_sources(
+    tx: &dyn StoreTx,
+    cx: &Cycle<'_>,
+    cs: &mut CsObject,
+) -> Result<(), EngineError> {
+    for a in &cx.big_sources {
+        let values = tx.cs_attribute(cs.id, a)?;
+        if !values.is_empty() {
+            cs.attributes.insert(a.clone(), values);
+        }
+    }
+    Ok(())
+}
+
+/// Plans `cs` inbound; `incremental`: its large reference attributes stay in the store and
+/// their direct flows are skipped (their value changes are applied separately).
+fn plan(
+    tx: &dyn StoreTx,
+    c: &EngineConnector,
+    cx: &Cycle<'_>,
+    cs: &CsObject,
+    linked: bool,
+    incremental: bool,
+) -> crate::engine::sync::InboundPlan {
+    let skipped: &[AttributeName] = if incremental { &cx.big_sources } else { &[] };
+    let obj = Lazy { cs, tx, skipped };
+    let name = c.name();
+    let is_member_of = |group: &Dn| member_of(tx, cx, name, group, &cs.dn);
+    let skip = |a: &AttributeName| skipped.contains(a);
+    let env = PreviewEnv {
+        params: &c.params,
+        now: cx.now,
+        is_member_of: &is_member_of,
+        skip_direct: incremental.then_some(&skip as &dyn Fn(&AttributeName) -> bool),
+    };
+    plan_inbound(
+        cx.rules,
+        &c.rule_connector(),
+        &obj,
+        &cs.object_class,
+        linked,
+        &env,
+        &Lookup(tx),
+    )
+}
+
 /// The contributions of another joined source object (multi-forest joins).
 fn plan_for(
     tx: &dyn StoreTx,
@@ -499,37 +510,9 @@ fn plan_for(
     };
     exclude_filtered_attributes(cx, &mut cs);
     if !incremental {
-        for a in &cx.big_sources {
-            let values = tx.cs_attribute(id, a)?;
-            if !values.is_empty() {
-                cs.attributes.insert(a.clone(), values);
-            }
-        }
+        load_big_sources(tx, cx, &mut cs)?;
     }
-    let skipped: &[AttributeName] = if incremental { &cx.big_sources } else { &[] };
-    let obj = Lazy {
-        cs: &cs,
-        tx,
-        skipped,
-    };
-    let name = c.name();
-    let is_member_of = |group: &Dn| member_of(tx, cx, name, group, &cs.dn);
-    let skip = |a: &AttributeName| skipped.contains(a);
-    let env = PreviewEnv {
-        params: &c.params,
-        now: cx.now,
-        is_member_of: &is_member_of,
-        skip_direct: incremental.then_some(&skip as &dyn Fn(&AttributeName) -> bool),
-    };
-    let plan = plan_inbound(
-        cx.rules,
-        &c.rule_connector(),
-        &obj,
-        &cs.object_class,
-        true,
-        &env,
-        &Lookup(tx),
-    );
+    let plan = plan(tx, c, cx, &cs, true, incremental);
     Ok(plan.errors.is_empty().then_some(plan.contributions))
 }
 
@@ -615,17 +598,11 @@ fn member_changes(
 ) -> Result<(), EngineError> {
     let big = cx.big_sources.clone();
     let changes = tx.pending_value_changes(cs.id)?;
-    let excluded = |a: &AttributeName| {
-        cx.excluded.iter().any(|(class, x)| {
-            x == a
-                && (class.eq_ignore_ascii_case(&cs.object_class)
-                    || (class.eq_ignore_ascii_case("user")
-                        && cs.object_class.eq_ignore_ascii_case("inetOrgPerson")))
-        })
-    };
     let changes: Vec<_> = changes
         .into_iter()
-        .filter(|ch| big.contains(&ch.attribute) && !excluded(&ch.attribute))
+        .filter(|ch| {
+            big.contains(&ch.attribute) && !is_excluded(cx, &cs.object_class, &ch.attribute)
+        })
         .collect();
     for change in &changes {
         for (rule, target) in direct_targets(&*tx, c, cx, cs, &change.attribute) {

@@ -98,11 +98,7 @@ fn one(
     let existing = match &counterpart {
         Some(cp) => {
             let target_skip = if light {
-                out_refs(cx, t, object.object_type)
-                    .into_iter()
-                    .filter(|(m, _)| cx.big_mv.contains(m))
-                    .map(|(_, a)| a)
-                    .collect()
+                big_targets(cx, t, object.object_type)
             } else {
                 Vec::new()
             };
@@ -130,11 +126,7 @@ fn one(
     if light && let (Some(cp), Some(cs)) = (&counterpart, &existing) {
         // Exported object, large references not loaded: the plan covers the other attributes;
         // membership arrives as value changes.
-        let big_targets: Vec<AttributeName> = out_refs(cx, t, object.object_type)
-            .into_iter()
-            .filter(|(m, _)| cx.big_mv.contains(m))
-            .map(|(_, a)| a)
-            .collect();
+        let big_targets = big_targets(cx, t, object.object_type);
         match plan {
             OutboundPlan::Nothing | OutboundPlan::Update { .. } => {
                 let changes = match plan {
@@ -259,6 +251,15 @@ fn out_refs(
     }
     cx.out_refs.insert(key, out.clone());
     out
+}
+
+/// The target attributes that large metaverse reference attributes (members) flow to.
+fn big_targets(cx: &mut Cycle<'_>, t: &EngineConnector, ty: MvObjectType) -> Vec<AttributeName> {
+    out_refs(cx, t, ty)
+        .into_iter()
+        .filter(|(m, _)| cx.big_mv.contains(m))
+        .map(|(_, a)| a)
+        .collect()
 }
 
 /// The target DN of a metaverse reference, if the referenced object has a counterpart in `t`.
