@@ -17,11 +17,11 @@ use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 
-use crate::engine::run::CycleReport;
+use crate::engine::run::{CycleReport, unix_now};
 use crate::engine::store::RunStatus;
 
 /// Errors of the service layer.
@@ -132,12 +132,6 @@ pub struct Metrics {
     pub skipped: u64,
     /// Whether the last cycle's export was stopped by the delete guard.
     pub guard_blocked: bool,
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }
 
 impl Metrics {

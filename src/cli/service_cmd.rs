@@ -50,7 +50,12 @@ pub(crate) fn run(g: &Global, a: &ServiceArgs) -> Outcome {
             if !scheduler_enabled {
                 return Tick::Skipped("the scheduler is disabled (sync.scheduler_enabled)".into());
             }
-            match one_cycle(&global, Requested::Auto, false, stop, "service") {
+            // The cycle's connectors run on the service's own runtime (this is one of its
+            // blocking threads).
+            let Ok(rt) = tokio::runtime::Handle::try_current() else {
+                return Tick::Failed("no async runtime on the cycle thread".into());
+            };
+            match one_cycle(&global, Requested::Auto, false, stop, "service", &rt) {
                 Ok(r) => Tick::Ran(Box::new(r)),
                 Err(CycleFailure::Busy(why)) => Tick::Skipped(why),
                 Err(CycleFailure::Config) => {

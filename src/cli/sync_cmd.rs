@@ -353,6 +353,7 @@ pub(crate) fn one_cycle(
     dry_run: bool,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     role: &str,
+    rt: &tokio::runtime::Handle,
 ) -> Result<crate::engine::run::CycleReport, CycleFailure> {
     use crate::engine::cycle::fingerprint;
     use crate::engine::run::{CycleOptions, Engine, ExportMode};
@@ -407,13 +408,7 @@ pub(crate) fn one_cycle(
         excluded_attributes: excluded_attributes(c),
         ..CycleOptions::default()
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    let report = engine.run_cycle(rt.handle(), &options)?;
-    rt.shutdown_background();
-    Ok(report)
+    Ok(engine.run_cycle(rt, &options)?)
 }
 
 /// `hybridsync sync run`: one cycle now.
@@ -428,7 +423,13 @@ pub(crate) fn run(g: &Global, a: &crate::cli::args::SyncRunArgs) -> Outcome {
         Requested::Auto
     };
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let report = match one_cycle(g, requested, a.dry_run, stop, "sync run") {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let outcome = one_cycle(g, requested, a.dry_run, stop, "sync run", rt.handle());
+    rt.shutdown_background();
+    let report = match outcome {
         Ok(r) => r,
         Err(CycleFailure::Config) => return Ok(exit::CONFIG),
         Err(CycleFailure::NotBuilt(why)) => {
