@@ -24,8 +24,9 @@
 //! | [`run`] | one cycle: import, journal reconciliation, inbound and outbound sync, guard, export |
 //! | [`report`] | pending exports and cycle reports as admins read them |
 //!
-//! Status: cycles run end to end with the LDIF connector (`sync run`, `sync status`); the
-//! scheduler service, `/metrics` and a compiled sync plan for throughput come next.
+//! Status: cycles run end to end with the AD and LDIF connectors (`sync run`, `sync status`,
+//! and the scheduler in [`crate::service`]); a faster full-sync data path (the issue's
+//! throughput target) comes next.
 
 pub mod connector;
 pub mod cycle;
