@@ -388,7 +388,7 @@ pub struct EmulatorArgs {
     #[arg(long, default_value = "127.0.0.1:8443", value_name = "ADDR")]
     pub listen: SocketAddr,
     /// Keep the tenant's directory (users, groups, apps) in this file: loaded at start, saved on
-    /// shutdown. Keys and the CA live in <state-dir>/tenant-emulator either way
+    /// shutdown. Keys and the CA live in the state directory (tenant-emulator/) either way
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
     /// Write the local CA certificate that clients must trust here (e.g. for SSL_CERT_FILE)
@@ -401,7 +401,7 @@ pub struct EmulatorArgs {
     /// Tenant id (a GUID)
     #[arg(long, value_name = "GUID", default_value = crate::emulator::DEFAULT_TENANT_ID)]
     pub tenant: String,
-    /// Tenant name: the initial domain is <NAME>.onmicrosoft.com
+    /// Tenant name: the initial domain is NAME.onmicrosoft.com
     #[arg(long, value_name = "NAME", default_value = crate::emulator::DEFAULT_TENANT_NAME)]
     pub tenant_name: String,
     /// Add a verified custom domain (repeatable), e.g. --domain contoso.com
