@@ -5,8 +5,9 @@
 //! aws-lc-rs, the project's one TLS stack); referrals are never chased; binary attributes stay
 //! binary.
 //!
-//! Status: the AD connector (issue 5) and the LDIF file connector are built; the Graph
-//! connector comes with issue 7.
+//! Status: the AD connector (issue 5), the LDIF file connector and the Entra ID connector over
+//! Microsoft Graph (issue 7) are built.
 
 pub mod ad;
+pub mod entra;
 pub mod file;

@@ -12,8 +12,8 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use crate::domain::AttributeName;
-use crate::engine::model::{ConnectorName, ExportResult, ImportItem, PendingExport};
+use crate::domain::{AttributeName, Dn};
+use crate::engine::model::{Anchor, ConnectorName, ExportResult, ImportItem, PendingExport};
 use crate::engine::rules::ConnectorKind;
 
 /// A boxed future, so connectors can be used as trait objects.
@@ -147,4 +147,14 @@ pub trait Connector: Send + Sync {
         &'a self,
         batch: &'a [PendingExport],
     ) -> BoxFuture<'a, Result<Vec<ExportResult>, ConnectorError>>;
+
+    /// For a directory without names of its own (Microsoft Graph): the DN an object with
+    /// `anchor` has in the connector space once imported, which is how references to it are
+    /// written. The engine rewrites references to objects it created before their confirming
+    /// import (they still carry the name it gave them) with this. `None` (the default): DNs are
+    /// the directory's own names and references are sent as they are.
+    fn reference_dn(&self, anchor: &Anchor) -> Option<Dn> {
+        let _ = anchor;
+        None
+    }
 }

@@ -1,0 +1,308 @@
+//! The Entra ID connector over Microsoft Graph: the tenant as the engine's target. It signs in as
+//! the sync application (certificate or secret), exports users and groups with hard and soft
+//! match, restores, soft deletes and memberships through `$batch`, paces its writes under
+//! Graph's limits, and imports the tenant with delta queries for confirming imports.
+//!
+//! Invariants (sync-engine.md sections 3 and 10): TLS is always verified (against the system
+//! roots, plus a configured CA file for the local tenant emulator); objects are anchored on their
+//! Graph object id and named `CN=<id>` (a reference is the DN of the object it names);
+//! only properties Graph can write are sent, the others are reported once per class and
+//! attribute, never per object per cycle; a create is never repeated without first looking for
+//! the object it may have made.
+//!
+//! | file | role |
+//! |---|---|
+//! | [`auth`] | client credentials (certificate, secret), token cache, device code |
+//! | [`client`] | HTTP, `$batch`, pacing, retries |
+//! | [`mapping`] | Graph JSON and engine attributes |
+//! | [`import`] | delta queries |
+//! | [`export`] | creates, matches, updates, deletes, members |
+
+pub mod auth;
+pub mod client;
+pub mod export;
+pub mod import;
+pub mod mapping;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use crate::config::model::{Cloud, Tenant};
+use crate::domain::{AttributeName, Dn};
+use crate::engine::connector::{
+    BoxFuture, Capabilities, Connector, ConnectorError, ImportSink, ImportSummary, SchemaAttribute,
+    SchemaClass, Watermark,
+};
+use crate::engine::model::{Anchor, ConnectorName, ExportResult, PendingExport};
+use crate::engine::rules::ConnectorKind;
+use crate::engine::rules::schema::{AttrType, graph_writable};
+
+pub use auth::{AuthError, CertificateCredential, ClientCredential, TokenSource};
+pub use client::{GraphClient, RetryPolicy, WriteLimit};
+pub use export::ExportPolicy;
+
+/// Everything the connector needs.
+#[derive(Debug)]
+pub struct EntraOptions {
+    /// The connector's name (`entra`).
+    pub name: String,
+    /// Tenant id or initial domain.
+    pub tenant: String,
+    /// `https://login.microsoftonline.com` or an override.
+    pub authority_host: String,
+    /// `https://graph.microsoft.com/v1.0` or an override.
+    pub graph_base: String,
+    /// Extra CA certificate file to trust (the emulator's CA).
+    pub ca_file: Option<PathBuf>,
+    /// The application (client) id.
+    pub client_id: String,
+    /// Its credential.
+    pub credential: ClientCredential,
+    /// Soft match.
+    pub policy: ExportPolicy,
+    /// The write limit to pace under.
+    pub write_limit: WriteLimit,
+    /// Retries.
+    pub retry: RetryPolicy,
+}
+
+/// The endpoints of a national cloud: (identity platform, Graph).
+pub fn cloud_endpoints(cloud: Cloud) -> (&'static str, &'static str) {
+    match cloud {
+        Cloud::Global => (
+            "https://login.microsoftonline.com",
+            "https://graph.microsoft.com",
+        ),
+        Cloud::UsGov => (
+            "https://login.microsoftonline.us",
+            "https://graph.microsoft.us",
+        ),
+        Cloud::UsGovDod => (
+            "https://login.microsoftonline.us",
+            "https://dod-graph.microsoft.us",
+        ),
+        Cloud::China => (
+            "https://login.chinacloudapi.cn",
+            "https://microsoftgraph.chinacloudapi.cn",
+        ),
+    }
+}
+
+impl EntraOptions {
+    /// From `[tenant]` and the credential read from the credential store.
+    pub fn from_tenant(name: &str, t: &Tenant, credential: ClientCredential) -> Self {
+        let (authority, graph) = cloud_endpoints(t.cloud);
+        let graph = t
+            .graph_endpoint
+            .clone()
+            .unwrap_or_else(|| graph.to_string());
+        let graph_base = if graph.trim_end_matches('/').ends_with("/v1.0") {
+            graph.trim_end_matches('/').to_string()
+        } else {
+            format!("{}/v1.0", graph.trim_end_matches('/'))
+        };
+        Self {
+            name: name.to_string(),
+            tenant: t.tenant_id.clone(),
+            authority_host: t
+                .authority_host
+                .clone()
+                .unwrap_or_else(|| authority.to_string()),
+            graph_base,
+            ca_file: t.ca_file.clone(),
+            client_id: t.application.client_id.clone(),
+            credential,
+            policy: ExportPolicy {
+                soft_match: t.soft_match,
+            },
+            write_limit: WriteLimit::default(),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// Why the connector could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum EntraError {
+    /// The CA file could not be read or is not PEM.
+    #[error("the CA file '{path}' cannot be used: {detail}")]
+    CaFile {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("the HTTPS client could not be set up: {0}")]
+    Http(String),
+}
+
+/// The connector.
+#[derive(Debug)]
+pub struct EntraConnector {
+    name: ConnectorName,
+    client: GraphClient,
+    policy: ExportPolicy,
+    not_synced: Mutex<HashSet<String>>,
+}
+
+/// An HTTPS client that trusts the system roots and, when given, the CA in `ca_file`.
+pub fn http_client(ca_file: Option<&std::path::Path>) -> Result<reqwest::Client, EntraError> {
+    let mut b = reqwest::Client::builder()
+        .user_agent(concat!("hybridsync/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(std::time::Duration::from_secs(20))
+        .pool_idle_timeout(std::time::Duration::from_secs(60));
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path).map_err(|e| EntraError::CaFile {
+            path: path.display().to_string(),
+            detail: e.to_string(),
+        })?;
+        let certs =
+            reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| EntraError::CaFile {
+                path: path.display().to_string(),
+                detail: format!("not PEM certificates ({e})"),
+            })?;
+        if certs.is_empty() {
+            return Err(EntraError::CaFile {
+                path: path.display().to_string(),
+                detail: "it holds no certificate".into(),
+            });
+        }
+        // Only the configured CA: an override points at a private endpoint (the emulator).
+        b = b.tls_certs_only(certs);
+    }
+    b.build()
+        .map_err(|e| EntraError::Http(client::error_chain(&e)))
+}
+
+impl EntraConnector {
+    /// A connector from its options.
+    pub fn new(o: EntraOptions) -> Result<Self, EntraError> {
+        let http = http_client(o.ca_file.as_deref())?;
+        let tokens = TokenSource::new(
+            http.clone(),
+            auth::token_url(&o.authority_host, &o.tenant),
+            o.client_id.clone(),
+            auth::graph_default_scope(&o.graph_base),
+            o.credential,
+        );
+        Ok(Self {
+            name: ConnectorName::new(o.name),
+            client: GraphClient::new(http, o.graph_base, tokens, o.write_limit, o.retry),
+            policy: o.policy,
+            not_synced: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// The Graph client (counters for reports and benchmarks).
+    pub fn client(&self) -> &GraphClient {
+        &self.client
+    }
+
+    /// The DN a Graph object id has in the connector space.
+    pub fn dn_of(id: &str) -> Dn {
+        mapping::dn_of(id)
+    }
+}
+
+fn kind_name(t: AttrType) -> &'static str {
+    match t {
+        AttrType::Str => "str",
+        AttrType::Num => "num",
+        AttrType::Bool => "bool",
+        AttrType::Bin => "bin",
+        AttrType::Ref => "ref",
+        AttrType::Dt => "dt",
+    }
+}
+
+impl Connector for EntraConnector {
+    fn name(&self) -> &ConnectorName {
+        &self.name
+    }
+
+    fn kind(&self) -> ConnectorKind {
+        ConnectorKind::Entra
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            delta_import: true,
+            export: true,
+            rename: false,
+            writable: ["user", "group"]
+                .iter()
+                .map(|c| {
+                    (
+                        (*c).to_string(),
+                        graph_writable(c)
+                            .iter()
+                            .filter_map(|d| AttributeName::new(d.name).ok())
+                            .collect(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn schema(&self) -> BoxFuture<'_, Result<Vec<SchemaClass>, ConnectorError>> {
+        Box::pin(async move {
+            Ok(["user", "group"]
+                .iter()
+                .map(|c| SchemaClass {
+                    name: (*c).to_string(),
+                    attributes: graph_writable(c)
+                        .iter()
+                        .filter_map(|d| {
+                            Some(SchemaAttribute {
+                                name: AttributeName::new(d.name).ok()?,
+                                multi_valued: d.multi,
+                                kind: kind_name(d.ty),
+                            })
+                        })
+                        .collect(),
+                })
+                .collect())
+        })
+    }
+
+    fn full_import<'a>(
+        &'a self,
+        sink: &'a mut dyn ImportSink,
+    ) -> BoxFuture<'a, Result<ImportSummary, ConnectorError>> {
+        Box::pin(async move { import::full(&self.client, self.name.as_str(), sink).await })
+    }
+
+    fn delta_import<'a>(
+        &'a self,
+        since: &'a Watermark,
+        sink: &'a mut dyn ImportSink,
+    ) -> BoxFuture<'a, Result<ImportSummary, ConnectorError>> {
+        Box::pin(async move { import::delta(&self.client, self.name.as_str(), since, sink).await })
+    }
+
+    fn export<'a>(
+        &'a self,
+        batch: &'a [PendingExport],
+    ) -> BoxFuture<'a, Result<Vec<ExportResult>, ConnectorError>> {
+        Box::pin(async move {
+            export::export(&self.client, self.policy, &self.not_synced, batch)
+                .await
+                .map_err(|e| match e {
+                    ConnectorError::Unavailable { detail, .. } => ConnectorError::Unavailable {
+                        connector: self.name.to_string(),
+                        detail,
+                    },
+                    other => other,
+                })
+        })
+    }
+
+    fn reference_dn(&self, anchor: &Anchor) -> Option<Dn> {
+        match anchor {
+            Anchor::Text(id) => Some(mapping::dn_of(id)),
+            Anchor::Bytes(_) => None,
+        }
+    }
+}
