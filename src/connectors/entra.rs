@@ -53,6 +53,9 @@ pub struct EntraOptions {
     pub authority_host: String,
     /// `https://graph.microsoft.com/v1.0` or an override.
     pub graph_base: String,
+    /// The token scope: the cloud's Graph resource with `/.default`
+    /// (`https://graph.microsoft.com/.default`), also when `graph_base` is overridden.
+    pub scope: String,
     /// Extra CA certificate file to trust (the emulator's CA).
     pub ca_file: Option<PathBuf>,
     /// The application (client) id.
@@ -93,14 +96,14 @@ impl EntraOptions {
     /// From `[tenant]` and the credential read from the credential store.
     pub fn from_tenant(name: &str, t: &Tenant, credential: ClientCredential) -> Self {
         let (authority, graph) = cloud_endpoints(t.cloud);
-        let graph = t
+        let endpoint = t
             .graph_endpoint
             .clone()
             .unwrap_or_else(|| graph.to_string());
-        let graph_base = if graph.trim_end_matches('/').ends_with("/v1.0") {
-            graph.trim_end_matches('/').to_string()
+        let graph_base = if endpoint.trim_end_matches('/').ends_with("/v1.0") {
+            endpoint.trim_end_matches('/').to_string()
         } else {
-            format!("{}/v1.0", graph.trim_end_matches('/'))
+            format!("{}/v1.0", endpoint.trim_end_matches('/'))
         };
         Self {
             name: name.to_string(),
@@ -110,6 +113,7 @@ impl EntraOptions {
                 .clone()
                 .unwrap_or_else(|| authority.to_string()),
             graph_base,
+            scope: auth::graph_default_scope(graph),
             ca_file: t.ca_file.clone(),
             client_id: t.application.client_id.clone(),
             credential,
@@ -184,7 +188,7 @@ impl EntraConnector {
             http.clone(),
             auth::token_url(&o.authority_host, &o.tenant),
             o.client_id.clone(),
-            auth::graph_default_scope(&o.graph_base),
+            o.scope,
             o.credential,
         );
         Ok(Self {
