@@ -675,7 +675,7 @@ async fn groups_members_binds_and_delta() {
         .graph("POST", "/groups", Some(json!({"displayName": "t", "mailNickname": "TEAM", "mailEnabled": true, "securityEnabled": false, "groupTypes": ["Unified"]})))
         .await;
     assert_eq!(s, 400);
-    assert!(graph_error(&v).1.contains("mailNickname"));
+    assert!(graph_error(&v).1.contains("proxyAddresses"));
     let (s, _) = e
         .graph("POST", "/groups", Some(json!({"displayName": "dl", "mailNickname": "dl", "mailEnabled": true, "securityEnabled": false})))
         .await;
