@@ -1851,3 +1851,349 @@ async fn mail_nickname_is_unique_only_as_a_mail_address() {
         .await;
     assert_eq!(s, 201);
 }
+
+#[tokio::test]
+async fn directory_extensions_registered_typed_written_and_read() {
+    let e = start().await;
+    let tok = e.token().await;
+    let (s, app) = e
+        .graph_as(
+            &tok,
+            "POST",
+            "/applications",
+            Some(json!({"displayName": "Tenant Schema Extension App"})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, 201);
+    let app_obj = app["id"].as_str().unwrap().to_string();
+    let prefix = format!(
+        "extension_{}",
+        app["appId"].as_str().unwrap().replace('-', "")
+    );
+    let register = |body: Value| {
+        let e = &e;
+        let tok = tok.clone();
+        let app_obj = app_obj.clone();
+        async move {
+            e.graph_as(
+                &tok,
+                "POST",
+                &format!("/applications/{app_obj}/extensionProperties"),
+                Some(body),
+                &[],
+            )
+            .await
+        }
+    };
+    let (s, v) =
+        register(json!({"name": "employeeID", "dataType": "String", "targetObjects": ["User"]}))
+            .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["name"], format!("{prefix}_employeeID"));
+    assert_eq!(v["isMultiValued"], false);
+    let (s, _) = register(json!({"name": "badges", "dataType": "String", "isMultiValued": true, "targetObjects": ["User", "Group"]})).await;
+    assert_eq!(s, 201);
+    let (s, _) =
+        register(json!({"name": "level", "dataType": "Integer", "targetObjects": ["Group"]})).await;
+    assert_eq!(s, 201);
+    let (s, _) =
+        register(json!({"name": "active", "dataType": "Boolean", "targetObjects": ["User"]})).await;
+    assert_eq!(s, 201);
+    let (s, ext_hired) =
+        register(json!({"name": "hired", "dataType": "DateTime", "targetObjects": ["User"]})).await;
+    assert_eq!(s, 201);
+    for bad in [
+        json!({"name": "x", "dataType": "Float", "targetObjects": ["User"]}),
+        json!({"name": "x", "dataType": "String", "targetObjects": []}),
+        json!({"name": "x", "dataType": "String", "targetObjects": ["Printer"]}),
+        json!({"name": "", "dataType": "String", "targetObjects": ["User"]}),
+    ] {
+        let (s, v) = register(bad.clone()).await;
+        assert_eq!(s, 400, "{bad}: {v}");
+    }
+    let (s, _) =
+        register(json!({"name": "employeeID", "dataType": "String", "targetObjects": ["User"]}))
+            .await;
+    assert_eq!(s, 400, "registered twice");
+    let (_, list) = e
+        .graph_as(
+            &tok,
+            "GET",
+            &format!("/applications/{app_obj}/extensionProperties"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(list["value"].as_array().unwrap().len(), 5);
+
+    let emp = format!("{prefix}_employeeID");
+    let badges = format!("{prefix}_badges");
+    let level = format!("{prefix}_level");
+    let active = format!("{prefix}_active");
+    let hired = format!("{prefix}_hired");
+
+    // POST /users with extensions; read back with $select only.
+    let mut body = user_body(&e.upn("ext1"), "ext1");
+    body[&emp] = json!("E-1");
+    body[&badges] = json!(["a", "b"]);
+    let (s, v) = e.graph_as(&tok, "POST", "/users", Some(body), &[]).await;
+    assert_eq!(s, 201, "{v}");
+    let uid = v["id"].as_str().unwrap().to_string();
+    let (_, v) = e
+        .graph_as(&tok, "GET", &format!("/users/{uid}"), None, &[])
+        .await;
+    assert!(v.get(&emp).is_none(), "not a default property");
+    let (_, v) = e
+        .graph_as(
+            &tok,
+            "GET",
+            &format!("/users/{uid}?$select=id,{emp},{badges},{active}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!((&v[&emp], &v[&badges]), (&json!("E-1"), &json!(["a", "b"])));
+    assert!(v.get(&active).is_none(), "an unset extension is left out");
+
+    // PATCH: typed values, null clears.
+    let patch = |path: String, body: Value| {
+        let e = &e;
+        let tok = tok.clone();
+        async move { e.graph_as(&tok, "PATCH", &path, Some(body), &[]).await }
+    };
+    let (s, v) = patch(
+        format!("/users/{uid}"),
+        json!({active.clone(): true, hired.clone(): "2024-05-01T08:00:00Z"}),
+    )
+    .await;
+    assert_eq!(s, 204, "{v}");
+    for (k, bad) in [
+        (&active, json!("yes")),
+        (&emp, json!(5)),
+        (&emp, json!("x".repeat(257))),
+        (&badges, json!("not-a-list")),
+        (&hired, json!("May 1st")),
+    ] {
+        let (s, v) = patch(format!("/users/{uid}"), json!({k.clone(): bad})).await;
+        assert_eq!(s, 400, "{k}: {v}");
+        assert_eq!(
+            graph_error(&v).1,
+            format!("Invalid value specified for property '{k}' of resource 'User'.")
+        );
+    }
+    let (s, _) = patch(format!("/users/{uid}"), json!({emp.clone(): null})).await;
+    assert_eq!(s, 204);
+    let (_, v) = e
+        .graph_as(
+            &tok,
+            "GET",
+            &format!("/users/{uid}?$select=id,{emp},{active}"),
+            None,
+            &[],
+        )
+        .await;
+    assert!(v.get(&emp).is_none(), "{v}");
+    assert_eq!(v[&active], true);
+
+    // Unregistered, or registered for another kind of object: Graph's error.
+    let unknown = format!("{prefix}_nope");
+    let (s, v) = patch(format!("/users/{uid}"), json!({unknown.clone(): "x"})).await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        graph_error(&v),
+        (
+            "Request_BadRequest".to_string(),
+            format!(
+                "Property '{unknown}' does not exist as a declared property or extension property."
+            )
+        )
+    );
+    let gid = e.create_group("extgroup", false).await;
+    let (s, v) = patch(format!("/groups/{gid}"), json!({emp.clone(): "x"})).await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = e
+        .graph_as(
+            &tok,
+            "GET",
+            &format!("/users?$select=id,{unknown}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (s, graph_error(&v).0.as_str()),
+        (400, "Request_UnsupportedQuery")
+    );
+
+    // Groups, through $batch.
+    let (s, v) = e
+        .graph_as(
+            &tok,
+            "POST",
+            "/$batch",
+            Some(json!({"requests": [
+                {"id": "1", "method": "PATCH", "url": format!("/groups/{gid}"),
+                 "headers": {"Content-Type": "application/json"},
+                 "body": {level.clone(): 7, badges.clone(): ["g"]}},
+                {"id": "2", "method": "PATCH", "url": format!("/groups/{gid}"),
+                 "headers": {"Content-Type": "application/json"},
+                 "body": {level.clone(): "seven"}},
+                {"id": "3", "dependsOn": ["1"], "method": "GET",
+                 "url": format!("/groups/{gid}?$select=id,{level},{badges}")},
+            ]})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, 200);
+    let by_id = |id: &str| {
+        v["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id("1")["status"], 204);
+    assert_eq!(by_id("2")["status"], 400);
+    assert_eq!(by_id("3")["body"][&level], 7);
+    assert_eq!(by_id("3")["body"][&badges], json!(["g"]));
+
+    // $filter and delta carry them.
+    let (_, v) = e
+        .graph_as(
+            &tok,
+            "GET",
+            &format!("/users?$filter={active} eq true&$select=id,{active}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(v["value"][0]["id"], uid.as_str());
+    let (s, d) = e
+        .graph_as(
+            &tok,
+            "GET",
+            &format!("/users/delta?$select=displayName,{badges}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, 200, "{d}");
+    let mine = d["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == uid.as_str())
+        .unwrap();
+    assert_eq!(mine[&badges], json!(["a", "b"]));
+    let link = d["@odata.deltaLink"].as_str().unwrap().to_string();
+    let (s, _) = patch(format!("/users/{uid}"), json!({badges.clone(): ["c"]})).await;
+    assert_eq!(s, 204);
+    let (_, d) = e.graph_as(&tok, "GET", &link, None, &[]).await;
+    assert_eq!(d["value"][0]["id"], uid.as_str());
+    assert_eq!(d["value"][0][&badges], json!(["c"]));
+
+    // Deleting the definition stops writes.
+    let (s, _) = e
+        .graph_as(
+            &tok,
+            "DELETE",
+            &format!(
+                "/applications/{app_obj}/extensionProperties/{}",
+                ext_hired["id"].as_str().unwrap()
+            ),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) = patch(
+        format!("/users/{uid}"),
+        json!({hired.clone(): "2024-05-01T08:00:00Z"}),
+    )
+    .await;
+    assert_eq!(s, 400);
+}
+
+#[tokio::test]
+async fn the_tenant_wide_write_limit_throttles_every_application() {
+    // Graph's write limits: 3,000 per app+tenant per 150 s, 18,000 per tenant per 5 min. An app
+    // alone can make at most 6,000 writes in 5 min, so the tenant-wide limit needs more than
+    // three applications writing at their full rate; scaled by 0.01: 30 per app per 1.5 s and
+    // 180 per tenant per 3 s. Six applications make 30 writes each (in $batch requests, each
+    // item counted); then a seventh application, which has never written, is throttled.
+    let seed_dir = tempfile::tempdir().unwrap();
+    let seed = seed_dir.path().join("seed.json");
+    let apps: Vec<Value> = (0..7)
+        .map(|i| {
+            json!({"displayName": format!("writer-{i}"),
+                        "clientId": format!("00000000-0000-0000-0000-00000000000{i}"),
+                        "clientSecret": "s"})
+        })
+        .collect();
+    std::fs::write(&seed, json!({"applications": apps}).to_string()).unwrap();
+    let e = start_with(|c| {
+        c.seed = Some(seed.clone());
+        c.faults.throttle_scale = 0.01;
+    })
+    .await;
+    let mut tokens = Vec::new();
+    for i in 0..7 {
+        let id = format!("00000000-0000-0000-0000-00000000000{i}");
+        let (s, v) = e
+            .token_form(&[
+                ("client_id", id.as_str()),
+                ("client_secret", "s"),
+                ("grant_type", "client_credentials"),
+                ("scope", "https://graph.microsoft.com/.default"),
+            ])
+            .await;
+        assert_eq!(s, 200, "{v}");
+        tokens.push(v["access_token"].as_str().unwrap().to_string());
+    }
+    let org = format!("/organization/{}", e.b.tenant_id);
+    let batch = |n: usize| {
+        let requests: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({"id": i.to_string(), "method": "PATCH", "url": org,
+                            "headers": {"Content-Type": "application/json"}, "body": {}})
+            })
+            .collect();
+        json!({ "requests": requests })
+    };
+    let started = std::time::Instant::now();
+    for tok in &tokens[..6] {
+        for n in [20, 10] {
+            let (s, v) = e
+                .graph_as(tok, "POST", "/$batch", Some(batch(n)), &[])
+                .await;
+            assert_eq!(s, 200);
+            assert!(
+                v["responses"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|r| r["status"] == 204),
+                "within every limit: {v}"
+            );
+        }
+    }
+    let (s, h, v) = e
+        .graph_full(&tokens[6], "PATCH", &org, Some(json!({})), &[])
+        .await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "the writes took longer than the scaled tenant window; the test proves nothing"
+    );
+    assert_eq!(s, 429, "{v}");
+    assert_eq!(graph_error(&v).0, "TooManyRequests");
+    let retry: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=3).contains(&retry), "{retry}");
+    // Reads are not writes.
+    let (s, _) = e
+        .graph_as(&tokens[6], "GET", "/organization", None, &[])
+        .await;
+    assert_ne!(s, 429);
+}
