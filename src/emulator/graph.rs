@@ -1,12 +1,16 @@
 //! Microsoft Graph v1.0 on the emulated tenant: request routing for `/organization`, `/domains`,
-//! `/users`, `/groups` (+ members), `/directory/deletedItems`, `/applications` and
-//! `/servicePrincipals`, with `$select`, `$filter`, `$top`, `$count`, nextLink paging and delta
-//! queries.
+//! `/users`, `/groups` (+ members), `/directory/deletedItems`, `/applications` (+
+//! `extensionProperties`, `addPassword`, `addKey`/`removeKey`) and `/servicePrincipals`, with
+//! `$select`, `$filter`, `$search`, `$top`, `$count`, nextLink paging and delta queries.
 //!
 //! Invariants: [`dispatch`] is a pure function of the tenant and one request, so `$batch` runs
-//! the very same code per item; permissions are checked before any state changes; a page holds at
-//! most `$top` objects (1..=999, default 100) and its nextLink carries every original query
-//! option plus an opaque `$skiptoken`.
+//! the very same code per item; permissions are checked before any state changes (an
+//! application may roll its own keys without any, as Graph documents); a page holds at most
+//! `$top` objects (1..=999, default 100) and its nextLink carries every original query option
+//! plus an opaque `$skiptoken`; `$search` needs `ConsistencyLevel: eventual` and narrows the
+//! `$filter` result (tokenized prefix match on `displayName`/`description`, startswith on other
+//! properties); an `extension_*` name in `$select` or `$filter` must be registered for the kind
+//! of object, and an extension the object has no value for is left out of `$select` results.
 
 use serde_json::{Map, Value, json};
 
