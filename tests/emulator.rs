@@ -675,7 +675,7 @@ async fn groups_members_binds_and_delta() {
         .graph("POST", "/groups", Some(json!({"displayName": "t", "mailNickname": "TEAM", "mailEnabled": true, "securityEnabled": false, "groupTypes": ["Unified"]})))
         .await;
     assert_eq!(s, 400);
-    assert!(graph_error(&v).1.contains("mailNickname"));
+    assert!(graph_error(&v).1.contains("proxyAddresses"));
     let (s, _) = e
         .graph("POST", "/groups", Some(json!({"displayName": "dl", "mailNickname": "dl", "mailEnabled": true, "securityEnabled": false})))
         .await;
@@ -1290,4 +1290,910 @@ async fn a_seed_file_registers_applications_and_domains() {
         err.to_string().contains("a seeded user is refused"),
         "{err}"
     );
+}
+
+/// A JWT signed with a PKCS#8 RSA key (RS256), `x5t` naming the certificate.
+fn signed_jwt(key_pkcs8: &[u8], cert_der: &[u8], claims: &Value) -> String {
+    let (sha1, _) = pki::thumbprints(cert_der);
+    let header = json!({"alg": "RS256", "typ": "JWT", "x5t": b64url(&sha1)});
+    let msg = format!(
+        "{}.{}",
+        b64url(header.to_string().as_bytes()),
+        b64url(claims.to_string().as_bytes())
+    );
+    let key = RsaKeyPair::from_pkcs8(key_pkcs8).unwrap();
+    let mut sig = vec![0; key.public_modulus_len()];
+    key.sign(
+        &signature::RSA_PKCS1_SHA256,
+        &SystemRandom::new(),
+        msg.as_bytes(),
+        &mut sig,
+    )
+    .unwrap();
+    format!("{msg}.{}", b64url(&sig))
+}
+
+/// A new self-signed RSA certificate: (certificate DER, PKCS#8 key DER).
+fn new_certificate(cn: &str) -> (Vec<u8>, Vec<u8>) {
+    let key = rcgen::KeyPair::generate_rsa_for(&rcgen::PKCS_RSA_SHA256, rcgen::RsaKeySize::_2048)
+        .unwrap();
+    let mut params = rcgen::CertificateParams::default();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, cn);
+    let cert = params.self_signed(&key).unwrap();
+    (cert.der().to_vec(), key.serialize_der())
+}
+
+fn proof_claims(iss: &str, aud: &str, lifetime: i64) -> Value {
+    let now = now_secs();
+    json!({"aud": aud, "iss": iss, "nbf": now, "exp": now + lifetime})
+}
+
+#[tokio::test]
+async fn add_key_and_remove_key_need_a_proof_of_possession() {
+    let e = start().await;
+    let a = &e.b.application;
+    let (_, v) = e
+        .graph(
+            "GET",
+            &format!("/applications?$filter=appId eq '{}'", a.client_id),
+            None,
+        )
+        .await;
+    let object_id = v["value"][0]["id"].as_str().unwrap().to_string();
+    let old_key_id = v["value"][0]["keyCredentials"][0]["keyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cert_der = pem_block(&a.certificate_pem, "CERTIFICATE").unwrap();
+    let key_der = pem_block(&a.private_key_pem, "PRIVATE KEY").unwrap();
+    let aud = "00000002-0000-0000-c000-000000000000";
+    let (new_cert, new_key) = new_certificate("rolled");
+    let add_body = |proof: Option<String>| {
+        let mut b = json!({
+            "keyCredential": {"type": "AsymmetricX509Cert", "usage": "Verify",
+                              "key": hybridsync::emulator::util::b64std(&new_cert)},
+            "passwordCredential": null,
+        });
+        if let Some(p) = proof {
+            b["proof"] = json!(p);
+        }
+        b
+    };
+    let add = format!("/applications/{object_id}/addKey");
+
+    // Every bad proof is 401 Authentication_MissingOrMalformed.
+    let bad = [
+        None,
+        Some("not-a-jwt".to_string()),
+        Some(signed_jwt(
+            &key_der,
+            &cert_der,
+            &proof_claims(&object_id, "00000003-0000-0000-c000-000000000000", 600),
+        )),
+        Some(signed_jwt(
+            &key_der,
+            &cert_der,
+            &proof_claims(&a.client_id, aud, 600),
+        )),
+        Some(signed_jwt(
+            &key_der,
+            &cert_der,
+            &proof_claims(&object_id, aud, 1200),
+        )),
+        // Signed by a key the application does not have yet.
+        Some(signed_jwt(
+            &new_key,
+            &new_cert,
+            &proof_claims(&object_id, aud, 600),
+        )),
+    ];
+    for proof in bad {
+        let (s, v) = e.graph("POST", &add, Some(add_body(proof.clone()))).await;
+        assert_eq!(s, 401, "{proof:?}: {v}");
+        assert_eq!(
+            graph_error(&v),
+            (
+                "Authentication_MissingOrMalformed".to_string(),
+                "Access Token missing or malformed.".to_string()
+            )
+        );
+    }
+    let proof = signed_jwt(&key_der, &cert_der, &proof_claims(&object_id, aud, 600));
+    let (s, v) = e
+        .graph(
+            "POST",
+            &add,
+            Some(json!({"keyCredential": {"type": "AsymmetricX509Cert", "usage": "Sign", "key": "eA=="}, "proof": proof})),
+        )
+        .await;
+    assert_eq!((s, graph_error(&v).0.as_str()), (400, "Request_BadRequest"));
+    let (s, v) = e.graph("POST", &add, Some(add_body(Some(proof)))).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(
+        v["@odata.context"]
+            .as_str()
+            .unwrap()
+            .ends_with("$metadata#microsoft.graph.keyCredential")
+    );
+    assert_eq!(
+        (v["type"].as_str(), v["usage"].as_str(), &v["key"]),
+        (Some("AsymmetricX509Cert"), Some("Verify"), &Value::Null)
+    );
+    assert_eq!(
+        v["customKeyIdentifier"],
+        hybridsync::emulator::util::b64std(&pki::thumbprints(&new_cert).0)
+    );
+    let new_key_id = v["keyId"].as_str().unwrap().to_string();
+    let (_, app) = e
+        .graph("GET", &format!("/applications/{object_id}"), None)
+        .await;
+    assert_eq!(app["keyCredentials"].as_array().unwrap().len(), 2);
+
+    // The new certificate signs client assertions at once.
+    let assertion_with = |key: &[u8], cert: &[u8]| {
+        let now = now_secs();
+        signed_jwt(
+            key,
+            cert,
+            &json!({"aud": format!("{}/oauth2/v2.0/token", e.b.authority), "iss": a.client_id,
+                    "sub": a.client_id, "jti": "j", "nbf": now, "exp": now + 300}),
+        )
+    };
+    let by_assertion = |assertion: String| {
+        let e = &e;
+        async move {
+            e.token_form(&[
+                ("client_id", a.client_id.as_str()),
+                (
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ),
+                ("client_assertion", assertion.as_str()),
+                ("grant_type", "client_credentials"),
+                ("scope", "https://graph.microsoft.com/.default"),
+            ])
+            .await
+        }
+    };
+    let (s, v) = by_assertion(assertion_with(&new_key, &new_cert)).await;
+    assert_eq!(s, 200, "{v}");
+
+    // removeKey: the proof is made with the new key, the old one goes, and with it its
+    // certificate's client assertions.
+    let remove = format!("/applications/{object_id}/removeKey");
+    let proof = signed_jwt(&new_key, &new_cert, &proof_claims(&object_id, aud, 600));
+    let (s, v) = e
+        .graph(
+            "POST",
+            &remove,
+            Some(json!({"keyId": new_guid_like(), "proof": proof})),
+        )
+        .await;
+    assert_eq!(
+        (s, graph_error(&v).0.as_str()),
+        (404, "Request_ResourceNotFound")
+    );
+    let (s, v) = e
+        .graph(
+            "POST",
+            &remove,
+            Some(json!({"keyId": old_key_id, "proof": "x.y.z"})),
+        )
+        .await;
+    assert_eq!(s, 401, "{v}");
+    let (s, v) = e
+        .graph(
+            "POST",
+            &remove,
+            Some(json!({"keyId": old_key_id, "proof": proof})),
+        )
+        .await;
+    assert_eq!(s, 204, "{v}");
+    let (_, app) = e
+        .graph("GET", &format!("/applications/{object_id}"), None)
+        .await;
+    let keys = app["keyCredentials"].as_array().unwrap();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0]["keyId"], new_key_id.as_str());
+    let (s, v) = by_assertion(assertion_with(&key_der, &cert_der)).await;
+    assert_eq!((s, v["error"].as_str()), (401, Some("invalid_client")));
+}
+
+fn new_guid_like() -> String {
+    "0b7d2c0e-1111-4a4a-9b9b-000000000000".to_string()
+}
+
+#[tokio::test]
+async fn device_code_with_openid_gives_an_id_token_and_a_refresh_token() {
+    let e = start().await;
+    let client = e.b.application.client_id.clone();
+    let uid = e.create_user("signer").await;
+    let upn = e.upn("signer");
+    let device = |scope: &'static str| {
+        let e = &e;
+        let client = client.clone();
+        async move {
+            let d: Value = e
+                .http
+                .post(format!("{}/oauth2/v2.0/devicecode", e.b.authority))
+                .form(&[("client_id", client.as_str()), ("scope", scope)])
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let r = e
+                .http
+                .post(e.url("/_emulator/devicecode/approve"))
+                .json(&json!({"user_code": d["user_code"], "user": e.upn("signer")}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status().as_u16(), 200);
+            e.token_form(&[
+                ("client_id", client.as_str()),
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("device_code", d["device_code"].as_str().unwrap()),
+            ])
+            .await
+        }
+    };
+    let (s, v) =
+        device("https://graph.microsoft.com/User.Read.All openid profile offline_access").await;
+    assert_eq!(s, 200, "{v}");
+    let id_token = v["id_token"].as_str().unwrap();
+    let c = claims(id_token);
+    assert_eq!(c["aud"], client.as_str());
+    assert_eq!(c["iss"], format!("{}/v2.0", e.b.authority));
+    assert_eq!(c["tid"], e.b.tenant_id.as_str());
+    assert_eq!(
+        c["oid"],
+        uid.as_str(),
+        "the approver is the directory's user"
+    );
+    assert_eq!(c["preferred_username"], upn.as_str());
+    assert_eq!(c["name"], "signer");
+    assert!(c.get("nonce").is_none());
+    // Signed by the key the JWKS publishes.
+    let jwks: Value = e
+        .http
+        .get(format!("{}/discovery/v2.0/keys", e.b.authority))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let header: Value = {
+        use base64::Engine as _;
+        let h = id_token.split('.').next().unwrap();
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(h)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(jwks["keys"][0]["kid"], header["kid"]);
+    let info = {
+        use base64::Engine as _;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(v["client_info"].as_str().unwrap())
+            .unwrap();
+        serde_json::from_slice::<Value>(&raw).unwrap()
+    };
+    assert_eq!(
+        (info["uid"].as_str(), info["utid"].as_str()),
+        (Some(uid.as_str()), Some(e.b.tenant_id.as_str()))
+    );
+    let scope = v["scope"].as_str().unwrap();
+    assert!(
+        scope.contains("User.Read.All") && scope.contains("openid"),
+        "{scope}"
+    );
+    let rt = v["refresh_token"].as_str().unwrap().to_string();
+
+    // The refresh token buys a new access token (and id token), also for fewer scopes.
+    let refresh = |rt: String, client: String, scope: Option<&'static str>| {
+        let e = &e;
+        async move {
+            let mut form = vec![
+                ("client_id", client),
+                ("grant_type", "refresh_token".to_string()),
+                ("refresh_token", rt),
+            ];
+            if let Some(s) = scope {
+                form.push(("scope", s.to_string()));
+            }
+            let form: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            e.token_form(&form).await
+        }
+    };
+    let (s, v) = refresh(rt.clone(), client.clone(), None).await;
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        claims(v["access_token"].as_str().unwrap())["scp"],
+        "User.Read.All"
+    );
+    assert!(v["id_token"].is_string() && v["refresh_token"].is_string());
+    let (gs, _) = e
+        .graph_as(
+            v["access_token"].as_str().unwrap(),
+            "GET",
+            "/users",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(gs, 200);
+    let (s, v) = refresh(rt.clone(), client.clone(), Some("openid User.Read.All")).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v.get("refresh_token").is_none(), "offline_access not asked");
+    let (s, v) = refresh(rt.clone(), client.clone(), Some("User.ReadWrite.All")).await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+    let (s, v) = refresh(rt.clone(), "someone-else".into(), None).await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+    let (s, v) = refresh("garbage".into(), client.clone(), None).await;
+    assert_eq!(
+        (s, v["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{v}"
+    );
+    assert!(
+        v["error_description"]
+            .as_str()
+            .unwrap()
+            .starts_with("AADSTS")
+    );
+
+    // Without openid/offline_access: neither an id token nor a refresh token.
+    let (s, v) = device("User.Read.All").await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v.get("id_token").is_none() && v.get("refresh_token").is_none());
+}
+
+#[tokio::test]
+async fn search_users_and_groups_tokenized_with_filter_count_and_top() {
+    let e = start().await;
+    let tok = e.token().await;
+    for (nick, name) in [
+        ("s1", "Contoso OneVideo Room"),
+        ("s2", "hello-world"),
+        ("s3", "Bob Smith"),
+        ("s4", "Video Wall 2"),
+    ] {
+        let mut b = user_body(&e.upn(nick), nick);
+        b["displayName"] = json!(name);
+        let (s, v) = e.graph_as(&tok, "POST", "/users", Some(b), &[]).await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let eventual = [("ConsistencyLevel", "eventual")];
+    let names = |v: &Value| -> Vec<String> {
+        let mut n: Vec<String> = v["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["displayName"].as_str().unwrap().to_string())
+            .collect();
+        n.sort();
+        n
+    };
+    // Without ConsistencyLevel: Graph's documented refusal.
+    let (s, v) = e
+        .graph_as(
+            &tok,
+            "GET",
+            "/users?$search=\"displayName:video\"",
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        graph_error(&v),
+        (
+            "Request_UnsupportedQuery".to_string(),
+            "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'".to_string()
+        )
+    );
+    let search = |q: &'static str| {
+        let e = &e;
+        let tok = tok.clone();
+        async move {
+            let (s, v) = e.graph_as(&tok, "GET", q, None, &eventual).await;
+            assert_eq!(s, 200, "{q}: {v}");
+            v
+        }
+    };
+    // Tokens split at case changes, spaces, symbols and digits; prefixes match in any order.
+    let v = search("/users?$search=\"displayName:video\"").await;
+    assert_eq!(names(&v), ["Contoso OneVideo Room", "Video Wall 2"]);
+    let v = search("/users?$search=\"displayName:vid\"").await;
+    assert_eq!(names(&v).len(), 2);
+    let v = search("/users?$search=\"displayName:room one\"").await;
+    assert_eq!(names(&v), ["Contoso OneVideo Room"]);
+    let v = search("/users?$search=\"displayName:helloworld\"").await;
+    assert_eq!(names(&v), ["hello-world"]);
+    let v = search("/users?$search=\"displayName:world\"").await;
+    assert_eq!(names(&v), ["hello-world"]);
+    let v = search("/users?$search=\"displayName:ideo\"").await;
+    assert_eq!(names(&v), Vec::<String>::new(), "a prefix, not a substring");
+    let v = search("/users?$search=\"displayName:bob\" OR \"displayName:wall\"").await;
+    assert_eq!(names(&v), ["Bob Smith", "Video Wall 2"]);
+    let v = search("/users?$search=\"displayName:video\" AND \"displayName:2\"").await;
+    assert_eq!(names(&v), ["Video Wall 2"]);
+    // Other properties: startswith.
+    let v = search("/users?$search=\"userPrincipalName:s3@\"").await;
+    assert_eq!(names(&v), ["Bob Smith"]);
+    // With $filter (AND), $count and $top.
+    let v = search(
+        "/users?$search=\"displayName:video\"&$filter=startswith(userPrincipalName,'s4')&$count=true",
+    )
+    .await;
+    assert_eq!(
+        (names(&v), v["@odata.count"].as_u64()),
+        (vec!["Video Wall 2".to_string()], Some(1))
+    );
+    let v = search("/users?$search=\"displayName:video\"&$top=1&$count=true").await;
+    assert_eq!(v["value"].as_array().unwrap().len(), 1);
+    assert_eq!(v["@odata.count"], 2);
+    let next = v["@odata.nextLink"].as_str().unwrap().to_string();
+    let (s, v2) = e.graph_as(&tok, "GET", &next, None, &eventual).await;
+    assert_eq!(s, 200);
+    assert_eq!(v2["value"].as_array().unwrap().len(), 1);
+    assert!(v2.get("@odata.nextLink").is_none());
+    let (s, v) = e
+        .graph_as(
+            &tok,
+            "GET",
+            "/users/$count?$search=\"displayName:video\"",
+            None,
+            &eventual,
+        )
+        .await;
+    assert_eq!((s, v), (200, json!(2)), "text/plain 2");
+    let (s, v) = e
+        .graph_as(&tok, "GET", "/users?$search=displayName", None, &eventual)
+        .await;
+    assert_eq!(s, 400, "{v}");
+
+    // Groups: displayName and description are tokenized.
+    let (s, _) = e
+        .graph_as(
+            &tok,
+            "POST",
+            "/groups",
+            Some(
+                json!({"displayName": "Finance Team", "description": "Quarterly closeOut crew",
+                        "mailNickname": "fin", "mailEnabled": false, "securityEnabled": true}),
+            ),
+            &[],
+        )
+        .await;
+    assert_eq!(s, 201);
+    e.create_group("other", false).await;
+    let v = search("/groups?$search=\"description:close\"").await;
+    assert_eq!(names(&v), ["Finance Team"]);
+    let v = search("/groups?$search=\"displayName:team\"&$filter=securityEnabled eq true").await;
+    assert_eq!(names(&v), ["Finance Team"]);
+}
+
+#[tokio::test]
+async fn mail_nickname_is_unique_only_as_a_mail_address() {
+    let e = start().await;
+    // Users: unique by UPN, not by mailNickname.
+    for upn in ["dup1", "dup2"] {
+        let (s, v) = e
+            .graph("POST", "/users", Some(user_body(&e.upn(upn), "same.nick")))
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    // Security groups: mailNickname need not be unique.
+    for _ in 0..2 {
+        let (s, v) = e
+            .graph(
+                "POST",
+                "/groups",
+                Some(json!({"displayName": "sec", "mailNickname": "same.nick",
+                "mailEnabled": false, "securityEnabled": true})),
+            )
+            .await;
+        assert_eq!(s, 201, "{v}");
+    }
+    // A Microsoft 365 group's address is unique among proxy addresses.
+    let m365 = json!({"displayName": "team", "mailNickname": "team", "mailEnabled": true,
+        "securityEnabled": false, "groupTypes": ["Unified"]});
+    let (s, _) = e.graph("POST", "/groups", Some(m365.clone())).await;
+    assert_eq!(s, 201);
+    let (s, v) = e.graph("POST", "/groups", Some(m365)).await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        graph_error(&v).1,
+        "Another object with the same value for property proxyAddresses already exists."
+    );
+    assert_eq!(
+        v["error"]["details"],
+        json!([{"target": "proxyAddresses", "code": "ObjectConflict"}])
+    );
+    // ... a user's address included.
+    let mut b = user_body(&e.upn("mailuser"), "mailuser");
+    b["mail"] = json!(format!("sales@{}", e.b.initial_domain));
+    let (s, _) = e.graph("POST", "/users", Some(b)).await;
+    assert_eq!(s, 201);
+    let (s, v) = e
+        .graph(
+            "POST",
+            "/groups",
+            Some(json!({"displayName": "Sales", "mailNickname": "SALES",
+            "mailEnabled": true, "securityEnabled": false, "groupTypes": ["Unified"]})),
+        )
+        .await;
+    assert_eq!(s, 400, "{v}");
+    // A security group may reuse a Microsoft 365 group's nickname.
+    let (s, _) = e
+        .graph(
+            "POST",
+            "/groups",
+            Some(json!({"displayName": "t2", "mailNickname": "team",
+            "mailEnabled": false, "securityEnabled": true})),
+        )
+        .await;
+    assert_eq!(s, 201);
+}
+
+#[tokio::test]
+async fn directory_extensions_registered_typed_written_and_read() {
+    let e = start().await;
+    let tok = e.token().await;
+    let (s, app) = e
+        .graph_as(
+            &tok,
+            "POST",
+            "/applications",
+            Some(json!({"displayName": "Tenant Schema Extension App"})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, 201);
+    let app_obj = app["id"].as_str().unwrap().to_string();
+    let prefix = format!(
+        "extension_{}",
+        app["appId"].as_str().unwrap().replace('-', "")
+    );
+    let register = |body: Value| {
+        let e = &e;
+        let tok = tok.clone();
+        let app_obj = app_obj.clone();
+        async move {
+            e.graph_as(
+                &tok,
+                "POST",
+                &format!("/applications/{app_obj}/extensionProperties"),
+                Some(body),
+                &[],
+            )
+            .await
+        }
+    };
+    let (s, v) =
+        register(json!({"name": "employeeID", "dataType": "String", "targetObjects": ["User"]}))
+            .await;
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["name"], format!("{prefix}_employeeID"));
+    assert_eq!(v["isMultiValued"], false);
+    let (s, _) = register(json!({"name": "badges", "dataType": "String", "isMultiValued": true, "targetObjects": ["User", "Group"]})).await;
+    assert_eq!(s, 201);
+    let (s, _) =
+        register(json!({"name": "level", "dataType": "Integer", "targetObjects": ["Group"]})).await;
+    assert_eq!(s, 201);
+    let (s, _) =
+        register(json!({"name": "active", "dataType": "Boolean", "targetObjects": ["User"]})).await;
+    assert_eq!(s, 201);
+    let (s, ext_hired) =
+        register(json!({"name": "hired", "dataType": "DateTime", "targetObjects": ["User"]})).await;
+    assert_eq!(s, 201);
+    for bad in [
+        json!({"name": "x", "dataType": "Float", "targetObjects": ["User"]}),
+        json!({"name": "x", "dataType": "String", "targetObjects": []}),
+        json!({"name": "x", "dataType": "String", "targetObjects": ["Printer"]}),
+        json!({"name": "", "dataType": "String", "targetObjects": ["User"]}),
+    ] {
+        let (s, v) = register(bad.clone()).await;
+        assert_eq!(s, 400, "{bad}: {v}");
+    }
+    let (s, _) =
+        register(json!({"name": "employeeID", "dataType": "String", "targetObjects": ["User"]}))
+            .await;
+    assert_eq!(s, 400, "registered twice");
+    let (_, list) = e
+        .graph_as(
+            &tok,
+            "GET",
+            &format!("/applications/{app_obj}/extensionProperties"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(list["value"].as_array().unwrap().len(), 5);
+
+    let emp = format!("{prefix}_employeeID");
+    let badges = format!("{prefix}_badges");
+    let level = format!("{prefix}_level");
+    let active = format!("{prefix}_active");
+    let hired = format!("{prefix}_hired");
+
+    // POST /users with extensions; read back with $select only.
+    let mut body = user_body(&e.upn("ext1"), "ext1");
+    body[&emp] = json!("E-1");
+    body[&badges] = json!(["a", "b"]);
+    let (s, v) = e.graph_as(&tok, "POST", "/users", Some(body), &[]).await;
+    assert_eq!(s, 201, "{v}");
+    let uid = v["id"].as_str().unwrap().to_string();
+    let (_, v) = e
+        .graph_as(&tok, "GET", &format!("/users/{uid}"), None, &[])
+        .await;
+    assert!(v.get(&emp).is_none(), "not a default property");
+    let (_, v) = e
+        .graph_as(
+            &tok,
+            "GET",
+            &format!("/users/{uid}?$select=id,{emp},{badges},{active}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!((&v[&emp], &v[&badges]), (&json!("E-1"), &json!(["a", "b"])));
+    assert!(v.get(&active).is_none(), "an unset extension is left out");
+
+    // PATCH: typed values, null clears.
+    let patch = |path: String, body: Value| {
+        let e = &e;
+        let tok = tok.clone();
+        async move { e.graph_as(&tok, "PATCH", &path, Some(body), &[]).await }
+    };
+    let (s, v) = patch(
+        format!("/users/{uid}"),
+        json!({active.clone(): true, hired.clone(): "2024-05-01T08:00:00Z"}),
+    )
+    .await;
+    assert_eq!(s, 204, "{v}");
+    for (k, bad) in [
+        (&active, json!("yes")),
+        (&emp, json!(5)),
+        (&emp, json!("x".repeat(257))),
+        (&badges, json!("not-a-list")),
+        (&hired, json!("May 1st")),
+    ] {
+        let (s, v) = patch(format!("/users/{uid}"), json!({k.clone(): bad})).await;
+        assert_eq!(s, 400, "{k}: {v}");
+        assert_eq!(
+            graph_error(&v).1,
+            format!("Invalid value specified for property '{k}' of resource 'User'.")
+        );
+    }
+    let (s, _) = patch(format!("/users/{uid}"), json!({emp.clone(): null})).await;
+    assert_eq!(s, 204);
+    let (_, v) = e
+        .graph_as(
+            &tok,
+            "GET",
+            &format!("/users/{uid}?$select=id,{emp},{active}"),
+            None,
+            &[],
+        )
+        .await;
+    assert!(v.get(&emp).is_none(), "{v}");
+    assert_eq!(v[&active], true);
+
+    // Unregistered, or registered for another kind of object: Graph's error.
+    let unknown = format!("{prefix}_nope");
+    let (s, v) = patch(format!("/users/{uid}"), json!({unknown.clone(): "x"})).await;
+    assert_eq!(s, 400);
+    assert_eq!(
+        graph_error(&v),
+        (
+            "Request_BadRequest".to_string(),
+            format!(
+                "Property '{unknown}' does not exist as a declared property or extension property."
+            )
+        )
+    );
+    let gid = e.create_group("extgroup", false).await;
+    let (s, v) = patch(format!("/groups/{gid}"), json!({emp.clone(): "x"})).await;
+    assert_eq!(s, 400, "{v}");
+    let (s, v) = e
+        .graph_as(
+            &tok,
+            "GET",
+            &format!("/users?$select=id,{unknown}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(
+        (s, graph_error(&v).0.as_str()),
+        (400, "Request_UnsupportedQuery")
+    );
+
+    // Groups, through $batch.
+    let (s, v) = e
+        .graph_as(
+            &tok,
+            "POST",
+            "/$batch",
+            Some(json!({"requests": [
+                {"id": "1", "method": "PATCH", "url": format!("/groups/{gid}"),
+                 "headers": {"Content-Type": "application/json"},
+                 "body": {level.clone(): 7, badges.clone(): ["g"]}},
+                {"id": "2", "method": "PATCH", "url": format!("/groups/{gid}"),
+                 "headers": {"Content-Type": "application/json"},
+                 "body": {level.clone(): "seven"}},
+                {"id": "3", "dependsOn": ["1"], "method": "GET",
+                 "url": format!("/groups/{gid}?$select=id,{level},{badges}")},
+            ]})),
+            &[],
+        )
+        .await;
+    assert_eq!(s, 200);
+    let by_id = |id: &str| {
+        v["responses"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id("1")["status"], 204);
+    assert_eq!(by_id("2")["status"], 400);
+    assert_eq!(by_id("3")["body"][&level], 7);
+    assert_eq!(by_id("3")["body"][&badges], json!(["g"]));
+
+    // $filter and delta carry them.
+    let (_, v) = e
+        .graph_as(
+            &tok,
+            "GET",
+            &format!("/users?$filter={active} eq true&$select=id,{active}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(v["value"][0]["id"], uid.as_str());
+    let (s, d) = e
+        .graph_as(
+            &tok,
+            "GET",
+            &format!("/users/delta?$select=displayName,{badges}"),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, 200, "{d}");
+    let mine = d["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == uid.as_str())
+        .unwrap();
+    assert_eq!(mine[&badges], json!(["a", "b"]));
+    let link = d["@odata.deltaLink"].as_str().unwrap().to_string();
+    let (s, _) = patch(format!("/users/{uid}"), json!({badges.clone(): ["c"]})).await;
+    assert_eq!(s, 204);
+    let (_, d) = e.graph_as(&tok, "GET", &link, None, &[]).await;
+    assert_eq!(d["value"][0]["id"], uid.as_str());
+    assert_eq!(d["value"][0][&badges], json!(["c"]));
+
+    // Deleting the definition stops writes.
+    let (s, _) = e
+        .graph_as(
+            &tok,
+            "DELETE",
+            &format!(
+                "/applications/{app_obj}/extensionProperties/{}",
+                ext_hired["id"].as_str().unwrap()
+            ),
+            None,
+            &[],
+        )
+        .await;
+    assert_eq!(s, 204);
+    let (s, _) = patch(
+        format!("/users/{uid}"),
+        json!({hired.clone(): "2024-05-01T08:00:00Z"}),
+    )
+    .await;
+    assert_eq!(s, 400);
+}
+
+#[tokio::test]
+async fn the_tenant_wide_write_limit_throttles_every_application() {
+    // Graph's write limits: 3,000 per app+tenant per 150 s, 18,000 per tenant per 5 min. An app
+    // alone can make at most 6,000 writes in 5 min, so the tenant-wide limit needs more than
+    // three applications writing at their full rate; scaled by 0.01: 30 per app per 1.5 s and
+    // 180 per tenant per 3 s. Six applications make 30 writes each (in $batch requests, each
+    // item counted); then a seventh application, which has never written, is throttled.
+    let seed_dir = tempfile::tempdir().unwrap();
+    let seed = seed_dir.path().join("seed.json");
+    let apps: Vec<Value> = (0..7)
+        .map(|i| {
+            json!({"displayName": format!("writer-{i}"),
+                        "clientId": format!("00000000-0000-0000-0000-00000000000{i}"),
+                        "clientSecret": "s"})
+        })
+        .collect();
+    std::fs::write(&seed, json!({"applications": apps}).to_string()).unwrap();
+    let e = start_with(|c| {
+        c.seed = Some(seed.clone());
+        c.faults.throttle_scale = 0.01;
+    })
+    .await;
+    let mut tokens = Vec::new();
+    for i in 0..7 {
+        let id = format!("00000000-0000-0000-0000-00000000000{i}");
+        let (s, v) = e
+            .token_form(&[
+                ("client_id", id.as_str()),
+                ("client_secret", "s"),
+                ("grant_type", "client_credentials"),
+                ("scope", "https://graph.microsoft.com/.default"),
+            ])
+            .await;
+        assert_eq!(s, 200, "{v}");
+        tokens.push(v["access_token"].as_str().unwrap().to_string());
+    }
+    let org = format!("/organization/{}", e.b.tenant_id);
+    let batch = |n: usize| {
+        let requests: Vec<Value> = (0..n)
+            .map(|i| {
+                json!({"id": i.to_string(), "method": "PATCH", "url": org,
+                            "headers": {"Content-Type": "application/json"}, "body": {}})
+            })
+            .collect();
+        json!({ "requests": requests })
+    };
+    let started = std::time::Instant::now();
+    for tok in &tokens[..6] {
+        for n in [20, 10] {
+            let (s, v) = e
+                .graph_as(tok, "POST", "/$batch", Some(batch(n)), &[])
+                .await;
+            assert_eq!(s, 200);
+            assert!(
+                v["responses"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|r| r["status"] == 204),
+                "within every limit: {v}"
+            );
+        }
+    }
+    let (s, h, v) = e
+        .graph_full(&tokens[6], "PATCH", &org, Some(json!({})), &[])
+        .await;
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "the writes took longer than the scaled tenant window; the test proves nothing"
+    );
+    assert_eq!(s, 429, "{v}");
+    assert_eq!(graph_error(&v).0, "TooManyRequests");
+    let retry: u64 = h["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=3).contains(&retry), "{retry}");
+    // Reads are not writes.
+    let (s, _) = e
+        .graph_as(&tokens[6], "GET", "/organization", None, &[])
+        .await;
+    assert_ne!(s, 429);
 }

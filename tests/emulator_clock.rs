@@ -1,5 +1,5 @@
 //! The emulator's clock moved forward: 30-day retention of soft-deleted users and the expiry of
-//! tokens and device codes. A binary of its own because the clock is process-wide.
+//! tokens, device codes and (after 90 days) refresh tokens. A binary of its own because the clock is process-wide.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 #[path = "support/emulator.rs"]
@@ -43,7 +43,52 @@ async fn retention_token_and_device_code_expiry() {
             assert_eq!(r.status().as_u16(), 200);
         }
     };
+    // A refresh token from an approved device code with offline_access.
+    let client = e.b.application.client_id.clone();
+    let d2: Value = e
+        .http
+        .post(format!("{}/oauth2/v2.0/devicecode", e.b.authority))
+        .form(&[
+            ("client_id", client.as_str()),
+            ("scope", "User.Read.All openid offline_access"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    e.http
+        .post(e.url("/_emulator/devicecode/approve"))
+        .json(&json!({"user_code": d2["user_code"]}))
+        .send()
+        .await
+        .unwrap();
+    let (s, v) = e
+        .token_form(&[
+            ("client_id", client.as_str()),
+            ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+            ("device_code", d2["device_code"].as_str().unwrap()),
+        ])
+        .await;
+    assert_eq!(s, 200, "{v}");
+    let rt = v["refresh_token"].as_str().unwrap().to_string();
+    let refresh = || {
+        let e = &e;
+        let (client, rt) = (client.clone(), rt.clone());
+        async move {
+            e.token_form(&[
+                ("client_id", client.as_str()),
+                ("grant_type", "refresh_token"),
+                ("refresh_token", rt.as_str()),
+            ])
+            .await
+        }
+    };
+
     advance(3600).await;
+    let (s, v) = refresh().await;
+    assert_eq!(s, 200, "an expired access token is renewed: {v}");
     let (s, v) = e.graph_as(&tok, "GET", "/users", None, &[]).await;
     assert_eq!(s, 401);
     assert_eq!(
@@ -74,4 +119,9 @@ async fn retention_token_and_device_code_expiry() {
     assert_eq!(s, 404, "purged after 30 days");
     let (s, _) = e.graph("GET", &format!("/users/{kept}"), None).await;
     assert_eq!(s, 200);
+
+    advance(61 * 86_400).await;
+    let (s, v) = refresh().await;
+    assert_eq!((s, v["error"].as_str()), (400, Some("invalid_grant")));
+    assert_eq!(v["error_codes"], json!([700082]), "expired after 90 days");
 }

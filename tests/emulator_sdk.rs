@@ -1,6 +1,8 @@
 //! Interop with software no one here wrote: start the real `hybridsync tenant-emulator` binary and
-//! drive it with Microsoft's Python SDKs (`msal` for tokens by secret and certificate,
-//! `msgraph-sdk` for users, groups, members, paging, filters, errors, delta and restore).
+//! drive it with Microsoft's Python SDKs (`msal` for tokens by secret and certificate and for the
+//! device flow, approved from a thread through the emulator's approval endpoint, with its id token
+//! and refresh token; `msgraph-sdk` for users, groups, members, paging, filters, errors, delta and
+//! restore).
 //!
 //! The venv comes from `tests/sdk/setup.sh` (pinned versions in `tests/sdk/requirements.txt`).
 //! Nothing is skipped: if the venv cannot be made, the test fails and says why.

@@ -407,14 +407,16 @@ pub struct EmulatorArgs {
     /// Add a verified custom domain (repeatable), e.g. --domain contoso.com
     #[arg(long = "domain", value_name = "DOMAIN")]
     pub domains: Vec<String>,
-    /// Register more applications from a JSON file:
-    /// {"applications":[{"displayName","clientId","clientSecret","certificatePem","roles"}]}
+    /// Register more applications, domains and cloud-only users from a JSON file:
+    /// {"applications":[{"displayName","clientId","clientSecret","certificatePem","roles"}],
+    /// "domains":["fabrikam.com"], "users":[POST /users bodies, may carry proxyAddresses]}
     #[arg(long, value_name = "FILE")]
     pub seed: Option<PathBuf>,
     /// Serve plain HTTP instead of HTTPS (Microsoft's clients refuse it)
     #[arg(long)]
     pub plain_http: bool,
-    /// Turn off Graph's throttling limits (on by default: 3,000 writes per 150 s per app)
+    /// Turn off Graph's throttling limits (on by default: writes 3,000 per 150 s per app,
+    /// 18,000 per 5 min for the tenant, 35,000 per 5 min per app; reads 3,500 per 10 s per app)
     #[arg(long, help_heading = "Fault injection")]
     pub no_throttle: bool,
     /// Scale throttling quotas and windows together (0.01 = 30 writes per 1.5 s)

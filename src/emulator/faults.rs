@@ -1,11 +1,15 @@
 //! Fault injection: throttling at Microsoft Graph's published limits (scalable in time and
 //! quota), random 503/504 answers, added latency and dropped connections.
 //!
-//! Invariants: throttling is a sliding window per scope (writes per app+tenant: 3,000 per
-//! 150 s; writes per tenant: 18,000 per 5 min; reads per app+tenant: 3,500 per 10 s), each scaled
-//! by `throttle_scale` in both quota and window, so the sustained rate stays the published one
-//! while tests can hit the limit with a handful of requests; a throttled request is not counted;
-//! `Retry-After` is the whole seconds until the window frees a slot (at least 1).
+//! Invariants: throttling is a sliding window per scope, at Graph's published identity and access
+//! limits: writes per app+tenant 3,000 per 150 s, writes per tenant (all apps) 18,000 per 5 min,
+//! writes per app (all tenants) 35,000 per 5 min, reads per app+tenant 3,500 per 10 s. Each is
+//! scaled by `throttle_scale` in both quota and window, so the sustained rate stays the published
+//! one while tests can hit a limit with a handful of requests. A request is counted in every
+//! scope or in none (a throttled request is not counted); `Retry-After` is the whole seconds
+//! until the full window frees a slot (at least 1). The emulator holds one tenant, so the
+//! all-tenants scope of an app counts that tenant only; it is kept so the limits read as Graph
+//! publishes them.
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
@@ -41,12 +45,25 @@ impl Default for FaultConfig {
     }
 }
 
-/// (name, quota, window seconds).
-const LIMITS_WRITE: &[(&str, usize, f64)] = &[
-    ("app-tenant-writes", 3000, 150.0),
-    ("tenant-writes", 18_000, 300.0),
+/// Which callers share a window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// One application in this tenant.
+    AppTenant,
+    /// Every application in this tenant.
+    Tenant,
+    /// One application in every tenant.
+    App,
+}
+
+/// (name, scope, quota, window seconds).
+const LIMITS_WRITE: &[(&str, Scope, usize, f64)] = &[
+    ("app-tenant-writes", Scope::AppTenant, 3000, 150.0),
+    ("tenant-writes", Scope::Tenant, 18_000, 300.0),
+    ("app-writes", Scope::App, 35_000, 300.0),
 ];
-const LIMITS_READ: &[(&str, usize, f64)] = &[("app-tenant-reads", 3500, 10.0)];
+const LIMITS_READ: &[(&str, Scope, usize, f64)] =
+    &[("app-tenant-reads", Scope::AppTenant, 3500, 10.0)];
 
 /// Live fault state.
 #[derive(Debug, Default)]
@@ -104,13 +121,12 @@ impl Faults {
         let now = Instant::now();
         let limits = if write { LIMITS_WRITE } else { LIMITS_READ };
         let mut keys = Vec::new();
-        for (name, quota, window) in limits {
+        for (name, scope, quota, window) in limits {
             let quota = ((*quota as f64) * scale).round().max(1.0) as usize;
             let window = Duration::from_secs_f64((window * scale).max(0.001));
-            let key = if name.starts_with("tenant") {
-                name.to_string()
-            } else {
-                format!("{name}:{app}")
+            let key = match scope {
+                Scope::Tenant => name.to_string(),
+                Scope::AppTenant | Scope::App => format!("{name}:{app}"),
             };
             let q = self.windows.entry(key.clone()).or_default();
             while q.front().is_some_and(|t| now.duration_since(*t) >= window) {
@@ -152,5 +168,27 @@ mod tests {
         assert!(f.throttle("other-app", true).is_ok(), "per-app window");
         std::thread::sleep(Duration::from_millis(200));
         assert!(f.throttle("app", true).is_ok());
+    }
+
+    #[test]
+    fn the_tenant_wide_write_limit_spans_applications() {
+        let mut f = Faults::new(FaultConfig {
+            throttle_scale: 0.001,
+            ..FaultConfig::default()
+        });
+        // Scaled: 3 writes per app per 0.15 s, 18 per tenant per 0.3 s. Six applications each
+        // stay within their own window and together fill the tenant's.
+        for app in 0..6 {
+            for _ in 0..3 {
+                assert!(f.throttle(&format!("app-{app}"), true).is_ok());
+            }
+        }
+        let e = f.throttle("app-6", true).unwrap_err();
+        assert_eq!(
+            e.status, 429,
+            "an application that never wrote is throttled"
+        );
+        assert!(e.retry_after.is_some_and(|s| s >= 1));
+        assert!(f.throttle("app-6", false).is_ok(), "reads are not writes");
     }
 }

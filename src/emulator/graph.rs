@@ -1,12 +1,16 @@
 //! Microsoft Graph v1.0 on the emulated tenant: request routing for `/organization`, `/domains`,
-//! `/users`, `/groups` (+ members), `/directory/deletedItems`, `/applications` and
-//! `/servicePrincipals`, with `$select`, `$filter`, `$top`, `$count`, nextLink paging and delta
-//! queries.
+//! `/users`, `/groups` (+ members), `/directory/deletedItems`, `/applications` (+
+//! `extensionProperties`, `addPassword`, `addKey`/`removeKey`) and `/servicePrincipals`, with
+//! `$select`, `$filter`, `$search`, `$top`, `$count`, nextLink paging and delta queries.
 //!
 //! Invariants: [`dispatch`] is a pure function of the tenant and one request, so `$batch` runs
-//! the very same code per item; permissions are checked before any state changes; a page holds at
-//! most `$top` objects (1..=999, default 100) and its nextLink carries every original query
-//! option plus an opaque `$skiptoken`.
+//! the very same code per item; permissions are checked before any state changes (an
+//! application may roll its own keys without any, as Graph documents); a page holds at most
+//! `$top` objects (1..=999, default 100) and its nextLink carries every original query option
+//! plus an opaque `$skiptoken`; `$search` needs `ConsistencyLevel: eventual` and narrows the
+//! `$filter` result (tokenized prefix match on `displayName`/`description`, startswith on other
+//! properties); an `extension_*` name in `$select` or `$filter` must be registered for the kind
+//! of object, and an extension the object has no value for is left out of `$select` results.
 
 use serde_json::{Map, Value, json};
 
@@ -255,6 +259,7 @@ pub fn dispatch(t: &mut Tenant, base: &str, r: &GraphRequest) -> GraphResult {
         ("GET", [coll @ ("users" | "groups")]) => {
             let kind = kind_of(coll);
             need(c, read_perms(kind))?;
+            check_extensions_named(t, kind, r)?;
             let objs: Vec<Map<String, Value>> = t.list(kind).map(|o| o.props.clone()).collect();
             list_of(base, coll, r, objs, defaults(kind), true)
         }
@@ -266,13 +271,16 @@ pub fn dispatch(t: &mut Tenant, base: &str, r: &GraphRequest) -> GraphResult {
                     "$count is not currently supported.",
                 ));
             }
+            check_extensions_named(t, kind, r)?;
             let objs: Vec<Map<String, Value>> = t.list(kind).map(|o| o.props.clone()).collect();
             let matched = apply_filter(kind_name(kind), r, objs)?;
+            let matched = apply_search(kind_name(kind), r, matched)?;
             Ok((200, GraphBody::Text(matched.len().to_string())))
         }
         ("GET", [coll @ ("users" | "groups"), d @ ("delta" | "delta()")]) => {
             let kind = kind_of(coll);
             need(c, read_perms(kind))?;
+            check_extensions_named(t, kind, r)?;
             delta(t, base, &format!("{coll}/{d}"), kind, r)
         }
         ("POST", ["users"]) => {
@@ -300,6 +308,7 @@ pub fn dispatch(t: &mut Tenant, base: &str, r: &GraphRequest) -> GraphResult {
         ) => {
             let kind = kind_of(coll);
             need(c, read_perms(kind))?;
+            check_extensions_named(t, kind, r)?;
             let o = t.live(kind, id)?;
             let sel = select_list(r);
             let mut v = render(o, Some(sel.as_deref().unwrap_or(defaults(kind))));
@@ -644,30 +653,62 @@ pub fn dispatch(t: &mut Tenant, base: &str, r: &GraphRequest) -> GraphResult {
                 .get("dataType")
                 .and_then(Value::as_str)
                 .unwrap_or_default();
+            let invalid = |p: &str| {
+                GraphError::bad_request(format!(
+                    "Invalid value specified for property '{p}' of resource 'ExtensionProperty'."
+                ))
+            };
             if name.is_empty()
-                || ![
-                    "String",
-                    "Boolean",
-                    "Integer",
-                    "Binary",
-                    "DateTime",
-                    "LargeInteger",
-                ]
-                .contains(&data_type)
+                || name.len() > 120
+                || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
             {
-                return Err(GraphError::bad_request(
-                    "Invalid value specified for property 'dataType' of resource 'ExtensionProperty'.",
-                ));
+                return Err(invalid("name"));
             }
+            if ![
+                "String",
+                "Boolean",
+                "Integer",
+                "Binary",
+                "DateTime",
+                "LargeInteger",
+            ]
+            .contains(&data_type)
+            {
+                return Err(invalid("dataType"));
+            }
+            let targets = body
+                .get("targetObjects")
+                .and_then(Value::as_array)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| invalid("targetObjects"))?;
+            const TARGETS: &[&str] = &[
+                "User",
+                "Group",
+                "AdministrativeUnit",
+                "Application",
+                "Device",
+                "Organization",
+            ];
+            if !targets
+                .iter()
+                .all(|x| x.as_str().is_some_and(|x| TARGETS.contains(&x)))
+            {
+                return Err(invalid("targetObjects"));
+            }
+            let multi = match body.get("isMultiValued") {
+                None | Some(Value::Null) => false,
+                Some(Value::Bool(b)) => *b,
+                Some(_) => return Err(invalid("isMultiValued")),
+            };
             let ext = json!({
                 "id": new_guid(),
                 "deletedDateTime": null,
                 "appDisplayName": a.props.get("displayName"),
                 "dataType": data_type,
-                "isMultiValued": body.get("isMultiValued").cloned().unwrap_or(json!(false)),
+                "isMultiValued": multi,
                 "isSyncedFromOnPremises": false,
                 "name": format!("extension_{app_id}_{name}"),
-                "targetObjects": body.get("targetObjects").cloned().unwrap_or(json!([])),
+                "targetObjects": targets,
             });
             let mut exts = a
                 .props
@@ -691,6 +732,71 @@ pub fn dispatch(t: &mut Tenant, base: &str, r: &GraphRequest) -> GraphResult {
                     ext,
                 )),
             ))
+        }
+        ("DELETE", ["applications", id, "extensionProperties", ext_id]) => {
+            need(c, WRITE_APPS)?;
+            let a = t.live(Kind::Application, id)?;
+            let mut exts = a
+                .props
+                .get("extensionProperties")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            let before = exts.len();
+            exts.retain(|x| x.get("id").and_then(Value::as_str) != Some(*ext_id));
+            if exts.len() == before {
+                return Err(GraphError::not_found(ext_id));
+            }
+            let mut patch = Map::new();
+            patch.insert("extensionProperties".into(), Value::Array(exts));
+            let id = id.to_string();
+            t.update(Kind::Application, &id, patch)?;
+            Ok((204, GraphBody::Empty))
+        }
+        ("POST", ["applications", id, action @ ("addKey" | "removeKey")]) => {
+            let body = r.body_map()?;
+            let a = t.live(Kind::Application, id)?;
+            let object_id = a.id().to_string();
+            let app_id = a
+                .props
+                .get("appId")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string();
+            // "An application does not need any specific permission to roll its own keys."
+            if c.app_id != app_id {
+                need(c, WRITE_APPS)?;
+            }
+            let certificates = t
+                .clients
+                .get(&app_id)
+                .map(|x| x.certificates.clone())
+                .unwrap_or_default();
+            let proof = body
+                .get("proof")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            super::sts::verify_proof(&certificates, &object_id, proof)?;
+            if *action == "removeKey" {
+                let key_id = body.get("keyId").and_then(Value::as_str).ok_or_else(|| {
+                    GraphError::bad_request(
+                        "Invalid value specified for property 'keyId' of resource 'Application'.",
+                    )
+                })?;
+                t.remove_key_credential(&object_id, key_id)?;
+                return Ok((204, GraphBody::Empty));
+            }
+            let kc = body
+                .get("keyCredential")
+                .and_then(Value::as_object)
+                .cloned()
+                .unwrap_or_default();
+            let entry = t.add_key_credential(&object_id, &kc, body.get("passwordCredential"))?;
+            Ok(ok_json(with_context(
+                base,
+                "microsoft.graph.keyCredential",
+                Value::Object(entry),
+            )))
         }
         ("POST", ["applications", id, "addPassword"]) => {
             need(c, WRITE_APPS)?;
@@ -835,6 +941,10 @@ fn project(props: &Map<String, Value>, select: Option<&[&str]>) -> Map<String, V
         None | Some([]) => props.clone(),
         Some(sel) => sel
             .iter()
+            // An extension the object has no value for is left out, as Graph does.
+            .filter(|k| {
+                !k.starts_with("extension_") || props.keys().any(|p| p.eq_ignore_ascii_case(k))
+            })
             .map(|k| {
                 let v = props
                     .iter()
@@ -969,6 +1079,155 @@ fn apply_filter(
     Ok(objs.into_iter().filter(|o| expr.matches(o)).collect())
 }
 
+/// `extension_*` names in `$select` or `$filter` must be registered for this kind of object.
+fn check_extensions_named(t: &Tenant, kind: Kind, r: &GraphRequest) -> Result<(), GraphError> {
+    let mut names: Vec<String> = select_list(r)
+        .unwrap_or_default()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    if let Some(f) = r.q("$filter")
+        && let Ok(e) = filter::parse(f)
+    {
+        names.extend(e.properties().into_iter().map(str::to_string));
+    }
+    for n in names {
+        let n = n.split('/').next().unwrap_or_default();
+        if n.starts_with("extension_") && !t.extension_applies(kind, n) {
+            return Err(GraphError::unsupported_query(format!(
+                "Property '{n}' does not exist as a declared property or extension property."
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Graph's tokenizer for `$search` on `displayName` and `description`: words split at spaces,
+/// symbols, letter/digit changes and lower-to-upper case changes, plus each run of words joined
+/// only by symbols as one token (`hello.world` also gives `helloworld`); lower case.
+fn search_tokens(s: &str, combined: bool) -> Vec<String> {
+    #[derive(PartialEq, Clone, Copy)]
+    enum Class {
+        Letter,
+        Digit,
+        Other,
+    }
+    let class = |c: char| {
+        if c.is_alphabetic() {
+            Class::Letter
+        } else if c.is_numeric() {
+            Class::Digit
+        } else {
+            Class::Other
+        }
+    };
+    let mut out = Vec::new();
+    for word in s.split_whitespace() {
+        let mut cur = String::new();
+        let mut prev: Option<char> = None;
+        for ch in word.chars() {
+            let split = prev
+                .is_some_and(|p| class(p) != class(ch) || (p.is_lowercase() && ch.is_uppercase()));
+            if split && !cur.is_empty() {
+                out.push(cur.to_lowercase());
+                cur.clear();
+            }
+            if class(ch) != Class::Other {
+                cur.push(ch);
+            }
+            prev = Some(ch);
+        }
+        if !cur.is_empty() {
+            out.push(cur.to_lowercase());
+        }
+        if combined {
+            let joined: String = word
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+                .to_lowercase();
+            if !joined.is_empty() {
+                out.push(joined);
+            }
+        }
+    }
+    out
+}
+
+/// One `"property:text"` clause of `$search`.
+fn search_clause_matches(o: &Map<String, Value>, prop: &str, text: &str) -> bool {
+    let values: Vec<&str> = match o
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(prop))
+        .map(|(_, v)| v)
+    {
+        Some(Value::String(s)) => vec![s.as_str()],
+        Some(Value::Array(xs)) => xs.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    let tokenized =
+        prop.eq_ignore_ascii_case("displayName") || prop.eq_ignore_ascii_case("description");
+    values.iter().any(|v| {
+        if tokenized {
+            // Every search token is the start of some token of the value, in any order.
+            let have = search_tokens(v, true);
+            let want = search_tokens(text, false);
+            !want.is_empty() && want.iter().all(|w| have.iter().any(|h| h.starts_with(w)))
+        } else {
+            // Other string properties behave like `$filter` startswith.
+            v.to_lowercase().starts_with(&text.to_lowercase())
+        }
+    })
+}
+
+/// `$search="displayName:foo" OR "mail:bar" AND ...` (AND binds tighter than OR), in conjunction
+/// with `$filter`. Directory collections require `ConsistencyLevel: eventual`.
+fn apply_search(
+    resource: &str,
+    r: &GraphRequest,
+    objs: Vec<Map<String, Value>>,
+) -> Result<Vec<Map<String, Value>>, GraphError> {
+    let Some(q) = r.q("$search") else {
+        return Ok(objs);
+    };
+    if !r.eventual {
+        return Err(GraphError::unsupported_query(
+            "Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'",
+        ));
+    }
+    // The emulator's own wording: Graph documents no text for a malformed $search.
+    let invalid = || GraphError::bad_request(format!("Invalid $search query: {q}"));
+    let mut any_of: Vec<Vec<(String, String)>> = Vec::new();
+    for alternative in q.split(" OR ") {
+        let mut all_of = Vec::new();
+        for clause in alternative.split(" AND ") {
+            let inner = clause
+                .trim()
+                .strip_prefix('"')
+                .and_then(|c| c.strip_suffix('"'))
+                .ok_or_else(invalid)?;
+            let (prop, text) = inner.split_once(':').ok_or_else(invalid)?;
+            let prop = prop.trim();
+            if !filterable(resource, prop) {
+                return Err(GraphError::unsupported_query(format!(
+                    "Unsupported or invalid query filter clause specified for property '{prop}' of resource '{resource}'."
+                )));
+            }
+            all_of.push((prop.to_string(), text.to_string()));
+        }
+        any_of.push(all_of);
+    }
+    Ok(objs
+        .into_iter()
+        .filter(|o| {
+            any_of.iter().any(|all| {
+                all.iter()
+                    .all(|(p, text)| search_clause_matches(o, p, text))
+            })
+        })
+        .collect())
+}
+
 fn page_size(r: &GraphRequest) -> Result<usize, GraphError> {
     match r.q("$top") {
         None => Ok(100),
@@ -1040,7 +1299,8 @@ fn list_of(
         "applications" => "Application",
         _ => "ServicePrincipal",
     };
-    let mut objs = apply_filter(resource, r, objs)?;
+    let objs = apply_filter(resource, r, objs)?;
+    let mut objs = apply_search(resource, r, objs)?;
     if let Some(order) = r.q("$orderby") {
         // One key, `prop [asc|desc]`; strings compare case-insensitively, nulls first.
         let mut parts = order.split_whitespace();

@@ -5,8 +5,15 @@
 //! Invariants: a client assertion is accepted only when its signature verifies against a
 //! certificate registered on the application (found by `x5t#S256` or `x5t`), with RS256 or
 //! PS256, `aud` equal to this tenant's token endpoint, `iss` = `sub` = the client id, and a live
-//! `nbf`..`exp` window of at most 10 minutes; issued access tokens are RS256 JWTs for
-//! `https://graph.microsoft.com` carrying `tid` and `roles` (application) or `scp` (delegated).
+//! `nbf`..`exp` window of at most 10 minutes; the proof of possession of `addKey`/`removeKey`
+//! is checked the same way against the application's certificates, with `aud` = the Azure AD
+//! Graph id and `iss` = the application's object id. Issued access tokens are RS256 JWTs for
+//! `https://graph.microsoft.com` carrying `tid` and `roles` (application) or `scp` (delegated);
+//! a device-code or refresh-token grant that asked for `openid` also gets an `id_token` (signed
+//! by the key in the JWKS, `aud` = client id, `iss` = the OpenID configuration's issuer, no
+//! `nonce`) and `client_info`, and one that asked for `offline_access` a refresh token. A refresh
+//! token is a signed, self-contained grant (client, user, scopes, expiry), so it needs no state
+//! and survives a restart like the signing key does.
 
 use std::collections::HashMap;
 
@@ -362,30 +369,50 @@ pub fn token(
                             "Verification code was not recognized.",
                         )
                     })?;
-                    let scp: Vec<String> = d
-                        .scopes
-                        .iter()
-                        .filter(|s| {
-                            !["openid", "profile", "offline_access", "email"].contains(&s.as_str())
-                        })
-                        .map(|s| s.rsplit('/').next().unwrap_or(s).to_string())
-                        .collect();
-                    let mut out = access_token(
-                        ctx.signer,
-                        ctx.base,
-                        tenant,
-                        &d.client_id,
-                        None,
-                        Some((&upn, &scp.join(" "))),
-                    )?;
-                    if d.scopes.iter().any(|s| s == "offline_access")
-                        && let Some(m) = out.as_object_mut()
-                    {
-                        m.insert("refresh_token".into(), json!(b64url(new_guid().as_bytes())));
-                    }
-                    Ok(out)
+                    user_tokens(ctx, tenant, &d.client_id, &upn, &d.scopes)
                 }
             }
+        }
+        "refresh_token" => {
+            let rt = form
+                .get("refresh_token")
+                .map(String::as_str)
+                .unwrap_or_default();
+            let grant = refresh_grant(ctx.signer, rt)?;
+            if grant.client_id != client_id {
+                return Err(StsError::new(
+                    "invalid_grant",
+                    70000,
+                    "Provided grant is invalid or malformed. The refresh token was issued to a different client.",
+                ));
+            }
+            // A refresh may narrow the scopes, never widen them beyond the original grant's.
+            let scopes: Vec<String> = match form.get("scope") {
+                Some(s) if !s.trim().is_empty() => {
+                    let asked: Vec<String> = s.split_whitespace().map(str::to_string).collect();
+                    let held = |x: &String| {
+                        grant.scopes.iter().any(|g| {
+                            g.eq_ignore_ascii_case(x)
+                                || short_scope(g).eq_ignore_ascii_case(short_scope(x))
+                        })
+                    };
+                    if let Some(extra) = asked
+                        .iter()
+                        .find(|x| !OIDC_SCOPES.contains(&x.as_str()) && !held(x))
+                    {
+                        return Err(StsError::new(
+                            "invalid_grant",
+                            65001,
+                            format!(
+                                "The user or administrator has not consented to use the application with ID '{client_id}'. Send an interactive authorization request for this user and resource. Scope '{extra}' was not granted."
+                            ),
+                        ));
+                    }
+                    asked
+                }
+                _ => grant.scopes.clone(),
+            };
+            user_tokens(ctx, tenant, &client_id, &grant.upn, &scopes)
         }
         "" => Err(StsError::new(
             "invalid_request",
@@ -398,6 +425,235 @@ pub fn token(
             format!("The app requested an unsupported grant type '{other}'."),
         )),
     }
+}
+
+/// OpenID Connect scopes: they shape the answer (id token, refresh token), not the access token.
+const OIDC_SCOPES: &[&str] = &["openid", "profile", "offline_access", "email"];
+/// Refresh tokens stay valid this long (the identity platform's 90-day inactivity window).
+pub const REFRESH_TOKEN_LIFETIME: i64 = 90 * 24 * 3600;
+
+fn short_scope(s: &str) -> &str {
+    s.rsplit('/').next().unwrap_or(s)
+}
+
+/// A refresh token's content.
+struct RefreshGrant {
+    client_id: String,
+    upn: String,
+    scopes: Vec<String>,
+}
+
+fn refresh_grant(signer: &TokenSigner, token: &str) -> Result<RefreshGrant, StsError> {
+    let invalid = || {
+        StsError::new(
+            "invalid_grant",
+            9002313,
+            "Invalid request. Request is malformed or invalid.",
+        )
+    };
+    let (_, claims, signed, sig) = split_jwt(token).ok_or_else(invalid)?;
+    if !signer.verify(signed.as_bytes(), &sig)
+        || claims.get("typ").and_then(Value::as_str) != Some("refresh")
+    {
+        return Err(invalid());
+    }
+    if claims.get("exp").and_then(Value::as_i64).unwrap_or(0) <= now_secs() {
+        return Err(StsError::new(
+            "invalid_grant",
+            700082,
+            "The refresh token has expired due to inactivity.",
+        ));
+    }
+    let text = |k: &str| {
+        claims
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    Ok(RefreshGrant {
+        client_id: text("client_id"),
+        upn: text("upn"),
+        scopes: text("scope")
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
+    })
+}
+
+/// The signed-in user's object id: the directory's user with this UPN, or a stable id derived
+/// from the UPN when the approver is not in the directory.
+fn user_object_id(tenant: &Tenant, upn: &str) -> (String, String) {
+    if let Ok(u) = tenant.live(super::tenant::Kind::User, upn) {
+        let name = u
+            .props
+            .get("displayName")
+            .and_then(Value::as_str)
+            .unwrap_or(upn)
+            .to_string();
+        return (u.id().to_string(), name);
+    }
+    let h = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, upn.to_lowercase().as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h.as_ref()[..16]);
+    let name = upn.split('@').next().unwrap_or(upn).to_string();
+    (uuid::Uuid::from_bytes(b).to_string(), name)
+}
+
+/// Tokens for a signed-in user (device code, refresh token): a delegated access token for the
+/// resource scopes, plus an id token and `client_info` when `openid` was asked and a refresh
+/// token when `offline_access` was.
+fn user_tokens(
+    ctx: &TokenContext<'_>,
+    tenant: &Tenant,
+    client_id: &str,
+    upn: &str,
+    scopes: &[String],
+) -> Result<Value, StsError> {
+    let has = |x: &str| scopes.iter().any(|s| s.eq_ignore_ascii_case(x));
+    let scp: Vec<&str> = scopes
+        .iter()
+        .filter(|s| !OIDC_SCOPES.contains(&s.as_str()))
+        .map(|s| short_scope(s))
+        .collect();
+    let mut out = access_token(
+        ctx.signer,
+        ctx.base,
+        tenant,
+        client_id,
+        None,
+        Some((upn, &scp.join(" "))),
+    )?;
+    let now = now_secs();
+    let (oid, name) = user_object_id(tenant, upn);
+    let Some(m) = out.as_object_mut() else {
+        return Ok(out);
+    };
+    if has("openid") {
+        let mut claims = json!({
+            "aud": client_id,
+            "iss": format!("{}/{}/v2.0", ctx.base, tenant.tenant_id),
+            "iat": now, "nbf": now, "exp": now + TOKEN_LIFETIME,
+            "tid": tenant.tenant_id,
+            "oid": oid,
+            "sub": b64url(&aws_lc_rs::digest::digest(
+                &aws_lc_rs::digest::SHA256,
+                format!("{oid}{client_id}").as_bytes(),
+            ).as_ref()[..24]),
+            "ver": "2.0",
+            "uti": new_guid(),
+        });
+        if has("profile")
+            && let Some(c) = claims.as_object_mut()
+        {
+            c.insert("preferred_username".into(), json!(upn));
+            c.insert("name".into(), json!(name));
+        }
+        m.insert("id_token".into(), json!(sign_jwt(ctx.signer, &claims)?));
+        m.insert(
+            "client_info".into(),
+            json!(b64url(
+                json!({"uid": oid, "utid": tenant.tenant_id})
+                    .to_string()
+                    .as_bytes()
+            )),
+        );
+    }
+    if has("offline_access") {
+        let grant = json!({
+            "typ": "refresh",
+            "client_id": client_id,
+            "upn": upn,
+            "scope": scopes.join(" "),
+            "iat": now,
+            "exp": now + REFRESH_TOKEN_LIFETIME,
+            "jti": new_guid(),
+        });
+        m.insert("refresh_token".into(), json!(sign_jwt(ctx.signer, &grant)?));
+        m.insert(
+            "refresh_token_expires_in".into(),
+            json!(REFRESH_TOKEN_LIFETIME),
+        );
+    }
+    // The answer's `scope` names every granted scope, the OpenID ones included.
+    let mut granted: Vec<String> = scp.iter().map(|s| s.to_string()).collect();
+    for s in OIDC_SCOPES {
+        if has(s) {
+            granted.push(s.to_string());
+        }
+    }
+    m.insert("scope".into(), json!(granted.join(" ")));
+    Ok(out)
+}
+
+/// The audience of an `addKey`/`removeKey` proof: Azure AD Graph's application id.
+pub const PROOF_AUDIENCE: &str = "00000002-0000-0000-c000-000000000000";
+
+/// Check the proof of possession of `POST /applications/{id}/addKey` and `removeKey`: a JWT
+/// signed (RS256 or PS256) with the private key of a certificate already registered on the
+/// application (named by `x5t`, `x5t#S256` or a hex-thumbprint `kid`), `aud` =
+/// [`PROOF_AUDIENCE`], `iss` = the application's object id, `nbf` and `exp` at most 10 minutes
+/// apart and now within them (5 minutes of clock skew). Graph documents no error text for a bad
+/// proof; callers report `401 Authentication_MissingOrMalformed` "Access Token missing or
+/// malformed.", which is what this answers for every failure.
+pub fn verify_proof(
+    certificates: &[Vec<u8>],
+    application_object_id: &str,
+    proof: &str,
+) -> Result<(), GraphError> {
+    let bad = || {
+        GraphError::new(
+            401,
+            "Authentication_MissingOrMalformed",
+            "Access Token missing or malformed.",
+        )
+    };
+    let (header, claims, signed, sig) = split_jwt(proof).ok_or_else(bad)?;
+    let named = |k: &str| header.get(k).and_then(Value::as_str);
+    let x5t = named("x5t").and_then(b64url_decode);
+    let x5t256 = named("x5t#S256").and_then(b64url_decode);
+    let kid = named("kid").map(str::to_ascii_uppercase);
+    let cert = certificates
+        .iter()
+        .find(|c| {
+            let (sha1, sha256) = thumbprints(c);
+            let hex: String = sha1.iter().map(|b| format!("{b:02X}")).collect();
+            x5t.as_deref() == Some(&sha1[..])
+                || x5t256.as_deref() == Some(&sha256[..])
+                || kid.as_deref() == Some(hex.as_str())
+        })
+        .ok_or_else(bad)?;
+    let alg: &dyn signature::VerificationAlgorithm = match named("alg") {
+        Some("RS256") => &signature::RSA_PKCS1_2048_8192_SHA256,
+        Some("PS256") => &signature::RSA_PSS_2048_8192_SHA256,
+        _ => return Err(bad()),
+    };
+    let public = super::util::cert_rsa_public_key(cert).ok_or_else(bad)?;
+    signature::UnparsedPublicKey::new(alg, public)
+        .verify(signed.as_bytes(), &sig)
+        .map_err(|_| bad())?;
+    let aud_ok = match claims.get("aud") {
+        Some(Value::String(a)) => a == PROOF_AUDIENCE,
+        Some(Value::Array(xs)) => xs.iter().any(|a| a.as_str() == Some(PROOF_AUDIENCE)),
+        _ => false,
+    };
+    if !aud_ok
+        || !claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .is_some_and(|i| i.eq_ignore_ascii_case(application_object_id))
+    {
+        return Err(bad());
+    }
+    let num = |k: &str| claims.get(k).and_then(Value::as_f64).map(|x| x as i64);
+    let (Some(nbf), Some(exp)) = (num("nbf"), num("exp")) else {
+        return Err(bad());
+    };
+    let now = now_secs();
+    if exp - nbf > 600 || exp <= nbf || nbf - 300 > now || exp + 300 < now {
+        return Err(bad());
+    }
+    Ok(())
 }
 
 fn verify_assertion(
@@ -552,6 +808,8 @@ pub fn device_code(
 /// The caller of a Graph request, from a validated token.
 #[derive(Debug, Clone, Default)]
 pub struct Caller {
+    /// The calling application's client id (`appid`).
+    pub app_id: String,
     /// Application permissions.
     pub roles: Vec<String>,
     /// Delegated permissions.
@@ -620,6 +878,12 @@ pub fn validate(
             .unwrap_or_default()
     };
     Ok(Caller {
+        app_id: claims
+            .get("appid")
+            .or(claims.get("azp"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string(),
         roles: strings(claims.get("roles")),
         scopes: claims
             .get("scp")

@@ -2,9 +2,12 @@
 //! members, applications and service principals, soft-deleted items, and the change log that
 //! delta queries read.
 //!
-//! Invariants: `userPrincipalName`, `onPremisesImmutableId` (users) and `mailNickname` of
-//! mail-enabled groups are unique among live objects (case-insensitive), checked on create,
-//! update and restore; every change bumps one tenant-wide sequence number and the object's `seq`,
+//! Invariants: `userPrincipalName` and `onPremisesImmutableId` are unique among live users, and
+//! the SMTP address of a mail-enabled group among live objects' `proxyAddresses`
+//! (case-insensitive), checked on create, update and restore; `mailNickname` alone is not unique
+//! (Entra ID does not require it for users or security groups); `extension_*` properties are
+//! written only when an application registered them for the object's kind, with a value of the
+//! registered type; every change bumps one tenant-wide sequence number and the object's `seq`,
 //! so a delta token is a sequence number; soft-deleted users and Microsoft 365 groups are kept 30
 //! days and then purged (security groups are deleted at once, like Entra ID); a purge leaves a
 //! tombstone for delta.
@@ -131,9 +134,6 @@ impl Object {
     }
     fn str_prop(&self, name: &str) -> Option<&str> {
         self.props.get(name).and_then(Value::as_str)
-    }
-    fn is_mail_enabled_group(&self) -> bool {
-        self.kind == Kind::Group && self.props.get("mailEnabled") == Some(&Value::Bool(true))
     }
 }
 
@@ -496,33 +496,52 @@ impl Tenant {
             .filter(move |o| o.deleted_at.is_some() && kind.is_none_or(|k| k == o.kind))
     }
 
+    /// Uniqueness as Entra ID enforces it: users by `userPrincipalName` and
+    /// `onPremisesImmutableId`; a mail-enabled (Microsoft 365) group by the SMTP address its
+    /// `mailNickname` gives, against every live object's `proxyAddresses`. `mailNickname` itself
+    /// need not be unique (users, security groups).
     fn check_unique(
         &self,
         kind: Kind,
         props: &Map<String, Value>,
         except: &str,
     ) -> Result<(), GraphError> {
-        let keys: &[&str] = match kind {
-            Kind::User => &["userPrincipalName", "onPremisesImmutableId"],
-            Kind::Group => &["mailNickname"],
-            _ => &[],
+        let live_others = || {
+            self.objects
+                .values()
+                .filter(move |o| o.deleted_at.is_none() && o.id() != except)
         };
-        for key in keys {
-            let Some(v) = props.get(*key).and_then(Value::as_str) else {
-                continue;
-            };
-            if kind == Kind::Group && props.get("mailEnabled") != Some(&Value::Bool(true)) {
-                continue;
+        if kind == Kind::User {
+            for key in ["userPrincipalName", "onPremisesImmutableId"] {
+                let Some(v) = props.get(key).and_then(Value::as_str) else {
+                    continue;
+                };
+                let clash = live_others().any(|o| {
+                    o.kind == Kind::User
+                        && o.str_prop(key).is_some_and(|x| x.eq_ignore_ascii_case(v))
+                });
+                if clash {
+                    return Err(GraphError::conflict(key));
+                }
             }
-            let clash = self.objects.values().any(|o| {
-                o.kind == kind
-                    && o.deleted_at.is_none()
-                    && o.id() != except
-                    && (kind != Kind::Group || o.is_mail_enabled_group())
-                    && o.str_prop(key).is_some_and(|x| x.eq_ignore_ascii_case(v))
+        }
+        if kind == Kind::Group && props.get("mailEnabled") == Some(&Value::Bool(true)) {
+            let Some(nick) = props.get("mailNickname").and_then(Value::as_str) else {
+                return Ok(());
+            };
+            let address = format!("smtp:{nick}@{}", self.initial_domain());
+            let clash = live_others().any(|o| {
+                o.props
+                    .get("proxyAddresses")
+                    .and_then(Value::as_array)
+                    .is_some_and(|xs| {
+                        xs.iter()
+                            .filter_map(Value::as_str)
+                            .any(|x| x.eq_ignore_ascii_case(&address))
+                    })
             });
             if clash {
-                return Err(GraphError::conflict(key));
+                return Err(GraphError::conflict("proxyAddresses"));
             }
         }
         Ok(())
@@ -560,13 +579,12 @@ impl Tenant {
             if read_only.iter().any(|r| r.eq_ignore_ascii_case(key)) {
                 return Err(GraphError::read_only(key));
             }
-            if key.starts_with("extension_") && self.extension_registered(key) {
+            if key.starts_with("extension_") {
+                self.check_extension_value(kind, key, body.get(key).unwrap_or(&Value::Null))?;
                 continue;
             }
             if !writable.iter().any(|w| w == key) {
-                return Err(GraphError::bad_request(format!(
-                    "Property '{key}' does not exist as a declared property or extension property."
-                )));
+                return Err(unknown_property(key));
             }
         }
         if let Some(v) = body.get("onPremisesImmutableId").and_then(Value::as_str)
@@ -579,16 +597,74 @@ impl Tenant {
         Ok(())
     }
 
-    fn extension_registered(&self, name: &str) -> bool {
-        self.list(Kind::Application).any(|a| {
+    /// The directory extension registered (by a live application) under this name.
+    pub fn extension_property(&self, name: &str) -> Option<&Map<String, Value>> {
+        self.list(Kind::Application).find_map(|a| {
             a.props
                 .get("extensionProperties")
-                .and_then(Value::as_array)
-                .is_some_and(|xs| {
-                    xs.iter()
-                        .any(|x| x.get("name").and_then(Value::as_str) == Some(name))
+                .and_then(Value::as_array)?
+                .iter()
+                .filter_map(Value::as_object)
+                .find(|x| {
+                    x.get("name")
+                        .and_then(Value::as_str)
+                        .is_some_and(|n| n.eq_ignore_ascii_case(name))
                 })
         })
+    }
+
+    /// Whether `name` is an extension registered for objects of `kind`.
+    pub fn extension_applies(&self, kind: Kind, name: &str) -> bool {
+        self.extension_property(name).is_some_and(|x| {
+            x.get("targetObjects")
+                .and_then(Value::as_array)
+                .is_some_and(|t| t.iter().any(|t| t.as_str() == Some(kind.resource())))
+        })
+    }
+
+    /// A value written to an `extension_*` property: the extension must be registered for this
+    /// kind of object, and the value (each value when multi-valued) must have its `dataType`.
+    /// `null` clears it.
+    fn check_extension_value(
+        &self,
+        kind: Kind,
+        key: &str,
+        value: &Value,
+    ) -> Result<(), GraphError> {
+        if !self.extension_applies(kind, key) {
+            return Err(unknown_property(key));
+        }
+        let ext = self.extension_property(key).cloned().unwrap_or_default();
+        let data_type = ext
+            .get("dataType")
+            .and_then(Value::as_str)
+            .unwrap_or("String");
+        let multi = ext.get("isMultiValued") == Some(&Value::Bool(true));
+        let invalid = || {
+            GraphError::bad_request(format!(
+                "Invalid value specified for property '{key}' of resource '{}'.",
+                kind.resource()
+            ))
+        };
+        let one_ok = |v: &Value| match data_type {
+            "String" => v.as_str().is_some_and(|s| s.chars().count() <= 256),
+            "Boolean" => v.is_boolean(),
+            "Integer" => v.as_i64().is_some_and(|n| i32::try_from(n).is_ok()),
+            "LargeInteger" => v.as_i64().is_some(),
+            "DateTime" => v.as_str().is_some_and(looks_like_datetime),
+            "Binary" => v
+                .as_str()
+                .and_then(super::util::b64std_decode)
+                .is_some_and(|b| b.len() <= 256),
+            _ => false,
+        };
+        let ok = match value {
+            Value::Null => true,
+            Value::Array(xs) if multi => xs.iter().all(one_ok),
+            v if !multi => one_ok(v),
+            _ => false,
+        };
+        if ok { Ok(()) } else { Err(invalid()) }
     }
 
     fn resolve_binds(&self, body: &Map<String, Value>) -> Result<Vec<String>, GraphError> {
@@ -668,6 +744,7 @@ impl Tenant {
         self.check_unique(Kind::User, &body, "")?;
         let mut props = body;
         props.remove("passwordProfile");
+        drop_cleared_extensions(&mut props);
         props.insert("createdDateTime".into(), json!(iso8601(now_secs())));
         props.entry("businessPhones").or_insert(json!([]));
         props.insert("proxyAddresses".into(), proxy_for(props.get("mail")));
@@ -730,6 +807,7 @@ impl Tenant {
             .into_iter()
             .filter(|(k, _)| !k.ends_with("@odata.bind"))
             .collect();
+        drop_cleared_extensions(&mut props);
         props.insert("createdDateTime".into(), json!(iso8601(now_secs())));
         props.entry("groupTypes").or_insert(json!([]));
         props.entry("description").or_insert(Value::Null);
@@ -818,6 +896,7 @@ impl Tenant {
         }
         let seq = self.bump();
         if let Some(o) = self.objects.get_mut(&id) {
+            drop_cleared_extensions(&mut merged);
             o.props = merged;
             o.seq = seq;
         }
@@ -1052,6 +1131,114 @@ impl Tenant {
             })
     }
 
+    /// `POST /applications/{id}/addKey` after its proof was checked: validate the new
+    /// `keyCredential` (`AsymmetricX509Cert` with usage `Verify`, or `X509CertAndPassword` with
+    /// usage `Sign` and a `passwordCredential.secretText`), append it to the application's
+    /// `keyCredentials` (without `key`, as Graph answers) and, for a `Verify` key, accept the
+    /// certificate for client assertions. Returns the stored entry.
+    pub fn add_key_credential(
+        &mut self,
+        app: &str,
+        kc: &Map<String, Value>,
+        password: Option<&Value>,
+    ) -> Result<Map<String, Value>, GraphError> {
+        let invalid = |p: &str| {
+            GraphError::bad_request(format!(
+                "Invalid value specified for property '{p}' of resource 'Application'."
+            ))
+        };
+        let kind = kc.get("type").and_then(Value::as_str).unwrap_or_default();
+        let usage = kc.get("usage").and_then(Value::as_str).unwrap_or_default();
+        match (kind, usage) {
+            ("AsymmetricX509Cert", "Verify") => {}
+            ("X509CertAndPassword", "Sign") => {
+                let secret = password
+                    .and_then(|p| p.get("secretText"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if secret.is_empty() {
+                    return Err(invalid("passwordCredential"));
+                }
+            }
+            _ => return Err(invalid("keyCredential")),
+        }
+        let der = kc
+            .get("key")
+            .and_then(Value::as_str)
+            .and_then(super::util::b64std_decode)
+            .filter(|d| super::util::cert_rsa_public_key(d).is_some())
+            .ok_or_else(|| invalid("keyCredential"))?;
+        let app_id = self
+            .live(Kind::Application, app)?
+            .str_prop("appId")
+            .unwrap_or_default()
+            .to_string();
+        let now = iso8601(now_secs());
+        let field = |k: &str| kc.get(k).cloned().unwrap_or(Value::Null);
+        let mut entry = Map::new();
+        entry.insert(
+            "customKeyIdentifier".into(),
+            json!(super::util::b64std(&super::pki::thumbprints(&der).0)),
+        );
+        entry.insert("displayName".into(), field("displayName"));
+        entry.insert("endDateTime".into(), field("endDateTime"));
+        entry.insert("key".into(), Value::Null);
+        entry.insert("keyId".into(), json!(new_guid()));
+        entry.insert(
+            "startDateTime".into(),
+            kc.get("startDateTime").cloned().unwrap_or(json!(now)),
+        );
+        entry.insert("type".into(), json!(kind));
+        entry.insert("usage".into(), json!(usage));
+        let seq = self.bump();
+        if let Some(o) = self.objects.get_mut(app) {
+            let keys = o.props.entry("keyCredentials").or_insert_with(|| json!([]));
+            if let Some(xs) = keys.as_array_mut() {
+                xs.push(Value::Object(entry.clone()));
+            }
+            o.seq = seq;
+        }
+        if usage == "Verify" {
+            self.client_mut(&app_id).certificates.push(der);
+        }
+        Ok(entry)
+    }
+
+    /// `POST /applications/{id}/removeKey` after its proof was checked: drop the key credential
+    /// and stop accepting its certificate.
+    pub fn remove_key_credential(&mut self, app: &str, key_id: &str) -> Result<(), GraphError> {
+        let o = self.live(Kind::Application, app)?;
+        let app_id = o.str_prop("appId").unwrap_or_default().to_string();
+        let keys = o
+            .props
+            .get("keyCredentials")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        let Some(pos) = keys
+            .iter()
+            .position(|k| k.get("keyId").and_then(Value::as_str) == Some(key_id))
+        else {
+            return Err(GraphError::not_found(key_id));
+        };
+        let thumb = keys[pos]
+            .get("customKeyIdentifier")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
+        let mut keys = keys;
+        keys.remove(pos);
+        let seq = self.bump();
+        if let Some(o) = self.objects.get_mut(app) {
+            o.props.insert("keyCredentials".into(), Value::Array(keys));
+            o.seq = seq;
+        }
+        self.client_mut(&app_id)
+            .certificates
+            .retain(|c| super::util::b64std(&super::pki::thumbprints(c).0) != thumb);
+        Ok(())
+    }
+
     /// `POST /servicePrincipals/{id}/appRoleAssignments`: grant an application permission.
     pub fn assign_app_role(
         &mut self,
@@ -1191,6 +1378,40 @@ fn register_key_credentials(keys: &mut Value) -> Result<Vec<Vec<u8>>, GraphError
         certs.push(der);
     }
     Ok(certs)
+}
+
+/// Graph's answer to a property that is neither declared nor a registered extension. The text
+/// is the one Graph sends (seen in answers to `$select` and writes naming an unregistered
+/// `extension_*`); the code is `Request_BadRequest` for writes.
+pub fn unknown_property(name: &str) -> GraphError {
+    GraphError::bad_request(format!(
+        "Property '{name}' does not exist as a declared property or extension property."
+    ))
+}
+
+/// `2024-05-01T12:00:00Z` or with fractional seconds / an offset: the ISO 8601 shape Graph's
+/// `DateTimeOffset` takes.
+fn looks_like_datetime(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits =
+        |r: std::ops::Range<usize>| b.get(r).is_some_and(|x| x.iter().all(u8::is_ascii_digit));
+    b.len() >= 20
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && (b[10] == b'T' || b[10] == b't')
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+}
+
+/// A directory extension written as `null` is cleared: it is not stored, and reads leave it out.
+fn drop_cleared_extensions(props: &mut Map<String, Value>) {
+    props.retain(|k, v| !(k.starts_with("extension_") && v.is_null()));
 }
 
 fn member_exists() -> GraphError {

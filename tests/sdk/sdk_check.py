@@ -1,5 +1,9 @@
 """Drive the hybridsync tenant emulator with Microsoft's own Python SDKs (msal, msgraph-sdk).
 
+Covers msal's client credentials (secret, certificate RS256/PS256) and device flow (with the id
+token msal validates and a refresh through acquire_token_silent), and msgraph-sdk on users,
+groups, members, paging, filters, errors, delta and restore.
+
 Usage: python sdk_check.py BOOTSTRAP_JSON
 The bootstrap file is written by `hybridsync tenant-emulator --bootstrap-out`. The CA file it
 names must be trusted: the harness sets REQUESTS_CA_BUNDLE (msal/requests) and SSL_CERT_FILE, and
@@ -11,10 +15,13 @@ import asyncio
 import json
 import ssl
 import sys
+import threading
+import time
 import uuid
 
 import httpx
 import msal
+import requests
 from kiota_abstractions.api_error import APIError
 from kiota_abstractions.authentication import (
     AccessTokenProvider,
@@ -86,6 +93,51 @@ def acquire_tokens(b):
     return cert_token
 
 
+def device_flow(b):
+    """msal's device flow: a thread plays the user and approves the code through the emulator's
+    approval endpoint while msal polls; then the refresh token renews the access token."""
+    app = b["application"]
+    pca = msal.PublicClientApplication(
+        app["clientId"], authority=b["authority"], instance_discovery=b["instanceDiscoveryEndpoint"]
+    )
+    scopes = ["https://graph.microsoft.com/User.Read.All"]
+    flow = pca.initiate_device_flow(scopes=scopes)
+    assert "user_code" in flow and "verification_uri" in flow, flow
+    upn = "admin@" + b["initialDomain"]
+    approved = {}
+
+    def approve():
+        time.sleep(1)
+        r = requests.post(
+            b["baseUrl"] + "/_emulator/devicecode/approve",
+            json={"user_code": flow["user_code"], "user": upn},
+            verify=b["caFile"],
+            timeout=30,
+        )
+        approved["status"] = r.status_code
+
+    t = threading.Thread(target=approve)
+    t.start()
+    r = pca.acquire_token_by_device_flow(flow)
+    t.join()
+    assert approved.get("status") == 200, approved
+    assert "access_token" in r, r
+    claims = r.get("id_token_claims") or {}
+    assert claims.get("preferred_username") == upn, claims
+    assert claims.get("aud") == app["clientId"] and claims.get("tid") == b["tenantId"], claims
+    assert "nonce" not in claims, claims
+    assert r.get("refresh_token"), sorted(r)
+    step("msal device flow (id token validated by msal, refresh token)")
+
+    accounts = pca.get_accounts(username=upn)
+    assert len(accounts) == 1, accounts
+    r2 = pca.acquire_token_silent(scopes, account=accounts[0], force_refresh=True)
+    assert r2 and "access_token" in r2, r2
+    assert r2["access_token"] != r["access_token"]
+    step("msal acquire_token_silent(force_refresh=True) redeems the refresh token")
+    return r2["access_token"]
+
+
 class StaticToken(AccessTokenProvider):
     def __init__(self, token, host):
         self.token = token
@@ -134,6 +186,13 @@ async def graph_checks(b, token):
         assert u.id and u.user_principal_name == f"sdk{run}{i}@{domain}"
         ids.append(u.id)
     step("create 5 users")
+
+    cfg = RequestConfiguration(query_parameters=UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
+        search=f'"displayName:sdk-{run}"', count=True, select=["id", "displayName"]))
+    cfg.headers.add("ConsistencyLevel", "eventual")
+    r = await client.users.get(request_configuration=cfg)
+    assert sorted(u.id for u in r.value) == sorted(ids) and r.odata_count == 5, r
+    step("$search with ConsistencyLevel: eventual and $count")
 
     # Paging: $top=2 gives several pages; PageIterator follows @odata.nextLink.
     cfg = RequestConfiguration(query_parameters=UsersRequestBuilder.UsersRequestBuilderGetQueryParameters(
@@ -267,10 +326,19 @@ async def graph_checks(b, token):
     step("delete users and groups")
 
 
+async def delegated_read(b, token):
+    client = graph_client(b, token)
+    users = await client.users.get()
+    assert users.value is not None
+    step("msgraph-sdk with the device flow's delegated token")
+
+
 def main():
     with open(sys.argv[1]) as f:
         b = json.load(f)
     token = acquire_tokens(b)
+    delegated = device_flow(b)
+    asyncio.run(delegated_read(b, delegated))
     asyncio.run(graph_checks(b, token))
     print("all SDK checks passed", flush=True)
 
