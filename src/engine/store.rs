@@ -366,8 +366,9 @@ pub trait ExportStore {
         attributes: &Attributes,
     ) -> StoreResult<CsId>;
 
-    /// Gives an object the anchor the target reported. Fails with [`StoreError::Conflict`] if
-    /// another object of the connector has it.
+    /// Gives an object the anchor the target reported. Another object of the connector with
+    /// that anchor that is joined to nothing and has no pending export (an imported object the
+    /// target matched) is replaced by it; any other holder fails with [`StoreError::Conflict`].
     fn set_cs_anchor(&mut self, cs: CsId, anchor: &Anchor) -> StoreResult<()>;
 
     /// Records an object's new DN after an exported rename.
@@ -497,6 +498,14 @@ pub trait ReferenceStore {
 
     /// The metaverse object a connector-space object is joined to, without loading it.
     fn cs_link(&self, cs: CsId) -> StoreResult<Option<MvId>>;
+
+    /// The first object of `connector` at `dn` and its anchor (`None` until exported),
+    /// without its attributes: how the export stage resolves references.
+    fn cs_anchor_by_dn(
+        &self,
+        connector: &ConnectorName,
+        dn: &Dn,
+    ) -> StoreResult<Option<(CsId, Option<Anchor>)>>;
 
     /// The object of `connector` joined to `mv`, without its attributes.
     fn counterpart(&self, connector: &ConnectorName, mv: MvId) -> StoreResult<Option<Counterpart>>;

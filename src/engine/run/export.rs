@@ -7,13 +7,24 @@
 //! called; after a crash, an add whose object the confirming import found in the target (adopted
 //! by DN) is settled, never sent again; an update is sent again (it sets values, so sending it
 //! twice is harmless); a delete whose object is gone is settled. Adds go first, so references in
-//! later updates can name the objects they created.
+//! later updates can name the objects they created; a reference to an object the target does
+//! not have yet is never sent: its value waits in the object's next pending update, which goes
+//! out after the adds of this cycle (or next cycle), and an update goes out at most once per
+//! cycle. References are sent as the target names its objects
+//! ([`reference_dn`](crate::engine::connector::Connector::reference_dn)).
+
+use std::collections::HashSet;
 
 use super::{Cycle, CycleOptions, EngineConnector, EngineError};
+use crate::domain::Dn;
 use crate::engine::connector::ConnectorError;
+use crate::engine::expr::Value;
 use crate::engine::guard::{self, GuardDecision};
-use crate::engine::model::{ExportOutcome, Operation, PendingImport};
-use crate::engine::store::{JournalId, JournalState, Store, StoreError, StoredExport};
+use crate::engine::model::{
+    Anchor, AttributeChange, ChangeKind, CsId, ExportOutcome, Operation, PendingExport,
+    PendingImport,
+};
+use crate::engine::store::{JournalId, JournalState, Store, StoreError, StoreTx, StoredExport};
 
 /// How a target's export ended.
 pub(super) enum ExportEnd {
@@ -118,6 +129,8 @@ pub(super) fn run(
         tx.commit()?;
     }
     for adds in [true, false] {
+        // An update a batch put back (references still waiting) waits for the next cycle.
+        let mut sent: HashSet<CsId> = HashSet::new();
         let mut after = None;
         loop {
             if options.stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -131,6 +144,7 @@ pub(super) fn run(
             let batch: Vec<StoredExport> = page
                 .into_iter()
                 .filter(|e| (e.export.operation == Operation::Add) == adds)
+                .filter(|e| sent.insert(e.export.cs))
                 .collect();
             for chunk in batch.chunks(options.export_batch.max(1)) {
                 if options.stop.load(std::sync::atomic::Ordering::Relaxed) {
@@ -168,7 +182,17 @@ fn send(
         }
         tx.commit()?;
     }
-    let batch: Vec<_> = chunk.iter().map(|e| e.export.clone()).collect();
+    let mut batch = Vec::with_capacity(chunk.len());
+    let mut deferred = Vec::with_capacity(chunk.len());
+    {
+        let tx = store.begin()?;
+        for e in chunk {
+            let (ready, waiting) = resolve_references(&*tx, t, &e.export)?;
+            batch.push(ready);
+            deferred.push(waiting);
+        }
+        tx.rollback()?;
+    }
     let result = rt.block_on(t.connector.export(&batch));
     let mut tx = store.begin()?;
     let results = match result {
@@ -181,7 +205,7 @@ fn send(
             return Ok(Err(e));
         }
     };
-    for (stored, jid) in chunk.iter().zip(&journal) {
+    for ((stored, jid), waiting) in chunk.iter().zip(&journal).zip(deferred) {
         let e = &stored.export;
         let Some(r) = results.iter().find(|r| r.cs == e.cs) else {
             let msg = "the target gave no result for it; it is sent again next cycle";
@@ -210,6 +234,7 @@ fn send(
                             Err(err) => return Err(err.into()),
                         }
                         tx.remove_pending_export(stored.id)?;
+                        put_back(&mut *tx, e, anchor, waiting)?;
                         cx.report(&name).export.adds += 1;
                     }
                     Operation::Update | Operation::Rename => {
@@ -217,6 +242,7 @@ fn send(
                             tx.set_cs_dn(e.cs, &e.dn)?;
                         }
                         tx.remove_pending_export(stored.id)?;
+                        put_back(&mut *tx, e, anchor, waiting)?;
                         cx.report(&name).export.updates += 1;
                     }
                     Operation::Delete => {
@@ -248,4 +274,113 @@ fn send(
     }
     tx.commit()?;
     Ok(Ok(()))
+}
+
+/// References to objects of the target: each becomes the name the target knows its object by
+/// ([`Connector::reference_dn`](crate::engine::connector::Connector::reference_dn), for objects
+/// the engine created and the confirming import has not renamed yet); a reference to an object
+/// not created in the target yet cannot be sent: the added values wait (returned, to be put
+/// back as an update once this export is done). Removed values of such objects are dropped (the
+/// target never had them).
+fn resolve_references(
+    tx: &dyn StoreTx,
+    t: &EngineConnector,
+    e: &PendingExport,
+) -> Result<(PendingExport, Vec<AttributeChange>), EngineError> {
+    let has_ref = |c: &AttributeChange| {
+        c.old
+            .iter()
+            .chain(&c.new)
+            .any(|v| matches!(v, Value::Ref(_)))
+    };
+    if !e.changes.iter().any(has_ref) {
+        return Ok((e.clone(), Vec::new()));
+    }
+    let mut ready = PendingExport {
+        changes: Vec::with_capacity(e.changes.len()),
+        ..e.clone()
+    };
+    let mut waiting = Vec::new();
+    for ch in &e.changes {
+        if !has_ref(ch) {
+            ready.changes.push(ch.clone());
+            continue;
+        }
+        let mut later = Vec::new();
+        let new = resolve_values(tx, t, &ch.new, &mut later)?;
+        let old = resolve_values(tx, t, &ch.old, &mut Vec::new())?;
+        if !later.is_empty() {
+            waiting.push(match ch.kind {
+                // Replace sends every value again once they all exist.
+                ChangeKind::Replace => ch.clone(),
+                ChangeKind::Incremental => {
+                    AttributeChange::incremental(ch.attribute.clone(), Vec::new(), later)
+                }
+            });
+        }
+        let resolved = AttributeChange {
+            attribute: ch.attribute.clone(),
+            old,
+            new,
+            kind: ch.kind,
+        };
+        if !resolved.is_noop() {
+            ready.changes.push(resolved);
+        }
+    }
+    Ok((ready, waiting))
+}
+
+fn resolve_values(
+    tx: &dyn StoreTx,
+    t: &EngineConnector,
+    values: &[Value],
+    waiting: &mut Vec<Value>,
+) -> Result<Vec<Value>, EngineError> {
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        let Value::Ref(text) = v else {
+            out.push(v.clone());
+            continue;
+        };
+        let Ok(dn) = Dn::parse(text) else {
+            out.push(v.clone());
+            continue;
+        };
+        match tx.cs_anchor_by_dn(t.name(), &dn)? {
+            Some((_, Some(anchor))) => out.push(
+                t.connector
+                    .reference_dn(&anchor)
+                    .map_or_else(|| v.clone(), |d| Value::Ref(d.to_string())),
+            ),
+            Some((_, None)) => waiting.push(v.clone()),
+            None => out.push(v.clone()),
+        }
+    }
+    Ok(out)
+}
+
+/// After an export went out: the reference values that had to wait become the object's next
+/// pending update (sent later in this cycle when they are created by then, else next cycle).
+fn put_back(
+    tx: &mut dyn StoreTx,
+    e: &PendingExport,
+    anchor: &Anchor,
+    waiting: Vec<AttributeChange>,
+) -> Result<(), EngineError> {
+    if waiting.is_empty() {
+        return Ok(());
+    }
+    tracing::debug!(
+        connector = %e.connector,
+        dn = %e.dn,
+        "references to objects not yet created in the target are sent after them"
+    );
+    tx.put_pending_export(&PendingExport {
+        anchor: Some(anchor.clone()),
+        operation: Operation::Update,
+        changes: waiting,
+        ..e.clone()
+    })?;
+    Ok(())
 }

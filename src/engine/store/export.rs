@@ -157,6 +157,24 @@ impl ExportStore for SqliteTx<'_> {
         self.atomic(|db| {
             let header = CsHeader::require(db, cs)?;
             let (kind, bytes) = codec::anchor_parts(anchor);
+            let other: Option<(i64, Option<i64>)> = db.row(
+                "looking up an object by anchor",
+                "SELECT id, mv_id FROM cs_object WHERE connector_id = ?1 AND anchor_kind = ?2 \
+                 AND anchor = ?3 AND id <> ?4",
+                params![header.connector_id, kind, bytes, cs.0],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            // The target matched an object an import already holds and nothing is joined to
+            // (a hard or soft match, or an add a crash interrupted after it reached the
+            // target): the export object takes its place.
+            if let Some((other, None)) = other {
+                db.exec(
+                    "replacing an imported object the export matched",
+                    "DELETE FROM cs_object WHERE id = ?1 AND mv_id IS NULL \
+                     AND NOT EXISTS (SELECT 1 FROM pending_export p WHERE p.cs_id = ?1)",
+                    [other],
+                )?;
+            }
             let other: Option<i64> = db.row(
                 "looking up an object by anchor",
                 "SELECT id FROM cs_object WHERE connector_id = ?1 AND anchor_kind = ?2 \

@@ -16,7 +16,7 @@ use super::records::Counterpart;
 use super::sqlite::SqliteTx;
 use super::{ReferenceStore, StoreResult};
 use crate::domain::{AttributeName, Dn};
-use crate::engine::model::{ConnectorName, CsId, MvId};
+use crate::engine::model::{Anchor, ConnectorName, CsId, MvId};
 use crate::engine::refs;
 
 impl ReferenceStore for SqliteTx<'_> {
@@ -116,6 +116,27 @@ impl ReferenceStore for SqliteTx<'_> {
             |r| r.get(0),
         )?;
         Ok(found.flatten().map(MvId))
+    }
+
+    fn cs_anchor_by_dn(
+        &self,
+        connector: &ConnectorName,
+        dn: &Dn,
+    ) -> StoreResult<Option<(CsId, Option<Anchor>)>> {
+        let db = self.db();
+        let Some(c) = db.connector(connector)? else {
+            return Ok(None);
+        };
+        let found: Option<(i64, Option<i64>, Option<Vec<u8>>)> = db.row(
+            "resolving a reference by DN",
+            "SELECT id, anchor_kind, anchor FROM cs_object WHERE connector_id = ?1 AND dn_key = ?2 \
+             ORDER BY id LIMIT 1",
+            params![c.id, codec::dn_key(dn)],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )?;
+        found
+            .map(|(id, kind, anchor)| Ok((CsId(id), db.decode(codec::anchor_from(kind, anchor))?)))
+            .transpose()
     }
 
     fn counterpart(&self, connector: &ConnectorName, mv: MvId) -> StoreResult<Option<Counterpart>> {

@@ -1154,6 +1154,49 @@ fn an_export_object_without_anchor_is_adopted_by_the_import_that_finds_its_dn() 
     );
 }
 
+#[test]
+fn an_export_the_target_matched_to_an_imported_object_takes_its_place() {
+    let (_dir, mut store) = store();
+    let mut tx = store.begin().unwrap();
+    let mv = tx.create_mv(MvObjectType::Person).unwrap();
+    let cs = provisioned(&mut *tx, mv);
+    // The tenant already held the user (imported, joined to nothing): the add hard-matched it.
+    let mut cloud = object(5, "cn=6f1c2b", &[("displayName", vec![s("Ann")])]);
+    cloud.anchor = Anchor::Text("6f1c2b".into());
+    let imported = tx.import_object(&aad(), &cloud).unwrap().cs;
+    assert_ne!(imported, cs);
+    tx.set_cs_anchor(cs, &Anchor::Text("6f1c2b".into()))
+        .unwrap();
+    assert!(
+        tx.cs_object(imported).unwrap().is_none(),
+        "the duplicate is gone"
+    );
+    let obj = tx.cs_object(cs).unwrap().unwrap();
+    assert_eq!(
+        (obj.anchor, obj.mv),
+        (Some(Anchor::Text("6f1c2b".into())), Some(mv))
+    );
+    assert_eq!(
+        tx.cs_anchor_by_dn(&aad(), &obj.dn).unwrap(),
+        Some((cs, Some(Anchor::Text("6f1c2b".into()))))
+    );
+    // A holder that is joined to something stays, and the export is a conflict.
+    let mv2 = tx.create_mv(MvObjectType::Person).unwrap();
+    let other = tx
+        .provision_export_object(
+            &aad(),
+            mv2,
+            &Dn::parse("CN=other").unwrap(),
+            "user",
+            &Attributes::new(),
+        )
+        .unwrap();
+    assert!(matches!(
+        tx.set_cs_anchor(other, &Anchor::Text("6f1c2b".into())),
+        Err(StoreError::Conflict { .. })
+    ));
+}
+
 // ---------------------------------------------------------------------------------------------
 // History
 
