@@ -241,6 +241,49 @@ fn ad_connector(
     Ok(AdConnector::new(options))
 }
 
+/// The Microsoft Graph connector of `[tenant]`, signed in with the certificate or secret from
+/// the credential store.
+fn entra_connector(
+    g: &Global,
+    c: &Config,
+    resolve: &dyn Fn(&std::path::Path) -> PathBuf,
+) -> Result<crate::connectors::entra::EntraConnector, String> {
+    use crate::connectors::entra::{
+        CertificateCredential, ClientCredential, EntraConnector, EntraOptions,
+    };
+    let app = &c.tenant.application;
+    let store = crate::cli::secrets_cmd::open_store(g, Some(c), &g.state_dir(Some(c)))
+        .map_err(|e| format!("[tenant]: cannot open the credential store: {e:#}"))?;
+    let credential = match (&app.certificate_ref, &app.client_secret_ref) {
+        (Some(r), _) => {
+            let pem = store.resolve(r).map_err(|e| {
+                format!("[tenant.application] certificate_ref: cannot read the certificate: {e}")
+            })?;
+            ClientCredential::Certificate(
+                CertificateCredential::from_pem(pem.expose())
+                    .map_err(|e| format!("[tenant.application] certificate_ref: {e}"))?,
+            )
+        }
+        (None, Some(r)) => ClientCredential::Secret(store.resolve(r).map_err(|e| {
+            format!("[tenant.application] client_secret_ref: cannot read the client secret: {e}")
+        })?),
+        (None, None) => {
+            return Err(
+                "[tenant.application] has neither certificate_ref nor client_secret_ref; store the application's certificate (hybridsync secrets set <name>) and set certificate_ref = \"store:<name>\""
+                    .into(),
+            );
+        }
+    };
+    let mut tenant = c.tenant.clone();
+    tenant.ca_file = tenant.ca_file.as_deref().map(resolve);
+    EntraConnector::new(EntraOptions::from_tenant(
+        TENANT_CONNECTOR,
+        &tenant,
+        credential,
+    ))
+    .map_err(|e| format!("[tenant]: {e}"))
+}
+
 /// The connectors a configuration describes, or why they cannot run yet.
 fn engine_connectors(
     g: &Global,
@@ -284,18 +327,16 @@ fn engine_connectors(
             params: directory_params(d.connector(), &d.forest, &d.forest),
         });
     }
-    let Some(file) = &c.tenant.ldif_file else {
-        return Err(
-            "the Microsoft Graph connector is not built yet; to try a cycle, set ldif_file in [tenant] (nothing then reaches Entra ID)"
-                .into(),
-        );
-    };
-    out.push(EngineConnector {
-        connector: Arc::new(LdifConnector::target(
+    let connector: Arc<dyn crate::engine::connector::Connector> = match &c.tenant.ldif_file {
+        Some(file) => Arc::new(LdifConnector::target(
             TENANT_CONNECTOR,
             ConnectorKind::Entra,
             &resolve(file),
         )),
+        None => Arc::new(entra_connector(g, c, &resolve)?),
+    };
+    out.push(EngineConnector {
+        connector,
         role: Role::Target,
         scope: Default::default(),
         pilot_group: None,
