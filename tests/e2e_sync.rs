@@ -35,6 +35,8 @@ struct Setup<'a> {
     scope: &'a str,
     /// `[sync]` extra lines.
     sync: &'a str,
+    /// `[tenant]` extra lines.
+    tenant: &'a str,
     faults: FaultConfig,
 }
 
@@ -43,6 +45,7 @@ impl Default for Setup<'_> {
         Self {
             scope: "mode = \"all\"",
             sync: "",
+            tenant: "",
             faults: FaultConfig::default(),
         }
     }
@@ -103,6 +106,7 @@ tenant_id = "{tenant}"
 authority_host = "{authority}"
 graph_endpoint = "{graph}"
 ca_file = '{emu_ca}'
+{tenant_extra}
 
 [tenant.application]
 client_id = "{client}"
@@ -126,6 +130,7 @@ certificate_ref = "file:{cert}"
             client = a.client_id,
             cert = cert.display(),
             sync = setup.sync,
+            tenant_extra = setup.tenant,
         );
         let path = work.path().join("hybridsync.toml");
         std::fs::write(&path, config).unwrap();
@@ -438,4 +443,346 @@ fn the_seeded_domain_arrives_in_the_tenant_attribute_by_attribute() {
         (Some(0), Some(0), Some(1)),
         "{again}"
     );
+}
+
+fn ou_scope(ou: &str) -> String {
+    format!("mode = \"selected\"\ninclude = [{{ dn = \"{ou}\" }}]")
+}
+
+/// `count` enabled users below `ou` (userAccountControl 544: enabled, no password required)
+/// with a UPN and mail in lab.example; their DNs.
+fn enabled_users(dc: &SambaDc, ou: &str, count: usize) -> Vec<String> {
+    let dns = dc.add_users(ou, count);
+    let ldif: String = dns
+        .iter()
+        .map(|dn| {
+            format!("dn: {dn}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 544\n-\n\n")
+        })
+        .collect();
+    dc.ldif_modify(&ldif);
+    dns
+}
+
+fn group(dc: &SambaDc, ou: &str, name: &str, members: &[&String]) -> String {
+    let dn = format!("CN={name},{ou}");
+    let mut ldif = format!(
+        "dn: {dn}\nchangetype: add\nobjectClass: group\nsAMAccountName: {name}\ngroupType: -2147483646\ndisplayName: {name}\n"
+    );
+    for m in members {
+        ldif.push_str(&format!("member: {m}\n"));
+    }
+    dc.ldif_modify(&ldif);
+    dn
+}
+
+fn cn(dn: &str) -> String {
+    dn.split(',')
+        .next()
+        .unwrap()
+        .trim_start_matches("CN=")
+        .to_string()
+}
+
+impl Lab {
+    fn user_by_upn(&self, upn: &str) -> Option<Value> {
+        self.graph_all(&format!(
+            "/users?$filter=userPrincipalName%20eq%20'{upn}'&$select=id,displayName,accountEnabled,userPrincipalName"
+        ))
+        .into_iter()
+        .next()
+    }
+
+    fn deleted_users(&self) -> Vec<Value> {
+        self.graph_all("/directory/deletedItems/microsoft.graph.user?$select=id,userPrincipalName")
+    }
+
+    fn members(&self, group: &str) -> Vec<String> {
+        let mut m: Vec<String> = self.groups()[group].1.clone();
+        m.sort();
+        m
+    }
+}
+
+fn upn(dc: &SambaDc, dn: &str) -> String {
+    format!("{}@{}", cn(dn), dc.dns_domain)
+}
+
+/// Modify, move out of scope, delete, enable, membership add/remove in AD, then a delta cycle:
+/// exactly those changes reach the tenant; moving a user back in scope restores the same
+/// cloud user.
+#[test]
+fn delta_cycles_carry_exactly_what_changed_in_ad() {
+    let dc = SambaDc::shared();
+    let ou = dc.fresh_ou("e2e-delta");
+    let outside = dc.fresh_ou("e2e-outside");
+    let users = dc.add_users(&ou, 4); // disabled (no password)
+    let enabled = enabled_users(dc, &ou, 1);
+    let g = group(dc, &ou, "DeltaGroup", &[&users[0], &users[1]]);
+    let lab = Lab::new(Setup {
+        scope: &ou_scope(&ou),
+        ..Setup::default()
+    });
+    let first = lab.sync(&["--full"], 0);
+    assert_eq!(entra(&first)["export"]["adds"].as_u64(), Some(6), "{first}");
+    let id = |dn: &str| {
+        lab.user_by_upn(&upn(dc, dn)).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (a, b, c, d) = (id(&users[0]), id(&users[1]), id(&users[2]), id(&users[3]));
+    let mut want = vec![a.clone(), b.clone()];
+    want.sort();
+    assert_eq!(lab.members("DeltaGroup"), want);
+
+    dc.ldif_modify(&format!(
+        "dn: {u0}\nchangetype: modify\nreplace: displayName\ndisplayName: Renamed Zero\n-\n\n\
+         dn: {u1}\nchangetype: modrdn\nnewrdn: CN={c1}\ndeleteoldrdn: 1\nnewsuperior: {outside}\n\n\
+         dn: {u2}\nchangetype: delete\n\n\
+         dn: {u3}\nchangetype: modify\nreplace: userAccountControl\nuserAccountControl: 544\n-\n\n\
+         dn: {g}\nchangetype: modify\nadd: member\nmember: {u3}\n-\ndelete: member\nmember: {u0}\n-\n\n\
+         dn: {e0}\nchangetype: modify\nreplace: department\ndepartment: Finance\n-\n",
+        u0 = users[0],
+        u1 = users[1],
+        c1 = cn(&users[1]),
+        u2 = users[2],
+        u3 = users[3],
+        e0 = enabled[0],
+    ));
+    let report = lab.sync(&["--delta"], 0);
+    let ex = &entra(&report)["export"];
+    assert_eq!(
+        (
+            ex["adds"].as_u64(),
+            ex["updates"].as_u64(),
+            ex["deletes"].as_u64(),
+            ex["failed"].as_u64()
+        ),
+        (Some(0), Some(4), Some(2), Some(0)),
+        "renamed, enabled, department, group; moved out and deleted: {report}"
+    );
+    let zero = lab.user_by_upn(&upn(dc, &users[0])).unwrap();
+    assert_eq!(zero["displayName"], "Renamed Zero");
+    assert_eq!(
+        lab.user_by_upn(&upn(dc, &users[3])).unwrap()["accountEnabled"],
+        json!(true)
+    );
+    assert!(
+        lab.user_by_upn(&upn(dc, &users[1])).is_none(),
+        "moved out of scope: deleted"
+    );
+    assert!(lab.user_by_upn(&upn(dc, &users[2])).is_none(), "deleted");
+    let deleted: Vec<String> = lab
+        .deleted_users()
+        .iter()
+        .map(|u| u["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        deleted.contains(&b) && deleted.contains(&c),
+        "soft-deleted: {deleted:?}"
+    );
+    assert_eq!(lab.members("DeltaGroup"), vec![d.clone()]);
+    // Nothing more to do.
+    let quiet = lab.sync(&["--delta"], 0);
+    let ex = &entra(&quiet)["export"];
+    assert_eq!(
+        (
+            ex["adds"].as_u64(),
+            ex["updates"].as_u64(),
+            ex["deletes"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{quiet}"
+    );
+    // Back in scope: the same cloud user is restored, not created again.
+    dc.ldif_modify(&format!(
+        "dn: CN={c1},{outside}\nchangetype: modrdn\nnewrdn: CN={c1}\ndeleteoldrdn: 1\nnewsuperior: {ou}\n",
+        c1 = cn(&users[1]),
+    ));
+    let back = lab.sync(&["--delta"], 0);
+    assert_eq!(entra(&back)["export"]["adds"].as_u64(), Some(1), "{back}");
+    assert_eq!(
+        lab.user_by_upn(&upn(dc, &users[1])).unwrap()["id"].as_str(),
+        Some(b.as_str())
+    );
+}
+
+/// Staging mode exports nothing, and `sync pending-exports` shows what would go; turning it off
+/// exports exactly that.
+#[test]
+fn staging_mode_exports_nothing_and_lists_what_would_go() {
+    let dc = SambaDc::shared();
+    let ou = dc.fresh_ou("e2e-staging");
+    let users = dc.add_users(&ou, 3);
+    let lab = Lab::new(Setup {
+        scope: &ou_scope(&ou),
+        sync: "staging_mode = true",
+        ..Setup::default()
+    });
+    let report = lab.sync(&["--full"], 0);
+    assert_eq!(
+        entra(&report)["export"]["adds"].as_u64(),
+        Some(0),
+        "{report}"
+    );
+    assert!(lab.users().is_empty(), "nothing reached the tenant");
+    let (code, out, err) = lab.hs(&["sync", "pending-exports", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    for u in &users {
+        assert!(out.contains(&upn(dc, u)), "{u} is listed: {out}");
+    }
+    let (code, out, err) = lab.hs(&["staging", "off"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report = lab.sync(&["--delta"], 0);
+    assert_eq!(
+        entra(&report)["export"]["adds"].as_u64(),
+        Some(3),
+        "{report}"
+    );
+    assert_eq!(lab.users().len(), 3);
+}
+
+/// Deleting 600 users in AD: the delete guard (500) stops the export with exit code 4 and the
+/// tenant keeps them; `sync allow-deletes` releases exactly that export.
+#[test]
+fn the_delete_guard_stops_600_deletes_until_released() {
+    let dc = SambaDc::shared();
+    let ou = dc.fresh_ou("e2e-guard");
+    let users = dc.add_users(&ou, 600);
+    let lab = Lab::new(Setup {
+        scope: &ou_scope(&ou),
+        ..Setup::default()
+    });
+    let report = lab.sync(&["--full"], 0);
+    assert_eq!(entra(&report)["export"]["adds"].as_u64(), Some(600));
+    let ldif: String = users
+        .iter()
+        .map(|dn| format!("dn: {dn}\nchangetype: delete\n\n"))
+        .collect();
+    dc.ldif_modify(&ldif);
+    let blocked = lab.sync(&["--delta"], 4);
+    assert_eq!(blocked["guard_blocked"], json!(true), "{blocked}");
+    assert_eq!(lab.users().len(), 600, "nothing deleted");
+    let (code, out, err) = lab.hs(&["sync", "allow-deletes"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let released = lab.sync(&["--delta"], 0);
+    assert_eq!(
+        entra(&released)["export"]["deletes"].as_u64(),
+        Some(600),
+        "{released}"
+    );
+    assert!(lab.users().is_empty());
+}
+
+/// Graph throttling (its limits scaled in time: 60 writes per 3 s, the same rate), 20% of
+/// requests answered 503 or 504 and 5% of connections dropped: the cycles complete and every
+/// object is there once.
+#[test]
+fn throttling_and_server_errors_duplicate_nothing() {
+    let dc = SambaDc::shared();
+    let ou = dc.fresh_ou("e2e-faults");
+    let users = enabled_users(dc, &ou, 40);
+    let refs: Vec<&String> = users.iter().take(25).collect();
+    group(dc, &ou, "FaultGroup", &refs);
+    let lab = Lab::new(Setup {
+        scope: &ou_scope(&ou),
+        tenant: "write_limit = { requests = 60, window = \"3s\" }",
+        faults: FaultConfig {
+            throttle: true,
+            throttle_scale: 0.02,
+            fail_rate: 0.2,
+            drop_rate: 0.05,
+            ..FaultConfig::default()
+        },
+        ..Setup::default()
+    });
+    // A cycle may end with retryable errors when a request fails more often than the retries
+    // allow; the next cycle finishes the job. Either way nothing is duplicated.
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        let (code, out, err) = lab.hs(&["sync", "run", "--json"]);
+        assert!(code == 0 || code == 1, "{out}{err}");
+        if code == 0 || runs == 4 {
+            break;
+        }
+    }
+    let st = lab
+        .rt
+        .block_on(
+            lab.emu
+                .http
+                .post(lab.emu.url("/_emulator/faults"))
+                .json(&json!({"throttle": false, "fail_rate": 0.0, "drop_rate": 0.0}))
+                .send(),
+        )
+        .unwrap()
+        .status();
+    assert_eq!(st, 200);
+    assert_eq!(lab.users().len(), 40, "each user exactly once");
+    let groups = lab.groups();
+    assert_eq!(groups.len(), 1, "the group exactly once");
+    assert_eq!(groups["FaultGroup"].1.len(), 25);
+    let quiet = lab.sync(&["--delta"], 0);
+    let ex = &entra(&quiet)["export"];
+    assert_eq!(
+        (ex["adds"].as_u64(), ex["updates"].as_u64()),
+        (Some(0), Some(0)),
+        "{quiet}"
+    );
+}
+
+/// `sync run` killed (SIGKILL) in the middle of its export, then run again: every object is in
+/// the tenant exactly once and the group has all its members.
+#[test]
+fn killed_mid_export_then_rerun_leaves_each_object_once() {
+    let dc = SambaDc::shared();
+    let ou = dc.fresh_ou("e2e-kill");
+    let users = enabled_users(dc, &ou, 120);
+    let refs: Vec<&String> = users.iter().collect();
+    group(dc, &ou, "KillGroup", &refs);
+    let lab = Lab::new(Setup {
+        scope: &ou_scope(&ou),
+        faults: FaultConfig {
+            latency_ms: 150,
+            ..FaultConfig::default()
+        },
+        ..Setup::default()
+    });
+    let mut child = lab.command(&["sync", "run"]).spawn().unwrap();
+    let started = std::time::Instant::now();
+    loop {
+        let n = lab.users().len();
+        if n > 0 && n < 120 {
+            break;
+        }
+        assert!(n < 120, "the export finished before it could be killed");
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(120),
+            "no export started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let partial = lab.users().len();
+    assert!(partial < 120);
+    let st = lab
+        .rt
+        .block_on(
+            lab.emu
+                .http
+                .post(lab.emu.url("/_emulator/faults"))
+                .json(&json!({"latency_ms": 0}))
+                .send(),
+        )
+        .unwrap()
+        .status();
+    assert_eq!(st, 200);
+    lab.sync(&[], 0);
+    let all = lab.users();
+    assert_eq!(all.len(), 120, "each user once (killed after {partial})");
+    let groups = lab.groups();
+    assert_eq!(groups.len(), 1);
+    assert_eq!(groups["KillGroup"].1.len(), 120);
 }

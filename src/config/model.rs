@@ -337,6 +337,8 @@ pub struct Tenant {
     pub soft_match: bool,
     /// The sync application identity.
     pub application: Application,
+    /// The write rate hybridsync keeps under (Graph's limit per application and tenant).
+    pub write_limit: GraphWriteLimit,
     /// Write the tenant into an LDIF file instead of Microsoft Graph (the demo without an
     /// emulator, tests). Only for trying hybridsync out: nothing reaches Entra ID.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -354,7 +356,29 @@ impl Default for Tenant {
             ca_file: None,
             soft_match: true,
             application: Application::default(),
+            write_limit: GraphWriteLimit::default(),
             ldif_file: None,
+        }
+    }
+}
+
+/// `[tenant.write_limit]`: the writes hybridsync sends to Microsoft Graph in any window, paced
+/// so that Graph does not throttle. Graph allows 3,000 write requests per 150 seconds per
+/// application and tenant; change it only for the local tenant emulator with scaled limits.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GraphWriteLimit {
+    /// Write requests per window.
+    pub requests: u32,
+    /// The window.
+    pub window: Interval,
+}
+
+impl Default for GraphWriteLimit {
+    fn default() -> Self {
+        Self {
+            requests: 3000,
+            window: Interval::from_secs(150),
         }
     }
 }

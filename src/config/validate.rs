@@ -352,6 +352,27 @@ fn tenant(c: &Config, out: &mut Vec<ConfigIssue>) {
             out.push(ConfigIssue::error(key, format!("{} {why}", quote(url))));
         }
     }
+    let w = t.write_limit;
+    if w.requests == 0 {
+        out.push(ConfigIssue::error(
+            "tenant.write_limit.requests",
+            "is 0, so nothing could ever be written. Use Graph's limit: requests = 3000 with window = \"150s\"",
+        ));
+    }
+    if w.window.as_secs() == 0 {
+        out.push(ConfigIssue::error(
+            "tenant.write_limit.window",
+            "is 0 seconds. Use Graph's window: window = \"150s\" with requests = 3000",
+        ));
+    } else if f64::from(w.requests) / w.window.as_secs() as f64 > 20.0 {
+        out.push(ConfigIssue::warning(
+            "tenant.write_limit",
+            format!(
+                "allows {} writes per {}, more than Microsoft Graph's limit of 3,000 per 150s per application and tenant: Graph will throttle the exports. Keep the default unless this is the local tenant emulator with scaled limits",
+                w.requests, w.window
+            ),
+        ));
+    }
     if let Some(ca) = &t.ca_file
         && !ca.is_absolute()
     {

@@ -120,7 +120,15 @@ impl EntraOptions {
             policy: ExportPolicy {
                 soft_match: t.soft_match,
             },
-            write_limit: WriteLimit::default(),
+            write_limit: WriteLimit {
+                requests: t.write_limit.requests.max(1),
+                window: t
+                    .write_limit
+                    .window
+                    .as_duration()
+                    .max(std::time::Duration::from_secs(1)),
+                ..WriteLimit::default()
+            },
             retry: RetryPolicy::default(),
         }
     }

@@ -16,7 +16,9 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use serde_json::{Value, json};
 
@@ -131,7 +133,9 @@ impl Stats {
     }
 }
 
-/// Keeps writes under the limit: a sliding window of send times.
+/// Keeps writes under the limit: a sliding window of send times caps every window at the
+/// quota, and a token bucket (at most one batch of burst, refilled at quota / window) spreads
+/// the writes evenly, so a window shorter than Graph's never sees a burst either.
 #[derive(Debug)]
 pub struct Pacer {
     limit: WriteLimit,
@@ -143,6 +147,8 @@ struct PaceState {
     sent: std::collections::VecDeque<Instant>,
     /// Current quota per window (lowered by 429s, recovering).
     quota: f64,
+    tokens: f64,
+    refilled: Instant,
     paused_until: Option<Instant>,
     last_raise: Instant,
 }
@@ -150,22 +156,34 @@ struct PaceState {
 impl Pacer {
     /// A pacer for `limit`.
     pub fn new(limit: WriteLimit) -> Self {
-        let quota = (f64::from(limit.requests) * limit.share.clamp(0.05, 1.0)).max(1.0);
+        let quota = Self::target(&limit);
+        let now = Instant::now();
         Self {
             limit,
             state: Mutex::new(PaceState {
                 sent: Default::default(),
                 quota,
+                tokens: quota.min(BATCH_LIMIT as f64),
+                refilled: now,
                 paused_until: None,
-                last_raise: Instant::now(),
+                last_raise: now,
             }),
         }
+    }
+
+    fn target(limit: &WriteLimit) -> f64 {
+        (f64::from(limit.requests) * limit.share.clamp(0.05, 1.0)).max(1.0)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PaceState> {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The most writes one batch may carry: a batch never exceeds the burst.
+    pub fn max_batch(&self) -> usize {
+        (self.lock().quota.floor() as usize).clamp(1, BATCH_LIMIT)
     }
 
     /// Waits until `n` more writes fit, and books them.
@@ -185,27 +203,42 @@ impl Pacer {
                 {
                     s.sent.pop_front();
                 }
-                let target = f64::from(self.limit.requests) * self.limit.share.clamp(0.05, 1.0);
+                let target = Self::target(&self.limit);
                 if s.quota < target && now.duration_since(s.last_raise) >= window {
                     s.quota = (s.quota * 1.05).min(target);
                     s.last_raise = now;
                 }
+                let burst = s.quota.floor().clamp(1.0, BATCH_LIMIT as f64);
+                let rate = s.quota / window.as_secs_f64().max(0.001);
+                let elapsed = now.duration_since(s.refilled).as_secs_f64();
+                s.tokens = (s.tokens + elapsed * rate).min(burst);
+                s.refilled = now;
+                let need = (n as f64).min(burst);
                 let quota = (s.quota.floor() as usize).max(n.min(BATCH_LIMIT));
                 match s.paused_until {
                     Some(until) if until > now => Some(until - now),
-                    _ if s.sent.len() + n <= quota => {
+                    _ if s.sent.len() + n <= quota && s.tokens >= need => {
                         s.paused_until = None;
+                        s.tokens -= need;
                         for _ in 0..n {
                             s.sent.push_back(now);
                         }
                         None
                     }
                     _ => {
-                        let excess = s.sent.len() + n - quota;
-                        let oldest = s.sent.get(excess.saturating_sub(1)).copied();
-                        Some(oldest.map_or(Duration::from_millis(10), |t| {
-                            window.saturating_sub(now.duration_since(t))
-                        }))
+                        let for_tokens =
+                            Duration::from_secs_f64(((need - s.tokens).max(0.0)) / rate);
+                        let excess = (s.sent.len() + n).saturating_sub(quota);
+                        let for_window = if excess == 0 {
+                            Duration::ZERO
+                        } else {
+                            s.sent
+                                .get(excess - 1)
+                                .map_or(Duration::from_millis(10), |t| {
+                                    window.saturating_sub(now.duration_since(*t))
+                                })
+                        };
+                        Some(for_tokens.max(for_window))
                     }
                 }
             };
@@ -547,7 +580,12 @@ impl GraphClient {
         while !todo.is_empty() {
             let mut again = Vec::new();
             let mut wait = Duration::ZERO;
-            for chunk in todo.chunks(BATCH_LIMIT) {
+            let size = if todo.iter().any(|i| requests[*i].is_write()) {
+                self.pacer.max_batch()
+            } else {
+                BATCH_LIMIT
+            };
+            for chunk in todo.chunks(size) {
                 if chunk.len() == 1 {
                     // One request: no batch envelope.
                     let i = chunk[0];
@@ -698,25 +736,36 @@ mod tests {
     use super::*;
 
     #[tokio::test(start_paused = true)]
-    async fn the_pacer_keeps_a_window_under_its_share() {
+    async fn the_pacer_spreads_writes_and_keeps_every_window_under_its_share() {
         let p = Pacer::new(WriteLimit {
             requests: 100,
             window: Duration::from_secs(10),
             share: 0.9,
         });
         let start = Instant::now();
-        for _ in 0..9 {
+        let mut times = Vec::new();
+        for _ in 0..30 {
             p.acquire(10).await;
+            times.push(start.elapsed());
         }
+        // One batch of burst, then 9 writes per second.
         assert!(
-            start.elapsed() < Duration::from_millis(50),
-            "90 fit at once"
+            times[1] < Duration::from_millis(5),
+            "two batches of burst: {times:?}"
         );
-        p.acquire(10).await;
-        assert!(
-            start.elapsed() >= Duration::from_secs(10),
-            "the 91st waits for the window"
-        );
+        assert!(times[2] >= Duration::from_millis(1100), "{times:?}");
+        for w in 0..times.len() {
+            let end = times[w] + Duration::from_secs(10);
+            let in_window = times[w..].iter().take_while(|t| **t < end).count() * 10;
+            assert!(
+                in_window <= 90,
+                "{in_window} writes in a window from {:?}",
+                times[w]
+            );
+        }
+        let rate = 290.0 / times[29].as_secs_f64();
+        assert!(rate > 8.5, "close to the allowed 9/s: {rate}");
+        assert_eq!(p.max_batch(), 20);
     }
 
     #[tokio::test(start_paused = true)]
