@@ -473,3 +473,71 @@ async fn faults_and_throttling_never_duplicate_anything() {
     assert!(retries > 0, "the faults were met");
     eprintln!("throttled {throttled}, retries {retries}");
 }
+
+/// The administrator's sign-in for the wizard: the device code flow, pending until approved,
+/// then tokens (an ID token with `openid`, a refresh token with `offline_access`); a declined
+/// code says so.
+#[tokio::test]
+async fn device_code_sign_in_waits_for_the_administrator() {
+    use hybridsync::connectors::entra::auth::{DevicePoll, poll_device_code, start_device_code};
+    let emu = start().await;
+    let http = hybridsync::connectors::entra::http_client(emu.b.ca_file.as_deref()).unwrap();
+    let client = &emu.b.application.client_id;
+    let scopes = "openid profile offline_access https://graph.microsoft.com/.default";
+    let code = start_device_code(&http, &emu.b.base_url, &emu.b.tenant_id, client, scopes)
+        .await
+        .unwrap();
+    assert!(code.message.contains(&code.user_code), "{}", code.message);
+    assert!(code.verification_uri.starts_with("https://"));
+    assert!(matches!(
+        poll_device_code(&http, &emu.b.base_url, &emu.b.tenant_id, client, &code)
+            .await
+            .unwrap(),
+        DevicePoll::Pending
+    ));
+    let approve = |user_code: String, decline: bool| {
+        emu.http
+            .post(emu.url("/_emulator/devicecode/approve"))
+            .json(&json!({"user_code": user_code, "decline": decline}))
+            .send()
+    };
+    assert_eq!(
+        approve(code.user_code.clone(), false)
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    match poll_device_code(&http, &emu.b.base_url, &emu.b.tenant_id, client, &code)
+        .await
+        .unwrap()
+    {
+        DevicePoll::Done(t) => {
+            assert!(!t.access_token.expose().is_empty());
+            assert!(
+                t.refresh_token.is_some(),
+                "offline_access gives a refresh token"
+            );
+            let id = emulator::claims(t.id_token.as_deref().unwrap());
+            assert_eq!(id["aud"].as_str(), Some(client.as_str()));
+            assert!(
+                id["preferred_username"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("admin@")
+            );
+            assert!(!format!("{t:?}").contains(t.access_token.expose()));
+        }
+        other => panic!("{other:?}"),
+    }
+    let declined = start_device_code(&http, &emu.b.base_url, &emu.b.tenant_id, client, scopes)
+        .await
+        .unwrap();
+    approve(declined.user_code.clone(), true).await.unwrap();
+    assert!(matches!(
+        poll_device_code(&http, &emu.b.base_url, &emu.b.tenant_id, client, &declined)
+            .await
+            .unwrap(),
+        DevicePoll::Declined
+    ));
+}

@@ -427,6 +427,14 @@ pub struct EmulatorArgs {
         help_heading = "Fault injection"
     )]
     pub throttle_scale: f64,
+    /// Shorten the throttling windows alone, keeping Graph's quotas (0.1 = 3,000 writes per 15 s)
+    #[arg(
+        long,
+        value_name = "FACTOR",
+        default_value_t = 1.0,
+        help_heading = "Fault injection"
+    )]
+    pub time_scale: f64,
     /// Answer this fraction of Graph requests with 503 or 504 (0 to 1)
     #[arg(
         long,

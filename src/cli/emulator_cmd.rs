@@ -16,6 +16,10 @@ pub fn run(g: &Global, a: &EmulatorArgs) -> Outcome {
             return Ok(exit::USAGE);
         }
     }
+    if a.time_scale <= 0.0 {
+        eprintln!("hybridsync tenant-emulator: --time-scale must be above 0");
+        return Ok(exit::USAGE);
+    }
     if a.throttle_scale <= 0.0 {
         eprintln!("hybridsync tenant-emulator: --throttle-scale must be above 0");
         return Ok(exit::USAGE);
@@ -32,6 +36,7 @@ pub fn run(g: &Global, a: &EmulatorArgs) -> Outcome {
         faults: FaultConfig {
             throttle: !a.no_throttle,
             throttle_scale: a.throttle_scale,
+            time_scale: a.time_scale,
             fail_rate: a.fail_rate,
             latency_ms: a.latency_ms,
             drop_rate: a.drop_rate,
