@@ -515,3 +515,62 @@ fn killed_mid_export_then_rerun_leaves_each_object_once() {
     assert_eq!(groups.len(), 1);
     assert_eq!(groups["KillGroup"].1.len(), 120);
 }
+
+/// Directory extensions: an AD attribute picked in `[features.directory_extensions]` is
+/// registered on the sync application and reaches the tenant as
+/// `extension_<appId>_<attribute>`; a change in AD follows in the next delta, and nothing is
+/// written when nothing changed.
+#[test]
+fn directory_extension_attributes_reach_the_tenant() {
+    let dc = SambaDc::shared();
+    let ou = dc.fresh_ou("e2e-ext");
+    let users = enabled_users(dc, &ou, 2);
+    dc.ldif_modify(&format!(
+        "dn: {}\nchangetype: modify\nreplace: employeeNumber\nemployeeNumber: N-1001\n-\n",
+        users[0]
+    ));
+    let lab = Lab::new(Setup {
+        scope: &ou_scope(&ou),
+        extra: "[features.directory_extensions]\nenabled = true\nattributes = [\"user.employeeNumber\"]\n",
+        ..Setup::default()
+    });
+    lab.sync(&["--full"], 0);
+    let app = lab.emu.b.application.client_id.replace('-', "");
+    let prop = format!("extension_{app}_employeeNumber");
+    let read = |dn: &str| {
+        let id = lab.user_by_upn(&upn(dc, dn)).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (st, v) = lab.rt.block_on(lab.emu.graph(
+            "GET",
+            &format!("/users/{id}?$select={prop}"),
+            None,
+        ));
+        assert_eq!(st, 200, "{v}");
+        v[&prop].clone()
+    };
+    assert_eq!(read(&users[0]), json!("N-1001"));
+    assert_eq!(
+        read(&users[1]),
+        Value::Null,
+        "no value in AD, none in the tenant"
+    );
+    let quiet = lab.sync(&["--delta"], 0);
+    assert_eq!(
+        entra(&quiet)["export"]["updates"].as_u64(),
+        Some(0),
+        "{quiet}"
+    );
+    dc.ldif_modify(&format!(
+        "dn: {}\nchangetype: modify\nreplace: employeeNumber\nemployeeNumber: N-2002\n-\n",
+        users[0]
+    ));
+    let changed = lab.sync(&["--delta"], 0);
+    assert_eq!(
+        entra(&changed)["export"]["updates"].as_u64(),
+        Some(1),
+        "{changed}"
+    );
+    assert_eq!(read(&users[0]), json!("N-2002"));
+}

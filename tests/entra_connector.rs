@@ -57,6 +57,7 @@ fn options(emu: &Emu, certificate: bool, soft_match: bool) -> EntraOptions {
             timeout: Duration::from_secs(5),
             attempts: 10,
         },
+        extensions: Vec::new(),
     }
 }
 

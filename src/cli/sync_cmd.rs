@@ -276,12 +276,29 @@ fn entra_connector(
     };
     let mut tenant = c.tenant.clone();
     tenant.ca_file = tenant.ca_file.as_deref().map(resolve);
-    EntraConnector::new(EntraOptions::from_tenant(
-        TENANT_CONNECTOR,
-        &tenant,
-        credential,
-    ))
-    .map_err(|e| format!("[tenant]: {e}"))
+    let mut options = EntraOptions::from_tenant(TENANT_CONNECTOR, &tenant, credential);
+    options.extensions = directory_extensions(c)
+        .into_iter()
+        .filter_map(|e| {
+            Some(crate::connectors::entra::DirectoryExtension {
+                kind: crate::connectors::entra::mapping::Kind::of_class(&e.object_type)?,
+                name: e.attribute.as_str().to_string(),
+            })
+        })
+        .collect();
+    EntraConnector::new(options).map_err(|e| format!("[tenant]: {e}"))
+}
+
+/// The directory extension attributes of `[features.directory_extensions]`, when it is on.
+fn directory_extensions(c: &Config) -> Vec<crate::engine::rules::ExtensionAttribute> {
+    let de = &c.features.directory_extensions;
+    if !de.enabled {
+        return Vec::new();
+    }
+    de.attributes
+        .iter()
+        .filter_map(|a| crate::engine::rules::ExtensionAttribute::parse(a))
+        .collect()
 }
 
 /// The connectors a configuration describes, or why they cannot run yet.
@@ -405,6 +422,8 @@ pub(crate) fn one_cycle(
     let Some(rules) = crate::cli::rules_cmd::load_rules(g)? else {
         return Err(CycleFailure::Config);
     };
+    let rules =
+        rules.with_directory_extensions(&c.tenant.application.client_id, &directory_extensions(c));
     let connectors = engine_connectors(g, c).map_err(CycleFailure::NotBuilt)?;
     let db = database(g, c);
     if let Some(dir) = db.parent() {

@@ -68,6 +68,17 @@ pub struct EntraOptions {
     pub write_limit: WriteLimit,
     /// Retries.
     pub retry: RetryPolicy,
+    /// Directory extensions to register (on the application hybridsync signs in as) and read.
+    pub extensions: Vec<DirectoryExtension>,
+}
+
+/// A directory extension property the connector registers, writes and reads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirectoryExtension {
+    /// Users or groups.
+    pub kind: mapping::Kind,
+    /// The name without prefix (the AD attribute): `employeeNumber`.
+    pub name: String,
 }
 
 /// The endpoints of a national cloud: (identity platform, Graph).
@@ -130,6 +141,7 @@ impl EntraOptions {
                 ..WriteLimit::default()
             },
             retry: RetryPolicy::default(),
+            extensions: Vec::new(),
         }
     }
 }
@@ -157,6 +169,10 @@ pub struct EntraConnector {
     client: GraphClient,
     policy: ExportPolicy,
     not_synced: Mutex<HashSet<String>>,
+    client_id: String,
+    extensions: Vec<DirectoryExtension>,
+    selects: import::Selects,
+    registered: tokio::sync::OnceCell<()>,
 }
 
 /// An HTTPS client that trusts the system roots and, when given, the CA in `ca_file`.
@@ -199,12 +215,110 @@ impl EntraConnector {
             o.scope,
             o.credential,
         );
+        let graph_name =
+            |e: &DirectoryExtension| crate::engine::rules::extension_name(&o.client_id, &e.name);
+        let selects = import::Selects {
+            user: o
+                .extensions
+                .iter()
+                .filter(|e| e.kind == mapping::Kind::User)
+                .map(graph_name)
+                .collect(),
+            group: o
+                .extensions
+                .iter()
+                .filter(|e| e.kind == mapping::Kind::Group)
+                .map(graph_name)
+                .collect(),
+        };
         Ok(Self {
             name: ConnectorName::new(o.name),
             client: GraphClient::new(http, o.graph_base, tokens, o.write_limit, o.retry),
             policy: o.policy,
             not_synced: Mutex::new(HashSet::new()),
+            client_id: o.client_id,
+            extensions: o.extensions,
+            selects,
+            registered: tokio::sync::OnceCell::new(),
         })
+    }
+
+    /// Registers the directory extension properties the configuration names on the
+    /// application hybridsync signs in as, once per connector (an extension must exist before
+    /// Graph accepts or returns its values).
+    async fn register_extensions(&self) -> Result<(), ConnectorError> {
+        if self.extensions.is_empty() {
+            return Ok(());
+        }
+        self.registered
+            .get_or_try_init(|| async {
+                let name = self.name.as_str();
+                let apps = self
+                    .client
+                    .get_all(client::Request::get(format!(
+                        "/applications?$filter=appId%20eq%20'{}'&$select=id,appId",
+                        mapping::filter_literal(&self.client_id)
+                    )))
+                    .await
+                    .map_err(|e| import::call(name, e))?;
+                let app = apps
+                    .first()
+                    .and_then(|a| a.get("id"))
+                    .and_then(serde_json::Value::as_str)
+                    .ok_or_else(|| ConnectorError::Access {
+                        connector: name.to_string(),
+                        detail: format!(
+                            "directory extensions need the application object of {} (Application.ReadWrite.OwnedBy, with the application's service principal as an owner of it); Graph did not return it",
+                            self.client_id
+                        ),
+                    })?
+                    .to_string();
+                let existing = self
+                    .client
+                    .get_all(client::Request::get(format!(
+                        "/applications/{app}/extensionProperties?$select=name,targetObjects"
+                    )))
+                    .await
+                    .map_err(|e| import::call(name, e))?;
+                let have: HashSet<String> = existing
+                    .iter()
+                    .filter_map(|e| e.get("name").and_then(serde_json::Value::as_str))
+                    .map(str::to_ascii_lowercase)
+                    .collect();
+                for e in &self.extensions {
+                    let full = crate::engine::rules::extension_name(&self.client_id, &e.name);
+                    if have.contains(&full.to_ascii_lowercase()) {
+                        continue;
+                    }
+                    let target = match e.kind {
+                        mapping::Kind::User => "User",
+                        mapping::Kind::Group => "Group",
+                    };
+                    let reply = self
+                        .client
+                        .call(client::Request::create(
+                            format!("/applications/{app}/extensionProperties"),
+                            serde_json::json!({
+                                "name": e.name,
+                                "dataType": "String",
+                                "targetObjects": [target],
+                            }),
+                        ))
+                        .await
+                        .map_err(|err| import::call(name, err))?;
+                    if !reply.ok() && !reply.message().contains("already") {
+                        return Err(import::failed(
+                            name,
+                            &format!("registering the directory extension {full}"),
+                            &reply,
+                        ));
+                    }
+                    tracing::info!(extension = %full, "directory extension registered");
+                }
+                Ok(())
+            })
+            .await
+            .map(|_| ())
     }
 
     /// The Graph client (counters for reports and benchmarks).
@@ -283,7 +397,10 @@ impl Connector for EntraConnector {
         &'a self,
         sink: &'a mut dyn ImportSink,
     ) -> BoxFuture<'a, Result<ImportSummary, ConnectorError>> {
-        Box::pin(async move { import::full(&self.client, self.name.as_str(), sink).await })
+        Box::pin(async move {
+            self.register_extensions().await?;
+            import::full(&self.client, self.name.as_str(), &self.selects, sink).await
+        })
     }
 
     fn delta_import<'a>(
@@ -291,7 +408,10 @@ impl Connector for EntraConnector {
         since: &'a Watermark,
         sink: &'a mut dyn ImportSink,
     ) -> BoxFuture<'a, Result<ImportSummary, ConnectorError>> {
-        Box::pin(async move { import::delta(&self.client, self.name.as_str(), since, sink).await })
+        Box::pin(async move {
+            self.register_extensions().await?;
+            import::delta(&self.client, self.name.as_str(), &self.selects, since, sink).await
+        })
     }
 
     fn export<'a>(
@@ -299,6 +419,7 @@ impl Connector for EntraConnector {
         batch: &'a [PendingExport],
     ) -> BoxFuture<'a, Result<Vec<ExportResult>, ConnectorError>> {
         Box::pin(async move {
+            self.register_extensions().await?;
             export::export(&self.client, self.policy, &self.not_synced, batch)
                 .await
                 .map_err(|e| match e {

@@ -1,6 +1,7 @@
 //! [`AttributeName`]: an LDAP attribute description such as `userPrincipalName`, `2.5.4.3` or
 //! `member;range=0-1499`. Invariant: the base is an RFC 4512 `descr` (a letter, then letters,
-//! digits and hyphens) or a numeric OID (at least two dot-separated numbers without leading
+//! digits and hyphens; underscores are accepted too, for Microsoft Graph property names such as
+//! `extension_<appId>_<name>`) or a numeric OID (at least two dot-separated numbers without leading
 //! zeros), optionally followed by `;option` parts made of letters, digits, `-`, `=` and `*`.
 //! Equality, hashing and ordering ignore ASCII case, as LDAP does; `Display` keeps the spelling
 //! it was created with.
@@ -27,7 +28,7 @@ impl AttributeName {
         let base = parts.next().unwrap_or_default();
         if !is_descr(base) && !is_numeric_oid(base) {
             return Err(invalid(
-                "expected a name that starts with a letter and continues with letters, digits \
+                "expected a name that starts with a letter and continues with letters, digits, '_' \
                  or '-' (like 'userPrincipalName'), or a numeric OID (like '2.5.4.3')",
             ));
         }
@@ -79,7 +80,7 @@ impl AttributeName {
 fn is_descr(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
 /// RFC 4512 `numericoid`: two or more dot-separated numbers, none with a leading zero.
@@ -190,7 +191,7 @@ mod tests {
             "-cn",
             "c n",
             "cn ",
-            "c_n",
+            "_cn",
             "cn;",
             "cn;;x",
             "cn;a b",
@@ -210,9 +211,9 @@ mod tests {
                 "{s}: {err}"
             );
         }
-        let msg = AttributeName::new("c_n").unwrap_err().to_string();
+        let msg = AttributeName::new("c n").unwrap_err().to_string();
         assert!(
-            msg.starts_with("invalid attribute name 'c_n': expected"),
+            msg.starts_with("invalid attribute name 'c n': expected"),
             "{msg}"
         );
     }

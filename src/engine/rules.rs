@@ -33,6 +33,7 @@
 
 mod apply;
 mod check;
+mod extensions;
 mod issue;
 mod load;
 mod model;
@@ -42,6 +43,7 @@ mod set;
 mod toml_tree;
 
 pub use apply::{FlowError, FlowResult, ObjectPreview, Outcome, Preview, PreviewEnv, RulePreview};
+pub use extensions::{ExtensionAttribute, extension_name};
 pub use issue::{RuleErrors, RuleIssue, Severity};
 pub use model::{
     Condition, Connector, ConnectorKind, ConnectorRef, Direction, Flow, FlowKind, JoinCondition,

@@ -130,6 +130,7 @@ fn export_rate() {
                 ..WriteLimit::default()
             },
             retry: RetryPolicy::default(),
+            extensions: Vec::new(),
         })
         .unwrap(),
     );

@@ -33,6 +33,8 @@ pub struct Setup<'a> {
     pub sync: &'a str,
     /// `[tenant]` extra lines.
     pub tenant: &'a str,
+    /// Extra tables at the end (`[features.directory_extensions]` ...).
+    pub extra: &'a str,
     pub faults: FaultConfig,
 }
 
@@ -42,6 +44,7 @@ impl Default for Setup<'_> {
             scope: "mode = \"all\"",
             sync: "",
             tenant: "",
+            extra: "",
             faults: FaultConfig::default(),
         }
     }
@@ -110,6 +113,8 @@ certificate_ref = "file:{cert}"
 
 [sync]
 {sync}
+
+{extra}
 "#,
             state = work.path().join("state").display(),
             domain = dc.dns_domain,
@@ -127,6 +132,7 @@ certificate_ref = "file:{cert}"
             cert = cert.display(),
             sync = setup.sync,
             tenant_extra = setup.tenant,
+            extra = setup.extra,
         );
         let path = work.path().join("hybridsync.toml");
         std::fs::write(&path, config).unwrap();

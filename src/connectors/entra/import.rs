@@ -38,11 +38,36 @@ struct Round {
     link: String,
 }
 
-fn start_url(kind: Kind) -> String {
+/// The properties read for each kind: the built-in list plus the directory extensions.
+#[derive(Debug, Clone, Default)]
+pub struct Selects {
+    /// Extension properties of users.
+    pub user: Vec<String>,
+    /// Extension properties of groups.
+    pub group: Vec<String>,
+}
+
+impl Selects {
+    /// `$select` for `kind`.
+    pub fn of(&self, kind: Kind) -> String {
+        let extra = match kind {
+            Kind::User => &self.user,
+            Kind::Group => &self.group,
+        };
+        let mut s = kind.select().to_string();
+        for e in extra {
+            s.push(',');
+            s.push_str(e);
+        }
+        s
+    }
+}
+
+fn start_url(kind: Kind, sel: &Selects) -> String {
     format!(
         "/{}/delta?$select={},{}",
         kind.collection(),
-        kind.select(),
+        sel.of(kind),
         kind.reference()
     )
 }
@@ -188,10 +213,11 @@ pub(super) fn failed(connector: &str, what: &str, r: &super::client::Reply) -> C
 pub(super) async fn full(
     client: &GraphClient,
     connector: &str,
+    sel: &Selects,
     sink: &mut dyn ImportSink,
 ) -> Result<ImportSummary, ConnectorError> {
-    let users = round(client, connector, Kind::User, start_url(Kind::User)).await?;
-    let groups = round(client, connector, Kind::Group, start_url(Kind::Group)).await?;
+    let users = round(client, connector, Kind::User, start_url(Kind::User, sel)).await?;
+    let groups = round(client, connector, Kind::Group, start_url(Kind::Group, sel)).await?;
     let mut count = 0;
     for (kind, r) in [(Kind::User, &users), (Kind::Group, &groups)] {
         for (value, refs) in r.objects.values() {
@@ -221,6 +247,7 @@ fn watermark(users: &str, groups: &str) -> Watermark {
 pub(super) async fn delta(
     client: &GraphClient,
     connector: &str,
+    sel: &Selects,
     since: &Watermark,
     sink: &mut dyn ImportSink,
 ) -> Result<ImportSummary, ConnectorError> {
@@ -235,7 +262,7 @@ pub(super) async fn delta(
     for (kind, r) in [(Kind::User, &users), (Kind::Group, &groups)] {
         let ids: Vec<&String> = r.objects.keys().collect();
         for chunk in ids.chunks(10) {
-            for o in reread(client, connector, kind, chunk).await? {
+            for o in reread(client, connector, sel, kind, chunk).await? {
                 sink.item(o)?;
                 count += 1;
             }
@@ -258,6 +285,7 @@ pub(super) async fn delta(
 async fn reread(
     client: &GraphClient,
     connector: &str,
+    sel: &Selects,
     kind: Kind,
     ids: &[&String],
 ) -> Result<Vec<ImportItem>, ConnectorError> {
@@ -266,7 +294,7 @@ async fn reread(
         requests.push(Request::get(format!(
             "/{}/{id}?$select={}",
             kind.collection(),
-            kind.select()
+            sel.of(kind)
         )));
         requests.push(Request::get(match kind {
             Kind::User => format!("/users/{id}/manager?$select=id"),

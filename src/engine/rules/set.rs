@@ -149,6 +149,15 @@ impl RuleSet {
     pub fn warnings(&self) -> &[RuleIssue] {
         &self.warnings
     }
+
+    /// Adds a rule generated from the configuration (it was built from checked rules), in
+    /// precedence order.
+    pub(super) fn push_generated(&mut self, rule: Rule) {
+        let at = self
+            .rules
+            .partition_point(|r| r.precedence <= rule.precedence);
+        self.rules.insert(at, rule);
+    }
 }
 
 /// Reads the `*.toml` files of a directory, in name order.
