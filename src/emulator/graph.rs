@@ -260,7 +260,7 @@ pub fn dispatch(t: &mut Tenant, base: &str, r: &GraphRequest) -> GraphResult {
             let kind = kind_of(coll);
             need(c, read_perms(kind))?;
             check_extensions_named(t, kind, r)?;
-            let objs: Vec<Map<String, Value>> = t.list(kind).map(|o| o.props.clone()).collect();
+            let objs = prefiltered(t.list(kind).map(|o| &o.props), r);
             list_of(base, coll, r, objs, defaults(kind), true)
         }
         ("GET", [coll @ ("users" | "groups"), "$count"]) => {
@@ -272,7 +272,7 @@ pub fn dispatch(t: &mut Tenant, base: &str, r: &GraphRequest) -> GraphResult {
                 ));
             }
             check_extensions_named(t, kind, r)?;
-            let objs: Vec<Map<String, Value>> = t.list(kind).map(|o| o.props.clone()).collect();
+            let objs = prefiltered(t.list(kind).map(|o| &o.props), r);
             let matched = apply_filter(kind_name(kind), r, objs)?;
             let matched = apply_search(kind_name(kind), r, matched)?;
             Ok((200, GraphBody::Text(matched.len().to_string())))
@@ -431,7 +431,7 @@ pub fn dispatch(t: &mut Tenant, base: &str, r: &GraphRequest) -> GraphResult {
             );
             need(c, read_perms(kind))?;
             let objs: Vec<Map<String, Value>> =
-                t.deleted(Some(kind)).map(|o| o.props.clone()).collect();
+                prefiltered(t.deleted(Some(kind)).map(|o| &o.props), r);
             list_of(
                 base,
                 &format!("directory/deletedItems/{ty}"),
@@ -485,7 +485,7 @@ pub fn dispatch(t: &mut Tenant, base: &str, r: &GraphRequest) -> GraphResult {
         ("GET", [coll @ ("applications" | "servicePrincipals")]) => {
             let kind = kind_of(coll);
             need(c, READ_APPS)?;
-            let objs: Vec<Map<String, Value>> = t.list(kind).map(|o| o.props.clone()).collect();
+            let objs = prefiltered(t.list(kind).map(|o| &o.props), r);
             list_of(base, coll, r, objs, &[], true)
         }
         ("POST", ["applications"]) => {
@@ -1048,6 +1048,19 @@ fn filterable(resource: &str, prop: &str) -> bool {
         || (resource == "User" && eq(&user))
         || (resource == "Group" && eq(&group))
         || ((resource == "Application" || resource == "ServicePrincipal") && eq(&app))
+}
+
+/// The objects a list request may return, copied: when `$filter` parses, only those it matches
+/// (a lookup by UPN in a large tenant copies one object, not all); [`apply_filter`] still checks
+/// and applies the filter and answers its errors.
+fn prefiltered<'a>(
+    objs: impl Iterator<Item = &'a Map<String, Value>>,
+    r: &GraphRequest,
+) -> Vec<Map<String, Value>> {
+    match r.q("$filter").map(filter::parse) {
+        Some(Ok(expr)) => objs.filter(|o| expr.matches(o)).cloned().collect(),
+        _ => objs.cloned().collect(),
+    }
 }
 
 fn apply_filter(
