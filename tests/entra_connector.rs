@@ -325,7 +325,20 @@ async fn creates_users_and_groups_with_members_and_imports_them_back() {
 
 #[tokio::test]
 async fn hard_and_soft_match_take_over_and_duplicates_name_both_objects() {
-    let emu = start().await;
+    // A cloud-only user with the primary SMTP address of an on-premises user but another UPN.
+    let seed_dir = tempfile::tempdir().unwrap();
+    let seed = seed_dir.path().join("seed.json");
+    std::fs::write(
+        &seed,
+        json!({"users": [{
+            "accountEnabled": true, "displayName": "Mail Only", "mailNickname": "mailonly",
+            "userPrincipalName": "mail.only@contoso.onmicrosoft.com",
+            "proxyAddresses": ["SMTP:smtp.match@contoso.onmicrosoft.com"],
+        }]})
+        .to_string(),
+    )
+    .unwrap();
+    let emu = start_with(|c| c.seed = Some(seed.clone())).await;
     // A cloud user already carrying the anchor (hard match), one with the UPN and no anchor
     // (soft match), one with the UPN of another on-premises object (refused).
     let (st, v) = emu
@@ -387,6 +400,23 @@ async fn hard_and_soft_match_take_over_and_duplicates_name_both_objects() {
         other => panic!("{other:?}"),
     }
     exported(by(4));
+    // Soft match by primary SMTP address: the seeded user is taken over.
+    let mail_only = users_with(
+        &emu,
+        "userPrincipalName%20eq%20'mail.only@contoso.onmicrosoft.com'",
+    )
+    .await;
+    let mut by_mail = user_add(&emu, 7, "other.upn", "AAAAAAAAAAAAAAAAAAAAFw==");
+    by_mail.changes.push(AttributeChange::replace(
+        an("mail"),
+        vec![],
+        s("smtp.match@contoso.onmicrosoft.com"),
+    ));
+    let r = c.export(&[by_mail]).await.unwrap();
+    assert_eq!(
+        exported(&r[0].outcome),
+        mail_only[0]["id"].as_str().unwrap()
+    );
     // Without soft match, a duplicate UPN is a conflict naming the cloud object.
     let strict = EntraConnector::new(options(&emu, false, false)).unwrap();
     let dup = emu.create_user("dup").await;

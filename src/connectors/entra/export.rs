@@ -2,9 +2,10 @@
 //! managers and memberships, in `$batch`es (sync-engine.md sections 3.2, 10.2, 10.3).
 //!
 //! A batch of pending exports goes through stages, each one `$batch` round (or a few):
-//! 1. lookups for every add: a user by `onPremisesImmutableId` among live users (hard match),
-//!    then among deleted users (restore), then, with soft match on, by `userPrincipalName` and by
-//!    primary SMTP address; a group by `mailNickname` and `displayName`;
+//! 1. lookups for every add, 15 values per request (`in`): a user by `onPremisesImmutableId`
+//!    among live users (hard match), then among deleted users (restore), then, with soft match
+//!    on, by `userPrincipalName`, and for those still unmatched by primary SMTP address (one per
+//!    request); a group by `mailNickname` and `displayName`;
 //! 2. restores of soft-deleted matches;
 //! 3. the main writes: POST (create), PATCH (takeover, update), DELETE (soft delete);
 //! 4. follow-ups that need the object's id: manager, members added (20 per PATCH with
@@ -205,137 +206,201 @@ fn user_lookup(filter: String, eventual: bool) -> Request {
     if eventual { r.eventual() } else { r }
 }
 
-/// Stage 1: decides create, takeover or restore for every add.
+/// Graph takes at most 15 values in one `in (...)` filter clause.
+const IN_LIMIT: usize = 15;
+
+/// What a lookup looked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Probe {
+    /// Live users by onPremisesImmutableId (hard match).
+    Hard,
+    /// Deleted users by onPremisesImmutableId (restore).
+    Deleted,
+    /// Users by userPrincipalName (soft match).
+    Upn,
+    /// Groups by mailNickname.
+    Group,
+}
+
+impl Probe {
+    fn key(self) -> &'static str {
+        match self {
+            Probe::Hard | Probe::Deleted => "onPremisesImmutableId",
+            Probe::Upn => "userPrincipalName",
+            Probe::Group => "mailNickname",
+        }
+    }
+
+    /// Whether values compare exactly (the immutable id is case-sensitive).
+    fn exact(self) -> bool {
+        matches!(self, Probe::Hard | Probe::Deleted)
+    }
+
+    fn request(self, values: &[String]) -> Request {
+        let list: Vec<String> = values
+            .iter()
+            .map(|v| format!("'{}'", filter_literal(v)))
+            .collect();
+        let filter = format!("{}%20in%20({})", self.key(), list.join(","));
+        let select = "id,userPrincipalName,displayName,onPremisesImmutableId,mailNickname";
+        Request::get(match self {
+            Probe::Hard | Probe::Upn => {
+                format!("/users?$filter={filter}&$select={select}&$top=999")
+            }
+            Probe::Deleted => format!(
+                "/directory/deletedItems/microsoft.graph.user?$filter={filter}&$select={select}&$top=999"
+            ),
+            Probe::Group => {
+                format!("/groups?$filter={filter}&$select=id,displayName,mailNickname&$top=999")
+            }
+        })
+    }
+}
+
+/// Stage 1: decides create, takeover or restore for every add. Lookups go 15 values per
+/// request (`in`), so an initial load of thousands of users costs a few hundred reads; the
+/// primary-SMTP soft match, which Graph can only ask one address at a time, runs for the users
+/// nothing else matched.
 async fn lookups(
     client: &GraphClient,
     policy: ExportPolicy,
     jobs: &mut [Job<'_>],
 ) -> Result<(), ConnectorError> {
-    // (job, kind of lookup)
-    let mut asked: Vec<(usize, &'static str)> = Vec::new();
-    let mut requests = Vec::new();
-    for (i, j) in jobs.iter().enumerate() {
-        if j.done() || j.action != Action::Create {
-            continue;
+    let adds: Vec<usize> = (0..jobs.len())
+        .filter(|i| !jobs[*i].done() && jobs[*i].action == Action::Create)
+        .collect();
+    let mut probes: Vec<(Probe, Vec<String>)> = Vec::new();
+    let mut wanted = |probe: Probe, value: Option<String>| {
+        if let Some(v) = value {
+            match probes
+                .iter_mut()
+                .find(|(p, vs)| *p == probe && vs.len() < IN_LIMIT)
+            {
+                Some((_, vs)) => {
+                    if !vs.contains(&v) {
+                        vs.push(v);
+                    }
+                }
+                None => probes.push((probe, vec![v])),
+            }
         }
+    };
+    for &i in &adds {
+        let j = &jobs[i];
         match j.kind {
             Kind::User => {
-                if let Some(imm) = j.text("onPremisesImmutableId") {
-                    let f = format!("onPremisesImmutableId%20eq%20'{}'", filter_literal(&imm));
-                    requests.push(user_lookup(f.clone(), false));
-                    asked.push((i, "hard"));
-                    requests.push(Request::get(format!(
-                        "/directory/deletedItems/microsoft.graph.user?$filter={f}&$select=id,userPrincipalName,displayName,onPremisesImmutableId"
-                    )));
-                    asked.push((i, "deleted"));
-                }
+                let imm = j.text("onPremisesImmutableId");
+                wanted(Probe::Hard, imm.clone());
+                wanted(Probe::Deleted, imm);
                 if policy.soft_match {
-                    if let Some(upn) = j.text("userPrincipalName") {
-                        let f = format!("userPrincipalName%20eq%20'{}'", filter_literal(&upn));
-                        requests.push(user_lookup(f, false));
-                        asked.push((i, "upn"));
-                    }
-                    if let Some(mail) = j.text("mail") {
-                        let f = format!(
-                            "proxyAddresses/any(p:p%20eq%20'{}')",
-                            filter_literal(&format!("SMTP:{mail}"))
-                        );
-                        requests.push(user_lookup(f, true));
-                        asked.push((i, "smtp"));
-                    }
+                    wanted(Probe::Upn, j.text("userPrincipalName"));
                 }
             }
-            Kind::Group => {
-                if let Some(nick) = j.text("mailNickname") {
-                    requests.push(group_lookup(&nick));
-                    asked.push((i, "group"));
-                }
-            }
+            Kind::Group => wanted(Probe::Group, j.text("mailNickname")),
         }
     }
-    if requests.is_empty() {
+    if probes.is_empty() {
         return Ok(());
     }
+    let requests: Vec<Request> = probes.iter().map(|(p, vs)| p.request(vs)).collect();
     let replies = client
         .batch(&requests)
         .await
         .map_err(|e| super::import::call("entra", e))?;
-    // Per job: the answers by kind.
-    let mut found: Vec<Vec<(&'static str, &Reply)>> = vec![Vec::new(); jobs.len()];
-    for ((i, what), r) in asked.iter().zip(&replies) {
-        found[*i].push((what, r));
+    // Found objects per probe; a failed lookup fails the adds that needed it.
+    let mut found: Vec<(Probe, Vec<Value>)> = Vec::new();
+    let mut failed: Vec<(Probe, Vec<String>, String, bool)> = Vec::new();
+    for ((p, vs), r) in probes.iter().zip(&replies) {
+        if r.ok() {
+            let items = r
+                .body
+                .get("value")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            found.push((*p, items));
+        } else {
+            failed.push((*p, vs.clone(), r.describe(), retryable(r)));
+        }
     }
-    for (i, answers) in found.into_iter().enumerate() {
-        if answers.is_empty() {
-            continue;
-        }
+    let lookup = |probe: Probe, value: &str| -> Vec<Value> {
+        found
+            .iter()
+            .filter(|(p, _)| *p == probe)
+            .flat_map(|(_, items)| items.iter())
+            .filter(|o| {
+                o.get(probe.key()).and_then(Value::as_str).is_some_and(|v| {
+                    if probe.exact() {
+                        v == value
+                    } else {
+                        v.eq_ignore_ascii_case(value)
+                    }
+                })
+            })
+            .cloned()
+            .collect()
+    };
+    let mut smtp: Vec<usize> = Vec::new();
+    for &i in &adds {
         let j = &mut jobs[i];
-        if let Some((_, r)) = answers.iter().find(|(_, r)| !r.ok()) {
-            j.fail(
-                format!("looking it up in Entra ID failed: {}", r.describe()),
-                retryable(r),
-            );
+        let needs = |probe: Probe, value: &Option<String>| {
+            value.as_ref().and_then(|v| {
+                failed
+                    .iter()
+                    .find(|(p, vs, _, _)| *p == probe && vs.contains(v))
+            })
+        };
+        let imm = j.text("onPremisesImmutableId");
+        let upn = j.text("userPrincipalName");
+        let nick = j.text("mailNickname");
+        let failure = match j.kind {
+            Kind::User => needs(Probe::Hard, &imm)
+                .or_else(|| needs(Probe::Deleted, &imm))
+                .or_else(|| needs(Probe::Upn, &upn).filter(|_| policy.soft_match)),
+            Kind::Group => needs(Probe::Group, &nick),
+        };
+        if let Some((_, _, why, again)) = failure {
+            j.fail(format!("looking it up in Entra ID failed: {why}"), *again);
             continue;
         }
-        let get = |what: &str| {
-            answers
-                .iter()
-                .find(|(w, _)| *w == what)
-                .and_then(|(_, r)| first_value(r))
-        };
         match j.kind {
             Kind::User => {
-                if let Some(u) = get("hard") {
-                    j.id = u.get("id").and_then(Value::as_str).map(str::to_string);
+                let first_id = |objs: Vec<Value>| {
+                    objs.first()
+                        .and_then(|u| u.get("id"))
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                };
+                if let Some(id) = imm
+                    .as_deref()
+                    .and_then(|v| first_id(lookup(Probe::Hard, v)))
+                {
+                    j.id = Some(id);
                     j.action = Action::Takeover { restore: false };
-                } else if let Some(u) = get("deleted") {
-                    j.id = u.get("id").and_then(Value::as_str).map(str::to_string);
+                } else if let Some(id) = imm
+                    .as_deref()
+                    .and_then(|v| first_id(lookup(Probe::Deleted, v)))
+                {
+                    j.id = Some(id);
                     j.action = Action::Takeover { restore: true };
-                } else if let Some(u) = get("upn").or_else(|| get("smtp")) {
-                    let mine = j.text("onPremisesImmutableId");
-                    let theirs = u.get("onPremisesImmutableId").and_then(Value::as_str);
-                    match theirs {
-                        Some(t) if Some(t) != mine.as_deref() => {
-                            let msg = format!(
-                                "{} matches cloud user '{}' (id {}) by {}, but that user already belongs to another on-premises object (onPremisesImmutableId '{t}'); resolve the duplicate in AD or in Entra ID",
-                                j.label(),
-                                u.get("userPrincipalName")
-                                    .and_then(Value::as_str)
-                                    .unwrap_or_default(),
-                                u.get("id").and_then(Value::as_str).unwrap_or_default(),
-                                if get("upn").is_some() {
-                                    "userPrincipalName"
-                                } else {
-                                    "primary SMTP address"
-                                },
-                            );
-                            j.fail(msg, false);
-                        }
-                        _ => {
-                            j.id = u.get("id").and_then(Value::as_str).map(str::to_string);
-                            j.action = Action::Takeover { restore: false };
-                            tracing::info!(
-                                object = %j.label(),
-                                cloud_id = j.id.as_deref().unwrap_or_default(),
-                                "soft match: an existing cloud user is taken over"
-                            );
-                        }
-                    }
+                } else if let Some(u) = upn
+                    .as_deref()
+                    .filter(|_| policy.soft_match)
+                    .and_then(|v| lookup(Probe::Upn, v).into_iter().next())
+                {
+                    soft_match(j, &u, "userPrincipalName");
+                } else if policy.soft_match && j.text("mail").is_some() {
+                    smtp.push(i);
                 }
             }
             Kind::Group => {
                 let name = j.text("displayName").unwrap_or_default();
-                let twin = answers.iter().find_map(|(_, r)| {
-                    r.body
-                        .get("value")
-                        .and_then(Value::as_array)?
-                        .iter()
-                        .find(|g| {
-                            g.get("displayName")
-                                .and_then(Value::as_str)
-                                .is_some_and(|d| d.eq_ignore_ascii_case(&name))
-                        })
-                        .cloned()
+                let twin = nick.as_deref().and_then(|v| {
+                    lookup(Probe::Group, v).into_iter().find(|g| {
+                        g.get("displayName")
+                            .and_then(Value::as_str)
+                            .is_some_and(|d| d.eq_ignore_ascii_case(&name))
+                    })
                 });
                 if let Some(g) = twin {
                     j.id = g.get("id").and_then(Value::as_str).map(str::to_string);
@@ -344,7 +409,68 @@ async fn lookups(
             }
         }
     }
+    if smtp.is_empty() {
+        return Ok(());
+    }
+    let requests: Vec<Request> = smtp
+        .iter()
+        .map(|i| {
+            let mail = jobs[*i].text("mail").unwrap_or_default();
+            user_lookup(
+                format!(
+                    "proxyAddresses/any(p:p%20eq%20'{}')",
+                    filter_literal(&format!("SMTP:{mail}"))
+                ),
+                true,
+            )
+        })
+        .collect();
+    let replies = client
+        .batch(&requests)
+        .await
+        .map_err(|e| super::import::call("entra", e))?;
+    for (i, r) in smtp.into_iter().zip(replies) {
+        let j = &mut jobs[i];
+        if !r.ok() {
+            j.fail(
+                format!("looking it up in Entra ID failed: {}", r.describe()),
+                retryable(&r),
+            );
+        } else if let Some(u) = first_value(&r).cloned() {
+            soft_match(j, &u, "primary SMTP address");
+        }
+    }
     Ok(())
+}
+
+/// Takes over the cloud user `u` that a soft match found, unless it belongs to another
+/// on-premises object.
+fn soft_match(j: &mut Job<'_>, u: &Value, by: &str) {
+    let mine = j.text("onPremisesImmutableId");
+    let theirs = u.get("onPremisesImmutableId").and_then(Value::as_str);
+    match theirs {
+        Some(t) if Some(t) != mine.as_deref() => {
+            let msg = format!(
+                "{} matches cloud user '{}' (id {}) by {by}, but that user already belongs to another on-premises object (onPremisesImmutableId '{t}'); resolve the duplicate in AD or in Entra ID",
+                j.label(),
+                u.get("userPrincipalName")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default(),
+                u.get("id").and_then(Value::as_str).unwrap_or_default(),
+            );
+            j.fail(msg, false);
+        }
+        _ => {
+            j.id = u.get("id").and_then(Value::as_str).map(str::to_string);
+            j.action = Action::Takeover { restore: false };
+            tracing::info!(
+                object = %j.label(),
+                cloud_id = j.id.as_deref().unwrap_or_default(),
+                by,
+                "soft match: an existing cloud user is taken over"
+            );
+        }
+    }
 }
 
 fn group_lookup(nick: &str) -> Request {
