@@ -2,9 +2,9 @@
 //! members, applications and service principals, soft-deleted items, and the change log that
 //! delta queries read.
 //!
-//! Invariants: `userPrincipalName` and `onPremisesImmutableId` are unique among live users, and
-//! the SMTP address of a mail-enabled group among live objects' `proxyAddresses`
-//! (case-insensitive), checked on create, update and restore; `mailNickname` alone is not unique
+//! Invariants: `userPrincipalName` (without case) and `onPremisesImmutableId` (with case: it is
+//! base64) are unique among live users, and the SMTP address of a mail-enabled group among live
+//! objects' `proxyAddresses` (case-insensitive), checked on create, update and restore; `mailNickname` alone is not unique
 //! (Entra ID does not require it for users or security groups); `extension_*` properties are
 //! written only when an application registered them for the object's kind, with a value of the
 //! registered type; every change bumps one tenant-wide sequence number and the object's `seq`,
@@ -516,10 +516,17 @@ impl Tenant {
                 let Some(v) = props.get(key).and_then(Value::as_str) else {
                     continue;
                 };
-                let clash = live_others().any(|o| {
-                    o.kind == Kind::User
-                        && o.str_prop(key).is_some_and(|x| x.eq_ignore_ascii_case(v))
-                });
+                // The UPN compares without case; the immutable ID is case-sensitive
+                // (sync-engine.md 3.1: base64 values differ by case).
+                let same = |x: &str| {
+                    if key == "onPremisesImmutableId" {
+                        x == v
+                    } else {
+                        x.eq_ignore_ascii_case(v)
+                    }
+                };
+                let clash = live_others()
+                    .any(|o| o.kind == Kind::User && o.str_prop(key).is_some_and(same));
                 if clash {
                     return Err(GraphError::conflict(key));
                 }

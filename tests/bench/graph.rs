@@ -187,6 +187,16 @@ fn export_rate() {
         requests - writes,
         100.0 * throttled as f64 / requests.max(1) as f64,
     );
+    let mut kinds: Vec<String> = Vec::new();
+    for e in &report.errors {
+        let head: String = e.message.chars().take(160).collect();
+        if !kinds.iter().any(|k| k[..40.min(k.len())] == head[..40.min(head.len())]) {
+            kinds.push(head);
+        }
+    }
+    for k in kinds.iter().take(5) {
+        println!("  error: {k}");
+    }
     rt.block_on(emu.running.shutdown()).unwrap();
 }
 
