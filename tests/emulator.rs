@@ -394,11 +394,20 @@ async fn users_crud_and_graph_errors() {
         .graph(
             "PATCH",
             &format!("/users/{other}"),
-            Some(json!({"onPremisesImmutableId": "aaaa+/=="})),
+            Some(json!({"onPremisesImmutableId": "AAAA+/=="})),
         )
         .await;
     assert_eq!(s, 400);
     assert!(graph_error(&v).1.contains("onPremisesImmutableId"));
+    // The immutable ID is base64 and compares with case: another value.
+    let (s, _) = e
+        .graph(
+            "PATCH",
+            &format!("/users/{other}"),
+            Some(json!({"onPremisesImmutableId": "aaaa+/=="})),
+        )
+        .await;
+    assert_eq!(s, 204);
 
     let (s, v) = e
         .graph(
