@@ -361,6 +361,39 @@ impl Cycle<'_> {
     fn dirty(&mut self, mv: MvId) -> &mut Dirty {
         self.dirty.entry(mv).or_default()
     }
+
+    /// Records reference values added to and removed from `attr` of `mv` for the outbound
+    /// stage. Nothing is recorded when the outbound stage re-evaluates the object whole anyway
+    /// (a full cycle, or an object already marked `full`), so a large membership written at
+    /// once costs no bookkeeping.
+    fn record_refs(
+        &mut self,
+        mv: MvId,
+        attr: &AttributeName,
+        added: Vec<Value>,
+        removed: Vec<Value>,
+    ) {
+        if self.full {
+            return;
+        }
+        let dirty = self.dirty.entry(mv).or_default();
+        if dirty.full || (added.is_empty() && removed.is_empty()) {
+            return;
+        }
+        let d = dirty.refs.entry(attr.clone()).or_default();
+        if d.added.is_empty() && d.removed.is_empty() {
+            // The store reports each value once: nothing to merge with.
+            d.added = added;
+            d.removed = removed;
+            return;
+        }
+        for v in added {
+            d.add(v);
+        }
+        for v in removed {
+            d.remove(v);
+        }
+    }
 }
 
 /// The metadirectory engine over one store, one rule set and the configured connectors.

@@ -343,6 +343,11 @@ pub trait MetaverseStore {
         case: JoinCase,
     ) -> StoreResult<Vec<MvId>>;
 
+    /// Every metaverse object with an id above `after` and up to `through`, in id order, with
+    /// all its attributes (a few range queries for the whole page: what a full cycle's outbound
+    /// stage reads after [`MetaverseStore::mv_ids_page`]).
+    fn mv_page(&self, after: Option<MvId>, through: MvId) -> StoreResult<Vec<MvObject>>;
+
     /// Up to `limit` metaverse ids (of `object_type`, if given) above `after`, in order.
     fn mv_ids_page(
         &self,
@@ -500,6 +505,15 @@ pub trait ReferenceStore {
 
     /// The object of `connector` joined to `mv`, without its attributes.
     fn counterpart(&self, connector: &ConnectorName, mv: MvId) -> StoreResult<Option<Counterpart>>;
+
+    /// [`ReferenceStore::counterpart`] for every metaverse object with an id above `after` and
+    /// up to `through` that has one (one range query).
+    fn counterparts_between(
+        &self,
+        connector: &ConnectorName,
+        after: Option<MvId>,
+        through: MvId,
+    ) -> StoreResult<Vec<(MvId, Counterpart)>>;
 
     /// Which rule and connector contributed a metaverse attribute, without its values.
     fn mv_lineage(
