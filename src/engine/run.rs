@@ -312,6 +312,9 @@ struct Cycle<'r> {
     excluded: Vec<(String, AttributeName)>,
     /// Group members per connector and group DN (ISMEMBEROF, pilot group), filled on demand.
     members: std::cell::RefCell<HashMap<(String, Dn), HashSet<Dn>>>,
+    /// Full cycle: objects of the current page synchronized from a pending Add, whose pending
+    /// imports are cleared together before the page commits.
+    added: Vec<crate::engine::model::CsId>,
 }
 
 impl Cycle<'_> {
@@ -519,6 +522,7 @@ impl<'a> Engine<'a> {
             containers: std::cell::RefCell::new(HashMap::new()),
             excluded: options.excluded_attributes.clone(),
             members: std::cell::RefCell::new(HashMap::new()),
+            added: Vec::new(),
         };
         let outcome = self.stages(rt, options, &mut cx);
         let mut tx = self.store.begin()?;

@@ -70,6 +70,8 @@ pub(super) fn run(
             for o in objects {
                 sync_one(&mut *tx, c, all, cx, o.id, Some(o))?;
             }
+            let added = std::mem::take(&mut cx.added);
+            tx.clear_pending_adds(&added)?;
             tx.commit()?;
             continue;
         }
@@ -283,9 +285,7 @@ fn sync_one(
         {
             cx.dirty(mv).attrs = true;
         }
-        if cs.pending_import != PendingImport::None {
-            tx.clear_pending_import(id)?;
-        }
+        clear_pending(tx, cx, &cs)?;
         return Ok(());
     }
     if cs.pending_import == PendingImport::Delete {
@@ -369,8 +369,7 @@ fn sync_one(
             Err(e) => return Err(e.into()),
         },
         LinkDecision::Project { mv_type, .. } => {
-            let mv = tx.create_mv(*mv_type)?;
-            tx.link(id, mv)?;
+            let mv = tx.project(id, *mv_type)?;
             cx.report(c.name()).sync.projected += 1;
             newly_linked = true;
             fresh = Some(*mv_type);
@@ -408,8 +407,21 @@ fn sync_one(
             cx.dirty(mv).full = true;
         }
     }
-    if cs.pending_import != PendingImport::None {
-        tx.clear_pending_import(id)?;
+    clear_pending(tx, cx, &cs)?;
+    Ok(())
+}
+
+/// Clears the pending import of a synchronized object: at once, or, for a pending Add in a full
+/// cycle, with the rest of the page ([`run`] clears them together before the page commits).
+fn clear_pending(
+    tx: &mut dyn StoreTx,
+    cx: &mut Cycle<'_>,
+    cs: &CsObject,
+) -> Result<(), EngineError> {
+    match cs.pending_import {
+        PendingImport::None => {}
+        PendingImport::Add if cx.full => cx.added.push(cs.id),
+        _ => tx.clear_pending_import(cs.id)?,
     }
     Ok(())
 }

@@ -18,13 +18,13 @@ use rusqlite::params;
 
 use super::codec;
 use super::records::{JoinCase, ValueChanges};
-use super::space::require_mv;
+use super::space::{CsHeader, require_mv};
 use super::sqlite::{Db, SqliteTx, after_bound, limit, value_at};
 use super::valueset::ValueSet;
 use super::{MetaverseStore, StoreResult};
 use crate::domain::AttributeName;
 use crate::engine::expr::{DateTime, Value};
-use crate::engine::model::{ConnectorName, Contribution, MvId, MvObject};
+use crate::engine::model::{ConnectorName, Contribution, CsId, MvId, MvObject};
 use crate::engine::rules::MvObjectType;
 
 /// An attribute's lineage row.
@@ -291,6 +291,34 @@ impl MetaverseStore for SqliteTx<'_> {
                 params![object_type.as_str(), DateTime::now().ticks()],
             )?;
             Ok(MvId(db.last_id()))
+        })
+    }
+
+    fn project(&mut self, cs: CsId, object_type: MvObjectType) -> StoreResult<MvId> {
+        self.atomic(|db| {
+            db.exec(
+                "creating a metaverse object",
+                "INSERT INTO mv_object (object_type, created_at) VALUES (?1, ?2)",
+                params![object_type.as_str(), DateTime::now().ticks()],
+            )?;
+            let mv = db.last_id();
+            // A new metaverse object has no joins, so only `cs` itself can be in the way.
+            let n = db.exec(
+                "joining objects",
+                "UPDATE cs_object SET mv_id = ?2 WHERE id = ?1 AND mv_id IS NULL",
+                params![cs.0, mv],
+            )?;
+            if n == 0 {
+                let header = CsHeader::require(db, cs)?;
+                return Err(db.conflict(format!(
+                    "connector-space object {} ({}) is already joined to metaverse object {}; \
+                     disjoin it before projecting it",
+                    cs.0,
+                    header.dn_text,
+                    header.mv.unwrap_or_default()
+                )));
+            }
+            Ok(MvId(mv))
         })
     }
 

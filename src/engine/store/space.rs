@@ -678,6 +678,30 @@ impl SyncStore for SqliteTx<'_> {
         Ok(out)
     }
 
+    fn clear_pending_adds(&mut self, ids: &[CsId]) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let others = self.atomic(|db| {
+            let mut others = Vec::new();
+            for cs in ids {
+                let n = db.exec(
+                    "clearing a pending import",
+                    "UPDATE cs_object SET pending_import = 0 WHERE id = ?1 AND pending_import = 1",
+                    [cs.0],
+                )?;
+                if n == 0 {
+                    others.push(*cs);
+                }
+            }
+            Ok(others)
+        })?;
+        for cs in others {
+            self.clear_pending_import(cs)?;
+        }
+        Ok(())
+    }
+
     fn clear_pending_import(&mut self, cs: CsId) -> StoreResult<()> {
         self.atomic(|db| {
             let pending: i64 = db
