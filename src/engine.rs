@@ -25,8 +25,10 @@
 //! | [`report`] | pending exports and cycle reports as admins read them |
 //!
 //! Status: cycles run end to end with the AD and LDIF connectors (`sync run`, `sync status`,
-//! and the scheduler in [`crate::service`]); a faster full-sync data path (the issue's
-//! throughput target) comes next.
+//! and the scheduler in [`crate::service`]). A full sync reads connector-space and metaverse
+//! pages in a few range queries and writes each object in a handful of statements; it is still
+//! row-per-value storage bound, well short of the 100,000 objects/s target (see
+//! `tests/bench/engine.rs`): object-level storage of values is the next step.
 
 pub mod connector;
 pub mod cycle;

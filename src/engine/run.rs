@@ -312,6 +312,9 @@ struct Cycle<'r> {
     excluded: Vec<(String, AttributeName)>,
     /// Group members per connector and group DN (ISMEMBEROF, pilot group), filled on demand.
     members: std::cell::RefCell<HashMap<(String, Dn), HashSet<Dn>>>,
+    /// Full cycle: objects of the current page synchronized from a pending Add, whose pending
+    /// imports are cleared together before the page commits.
+    added: Vec<crate::engine::model::CsId>,
 }
 
 impl Cycle<'_> {
@@ -360,6 +363,39 @@ impl Cycle<'_> {
 
     fn dirty(&mut self, mv: MvId) -> &mut Dirty {
         self.dirty.entry(mv).or_default()
+    }
+
+    /// Records reference values added to and removed from `attr` of `mv` for the outbound
+    /// stage. Nothing is recorded when the outbound stage re-evaluates the object whole anyway
+    /// (a full cycle, or an object already marked `full`), so a large membership written at
+    /// once costs no bookkeeping.
+    fn record_refs(
+        &mut self,
+        mv: MvId,
+        attr: &AttributeName,
+        added: Vec<Value>,
+        removed: Vec<Value>,
+    ) {
+        if self.full {
+            return;
+        }
+        let dirty = self.dirty.entry(mv).or_default();
+        if dirty.full || (added.is_empty() && removed.is_empty()) {
+            return;
+        }
+        let d = dirty.refs.entry(attr.clone()).or_default();
+        if d.added.is_empty() && d.removed.is_empty() {
+            // The store reports each value once: nothing to merge with.
+            d.added = added;
+            d.removed = removed;
+            return;
+        }
+        for v in added {
+            d.add(v);
+        }
+        for v in removed {
+            d.remove(v);
+        }
     }
 }
 
@@ -486,6 +522,7 @@ impl<'a> Engine<'a> {
             containers: std::cell::RefCell::new(HashMap::new()),
             excluded: options.excluded_attributes.clone(),
             members: std::cell::RefCell::new(HashMap::new()),
+            added: Vec::new(),
         };
         let outcome = self.stages(rt, options, &mut cx);
         let mut tx = self.store.begin()?;

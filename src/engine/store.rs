@@ -252,6 +252,11 @@ pub trait SyncStore {
     /// having nothing pending and its accumulated value changes are dropped.
     fn clear_pending_import(&mut self, cs: CsId) -> StoreResult<()>;
 
+    /// [`SyncStore::clear_pending_import`] for many objects at once (a full sync clears a page
+    /// of new objects together); objects whose pending import is not an Add are cleared as
+    /// that method would.
+    fn clear_pending_adds(&mut self, cs: &[CsId]) -> StoreResult<()>;
+
     /// Removes a connector-space object (deprovisioned, or an export object never exported).
     /// `false` if it did not exist.
     fn delete_cs_object(&mut self, cs: CsId) -> StoreResult<bool>;
@@ -273,6 +278,11 @@ pub trait SyncStore {
 pub trait MetaverseStore {
     /// Creates an empty metaverse object (projection).
     fn create_mv(&mut self, object_type: MvObjectType) -> StoreResult<MvId>;
+
+    /// Projection: creates an empty metaverse object and joins `cs` to it, in one step. Fails
+    /// with [`StoreError::Conflict`] if `cs` is joined already ([`StoreError::NotFound`] if it
+    /// does not exist); then nothing is created.
+    fn project(&mut self, cs: CsId, object_type: MvObjectType) -> StoreResult<MvId>;
 
     /// Deletes a metaverse object; objects joined to it become disconnectors. `false` if it did
     /// not exist.
@@ -342,6 +352,11 @@ pub trait MetaverseStore {
         value: &Value,
         case: JoinCase,
     ) -> StoreResult<Vec<MvId>>;
+
+    /// Every metaverse object with an id above `after` and up to `through`, in id order, with
+    /// all its attributes (a few range queries for the whole page: what a full cycle's outbound
+    /// stage reads after [`MetaverseStore::mv_ids_page`]).
+    fn mv_page(&self, after: Option<MvId>, through: MvId) -> StoreResult<Vec<MvObject>>;
 
     /// Up to `limit` metaverse ids (of `object_type`, if given) above `after`, in order.
     fn mv_ids_page(
@@ -509,6 +524,15 @@ pub trait ReferenceStore {
 
     /// The object of `connector` joined to `mv`, without its attributes.
     fn counterpart(&self, connector: &ConnectorName, mv: MvId) -> StoreResult<Option<Counterpart>>;
+
+    /// [`ReferenceStore::counterpart`] for every metaverse object with an id above `after` and
+    /// up to `through` that has one (one range query).
+    fn counterparts_between(
+        &self,
+        connector: &ConnectorName,
+        after: Option<MvId>,
+        through: MvId,
+    ) -> StoreResult<Vec<(MvId, Counterpart)>>;
 
     /// Which rule and connector contributed a metaverse attribute, without its values.
     fn mv_lineage(

@@ -115,28 +115,29 @@ pub fn plan_inbound(
     let mut errors = Vec::new();
     let mut in_scope = Vec::new();
     for rule in &candidates {
-        let preview = rule.preview_with(cs, env);
-        if !preview.in_scope {
-            continue;
-        }
-        in_scope.push(*rule);
-        for (flow, result) in rule.flows.iter().zip(preview.flows) {
-            match result.result {
-                Ok(value) => contributions
-                    .entry(flow.target.clone())
-                    .or_default()
-                    .push(Flowed {
-                        value,
-                        rule: rule.name.clone(),
-                        precedence: rule.precedence,
-                        merge: flow.merge,
-                    }),
-                Err(error) => errors.push(FlowError {
+        let scoped = rule.each_result(cs, env, |flow, result| match result {
+            Ok(value) => {
+                let flowed = Flowed {
+                    value,
                     rule: rule.name.clone(),
-                    target: flow.target.clone(),
-                    error,
-                }),
+                    precedence: rule.precedence,
+                    merge: flow.merge,
+                };
+                match contributions.get_mut(&flow.target) {
+                    Some(list) => list.push(flowed),
+                    None => {
+                        contributions.insert(flow.target.clone(), vec![flowed]);
+                    }
+                }
             }
+            Err(error) => errors.push(FlowError {
+                rule: rule.name.clone(),
+                target: flow.target.clone(),
+                error,
+            }),
+        });
+        if scoped {
+            in_scope.push(*rule);
         }
     }
     let linking: Vec<_> = in_scope.iter().copied().filter(|r| r.links()).collect();
@@ -330,12 +331,13 @@ pub fn plan_outbound(
     existing: Option<&CsObject>,
     env: &PreviewEnv<'_>,
 ) -> OutboundPlan {
-    let preview = rules.preview_object(
+    let preview = rules.apply_object(
         mv,
-        &mv.object_type.to_string(),
+        mv.object_type.as_str(),
         Direction::Outbound,
         connector,
         env,
+        false,
     );
     if !preview.errors.is_empty() {
         return OutboundPlan::Failed {

@@ -13,7 +13,7 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{Connector, Direction, FlowKind, MergeType, Rule};
+use super::model::{Connector, Direction, Flow, FlowKind, MergeType, Rule};
 use super::scope::text_form;
 use super::set::RuleSet;
 use crate::domain::{AttributeName, Dn};
@@ -84,33 +84,79 @@ impl Rule {
         is_member_of: &dyn Fn(&Dn) -> bool,
         skip_direct: Option<&dyn Fn(&AttributeName) -> bool>,
     ) -> Preview {
-        if !self.scope.matches(ctx.object, is_member_of) {
-            return Preview {
+        match self.results_in(ctx, is_member_of, skip_direct) {
+            None => Preview {
                 in_scope: false,
                 flows: Vec::new(),
-            };
+            },
+            Some(results) => Preview {
+                in_scope: true,
+                flows: self
+                    .flows
+                    .iter()
+                    .zip(results)
+                    .map(|(flow, result)| FlowResult {
+                        target: flow.target.clone(),
+                        result,
+                    })
+                    .collect(),
+            },
         }
-        let flows = self
-            .flows
-            .iter()
-            .map(|flow| FlowResult {
-                target: flow.target.clone(),
-                result: match &flow.kind {
-                    FlowKind::Direct(source) if skip_direct.is_some_and(|skip| skip(source)) => {
-                        Ok(Value::IgnoreThisFlow)
-                    }
-                    FlowKind::Direct(source) => {
-                        Ok(ctx.object.get_attr(source).unwrap_or(Value::Null))
-                    }
-                    FlowKind::Constant(value) => Ok(value.clone()),
-                    FlowKind::Expression(expr) => expr.evaluate(ctx),
-                },
-            })
-            .collect();
-        Preview {
-            in_scope: true,
-            flows,
+    }
+
+    /// [`Rule::preview_with`] for the sync stage, without building a preview: hands each flow
+    /// and its result to `f`, in rule order; `false` (and no call) when out of scope.
+    pub(crate) fn each_result(
+        &self,
+        obj: &dyn Object,
+        env: &PreviewEnv<'_>,
+        mut f: impl FnMut(&Flow, Result<Value, EvalError>),
+    ) -> bool {
+        let ctx = EvalContext {
+            object: obj,
+            params: env.params,
+            now: env.now,
+        };
+        if !self.scope.matches(ctx.object, env.is_member_of) {
+            return false;
         }
+        for flow in &self.flows {
+            f(flow, flow_result(flow, &ctx, env.skip_direct));
+        }
+        true
+    }
+
+    fn results_in(
+        &self,
+        ctx: &EvalContext<'_>,
+        is_member_of: &dyn Fn(&Dn) -> bool,
+        skip_direct: Option<&dyn Fn(&AttributeName) -> bool>,
+    ) -> Option<Vec<Result<Value, EvalError>>> {
+        if !self.scope.matches(ctx.object, is_member_of) {
+            return None;
+        }
+        Some(
+            self.flows
+                .iter()
+                .map(|flow| flow_result(flow, ctx, skip_direct))
+                .collect(),
+        )
+    }
+}
+
+/// What one flow computes for the object of `ctx`.
+fn flow_result(
+    flow: &Flow,
+    ctx: &EvalContext<'_>,
+    skip_direct: Option<&dyn Fn(&AttributeName) -> bool>,
+) -> Result<Value, EvalError> {
+    match &flow.kind {
+        FlowKind::Direct(source) if skip_direct.is_some_and(|skip| skip(source)) => {
+            Ok(Value::IgnoreThisFlow)
+        }
+        FlowKind::Direct(source) => Ok(ctx.object.get_attr(source).unwrap_or(Value::Null)),
+        FlowKind::Constant(value) => Ok(value.clone()),
+        FlowKind::Expression(expr) => expr.evaluate(ctx),
     }
 }
 
@@ -221,6 +267,20 @@ impl RuleSet {
         connector: &Connector<'_>,
         env: &PreviewEnv<'_>,
     ) -> ObjectPreview {
+        self.apply_object(obj, object_type, direction, connector, env, true)
+    }
+
+    /// [`RuleSet::preview_object`]; without `keep_flows` each rule's preview says only whether
+    /// it has the object in scope (its `flows` stay empty), as the sync stage needs no more.
+    pub(crate) fn apply_object(
+        &self,
+        obj: &dyn Object,
+        object_type: &str,
+        direction: Direction,
+        connector: &Connector<'_>,
+        env: &PreviewEnv<'_>,
+        keep_flows: bool,
+    ) -> ObjectPreview {
         let ctx = EvalContext {
             object: obj,
             params: env.params,
@@ -235,11 +295,13 @@ impl RuleSet {
                 && r.connector.matches(connector)
                 && r.source_object_type.eq_ignore_ascii_case(object_type)
         }) {
-            let preview = rule.preview_in(&ctx, env.is_member_of, env.skip_direct);
-            if preview.in_scope {
+            let mut kept = Vec::new();
+            let in_scope = rule.scope.matches(ctx.object, env.is_member_of);
+            if in_scope {
                 connected |= rule.links();
-                for (flow, result) in rule.flows.iter().zip(&preview.flows) {
-                    if let Err(error) = &result.result {
+                for flow in &rule.flows {
+                    let result = flow_result(flow, &ctx, env.skip_direct);
+                    if let Err(error) = &result {
                         errors.push(FlowError {
                             rule: rule.name.clone(),
                             target: flow.target.clone(),
@@ -256,16 +318,24 @@ impl RuleSet {
                             },
                         );
                     }
-                    let Some(slot) = slots.get_mut(&flow.target) else {
-                        continue;
-                    };
-                    contribute(slot, &rule.name, flow.merge, &result.result);
+                    if let Some(slot) = slots.get_mut(&flow.target) {
+                        contribute(slot, &rule.name, flow.merge, &result);
+                    }
+                    if keep_flows {
+                        kept.push(FlowResult {
+                            target: flow.target.clone(),
+                            result,
+                        });
+                    }
                 }
             }
             rules.push(RulePreview {
                 rule: rule.name.clone(),
                 precedence: rule.precedence,
-                preview,
+                preview: Preview {
+                    in_scope,
+                    flows: kept,
+                },
             });
         }
         let attributes = if connected {

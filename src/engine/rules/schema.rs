@@ -263,19 +263,31 @@ pub fn mv_attributes(ty: MvObjectType) -> Vec<AttrDef> {
     parts.iter().flat_map(|p| p.iter().copied()).collect()
 }
 
-static MV_INDEX: LazyLock<HashMap<(MvObjectType, String), AttrDef>> = LazyLock::new(|| {
-    let mut map = HashMap::new();
+static MV_INDEX: LazyLock<HashMap<MvObjectType, HashMap<String, AttrDef>>> = LazyLock::new(|| {
+    let mut map: HashMap<MvObjectType, HashMap<String, AttrDef>> = HashMap::new();
     for ty in MvObjectType::ALL {
         for def in mv_attributes(ty) {
-            map.insert((ty, def.name.to_ascii_lowercase()), def);
+            map.entry(ty)
+                .or_default()
+                .insert(def.name.to_ascii_lowercase(), def);
         }
     }
     map
 });
 
-/// A metaverse attribute of `ty`, looked up case-insensitively.
+/// A metaverse attribute of `ty`, looked up case-insensitively (called per attribute and
+/// object by the sync stage: short names are folded on the stack).
 pub fn mv_attribute(ty: MvObjectType, name: &str) -> Option<AttrDef> {
-    MV_INDEX.get(&(ty, name.to_ascii_lowercase())).copied()
+    let defs = MV_INDEX.get(&ty)?;
+    let mut buf = [0u8; 64];
+    match buf.get_mut(..name.len()) {
+        Some(folded) => {
+            folded.copy_from_slice(name.as_bytes());
+            folded.make_ascii_lowercase();
+            defs.get(std::str::from_utf8(folded).ok()?).copied()
+        }
+        None => defs.get(&name.to_ascii_lowercase()).copied(),
+    }
 }
 
 /// The Active Directory object classes inbound rules can read.

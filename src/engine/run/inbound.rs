@@ -58,6 +58,23 @@ pub(super) fn run(
             return Err(EngineError::Stopped);
         }
         let mut tx = store.begin()?;
+        if cx.full {
+            // A full cycle reads each page of objects whole, in two queries: synchronizing
+            // one object of a connector never changes another object of the same connector.
+            let objects = tx.cs_page(c.name(), scope, after, options.page_size.max(1))?;
+            let Some(last) = objects.last().map(|o| o.id) else {
+                tx.rollback()?;
+                break;
+            };
+            after = Some(last);
+            for o in objects {
+                sync_one(&mut *tx, c, all, cx, o.id, Some(o))?;
+            }
+            let added = std::mem::take(&mut cx.added);
+            tx.clear_pending_adds(&added)?;
+            tx.commit()?;
+            continue;
+        }
         let ids = tx.cs_ids_page(c.name(), scope, after, options.page_size.max(1))?;
         let Some(last) = ids.last().copied() else {
             tx.rollback()?;
@@ -65,14 +82,14 @@ pub(super) fn run(
         };
         after = Some(last);
         for id in ids {
-            sync_one(&mut *tx, c, all, cx, id)?;
+            sync_one(&mut *tx, c, all, cx, id, None)?;
         }
         tx.commit()?;
     }
     for chunk in pilot_changes.chunks(options.page_size.max(1)) {
         let mut tx = store.begin()?;
         for id in chunk {
-            sync_one(&mut *tx, c, all, cx, *id)?;
+            sync_one(&mut *tx, c, all, cx, *id, None)?;
         }
         tx.commit()?;
     }
@@ -243,14 +260,22 @@ fn in_scope(tx: &dyn StoreTx, c: &EngineConnector, cx: &Cycle<'_>, cs: &CsObject
     }
 }
 
+/// Synchronizes one object; `read`: the object with all its attributes, if already read.
 fn sync_one(
     tx: &mut dyn StoreTx,
     c: &EngineConnector,
     all: &[EngineConnector],
     cx: &mut Cycle<'_>,
     id: CsId,
+    read: Option<CsObject>,
 ) -> Result<(), EngineError> {
-    let Some(mut cs) = tx.cs_object_without(id, &cx.big_sources)? else {
+    // A full cycle evaluates every attribute: the object is read whole, in one go.
+    let skip: &[AttributeName] = if cx.full { &[] } else { &cx.big_sources };
+    let read = match read {
+        Some(o) if cx.full => Some(o),
+        _ => tx.cs_object_without(id, skip)?,
+    };
+    let Some(mut cs) = read else {
         return Ok(());
     };
     cx.report(c.name()).sync.processed += 1;
@@ -260,9 +285,7 @@ fn sync_one(
         {
             cx.dirty(mv).attrs = true;
         }
-        if cs.pending_import != PendingImport::None {
-            tx.clear_pending_import(id)?;
-        }
+        clear_pending(tx, cx, &cs)?;
         return Ok(());
     }
     if cs.pending_import == PendingImport::Delete {
@@ -289,7 +312,7 @@ fn sync_one(
         && cs.pending_import == PendingImport::Update
         && cs.mv.is_some()
         && !cx.big_sources.is_empty();
-    if !incremental {
+    if !incremental && !cx.full {
         load_big_sources(&*tx, cx, &mut cs)?;
     }
     let plan = plan(&*tx, c, cx, &cs, cs.mv.is_some(), incremental);
@@ -321,6 +344,7 @@ fn sync_one(
         return Ok(());
     }
     let mut newly_linked = false;
+    let mut fresh = None;
     let mv = match &plan.link {
         LinkDecision::Keep => cs.mv,
         LinkDecision::Join { mv, rule } => match tx.link(id, *mv) {
@@ -345,10 +369,10 @@ fn sync_one(
             Err(e) => return Err(e.into()),
         },
         LinkDecision::Project { mv_type, .. } => {
-            let mv = tx.create_mv(*mv_type)?;
-            tx.link(id, mv)?;
+            let mv = tx.project(id, *mv_type)?;
             cx.report(c.name()).sync.projected += 1;
             newly_linked = true;
+            fresh = Some(*mv_type);
             Some(mv)
         }
         LinkDecision::Disconnect => {
@@ -360,7 +384,21 @@ fn sync_one(
         }
     };
     if let Some(mv) = mv {
-        flow(tx, c, all, cx, &cs, mv, &plan.contributions, incremental)?;
+        let state = match fresh {
+            Some(object_type) => Joined::Fresh(object_type),
+            None => Joined::Stored,
+        };
+        flow(
+            tx,
+            c,
+            all,
+            cx,
+            &cs,
+            mv,
+            &plan.contributions,
+            incremental,
+            state,
+        )?;
         if incremental {
             member_changes(tx, c, cx, &cs, mv)?;
         }
@@ -369,8 +407,21 @@ fn sync_one(
             cx.dirty(mv).full = true;
         }
     }
-    if cs.pending_import != PendingImport::None {
-        tx.clear_pending_import(id)?;
+    clear_pending(tx, cx, &cs)?;
+    Ok(())
+}
+
+/// Clears the pending import of a synchronized object: at once, or, for a pending Add in a full
+/// cycle, with the rest of the page ([`run`] clears them together before the page commits).
+fn clear_pending(
+    tx: &mut dyn StoreTx,
+    cx: &mut Cycle<'_>,
+    cs: &CsObject,
+) -> Result<(), EngineError> {
+    match cs.pending_import {
+        PendingImport::None => {}
+        PendingImport::Add if cx.full => cx.added.push(cs.id),
+        _ => tx.clear_pending_import(cs.id)?,
     }
     Ok(())
 }
@@ -392,6 +443,15 @@ fn is_excluded(cx: &Cycle<'_>, class: &str, attr: &AttributeName) -> bool {
     })
 }
 
+/// What [`flow`] knows about the metaverse object it writes.
+#[derive(Clone, Copy)]
+enum Joined {
+    /// It is in the store, maybe joined to other objects too.
+    Stored,
+    /// Just projected from `cs`: no attributes, no other joined object (nothing to read).
+    Fresh(MvObjectType),
+}
+
 /// Writes the metaverse attributes of `mv` from the contributions of every source object
 /// joined to it (`contributions` is `cs`'s own).
 #[allow(clippy::too_many_arguments)]
@@ -404,12 +464,26 @@ fn flow(
     mv: MvId,
     contributions: &Contributions,
     incremental: bool,
+    state: Joined,
 ) -> Result<(), EngineError> {
-    let Some(existing) = tx.mv_object_without(mv, &cx.big_mv)? else {
-        return Ok(());
+    let (existing, links) = match state {
+        Joined::Fresh(object_type) => (
+            crate::engine::model::MvObject {
+                id: mv,
+                object_type,
+                attributes: BTreeMap::new(),
+            },
+            Vec::new(),
+        ),
+        Joined::Stored => {
+            let Some(existing) = tx.mv_object_without(mv, &cx.big_mv)? else {
+                return Ok(());
+            };
+            (existing, tx.links(mv)?)
+        }
     };
     let mut others: Vec<(ConnectorName, Contributions)> = Vec::new();
-    for (name, other) in tx.links(mv)? {
+    for (name, other) in links {
         if other == cs.id {
             continue;
         }
@@ -435,7 +509,11 @@ fn flow(
         }
         let want = resolved.get(attr);
         if refs::is_reference(existing.object_type, attr) {
-            references(tx, c, cx, cs, mv, attr, want)?;
+            // Without values now, and known to have none stored (attributes left out of the
+            // read are not known): nothing to write.
+            let absent = !existing.attributes.contains_key(attr)
+                && (matches!(state, Joined::Fresh(_)) || !cx.big_mv.contains(attr));
+            references(tx, c, cx, cs, mv, attr, want, absent)?;
             continue;
         }
         if existing.attributes.get(attr) != want {
@@ -517,7 +595,9 @@ fn plan_for(
 }
 
 /// Writes a reference attribute: each source DN becomes the metaverse reference of the object
-/// joined to it; DNs of objects not joined are remembered for when they are.
+/// joined to it; DNs of objects not joined are remembered for when they are. `absent`: the
+/// metaverse object is known to have no value of `attr`.
+#[allow(clippy::too_many_arguments)]
 fn references(
     tx: &mut dyn StoreTx,
     c: &EngineConnector,
@@ -526,6 +606,7 @@ fn references(
     mv: MvId,
     attr: &AttributeName,
     want: Option<&Contribution>,
+    absent: bool,
 ) -> Result<(), EngineError> {
     tx.clear_unresolved_refs(cs.id, attr)?;
     let new = match want {
@@ -569,14 +650,13 @@ fn references(
             })
         }
     };
+    if new.is_none() && absent {
+        // (Still noted as looked at, as a write that changed nothing is.)
+        cx.record_refs(mv, attr, Vec::new(), Vec::new());
+        return Ok(());
+    }
     let changes = tx.set_mv_attribute(mv, attr, new.as_ref())?;
-    let d = cx.dirty(mv).refs.entry(attr.clone()).or_default();
-    for v in changes.added {
-        d.add(v);
-    }
-    for v in changes.removed {
-        d.remove(v);
-    }
+    cx.record_refs(mv, attr, changes.added, changes.removed);
     Ok(())
 }
 
@@ -629,13 +709,7 @@ fn member_changes(
             }
             let added = tx.add_mv_values(mv, &target, &add, &rule, c.name())?;
             let removed = tx.remove_mv_values(mv, &target, &remove)?;
-            let d = cx.dirty(mv).refs.entry(target.clone()).or_default();
-            for v in added.added {
-                d.add(v);
-            }
-            for v in removed.removed {
-                d.remove(v);
-            }
+            cx.record_refs(mv, &target, added.added, removed.removed);
         }
     }
     Ok(())
@@ -693,10 +767,7 @@ fn complete_waiting_references(
         }
         let added = tx.add_mv_values(m, &attr, &[refs::mv_ref(mv)], &rule, connector)?;
         tx.remove_unresolved_ref(holder, &attr, dn)?;
-        let d = cx.dirty(m).refs.entry(attr.clone()).or_default();
-        for v in added.added {
-            d.add(v);
-        }
+        cx.record_refs(m, &attr, added.added, Vec::new());
     }
     Ok(())
 }
@@ -729,7 +800,7 @@ fn detach(
                 && let Some(plan) = plan_for(&*tx, oc, cx, *other, false)?
                 && let Some(o) = tx.cs_object_without(*other, &cx.big_sources)?
             {
-                flow(tx, oc, all, cx, &o, mv, &plan, false)?;
+                flow(tx, oc, all, cx, &o, mv, &plan, false, Joined::Stored)?;
             }
             cx.dirty(mv).full = true;
             Ok(())
@@ -777,10 +848,7 @@ fn delete_metaverse_object(
         }
         let lineage = tx.mv_lineage(referrer, &attr)?;
         let removed = tx.remove_mv_values(referrer, &attr, &[refs::mv_ref(mv)])?;
-        let d = cx.dirty(referrer).refs.entry(attr.clone()).or_default();
-        for v in removed.removed {
-            d.remove(v);
-        }
+        cx.record_refs(referrer, &attr, Vec::new(), removed.removed);
         if let (Some((connector, dn)), Some((rule, owner))) = (kept, lineage)
             && &owner == connector
             && let Some(holder) = tx.counterpart(connector, referrer)?

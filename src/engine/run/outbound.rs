@@ -15,7 +15,7 @@ use super::{Cycle, CycleOptions, Dirty, EngineConnector, EngineError, RefDelta};
 use crate::domain::{AttributeName, Dn};
 use crate::engine::expr::Value;
 use crate::engine::model::{
-    AttributeChange, Attributes, ChangeKind, CsObject, MvId, Operation, PendingExport,
+    AttributeChange, Attributes, ChangeKind, CsObject, MvId, MvObject, Operation, PendingExport,
 };
 use crate::engine::refs;
 use crate::engine::rules::{Direction, FlowKind, MvObjectType, PreviewEnv};
@@ -43,13 +43,32 @@ pub(super) fn run(
                 tx.rollback()?;
                 break;
             };
+            // The page's objects and their counterparts in a few range queries: planning one
+            // object never changes another's metaverse attributes or counterpart.
+            let mut objects = tx.mv_page(after, last)?.into_iter().peekable();
+            let mut counterparts = tx
+                .counterparts_between(t.name(), after, last)?
+                .into_iter()
+                .peekable();
             after = Some(last);
+            let dirty = Dirty {
+                full: true,
+                ..Dirty::default()
+            };
             for mv in ids {
-                let dirty = Dirty {
-                    full: true,
-                    ..Dirty::default()
+                let object = objects.next_if(|o| o.id <= mv).filter(|o| o.id == mv);
+                let counterpart = counterparts
+                    .next_if(|(m, _)| *m <= mv)
+                    .filter(|(m, _)| *m == mv)
+                    .map(|(_, cp)| cp);
+                let Some(object) = object else {
+                    continue;
                 };
-                one(&mut *tx, t, cx, mv, &dirty)?;
+                let known = Known {
+                    object,
+                    counterpart,
+                };
+                one(&mut *tx, t, cx, mv, &dirty, Some(known))?;
             }
             tx.commit()?;
         }
@@ -62,21 +81,33 @@ pub(super) fn run(
         }
         let mut tx = store.begin()?;
         for (mv, dirty) in chunk {
-            one(&mut *tx, t, cx, *mv, dirty)?;
+            one(&mut *tx, t, cx, *mv, dirty, None)?;
         }
         tx.commit()?;
     }
     Ok(())
 }
 
+/// A metaverse object read with its page, and its counterpart in the target.
+struct Known {
+    object: MvObject,
+    counterpart: Option<Counterpart>,
+}
+
+/// Plans one metaverse object for `t`; `known`: the object (all attributes) and its
+/// counterpart, already read (a full cycle reads them page by page).
 fn one(
     tx: &mut dyn StoreTx,
     t: &EngineConnector,
     cx: &mut Cycle<'_>,
     mv: MvId,
     dirty: &Dirty,
+    known: Option<Known>,
 ) -> Result<(), EngineError> {
-    let counterpart = tx.counterpart(t.name(), mv)?;
+    let (counterpart, known_object) = match known {
+        Some(k) => (k.counterpart, Some(k.object)),
+        None => (tx.counterpart(t.name(), mv)?, None),
+    };
     let exported = counterpart.as_ref().is_some_and(|c| c.anchor.is_some());
     if !dirty.full && !dirty.attrs && exported {
         if let Some(cp) = &counterpart {
@@ -92,8 +123,12 @@ fn one(
     // Planning with large references only when the object is new there or fully re-evaluated.
     let light = !dirty.full && exported;
     let skip: Vec<AttributeName> = if light { cx.big_mv.clone() } else { Vec::new() };
-    let Some(object) = tx.mv_object_without(mv, &skip)? else {
-        return Ok(());
+    let object = match known_object {
+        Some(o) if !light => o,
+        _ => match tx.mv_object_without(mv, &skip)? {
+            Some(o) => o,
+            None => return Ok(()),
+        },
     };
     let existing = match &counterpart {
         Some(cp) => {

@@ -21,7 +21,7 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 
 use crate::domain::{AttributeName, Dn, escape_value};
 use crate::engine::expr::{DateTime, Value};
-use crate::engine::model::{Anchor, Operation, PendingImport};
+use crate::engine::model::{Anchor, AttributeChange, ChangeKind, Operation, PendingImport};
 
 const TAG_NULL: i64 = 0;
 const TAG_STR: i64 = 1;
@@ -510,6 +510,64 @@ pub(crate) fn digests_from_blob(mut bytes: &[u8]) -> Result<Vec<Digest>, String>
     Ok(out)
 }
 
+/// Encodes a pending export's attribute changes (one BLOB column of `pending_export`): per
+/// change the name's length and bytes, the kind (0 replace, 1 incremental), then the old and
+/// the new values, each list as its count and the values' [`element`]s.
+pub(crate) fn changes_to_blob(changes: &[&AttributeChange]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(changes.len() * 48);
+    for c in changes {
+        let name = c.attribute.as_str().as_bytes();
+        put_varint(&mut out, name.len() as u64);
+        out.extend_from_slice(name);
+        out.push(match c.kind {
+            ChangeKind::Replace => 0,
+            ChangeKind::Incremental => 1,
+        });
+        for values in [&c.old, &c.new] {
+            put_varint(&mut out, values.len() as u64);
+            for v in values {
+                element(v, &mut out);
+            }
+        }
+    }
+    out
+}
+
+/// Decodes a pending export's attribute changes.
+pub(crate) fn changes_from_blob(mut bytes: &[u8]) -> Result<Vec<AttributeChange>, String> {
+    let bad = || "a pending export's change list is truncated".to_string();
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let len = usize::try_from(take_varint(&mut bytes).ok_or_else(bad)?).map_err(|_| bad())?;
+        let (name, rest) = bytes.split_at_checked(len).ok_or_else(bad)?;
+        let name = std::str::from_utf8(name).map_err(|_| bad())?;
+        let (&kind, rest) = rest.split_first().ok_or_else(bad)?;
+        bytes = rest;
+        let kind = match kind {
+            0 => ChangeKind::Replace,
+            1 => ChangeKind::Incremental,
+            other => return Err(format!("unknown attribute change kind {other}")),
+        };
+        let mut lists: [Vec<Value>; 2] = [Vec::new(), Vec::new()];
+        for list in &mut lists {
+            let n = take_varint(&mut bytes).ok_or_else(bad)?;
+            for _ in 0..n {
+                let (v, rest) = decode_element(bytes)?;
+                list.push(v);
+                bytes = rest;
+            }
+        }
+        let [old, new] = lists;
+        out.push(AttributeChange {
+            attribute: attribute_from(name)?,
+            old,
+            new,
+            kind,
+        });
+    }
+    Ok(out)
+}
+
 fn put_varint(out: &mut Vec<u8>, mut n: u64) {
     while n >= 0x80 {
         out.push((n as u8) | 0x80);
@@ -660,6 +718,23 @@ mod tests {
                 .unwrap()
                 .unwrap();
             prop_assert_eq!(back, v);
+        }
+
+        #[test]
+        fn change_lists_round_trip_through_their_blob(
+            old in proptest::collection::vec(any_value(), 0..4),
+            new in proptest::collection::vec(any_value(), 0..4),
+            incremental in any::<bool>(),
+        ) {
+            let a = AttributeChange {
+                attribute: AttributeName::known("member"),
+                old: old.clone(),
+                new: new.clone(),
+                kind: if incremental { ChangeKind::Incremental } else { ChangeKind::Replace },
+            };
+            let b = AttributeChange::replace(AttributeName::known("displayName"), new, old);
+            let blob = changes_to_blob(&[&a, &b]);
+            prop_assert_eq!(changes_from_blob(&blob).unwrap(), vec![a, b]);
         }
 
         #[test]

@@ -2,9 +2,10 @@
 //! journal ([`JournalStore`]).
 //!
 //! A pending export is one `pending_export` row per connector-space object (a new one replaces
-//! the old), its attribute changes in `pending_export_attribute` (position, name) and their old
-//! and new values in `pending_export_value` (position, side, ordinal), so a change that removes
-//! every value is kept too.
+//! the old), its attribute changes with their old and new values encoded in its `changes`
+//! column (`codec::changes_to_blob`; a change that removes every value is kept too). Exports
+//! stored before schema version 3 have their changes in `pending_export_attribute` (position,
+//! name) and `pending_export_value` (position, side, ordinal) instead, and are read from there.
 //!
 //! The journal makes exports crash-safe: the engine commits an intent (state 0) before calling
 //! the target, then records sent (1, with the anchor the target reported), failed (3) or
@@ -32,7 +33,8 @@ use crate::engine::model::{
 };
 
 const EXPORT_COLUMNS: &str = "e.id, k.name, e.cs_id, e.operation, e.anchor_kind, e.anchor, \
-                              e.dn, e.object_class, e.created_at, e.attempts, e.last_error";
+                              e.dn, e.object_class, e.created_at, e.attempts, e.last_error, \
+                              e.changes";
 
 type RawExport = (
     i64,
@@ -46,6 +48,7 @@ type RawExport = (
     i64,
     i64,
     Option<String>,
+    Option<Vec<u8>>,
 );
 
 fn raw_export(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawExport> {
@@ -53,7 +56,30 @@ fn raw_export(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawExport> {
 }
 
 fn load_export(db: &Db<'_>, raw: RawExport) -> StoreResult<StoredExport> {
-    let (id, connector, cs, op, kind, anchor, dn, class, created, attempts, last_error) = raw;
+    let (id, connector, cs, op, kind, anchor, dn, class, created, attempts, last_error, blob) = raw;
+    let changes = match blob {
+        Some(blob) => db.decode(codec::changes_from_blob(&blob))?,
+        None => changes_from_rows(db, id)?,
+    };
+    Ok(StoredExport {
+        id: PendingExportId(id),
+        export: PendingExport {
+            connector: ConnectorName::new(connector),
+            cs: CsId(cs),
+            anchor: db.decode(codec::anchor_from(kind, anchor))?,
+            dn: db.decode(codec::dn_from(&dn))?,
+            object_class: class,
+            operation: db.decode(codec::operation_from(op))?,
+            changes,
+        },
+        created_at: db.decode(codec::time_from(created))?,
+        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+        last_error,
+    })
+}
+
+/// The changes of an export stored before schema version 3, from its attribute and value rows.
+fn changes_from_rows(db: &Db<'_>, id: i64) -> StoreResult<Vec<AttributeChange>> {
     let attrs = db.rows(
         "reading a pending export",
         "SELECT position, attribute FROM pending_export_attribute WHERE export_id = ?1 \
@@ -94,21 +120,7 @@ fn load_export(db: &Db<'_>, raw: RawExport) -> StoreResult<StoredExport> {
             changes[i].new.push(value);
         }
     }
-    Ok(StoredExport {
-        id: PendingExportId(id),
-        export: PendingExport {
-            connector: ConnectorName::new(connector),
-            cs: CsId(cs),
-            anchor: db.decode(codec::anchor_from(kind, anchor))?,
-            dn: db.decode(codec::dn_from(&dn))?,
-            object_class: class,
-            operation: db.decode(codec::operation_from(op))?,
-            changes,
-        },
-        created_at: db.decode(codec::time_from(created))?,
-        attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-        last_error,
-    })
+    Ok(changes)
 }
 
 impl ExportStore for SqliteTx<'_> {
@@ -233,10 +245,13 @@ impl ExportStore for SqliteTx<'_> {
                 Some((k, b)) => (Some(k), Some(b)),
                 None => (None, None),
             };
+            let changes: Vec<&AttributeChange> =
+                export.changes.iter().filter(|c| !c.is_noop()).collect();
             db.exec(
                 "storing a pending export",
                 "INSERT INTO pending_export (cs_id, connector_id, operation, anchor_kind, anchor, \
-                 dn, object_class, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                 dn, object_class, created_at, changes) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     export.cs.0,
                     header.connector_id,
@@ -245,60 +260,11 @@ impl ExportStore for SqliteTx<'_> {
                     bytes,
                     export.dn.to_string(),
                     export.object_class,
-                    DateTime::now().ticks()
+                    DateTime::now().ticks(),
+                    codec::changes_to_blob(&changes)
                 ],
             )?;
             let id = db.last_id();
-            let changes: Vec<&AttributeChange> =
-                export.changes.iter().filter(|c| !c.is_noop()).collect();
-            let positions: Vec<i64> = (0..changes.len() as i64).collect();
-            let names: Vec<&str> = changes.iter().map(|c| c.attribute.as_str()).collect();
-            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(changes.len() * 3);
-            for (p, name) in positions.iter().zip(&names) {
-                params.push(&id);
-                params.push(p);
-                params.push(name);
-            }
-            db.insert_rows(
-                "storing a pending export",
-                "INSERT INTO pending_export_attribute (export_id, position, attribute)",
-                3,
-                &params,
-            )?;
-            // (position, side, ordinal, tag, payload) per value.
-            let mut rows = Vec::new();
-            for (position, change) in positions.iter().zip(&changes) {
-                let base = match change.kind {
-                    ChangeKind::Replace => 0i64,
-                    ChangeKind::Incremental => 2,
-                };
-                for (side, values) in [(base, &change.old), (base + 1, &change.new)] {
-                    for (ordinal, v) in values.iter().enumerate() {
-                        rows.push((
-                            *position,
-                            side,
-                            ordinal as i64,
-                            codec::tag(v),
-                            codec::payload(v),
-                        ));
-                    }
-                }
-            }
-            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(rows.len() * 6);
-            for row in &rows {
-                params.push(&id);
-                params.push(&row.0);
-                params.push(&row.1);
-                params.push(&row.2);
-                params.push(&row.3);
-                params.push(&row.4);
-            }
-            db.insert_rows(
-                "storing a pending export's values",
-                "INSERT INTO pending_export_value (export_id, position, side, ordinal, tag, value)",
-                6,
-                &params,
-            )?;
             Ok(PendingExportId(id))
         })
     }

@@ -12,19 +12,19 @@
 //! the join key is set on exactly the rows of join attributes (both kept together by every
 //! write and by [`MetaverseStore::set_join_attributes`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::params;
 
 use super::codec;
 use super::records::{JoinCase, ValueChanges};
-use super::space::require_mv;
+use super::space::{CsHeader, require_mv};
 use super::sqlite::{Db, SqliteTx, after_bound, limit, value_at};
 use super::valueset::ValueSet;
 use super::{MetaverseStore, StoreResult};
 use crate::domain::AttributeName;
 use crate::engine::expr::{DateTime, Value};
-use crate::engine::model::{ConnectorName, Contribution, MvId, MvObject};
+use crate::engine::model::{ConnectorName, Contribution, CsId, MvId, MvObject};
 use crate::engine::rules::MvObjectType;
 
 /// An attribute's lineage row.
@@ -177,13 +177,52 @@ fn read_mv(db: &Db<'_>, mv: MvId, skip: &[AttributeName]) -> StoreResult<Option<
             ))
         },
     )?;
-    let mut attributes = BTreeMap::new();
+    let mut named = Vec::with_capacity(lineages.len());
     for (attr, rule, connector) in lineages {
-        let name = db.decode(codec::attribute_from(&attr))?;
+        named.push((db.decode(codec::attribute_from(&attr))?, rule, connector));
+    }
+    // One query for every value unless a skipped attribute is there (then one per attribute,
+    // so a group's membership stays unread).
+    let mut all: Option<HashMap<AttributeName, Vec<(i64, Value)>>> = None;
+    if !named.iter().any(|(name, _, _)| skip.contains(name)) {
+        let mut by_name: HashMap<AttributeName, Vec<(i64, Value)>> =
+            HashMap::with_capacity(named.len());
+        for (name, _, _) in &named {
+            by_name.insert(name.clone(), Vec::new());
+        }
+        let rows = db.rows(
+            "reading a metaverse object's values",
+            "SELECT attribute, tag, value, ordinal FROM mv_value WHERE mv_id = ?1",
+            [mv.0],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    value_at(r, 1, 2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            },
+        )?;
+        for (attr, value, ordinal) in rows {
+            let name = db.decode(codec::attribute_from(&attr))?;
+            let value = db.decode(value)?;
+            if let Some(list) = by_name.get_mut(&name) {
+                list.push((ordinal, value));
+            }
+        }
+        all = Some(by_name);
+    }
+    let mut attributes = BTreeMap::new();
+    for (name, rule, connector) in named {
         if skip.contains(&name) {
             continue;
         }
-        let values = values_of(db, mv.0, &name)?;
+        let values = match all.as_mut().and_then(|a| a.remove(&name)) {
+            Some(mut rows) => {
+                rows.sort_by_key(|(o, _)| *o);
+                rows.into_iter().map(|(_, v)| v).collect()
+            }
+            None => values_of(db, mv.0, &name)?,
+        };
         if values.is_empty() {
             continue;
         }
@@ -252,6 +291,34 @@ impl MetaverseStore for SqliteTx<'_> {
                 params![object_type.as_str(), DateTime::now().ticks()],
             )?;
             Ok(MvId(db.last_id()))
+        })
+    }
+
+    fn project(&mut self, cs: CsId, object_type: MvObjectType) -> StoreResult<MvId> {
+        self.atomic(|db| {
+            db.exec(
+                "creating a metaverse object",
+                "INSERT INTO mv_object (object_type, created_at) VALUES (?1, ?2)",
+                params![object_type.as_str(), DateTime::now().ticks()],
+            )?;
+            let mv = db.last_id();
+            // A new metaverse object has no joins, so only `cs` itself can be in the way.
+            let n = db.exec(
+                "joining objects",
+                "UPDATE cs_object SET mv_id = ?2 WHERE id = ?1 AND mv_id IS NULL",
+                params![cs.0, mv],
+            )?;
+            if n == 0 {
+                let header = CsHeader::require(db, cs)?;
+                return Err(db.conflict(format!(
+                    "connector-space object {} ({}) is already joined to metaverse object {}; \
+                     disjoin it before projecting it",
+                    cs.0,
+                    header.dn_text,
+                    header.mv.unwrap_or_default()
+                )));
+            }
+            Ok(MvId(mv))
         })
     }
 
@@ -601,6 +668,106 @@ impl MetaverseStore for SqliteTx<'_> {
             .into_iter()
             .map(MvId)
             .collect())
+    }
+
+    fn mv_page(&self, after: Option<MvId>, through: MvId) -> StoreResult<Vec<MvObject>> {
+        let db = self.db();
+        let after = after_bound(after.map(|m| m.0));
+        let mut objects: Vec<MvObject> = Vec::new();
+        let mut index: HashMap<i64, usize> = HashMap::new();
+        for (id, type_text) in db.rows(
+            "reading a page of metaverse objects",
+            "SELECT id, object_type FROM mv_object WHERE id > ?1 AND id <= ?2 ORDER BY id",
+            params![after, through.0],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )? {
+            let object_type = MvObjectType::parse(&type_text).ok_or_else(|| {
+                db.corrupt(format!("unknown metaverse object type '{type_text}'"))
+            })?;
+            index.insert(id, objects.len());
+            objects.push(MvObject {
+                id: MvId(id),
+                object_type,
+                attributes: BTreeMap::new(),
+            });
+        }
+        // Attribute names and connector names repeat from object to object: each distinct
+        // spelling is decoded once.
+        let mut names: HashMap<String, AttributeName> = HashMap::new();
+        let mut name = |text: String| -> StoreResult<AttributeName> {
+            if let Some(n) = names.get(&text) {
+                return Ok(n.clone());
+            }
+            let n = db.decode(codec::attribute_from(&text))?;
+            names.insert(text, n.clone());
+            Ok(n)
+        };
+        let mut connectors: HashMap<i64, ConnectorName> = HashMap::new();
+        let mut lineages: HashMap<(i64, AttributeName), (String, ConnectorName)> = HashMap::new();
+        for (mv, attr, rule, connector_id) in db.rows(
+            "reading a page of metaverse lineage",
+            "SELECT mv_id, attribute, rule, connector_id FROM mv_attribute \
+             WHERE mv_id > ?1 AND mv_id <= ?2",
+            params![after, through.0],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, i64>(3)?,
+                ))
+            },
+        )? {
+            let connector = match connectors.get(&connector_id) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = db.connector_name(connector_id)?;
+                    connectors.insert(connector_id, c.clone());
+                    c
+                }
+            };
+            lineages.insert((mv, name(attr)?), (rule, connector));
+        }
+        let mut values: HashMap<(i64, AttributeName), Vec<(i64, Value)>> = HashMap::new();
+        for (mv, attr, value, ordinal) in db.rows(
+            "reading a page of metaverse values",
+            "SELECT mv_id, attribute, tag, value, ordinal FROM mv_value \
+             WHERE mv_id > ?1 AND mv_id <= ?2",
+            params![after, through.0],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    value_at(r, 2, 3)?,
+                    r.get::<_, i64>(4)?,
+                ))
+            },
+        )? {
+            let value = db.decode(value)?;
+            values
+                .entry((mv, name(attr)?))
+                .or_default()
+                .push((ordinal, value));
+        }
+        // As `read_mv`: an attribute is its lineage row with its values, in ordinal order.
+        for ((mv, attr), (rule, connector)) in lineages {
+            let Some(mut rows) = values.remove(&(mv, attr.clone())) else {
+                continue;
+            };
+            let Some(object) = index.get(&mv).and_then(|i| objects.get_mut(*i)) else {
+                continue;
+            };
+            rows.sort_by_key(|(o, _)| *o);
+            object.attributes.insert(
+                attr,
+                Contribution {
+                    values: rows.into_iter().map(|(_, v)| v).collect(),
+                    rule,
+                    connector,
+                },
+            );
+        }
+        Ok(objects)
     }
 
     fn mv_ids_page(

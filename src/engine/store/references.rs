@@ -13,7 +13,7 @@ use rusqlite::params;
 
 use super::codec;
 use super::records::Counterpart;
-use super::sqlite::SqliteTx;
+use super::sqlite::{SqliteTx, after_bound};
 use super::{ReferenceStore, StoreResult};
 use crate::domain::{AttributeName, Dn};
 use crate::engine::model::{Anchor, ConnectorName, CsId, MvId};
@@ -162,6 +162,51 @@ impl ReferenceStore for SqliteTx<'_> {
                 })
             })
             .transpose()
+    }
+
+    fn counterparts_between(
+        &self,
+        connector: &ConnectorName,
+        after: Option<MvId>,
+        through: MvId,
+    ) -> StoreResult<Vec<(MvId, Counterpart)>> {
+        let db = self.db();
+        let Some(c) = db.connector(connector)? else {
+            return Ok(Vec::new());
+        };
+        type Raw = (i64, i64, String, String, Option<i64>, Option<Vec<u8>>);
+        let found: Vec<Raw> = db.rows(
+            "finding the counterparts of a page of objects",
+            "SELECT mv_id, id, dn, object_class, anchor_kind, anchor FROM cs_object \
+             INDEXED BY cs_object_join WHERE mv_id IS NOT NULL AND mv_id > ?1 AND mv_id <= ?2 \
+             AND connector_id = ?3 \
+             ORDER BY mv_id",
+            params![after_bound(after.map(|m| m.0)), through.0, c.id],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
+        )?;
+        found
+            .into_iter()
+            .map(|(mv, id, dn, object_class, kind, anchor)| {
+                Ok((
+                    MvId(mv),
+                    Counterpart {
+                        cs: CsId(id),
+                        dn: db.decode(codec::dn_from(&dn))?,
+                        object_class,
+                        anchor: db.decode(codec::anchor_from(kind, anchor))?,
+                    },
+                ))
+            })
+            .collect()
     }
 
     fn mv_lineage(

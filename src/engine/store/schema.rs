@@ -21,7 +21,7 @@
 //! | `mv_attribute` | lineage: rule and connector per MV attribute | (object, attribute) |
 //! | `mv_value` | one row per value of an MV attribute, with a join key for join attributes | (object, attribute, tag, value); (attribute, join key) partial |
 //! | `join_attribute` | MV attributes whose values carry join keys | attribute |
-//! | `pending_export`, `pending_export_attribute`, `pending_export_value` | the export to make per CS object, per attribute old and new values | unique CS object; connector |
+//! | `pending_export`, `pending_export_attribute`, `pending_export_value` | the export to make per CS object, per attribute old and new values (since version 3 in `pending_export.changes`; the two value tables only hold exports stored before) | unique CS object; connector |
 //! | `export_journal` | export intents and their fate | open entries per connector; unique open request key |
 //! | `run`, `run_connector`, `run_error` | run history, its connectors, per-object errors | start time; run |
 //! | `config_history` | applied configurations | applied time |
@@ -47,6 +47,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 2,
         description: "reference tracking; per-connector run counts",
         sql: V2,
+    },
+    Migration {
+        version: 3,
+        description: "pending export changes in one column",
+        sql: V3,
     },
 ];
 
@@ -272,6 +277,14 @@ ALTER TABLE run_connector ADD COLUMN updates INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE run_connector ADD COLUMN deletes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE run_connector ADD COLUMN errors INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE run_connector ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0;
+";
+
+/// Pending exports keep their attribute changes in one BLOB (`pending_export.changes`, see
+/// `codec::changes_to_blob`) instead of a row per attribute and per value: an export is written
+/// and read whole, never searched by value. Exports stored before this step keep their rows
+/// (`changes` NULL) and are read from them.
+const V3: &str = "
+ALTER TABLE pending_export ADD COLUMN changes BLOB;
 ";
 
 #[cfg(test)]

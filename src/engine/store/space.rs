@@ -219,7 +219,14 @@ fn read_object(db: &Db<'_>, cs: CsId, skip: &[AttributeName]) -> StoreResult<Opt
     let connector = db.connector_name(header.connector_id)?;
     let mut collector = Collector::default();
     let mut values = ValueRows::new();
-    if skip.is_empty() {
+    // One query for every value unless a skipped attribute is actually there (the digests
+    // list the attributes): a user without members costs one statement, not one per attribute.
+    let digests = if skip.is_empty() {
+        Vec::new()
+    } else {
+        header.digests(db)?
+    };
+    if !digests.iter().any(|d| skip.contains(&d.name)) {
         db.for_each(
             "reading a connector-space object's values",
             "SELECT attribute, tag, value, ordinal FROM cs_value WHERE cs_id = ?1",
@@ -227,11 +234,7 @@ fn read_object(db: &Db<'_>, cs: CsId, skip: &[AttributeName]) -> StoreResult<Opt
             |r| collector.add(&mut values, r, 0),
         )?;
     } else {
-        for d in header
-            .digests(db)?
-            .iter()
-            .filter(|d| !skip.contains(&d.name))
-        {
+        for d in digests.iter().filter(|d| !skip.contains(&d.name)) {
             db.for_each(
                 "reading a connector-space object's values",
                 "SELECT attribute, tag, value, ordinal FROM cs_value \
@@ -673,6 +676,30 @@ impl SyncStore for SqliteTx<'_> {
             }
         }
         Ok(out)
+    }
+
+    fn clear_pending_adds(&mut self, ids: &[CsId]) -> StoreResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let others = self.atomic(|db| {
+            let mut others = Vec::new();
+            for cs in ids {
+                let n = db.exec(
+                    "clearing a pending import",
+                    "UPDATE cs_object SET pending_import = 0 WHERE id = ?1 AND pending_import = 1",
+                    [cs.0],
+                )?;
+                if n == 0 {
+                    others.push(*cs);
+                }
+            }
+            Ok(others)
+        })?;
+        for cs in others {
+            self.clear_pending_import(cs)?;
+        }
+        Ok(())
     }
 
     fn clear_pending_import(&mut self, cs: CsId) -> StoreResult<()> {

@@ -44,8 +44,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// index pages of a few hundred thousand objects (SQLite's default of 2 MiB thrashes on them).
 const CACHE_KIB: i64 = -65_536;
 
-/// Prepared statements kept per connection.
-const STATEMENT_CACHE: usize = 128;
+/// Prepared statements kept per connection (multi-row inserts take up to [`MAX_ROWS`] per
+/// table).
+const STATEMENT_CACHE: usize = 384;
+
+/// Rows per multi-row insert statement ([`Db::insert_rows`]).
+const MAX_ROWS: usize = 32;
 
 /// The SQLite metadirectory.
 #[derive(Debug)]
@@ -371,6 +375,7 @@ pub(crate) struct SqliteTx<'a> {
 #[derive(Default)]
 pub(crate) struct TxCache {
     connectors: RefCell<HashMap<String, ConnectorRow>>,
+    names: RefCell<HashMap<i64, ConnectorName>>,
     join_attributes: RefCell<Option<Vec<AttributeName>>>,
 }
 
@@ -378,6 +383,9 @@ impl TxCache {
     fn clear(&self) {
         if let Ok(mut c) = self.connectors.try_borrow_mut() {
             c.clear();
+        }
+        if let Ok(mut n) = self.names.try_borrow_mut() {
+            n.clear();
         }
         if let Ok(mut j) = self.join_attributes.try_borrow_mut() {
             *j = None;
@@ -560,8 +568,9 @@ impl Db<'_> {
     }
 
     /// Inserts many rows with few statements: `head` is `INSERT ... INTO t (c1, c2, ...)`,
-    /// `values` holds `width` parameters per row. Rows go in groups of 16, 8, 4, 2 and 1, so at
-    /// most five statement texts per table enter the statement cache.
+    /// `values` holds `width` parameters per row. Rows go in groups of [`MAX_ROWS`], the rest
+    /// in one statement of its exact size (an object's dozen values are one statement), so at
+    /// most [`MAX_ROWS`] statement texts per table enter the statement cache.
     pub(crate) fn insert_rows(
         &self,
         what: &'static str,
@@ -587,10 +596,7 @@ impl Db<'_> {
         let mut rest = values;
         while !rest.is_empty() {
             let rows = rest.len() / width;
-            let take = [16usize, 8, 4, 2, 1]
-                .into_iter()
-                .find(|n| *n <= rows)
-                .unwrap_or(1);
+            let take = rows.clamp(1, MAX_ROWS);
             let (chunk, remaining) = rest.split_at((take * width).min(rest.len()));
             let row = format!("({})", vec!["?"; width].join(", "));
             let sql = format!("{head} VALUES {} {tail}", vec![row; take].join(", "));
@@ -697,16 +703,31 @@ impl Db<'_> {
         }
     }
 
-    /// A connector's name by id.
+    /// A connector's name by id (cached for the transaction: connectors are never renamed or
+    /// deleted while one runs).
     pub(crate) fn connector_name(&self, id: i64) -> StoreResult<ConnectorName> {
-        self.row(
-            "looking up a connector",
-            "SELECT name FROM connector WHERE id = ?1",
-            [id],
-            |r| r.get::<_, String>(0),
-        )?
-        .map(ConnectorName::new)
-        .ok_or_else(|| self.corrupt(format!("connector id {id} is referenced but missing")))
+        if let Some(name) = self
+            .cache
+            .names
+            .try_borrow()
+            .ok()
+            .and_then(|n| n.get(&id).cloned())
+        {
+            return Ok(name);
+        }
+        let name = self
+            .row(
+                "looking up a connector",
+                "SELECT name FROM connector WHERE id = ?1",
+                [id],
+                |r| r.get::<_, String>(0),
+            )?
+            .map(ConnectorName::new)
+            .ok_or_else(|| self.corrupt(format!("connector id {id} is referenced but missing")))?;
+        if let Ok(mut n) = self.cache.names.try_borrow_mut() {
+            n.insert(id, name.clone());
+        }
+        Ok(name)
     }
 }
 
