@@ -224,7 +224,7 @@ fn a_complete_report_against_the_dc_and_the_tenant() {
         "{text}"
     );
     assert!(
-        upn.found.contains("lab.local: Not added (1 users)"),
+        upn.found.contains("lab.local: Not added (1 user)"),
         "{text}"
     );
     assert!(upn.fix.contains("verify example.com"), "{text}");
@@ -466,4 +466,159 @@ fn an_account_without_rights_is_reported_with_exactly_the_rights_it_lacks() {
         "{}",
         perms.fix
     );
+}
+
+/// `hybridsync preflight` end to end: a configuration naming the DC, the emulated tenant and a
+/// connector account that hybridsync created itself gives a report with no failure (exit 0):
+/// only the suffixes that cannot be verified (accepted by the checkbox) and the recycle bin warn.
+#[test]
+fn cli_preflight_against_the_dc_and_the_tenant() {
+    use std::os::unix::fs::PermissionsExt;
+    let dc = SambaDc::shared();
+    let rt = rt();
+    let emu = emulated_tenant(&rt);
+    let work = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(work.path().join("state")).unwrap();
+    // The connector account, created the way the wizard does.
+    let admin = options(dc, &dc.admin_user, &dc.admin_password);
+    let account = rt.block_on(async {
+        let mut s = hybridsync::connectors::ad::Session::open(&admin.settings, &admin.endpoints[0])
+            .await
+            .unwrap();
+        let r = hybridsync::provision::account::ensure_account(
+            &mut s,
+            &hybridsync::provision::account::AccountRequest {
+                features: features(),
+                ..Default::default()
+            },
+            |_: String, _: Secret| async { false },
+        )
+        .await
+        .unwrap();
+        s.close().await;
+        r
+    });
+    let secret_file = |name: &str, value: &str| {
+        let p = work.path().join(name);
+        std::fs::write(&p, value).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        p
+    };
+    let ad_secret = secret_file("ad.secret", account.password.expose());
+    let app_secret = secret_file("app.secret", &emu.b.application.client_secret);
+    let config = format!(
+        r#"schema_version = 1
+
+[install]
+state_dir = '{state}'
+
+[[directories]]
+forest = "{domain}"
+domain_controllers = ["{host}:{port}"]
+dns_server = "{host}"
+
+[directories.tls]
+ca_file = '{ca}'
+
+[directories.account]
+username = '{user}'
+secret_ref = "file:{ad_secret}"
+
+[sign_in]
+method = "password-hash-sync"
+continue_without_verified_domains = true
+
+[tenant]
+tenant_id = "{tenant}"
+authority_host = "{authority}"
+graph_endpoint = "{graph}"
+ca_file = '{tenant_ca}'
+
+[tenant.application]
+client_id = "{client}"
+client_secret_ref = "file:{app_secret}"
+"#,
+        state = work.path().join("state").display(),
+        domain = dc.dns_domain,
+        host = dc.host,
+        port = dc.ldaps_port,
+        ca = dc.ca_file.display(),
+        user = account.bind_name,
+        ad_secret = ad_secret.display(),
+        tenant = emu.b.tenant_id,
+        authority = emu.b.base_url,
+        graph = emu.b.graph_base_url,
+        tenant_ca = emu.b.ca_file.as_ref().unwrap().display(),
+        client = emu.b.application.client_id,
+        app_secret = app_secret.display(),
+    );
+    let path = work.path().join("hybridsync.toml");
+    std::fs::write(&path, config).unwrap();
+    let cli = |json: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hybridsync"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .arg("--config")
+            .arg(&path)
+            .arg("preflight");
+        if json {
+            cmd.arg("--json");
+        }
+        cmd.output().unwrap()
+    };
+    let out = cli(true);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let status = |id: &str| {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .unwrap_or_else(|| panic!("no {id}: {v:#}"))["status"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    for id in [
+        "ad.dns",
+        "ad.ports",
+        "ad.tls",
+        "ad.bind",
+        "ad.clock",
+        "ad.functional_level",
+        "ad.schema",
+        "ad.permissions",
+        "tenant.reachable",
+        "tenant.token",
+        "tenant.domains",
+        "local.config",
+        "local.service",
+        "local.state_dir",
+    ] {
+        assert_eq!(status(id), "pass", "{id}: {v:#}");
+    }
+    assert_eq!(status("upn.suffixes"), "warn", "{v:#}");
+    assert_eq!(v["summary"]["fail"], 0, "{v:#}");
+    let out = cli(false);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("[PASS] Bind as"), "{text}");
+    assert!(
+        text.contains("[WARN] UPN suffixes of lab.example"),
+        "{text}"
+    );
+    assert!(text.contains("lab.local: Not added (1 user)"), "{text}");
+    for secret in [
+        account.password.expose(),
+        emu.b.application.client_secret.as_str(),
+    ] {
+        assert!(!text.contains(secret) && !stdout.contains(secret) && !stderr.contains(secret));
+    }
 }

@@ -209,7 +209,8 @@ pub fn upn_suffix_result(
     let mut problems = Vec::new();
     for (suffix, users) in suffixes {
         let state = suffix_state(suffix, domains);
-        found.push(format!("{suffix}: {} ({users} users)", state.text()));
+        let noun = if *users == 1 { "user" } else { "users" };
+        found.push(format!("{suffix}: {} ({users} {noun})", state.text()));
         if state != SuffixState::Verified && *users > 0 {
             problems.push((suffix.clone(), state));
         }
@@ -298,7 +299,7 @@ mod tests {
             r.found
         );
         assert!(
-            r.found.contains("lab.local: Not added (1 users)"),
+            r.found.contains("lab.local: Not added (1 user)"),
             "{}",
             r.found
         );
