@@ -16,11 +16,11 @@
 //! | [`tls`] | the TLS handshake probe with certificate details |
 //! | [`tenant`] | token, domains, UPN suffix states |
 //! | [`local`] | configuration, running cycle, state directory, disk |
-//!
-//! Status: the directory readiness report (IdFix-like, issue 8 part 2) is not built yet.
+//! | [`readiness`] | the directory readiness report (IdFix-like), run after the checks |
 
 pub mod ad;
 pub mod local;
+pub mod readiness;
 pub mod report;
 pub mod tenant;
 pub mod tls;
@@ -48,6 +48,9 @@ pub struct Inputs {
     pub context: AdContext,
     /// `sign_in.continue_without_verified_domains`.
     pub continue_without_verified: bool,
+    /// The rules in effect: when given, the readiness report runs over every forest whose bind
+    /// worked.
+    pub readiness: Option<Arc<crate::engine::rules::RuleSet>>,
 }
 
 /// A callback that sees each result as it is produced.
@@ -77,6 +80,7 @@ pub async fn run(inputs: Inputs, progress: Progress) -> Report {
         })
         .collect();
     let n_dirs = inputs.directories.len();
+    let targets = inputs.directories.clone();
     for (i, d) in inputs.directories.into_iter().enumerate() {
         let ctx = ctx.clone();
         let p = progress.clone();
@@ -143,5 +147,103 @@ pub async fn run(inputs: Inputs, progress: Progress) -> Report {
         });
     }
     all.extend(numbered(n_dirs + 1, upn, &progress));
-    Report::new(all)
+    let mut readiness = Vec::new();
+    if let Some(rules) = &inputs.readiness {
+        let tenant_domains = domains.clone().flatten();
+        let mut results = Vec::new();
+        for (i, d) in targets.iter().enumerate() {
+            let forest = forests.get(i).cloned().unwrap_or_default();
+            let bound = all
+                .iter()
+                .any(|c| c.order.0 == i && c.id == "ad.bind" && c.status == Status::Pass);
+            if !bound {
+                results.push(CheckResult::skip(
+                    "ad.readiness",
+                    format!("Directory readiness of {forest}"),
+                    "the bind failed (ad.bind)",
+                ));
+                continue;
+            }
+            match readiness_of(d, &forest, rules, tenant_domains.as_ref()).await {
+                Ok(r) => {
+                    results.push(readiness_result(&r));
+                    readiness.push(r);
+                }
+                Err(e) => results.push(CheckResult::new(
+                    "ad.readiness",
+                    format!("Directory readiness of {forest}"),
+                    Status::Fail,
+                    format!("the full import for the report failed: {e}"),
+                    "fix the connector account's read access (see ad.permissions)",
+                )),
+            }
+        }
+        all.extend(numbered(n_dirs + 3, results, &progress));
+    }
+    let mut report = Report::new(all);
+    report.readiness = readiness;
+    report
+}
+
+/// A full import of one forest, its in-scope objects put through the rules.
+async fn readiness_of(
+    d: &DirectoryTarget,
+    forest: &str,
+    rules: &crate::engine::rules::RuleSet,
+    domains: Option<&tenant::TenantDomains>,
+) -> Result<readiness::ReadinessReport, String> {
+    use crate::engine::connector::{Connector, ConnectorError, ImportSink};
+    use crate::engine::model::{ImportItem, ImportedObject};
+    struct Sink(Vec<ImportedObject>);
+    impl ImportSink for Sink {
+        fn item(&mut self, item: ImportItem) -> Result<(), ConnectorError> {
+            if let ImportItem::Object(o) = item {
+                self.0.push(o);
+            }
+            Ok(())
+        }
+    }
+    let connector = crate::connectors::ad::AdConnector::new(d.options.clone());
+    let mut sink = Sink(Vec::new());
+    connector
+        .full_import(&mut sink)
+        .await
+        .map_err(|e| e.to_string())?;
+    let objects: Vec<ImportedObject> = sink
+        .0
+        .into_iter()
+        .filter(|o| crate::engine::filter::in_scope(&d.scope, &o.dn, &|_| None))
+        .collect();
+    let params = crate::engine::run::directory_params(&d.name, forest, forest);
+    Ok(readiness::analyze(
+        forest, &objects, rules, &params, domains,
+    ))
+}
+
+fn readiness_result(r: &readiness::ReadinessReport) -> CheckResult {
+    let s = &r.summary;
+    let title = format!("Directory readiness of {}", r.forest);
+    let found = format!(
+        "{} objects read: {} would synchronize ({} with errors, {} with warnings only), {} \
+         filtered by cloudFiltered, {} out of scope; {} issues",
+        s.objects,
+        s.synchronized,
+        s.objects_with_errors,
+        s.objects_with_warnings,
+        s.filtered,
+        s.out_of_scope,
+        s.issues
+    );
+    if s.issues == 0 {
+        CheckResult::pass("ad.readiness", title, found)
+    } else {
+        CheckResult::new(
+            "ad.readiness",
+            title,
+            Status::Warn,
+            found,
+            "fix the values the readiness report lists (below; --csv FILE writes them for a \
+             spreadsheet): objects with errors fail to synchronize until then",
+        )
+    }
 }

@@ -67,6 +67,7 @@ fn target(dc: &SambaDc, o: AdOptions) -> DirectoryTarget {
         name: "lab.example".into(),
         options: o,
         ports: ports(dc),
+        scope: Default::default(),
     }
 }
 
@@ -106,6 +107,7 @@ fn inputs(directories: Vec<DirectoryTarget>, t: Option<EntraOptions>) -> Inputs 
             clock_offset: 0,
         },
         continue_without_verified: false,
+        readiness: None,
     }
 }
 
@@ -313,6 +315,7 @@ fn failing_cases_say_what_was_found_and_the_fix() {
                 name: "lab.example".into(),
                 options: options(dc, &dc.admin_user, &dc.admin_password),
                 ports: p,
+                scope: Default::default(),
             }],
             None,
         ),
@@ -336,6 +339,7 @@ fn failing_cases_say_what_was_found_and_the_fix() {
                 name: "x".into(),
                 options: o,
                 ports: p,
+                scope: Default::default(),
             }],
             None,
         ),
@@ -566,7 +570,9 @@ client_secret_ref = "file:{app_secret}"
             .arg(&path)
             .arg("preflight");
         if json {
-            cmd.arg("--json");
+            cmd.arg("--json")
+                .arg("--csv")
+                .arg(work.path().join("readiness.csv"));
         }
         cmd.output().unwrap()
     };
@@ -605,7 +611,26 @@ client_secret_ref = "file:{app_secret}"
         assert_eq!(status(id), "pass", "{id}: {v:#}");
     }
     assert_eq!(status("upn.suffixes"), "warn", "{v:#}");
+    assert_eq!(status("ad.readiness"), "warn", "{v:#}");
     assert_eq!(v["summary"]["fail"], 0, "{v:#}");
+    assert!(
+        v["readiness"][0]["summary"]["synchronized"]
+            .as_u64()
+            .unwrap()
+            >= 60,
+        "{v:#}"
+    );
+    let csv = std::fs::read_to_string(work.path().join("readiness.csv")).unwrap();
+    assert!(csv.starts_with("forest,dn,class,attribute,value,severity,problem,fix\n"));
+    assert!(
+        csv.contains("oliver.grant@lab.local,warning,the suffix lab.local is Not added"),
+        "{csv}"
+    );
+    // The connector account itself is kept out of the tenant, as Entra Connect's MSOL_ is.
+    assert!(
+        csv.contains(&format!("CN={},CN=Users", account.sam_account_name)),
+        "{csv}"
+    );
     let out = cli(false);
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert_eq!(out.status.code(), Some(0), "{text}");
@@ -615,10 +640,201 @@ client_secret_ref = "file:{app_secret}"
         "{text}"
     );
     assert!(text.contains("lab.local: Not added (1 user)"), "{text}");
+    assert!(
+        text.contains("Directory readiness of lab.example:"),
+        "{text}"
+    );
     for secret in [
         account.password.expose(),
         emu.b.application.client_secret.as_str(),
     ] {
         assert!(!text.contains(secret) && !stdout.contains(secret) && !stderr.contains(secret));
     }
+}
+
+fn scoped_to(dc: &SambaDc, ou: &str) -> DirectoryTarget {
+    use hybridsync::config::model::{ObjectRef, Scope, ScopeMode};
+    let mut t = target(dc, options(dc, &dc.admin_user, &dc.admin_password));
+    t.scope = Scope {
+        mode: ScopeMode::Selected,
+        include: vec![ObjectRef {
+            dn: hybridsync::domain::Dn::parse(ou).unwrap(),
+            guid: None,
+        }],
+        ..Scope::default()
+    };
+    t
+}
+
+fn readiness(
+    rt: &tokio::runtime::Runtime,
+    emu: &emulator::Emu,
+    t: DirectoryTarget,
+) -> (Report, hybridsync::preflight::readiness::ReadinessReport) {
+    let mut i = inputs(vec![t], Some(tenant(emu, &emu.b.application.client_secret)));
+    i.readiness = Some(Arc::new(
+        hybridsync::engine::rules::RuleSet::builtin().unwrap(),
+    ));
+    let r = run(rt, i);
+    assert_eq!(r.readiness.len(), 1, "{}", r.text());
+    let rr = r.readiness[0].clone();
+    (r, rr)
+}
+
+/// The readiness report over the seeded OU=Corp (tests/samba/seed.ldif), with the tenant's
+/// domains: the engine's rules decide what is filtered (and the rules' cn fallback gives the
+/// groups a display name), the checks find the suffixes the tenant has not verified.
+#[test]
+fn the_readiness_report_of_the_seeded_directory() {
+    let dc = SambaDc::shared();
+    let rt = rt();
+    let emu = emulated_tenant(&rt);
+    let (r, rr) = readiness(&rt, &emu, scoped_to(dc, "OU=Corp,DC=lab,DC=example"));
+    let s = rr.summary;
+    assert_eq!(
+        (s.objects, s.synchronized, s.filtered, s.out_of_scope),
+        (62, 60, 2, 0),
+        "50 users, 8 groups, 2 contacts, 2 computers:\n{}",
+        r.text()
+    );
+    assert_eq!(
+        (s.objects_with_errors, s.objects_with_warnings, s.issues),
+        (0, 9, 9)
+    );
+    let flagged: Vec<&str> = rr
+        .issues
+        .iter()
+        .map(|i| i.dn.split(',').next().unwrap())
+        .collect();
+    assert_eq!(
+        flagged,
+        [
+            "CN=Legacy Account",
+            "CN=Oliver Grant",
+            "CN=Omar Haddad",
+            "CN=Petra Novak",
+            "CN=Priya Raman",
+            "CN=Quentin Blanc",
+            "CN=Rosa Ferreira",
+            "CN=Stefan Horvat",
+            "CN=Tessa Jansen",
+        ]
+    );
+    let oliver = rr
+        .issues
+        .iter()
+        .find(|i| i.dn.starts_with("CN=Oliver"))
+        .unwrap();
+    assert_eq!(oliver.value, "oliver.grant@lab.local");
+    assert!(
+        oliver.problem.contains("lab.local is Not added"),
+        "{oliver:?}"
+    );
+    let priya = rr
+        .issues
+        .iter()
+        .find(|i| i.dn.starts_with("CN=Priya"))
+        .unwrap();
+    assert!(
+        priya.problem.contains("example.com is Not verified"),
+        "{priya:?}"
+    );
+    assert!(rr.filtered.iter().all(|f| {
+        f.class == "computer"
+            && f.reason
+                .contains("cloudFiltered by 'In from AD - Computer Join'")
+            && f.reason.contains("userCertificate")
+    }));
+    let readiness_check = one(&r, "ad.readiness");
+    assert_eq!(readiness_check.status, Status::Warn);
+    assert!(
+        readiness_check
+            .found
+            .contains("62 objects read: 60 would synchronize")
+    );
+    let csv = hybridsync::preflight::readiness::csv(&r.readiness);
+    assert_eq!(csv.lines().count(), 1 + 9 + 2, "{csv}");
+    assert!(csv.starts_with("forest,dn,class,attribute,value,severity,problem,fix\n"));
+    assert!(csv.contains(
+        "lab.example,\"CN=Oliver Grant,OU=People,OU=Corp,DC=lab,DC=example\",user,userPrincipalName,oliver.grant@lab.local,warning,"
+    ), "{csv}");
+    assert!(
+        r.text()
+            .contains("Directory readiness of lab.example: 62 objects read")
+    );
+}
+
+/// Values Entra ID rejects or that collide, written into a fresh OU of the real DC (Samba has no
+/// Exchange schema, so mailNickname is covered by the unit tests only).
+#[test]
+fn the_readiness_report_finds_invalid_and_duplicate_values() {
+    let dc = SambaDc::shared();
+    let rt = rt();
+    let emu = emulated_tenant(&rt);
+    let ou = dc.fresh_ou("idfix");
+    let n = std::process::id() % 10_000;
+    dc.ldif_modify(&format!(
+        "dn: CN=Dup A,{ou}\nchangetype: add\nobjectClass: user\nsAMAccountName: dupa{n}\n\
+         userPrincipalName: dup.a{n}@lab.example\nmail: shared{n}@lab.example\n\
+         proxyAddresses: SMTP:shared{n}@lab.example\ndisplayName: Dup A\n\n\
+         dn: CN=Dup B,{ou}\nchangetype: add\nobjectClass: user\nsAMAccountName: dupb{n}\n\
+         userPrincipalName: dup.b{n}@lab.example\nmail: shared{n}@lab.example\n\
+         proxyAddresses: SMTP:shared{n}@lab.example\ndisplayName: Dup B\n\n\
+         dn: CN=Bad Values,{ou}\nchangetype: add\nobjectClass: user\nsAMAccountName: bad{n}\n\
+         userPrincipalName: bad value{n}.@lab.example\n\
+         proxyAddresses: SMTP:one{n}@lab.example\nproxyAddresses: SMTP:two{n}@lab.example\n\
+         proxyAddresses: smtp:nowhere\ndisplayName:  padded \n\n\
+         dn: CN=No Display Group,{ou}\nchangetype: add\nobjectClass: group\n\
+         sAMAccountName: nodisplay{n}\n\n\
+         dn: CN=MSOL_0123456789ab,{ou}\nchangetype: add\nobjectClass: user\n\
+         sAMAccountName: MSOL_{n}\n"
+    ));
+    let (r, rr) = readiness(&rt, &emu, scoped_to(dc, &ou));
+    let text = r.text();
+    let s = rr.summary;
+    assert_eq!((s.objects, s.synchronized, s.filtered), (5, 4, 1), "{text}");
+    let about = |cn: &str| -> Vec<String> {
+        rr.issues
+            .iter()
+            .filter(|i| i.dn == format!("CN={cn},{ou}"))
+            .map(|i| format!("{} {}: {}", i.attribute, i.value, i.problem))
+            .collect()
+    };
+    let dup_a = about("Dup A");
+    assert!(
+        dup_a.contains(&format!(
+            "mail shared{n}@lab.example: duplicate: also on CN=Dup B,{ou}"
+        )),
+        "{dup_a:#?}"
+    );
+    assert!(
+        dup_a.contains(&format!(
+            "proxyAddresses smtp:shared{n}@lab.example: duplicate: also on CN=Dup B,{ou}"
+        )),
+        "{dup_a:#?}"
+    );
+    assert_eq!(about("Dup B").len(), 2);
+    let bad = about("Bad Values").join("\n");
+    for needle in [
+        "characters not allowed before '@': ' '",
+        "a '.' right before '@'",
+        "more than one primary address",
+        "proxyAddresses smtp:nowhere: not a routable SMTP address",
+        "leading or trailing whitespace",
+    ] {
+        assert!(bad.contains(needle), "{needle} in\n{bad}");
+    }
+    assert!(
+        about("No Display Group").is_empty(),
+        "the rules fall back to cn: {text}"
+    );
+    assert_eq!(rr.filtered.len(), 1);
+    assert!(
+        rr.filtered[0]
+            .reason
+            .contains("an Entra Connect account (MSOL_)"),
+        "{:?}",
+        rr.filtered
+    );
+    assert_eq!(s.objects_with_errors, 3, "{text}");
 }

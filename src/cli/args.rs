@@ -96,7 +96,8 @@ pub enum Command {
     /// Check prerequisites without changing anything (replaces ADConnectivityTool): DNS SRV,
     /// ports, TLS certificates, clock skew, bind, functional level, recycle bin, schema, the
     /// connector account's rights, the tenant's token and domains vs the UPN suffixes in use,
-    /// and this machine. Exit 0: nothing failed; 1: a check failed; 3: no usable configuration
+    /// this machine, and the directory readiness report (replaces IdFix). Exit 0: nothing
+    /// failed; 1: a check failed; 3: no usable configuration
     Preflight(PreflightArgs),
     /// List, show and test synchronization rules (the Synchronization Rules Editor's preview)
     #[command(subcommand)]
@@ -329,7 +330,8 @@ pub struct PreflightArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
-    /// Also write the directory readiness report as CSV (IdFix-like; not built yet)
+    /// Also write the directory readiness report (IdFix-like: invalid and duplicate values,
+    /// unverified UPN suffixes, filtered objects and why) as CSV
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
 }

@@ -1,7 +1,8 @@
 //! `hybridsync preflight`: every prerequisite check against the configured forests, the tenant
-//! and this machine, as text with live progress on standard error, or as JSON.
+//! and this machine, then the directory readiness report, as text with live progress on
+//! standard error, or as JSON; `--csv FILE` also writes the readiness report as CSV.
 //!
-//! Invariants: changes nothing; exit 0 when nothing failed (warnings allowed), 1 when a check
+//! Invariants: changes nothing (except the CSV file asked for); exit 0 when nothing failed (warnings allowed), 1 when a check
 //! failed or could not run, 3 when the configuration cannot be read at all (the local checks
 //! still run and say so); secrets are read from the credential store and never printed.
 
@@ -15,7 +16,7 @@ use crate::config::{self, Config};
 use crate::preflight::{self, AdContext, DirectoryTarget, Inputs, LocalTarget, Ports, Status};
 use crate::provision::rights::Features;
 
-fn inputs(g: &Global, c: &Config) -> Inputs {
+fn inputs(g: &Global, c: &Config) -> anyhow::Result<Inputs> {
     let base = g
         .config_path
         .parent()
@@ -39,6 +40,7 @@ fn inputs(g: &Global, c: &Config) -> Inputs {
                     name: d.connector().to_owned(),
                     options,
                     ports: Ports::default(),
+                    scope: d.scope.clone(),
                 });
             }
             Err(e) => problems.push(e),
@@ -55,7 +57,11 @@ fn inputs(g: &Global, c: &Config) -> Inputs {
     for p in &problems {
         eprintln!("preflight: {p}");
     }
-    Inputs {
+    let readiness = crate::cli::rules_cmd::load_rules(g)?.map(Arc::new);
+    if readiness.is_none() {
+        eprintln!("preflight: the synchronization rules have errors (above): no readiness report");
+    }
+    Ok(Inputs {
         directories,
         tenant,
         tenant_missing,
@@ -69,20 +75,14 @@ fn inputs(g: &Global, c: &Config) -> Inputs {
             clock_offset: 0,
         },
         continue_without_verified: c.sign_in.continue_without_verified_domains,
-    }
+        readiness,
+    })
 }
 
 /// Run `hybridsync preflight`.
 pub(crate) fn run(g: &Global, a: &PreflightArgs) -> Outcome {
-    if a.csv.is_some() {
-        eprintln!(
-            "hybridsync preflight: --csv writes the directory readiness report, which is not \
-             built in this version. Nothing was checked."
-        );
-        return Ok(exit::USAGE);
-    }
     let (inputs, config_ok) = match config::load(&g.config_path) {
-        Ok(loaded) => (inputs(g, &loaded.config), true),
+        Ok(loaded) => (inputs(g, &loaded.config)?, true),
         Err(e) => {
             let state_dir = g.state_dir(None);
             (
@@ -97,6 +97,7 @@ pub(crate) fn run(g: &Global, a: &PreflightArgs) -> Outcome {
                     }),
                     context: AdContext::default(),
                     continue_without_verified: false,
+                    readiness: None,
                 },
                 false,
             )
@@ -114,6 +115,14 @@ pub(crate) fn run(g: &Global, a: &PreflightArgs) -> Outcome {
         .build()?;
     let report = rt.block_on(preflight::run(inputs, progress));
     rt.shutdown_background();
+    if let Some(path) = &a.csv {
+        std::fs::write(path, preflight::readiness::csv(&report.readiness)).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot write the readiness report to '{}': {e}",
+                path.display()
+            )
+        })?;
+    }
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

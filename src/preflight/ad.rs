@@ -54,6 +54,8 @@ pub struct DirectoryTarget {
     pub options: AdOptions,
     /// The ports to probe.
     pub ports: Ports,
+    /// Domain and OU filtering (which objects the readiness report looks at).
+    pub scope: crate::config::model::Scope,
 }
 
 /// Options shared by the AD checks.

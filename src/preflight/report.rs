@@ -109,6 +109,9 @@ pub struct Report {
     pub summary: Summary,
     /// Every result, in declaration order.
     pub checks: Vec<CheckResult>,
+    /// The directory readiness report of each forest (when it ran).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub readiness: Vec<super::readiness::ReadinessReport>,
 }
 
 impl Report {
@@ -124,7 +127,11 @@ impl Report {
                 Status::Skip => summary.skip += 1,
             }
         }
-        Report { summary, checks }
+        Report {
+            summary,
+            checks,
+            readiness: Vec::new(),
+        }
     }
 
     /// The worst status (Pass for an empty report; Skip counts as Fail: something is unknown).
@@ -161,6 +168,10 @@ impl Report {
                     out.push_str(&format!("       fix:   {line}\n"));
                 }
             }
+        }
+        for r in &self.readiness {
+            out.push('\n');
+            out.push_str(&super::readiness::text(r));
         }
         out.push_str(&format!(
             "\n{} passed, {} warnings, {} failed, {} not checked\n",
