@@ -12,10 +12,11 @@
 //! | [`sd`] | binary security descriptors: parse, edit, serialize (byte-exact round trips) |
 //! | [`rights`] | the rights per feature, GUID lookup, effective-rights evaluation, the permission report |
 //! | [`account`] | creating or updating the connector account and granting its ACEs |
+//! | [`cloud`] | the Entra sync identity: application, service principal, certificate, Graph permissions |
 //!
-//! Status: the Entra side (application + service principal with a certificate credential,
-//! issue 8 part 5) is not built yet.
+//! Status: certificate rotation (`hybridsync config rotate-certificate`) is not built yet.
 
 pub mod account;
+pub mod cloud;
 pub mod rights;
 pub mod sd;
