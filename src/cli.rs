@@ -14,6 +14,7 @@ mod config_cmd;
 mod emulator_cmd;
 pub mod exit;
 mod not_built;
+mod preflight_cmd;
 mod rules_cmd;
 mod secrets_cmd;
 mod service_cmd;
@@ -64,6 +65,7 @@ pub fn run(cli: Cli) -> Outcome {
             args::RulesCommand::Test(a) => rules_cmd::test(&global, &a),
         },
         Command::Secrets(a) => secrets_cmd::run(&global, &a),
+        Command::Preflight(a) => preflight_cmd::run(&global, &a),
         Command::TenantEmulator(a) => emulator_cmd::run(&global, &a),
         Command::Completions(a) => {
             let mut cmd = Cli::command();

@@ -71,7 +71,6 @@ fn commands_not_built_yet_say_so_and_exit_2() {
             "hybridsync wizard: not available in this version: the terminal wizard is not built yet",
         ),
         (&["demo"][..], "hybridsync demo: not available"),
-        (&["preflight"][..], "hybridsync preflight: not available"),
     ] {
         let out = run(hybridsync(home.path()).args(args));
         assert_eq!(out.status.code(), Some(2), "{args:?}");
@@ -83,6 +82,28 @@ fn commands_not_built_yet_say_so_and_exit_2() {
         );
         assert!(out.stdout.is_empty());
     }
+}
+
+#[test]
+fn preflight_without_a_configuration_reports_it() {
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join("state");
+    let out = run(hybridsync(home.path())
+        .args(["preflight", "--json"])
+        .env("HYBRIDSYNC_STATE_DIR", &state));
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checks = v["checks"].as_array().unwrap();
+    let config = checks.iter().find(|c| c["id"] == "local.config").unwrap();
+    assert_eq!(config["status"], "fail");
+    assert!(
+        config["fix"]
+            .as_str()
+            .unwrap()
+            .contains("hybridsync wizard")
+    );
+    assert!(checks.iter().any(|c| c["id"] == "local.disk"));
+    assert!(!state.exists(), "the preflight changes nothing");
 }
 
 #[test]

@@ -93,8 +93,11 @@ pub enum Command {
     Config(ConfigCommand),
     /// Store the secrets that the configuration references (never printed back)
     Secrets(SecretsArgs),
-    /// Check prerequisites and directory readiness without changing anything (replaces
-    /// ADConnectivityTool and IdFix)
+    /// Check prerequisites without changing anything (replaces ADConnectivityTool): DNS SRV,
+    /// ports, TLS certificates, clock skew, bind, functional level, recycle bin, schema, the
+    /// connector account's rights, the tenant's token and domains vs the UPN suffixes in use,
+    /// this machine, and the directory readiness report (replaces IdFix). Exit 0: nothing
+    /// failed; 1: a check failed; 3: no usable configuration
     Preflight(PreflightArgs),
     /// List, show and test synchronization rules (the Synchronization Rules Editor's preview)
     #[command(subcommand)]
@@ -327,7 +330,8 @@ pub struct PreflightArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
-    /// Also write the directory readiness report as CSV
+    /// Also write the directory readiness report (IdFix-like: invalid and duplicate values,
+    /// unverified UPN suffixes, filtered objects and why) as CSV
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
 }

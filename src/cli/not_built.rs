@@ -19,16 +19,13 @@ fn describe(cmd: &Command) -> (&'static str, &'static str) {
             "demo",
             "the demo needs the tenant emulator, the sync engine and the wizard, which are not built yet",
         ),
-        Command::Preflight(_) => (
-            "preflight",
-            "the prerequisite checks and the directory readiness report are not built yet",
-        ),
         Command::Config(_)
         | Command::Sync(_)
         | Command::Service(_)
         | Command::Staging(_)
         | Command::Secrets(_)
         | Command::Rules(_)
+        | Command::Preflight(_)
         | Command::TenantEmulator(_)
         | Command::Completions(_) => ("", ""),
     }

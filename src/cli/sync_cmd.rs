@@ -15,7 +15,7 @@ use crate::engine::report;
 use crate::engine::store::{SqliteStore, Store, StoreError};
 
 /// The database file: `store.path`, inside the state directory when relative.
-fn database(g: &Global, c: &Config) -> PathBuf {
+pub(crate) fn database(g: &Global, c: &Config) -> PathBuf {
     let path = &c.store.path;
     if path.is_absolute() {
         path.clone()
@@ -216,7 +216,7 @@ pub(crate) fn allow_deletes(g: &Global, connector: Option<&str>) -> Outcome {
 
 /// The AD connector of a `[[directories]]` table, with the account's password from the
 /// credential store.
-fn ad_connector(
+pub(crate) fn ad_connector(
     g: &Global,
     c: &Config,
     d: &crate::config::model::Directory,
@@ -241,16 +241,14 @@ fn ad_connector(
     Ok(AdConnector::new(options))
 }
 
-/// The Microsoft Graph connector of `[tenant]`, signed in with the certificate or secret from
+/// The Microsoft Graph connector's options for `[tenant]`, with the certificate or secret from
 /// the credential store.
-fn entra_connector(
+pub(crate) fn entra_options(
     g: &Global,
     c: &Config,
     resolve: &dyn Fn(&std::path::Path) -> PathBuf,
-) -> Result<crate::connectors::entra::EntraConnector, String> {
-    use crate::connectors::entra::{
-        CertificateCredential, ClientCredential, EntraConnector, EntraOptions,
-    };
+) -> Result<crate::connectors::entra::EntraOptions, String> {
+    use crate::connectors::entra::{CertificateCredential, ClientCredential, EntraOptions};
     let app = &c.tenant.application;
     let store = crate::cli::secrets_cmd::open_store(g, Some(c), &g.state_dir(Some(c)))
         .map_err(|e| format!("[tenant]: cannot open the credential store: {e:#}"))?;
@@ -286,7 +284,18 @@ fn entra_connector(
             })
         })
         .collect();
-    EntraConnector::new(options).map_err(|e| format!("[tenant]: {e}"))
+    Ok(options)
+}
+
+/// The Microsoft Graph connector of `[tenant]`, signed in with the certificate or secret from
+/// the credential store.
+fn entra_connector(
+    g: &Global,
+    c: &Config,
+    resolve: &dyn Fn(&std::path::Path) -> PathBuf,
+) -> Result<crate::connectors::entra::EntraConnector, String> {
+    crate::connectors::entra::EntraConnector::new(entra_options(g, c, resolve)?)
+        .map_err(|e| format!("[tenant]: {e}"))
 }
 
 /// The directory extension attributes of `[features.directory_extensions]`, when it is on.

@@ -420,8 +420,22 @@ impl Session {
 
     /// Modify an entry.
     pub async fn modify(&mut self, dn: &str, mods: Vec<Mod<Vec<u8>>>) -> Result<(), AdError> {
+        self.modify_with(dn, mods, Vec::new()).await
+    }
+
+    /// Modify an entry with request controls (e.g. SD flags when writing
+    /// `nTSecurityDescriptor`).
+    pub async fn modify_with(
+        &mut self,
+        dn: &str,
+        mods: Vec<Mod<Vec<u8>>>,
+        controls: Vec<RawControl>,
+    ) -> Result<(), AdError> {
         let operation = format!("modifying '{dn}'");
         let mut ldap = self.ldap.clone();
+        if !controls.is_empty() {
+            ldap.with_controls(controls);
+        }
         let r = self
             .timed(&operation, async move { ldap.modify(dn, mods).await })
             .await?;

@@ -1,6 +1,7 @@
 //! The LDAP controls the AD connector encodes and decodes itself: DirSync
-//! (`1.2.840.113556.1.4.841`, MS-ADTS 3.1.1.3.4.1.3), paged results (RFC 2696) and show-deleted
-//! (`1.2.840.113556.1.4.417`), and the connector's [`Watermark`] format (per naming context: a
+//! (`1.2.840.113556.1.4.841`, MS-ADTS 3.1.1.3.4.1.3), paged results (RFC 2696), show-deleted
+//! (`1.2.840.113556.1.4.417`), SD flags (`1.2.840.113556.1.4.801`, MS-ADTS 3.1.1.3.4.1.11: which
+//! parts of `nTSecurityDescriptor` a search returns or a modify replaces), and the connector's [`Watermark`] format (per naming context: a
 //! DirSync cookie, or a USN with the DC it belongs to).
 //!
 //! Invariants: every decoder returns an error on malformed input and never panics (property
@@ -20,6 +21,27 @@ pub const DIRSYNC_OID: &str = "1.2.840.113556.1.4.841";
 pub const PAGED_OID: &str = "1.2.840.113556.1.4.319";
 /// `LDAP_SERVER_SHOW_DELETED_OID`.
 pub const SHOW_DELETED_OID: &str = "1.2.840.113556.1.4.417";
+
+/// `LDAP_SERVER_SD_FLAGS_OID`.
+pub const SD_FLAGS_OID: &str = "1.2.840.113556.1.4.801";
+/// SD flags: the owner.
+pub const SD_OWNER: u32 = 0x1;
+/// SD flags: the primary group.
+pub const SD_GROUP: u32 = 0x2;
+/// SD flags: the DACL (readable and writable by the object's owner and holders of WRITE_DAC,
+/// without the SeSecurityPrivilege the SACL needs).
+pub const SD_DACL: u32 = 0x4;
+/// SD flags: the SACL.
+pub const SD_SACL: u32 = 0x8;
+
+/// The SD flags control: `SEQUENCE { flags INTEGER }`. Not critical, as AD's own tools send it.
+pub fn sd_flags(flags: u32) -> RawControl {
+    RawControl {
+        ctype: SD_FLAGS_OID.to_owned(),
+        crit: false,
+        val: Some(ber::sequence(&[ber::integer(i64::from(flags))])),
+    }
+}
 
 /// `LDAP_DIRSYNC_OBJECT_SECURITY`: no replication right needed, only readable objects returned.
 pub const FLAG_OBJECT_SECURITY: u32 = 0x1;

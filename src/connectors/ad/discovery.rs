@@ -41,6 +41,9 @@ pub struct RootDse {
     pub dns_host_name: String,
     /// The DN of the DC's NTDS Settings object.
     pub ds_service_name: String,
+    /// The DC's clock when it answered (`currentTime`, GeneralizedTime such as
+    /// `20261122074500.0Z`), for the clock-skew check; `None` if the DC does not say.
+    pub current_time: Option<String>,
 }
 
 impl RootDse {
@@ -63,6 +66,7 @@ const ROOT_DSE_ATTRS: &[&str] = &[
     "highestCommittedUSN",
     "dnsHostName",
     "dsServiceName",
+    "currentTime",
 ];
 
 fn number(e: &RawEntry, name: &str) -> Option<i64> {
@@ -99,6 +103,7 @@ pub async fn root_dse(session: &mut Session) -> Result<RootDse, AdError> {
         highest_committed_usn: number(e, "highestCommittedUSN").unwrap_or(0),
         dns_host_name: text("dnsHostName"),
         ds_service_name: text("dsServiceName"),
+        current_time: e.text("currentTime").map(str::to_owned),
     })
 }
 
