@@ -923,3 +923,30 @@ fn every_builtin_theme_draws() {
         assert!(t.backend().to_string().contains("Optional features"));
     }
 }
+
+#[test]
+fn a_bind_answer_after_going_back_does_not_move_the_wizard() {
+    let mut w = Wizard::new(|e| match e {
+        Effect::TestAdBind { .. } => vec![],
+        other => lab(other),
+    });
+    w.reach_directories(false);
+    w.typ("corp.example.com")
+        .tab()
+        .typ("CORP\\admin")
+        .tab()
+        .typ("pw")
+        .enter();
+    w.ctrl('b');
+    assert_eq!(w.page(), PageId::ConnectToEntra);
+    w.send(Message::Reply(Reply::Forest(Ok(forest()))));
+    assert_eq!(w.page(), PageId::ConnectToEntra);
+    w.enter();
+    assert_eq!(w.page(), PageId::ConnectDirectories);
+    w.enter();
+    assert_eq!(
+        w.page(),
+        PageId::ReadyToConfigure,
+        "the bind result was kept"
+    );
+}

@@ -12,7 +12,7 @@ use crate::config::model::{ConnectorAccount, Directory, DirectoryTls, Scope, Tls
 use crate::config::validate::is_dns_name;
 use crate::credentials::SecretRef;
 use crate::effects::{Effect, Failure, ForestInfo};
-use crate::wizard::app::{Flow, InstallPath, State};
+use crate::wizard::app::{Flow, InstallPath, PageId, State};
 use crate::wizard::keys::{Action, Input};
 use crate::wizard::pages::configure;
 use crate::wizard::text::{self, directories as t};
@@ -278,7 +278,12 @@ pub fn on_forest(s: &mut State, r: Result<ForestInfo, Failure>) -> Flow {
     match r {
         Ok(info) => {
             s.directories.bind = Bind::Connected(info);
-            Flow::Next(Vec::new())
+            // Move on only if the admin is still here (they may have gone back meanwhile).
+            if s.page == PageId::ConnectDirectories {
+                Flow::Next(Vec::new())
+            } else {
+                Flow::stay()
+            }
         }
         Err(f) => {
             s.directories.bind = Bind::Failed(f);

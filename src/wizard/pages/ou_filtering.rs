@@ -394,3 +394,75 @@ pub fn apply(s: &State, c: &mut Config) {
     }
     d.scope = scope;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dn(s: &str) -> Dn {
+        Dn::parse(s).unwrap()
+    }
+
+    fn tree() -> OuFiltering {
+        let mut o = OuFiltering {
+            mode: ScopeMode::Selected,
+            roots: vec![dn("DC=corp,DC=example,DC=com")],
+            ..OuFiltering::default()
+        };
+        for d in [
+            "DC=corp,DC=example,DC=com",
+            "OU=Sales,DC=corp,DC=example,DC=com",
+            "OU=EMEA,OU=Sales,DC=corp,DC=example,DC=com",
+        ] {
+            o.nodes.insert(
+                dn(d),
+                Node {
+                    label: d.into(),
+                    guid: None,
+                    has_children: true,
+                    expanded: true,
+                    children: Children::NotLoaded,
+                },
+            );
+        }
+        o
+    }
+
+    #[test]
+    fn tri_state_follows_the_subtree_and_keeps_the_fewest_overrides() {
+        let mut o = tree();
+        let (root, sales, emea) = (
+            dn("DC=corp,DC=example,DC=com"),
+            dn("OU=Sales,DC=corp,DC=example,DC=com"),
+            dn("OU=EMEA,OU=Sales,DC=corp,DC=example,DC=com"),
+        );
+        assert_eq!(check(&o, &emea), Check::On, "everything starts ticked");
+        toggle(&mut o, &emea);
+        assert_eq!(check(&o, &emea), Check::Off);
+        assert_eq!(check(&o, &sales), Check::Partial);
+        assert_eq!(check(&o, &root), Check::Partial);
+        // Clearing Sales clears EMEA too and leaves one override.
+        toggle(&mut o, &sales);
+        assert_eq!(
+            check(&o, &sales),
+            Check::On,
+            "a partly ticked node ticks everything first"
+        );
+        toggle(&mut o, &sales);
+        assert_eq!(check(&o, &sales), Check::Off);
+        assert_eq!(check(&o, &emea), Check::Off);
+        assert_eq!(o.overrides.len(), 1);
+        // Re-ticking EMEA under a cleared Sales is an include below an exclude.
+        toggle(&mut o, &emea);
+        assert_eq!(check(&o, &emea), Check::On);
+        assert_eq!(check(&o, &sales), Check::Partial);
+        assert_eq!(o.overrides.len(), 2);
+        // A partly ticked root ticks everything and forgets the overrides.
+        toggle(&mut o, &root);
+        assert_eq!(check(&o, &root), Check::On);
+        assert!(o.overrides.is_empty());
+        toggle(&mut o, &root);
+        assert_eq!(check(&o, &emea), Check::Off);
+        assert!(!anything_selected(&o));
+    }
+}
