@@ -950,3 +950,12 @@ fn a_bind_answer_after_going_back_does_not_move_the_wizard() {
         "the bind result was kept"
     );
 }
+
+#[test]
+fn wide_screens_list_the_pages_like_entra_connect() {
+    let w = to_custom_page(PageId::IdentifyingUsers);
+    let mut t = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    let styles = Styles::from_theme(&Theme::default());
+    t.draw(|f| draw(f, &w.state, &styles)).unwrap();
+    insta::assert_snapshot!("wide_identifying_users", t.backend().to_string());
+}

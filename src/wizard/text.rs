@@ -55,6 +55,36 @@ pub mod title {
     pub const COMPLETE: &str = "Configuration complete";
 }
 
+/// Short page names for the page list beside wide screens (as Entra Connect's left-hand list).
+pub mod nav {
+    /// Welcome.
+    pub const WELCOME: &str = "Welcome";
+    /// Prerequisites.
+    pub const PREREQUISITES: &str = "Prerequisites";
+    /// Express Settings.
+    pub const EXPRESS: &str = "Express Settings";
+    /// Connect to Entra ID.
+    pub const ENTRA: &str = "Connect to Entra ID";
+    /// Connect your directories.
+    pub const DIRECTORIES: &str = "Connect directories";
+    /// Entra sign-in.
+    pub const UPN: &str = "Entra sign-in";
+    /// OU filtering.
+    pub const OUS: &str = "Domain/OU filtering";
+    /// Identifying users.
+    pub const IDENTITY: &str = "Identifying users";
+    /// Filtering.
+    pub const FILTER: &str = "Filtering";
+    /// Optional features.
+    pub const FEATURES: &str = "Optional features";
+    /// Ready to configure.
+    pub const READY: &str = "Configure";
+    /// Configuring.
+    pub const CONFIGURE: &str = "Configuring";
+    /// Complete.
+    pub const COMPLETE: &str = "Complete";
+}
+
 /// Welcome.
 pub mod welcome {
     /// Introduction.

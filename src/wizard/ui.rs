@@ -13,7 +13,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::effects::CheckStatus;
-use crate::wizard::app::{PageId, Quit, State, hints};
+use crate::wizard::app::{PageId, Quit, State, hints, sequence};
 use crate::wizard::keys::footer_hints;
 use crate::wizard::pages;
 use crate::wizard::text;
@@ -295,6 +295,48 @@ fn page_title(p: PageId) -> &'static str {
     }
 }
 
+fn nav_name(p: PageId) -> &'static str {
+    use text::nav::*;
+    match p {
+        PageId::Welcome => WELCOME,
+        PageId::Prerequisites => PREREQUISITES,
+        PageId::ExpressSettings => EXPRESS,
+        PageId::ConnectToEntra => ENTRA,
+        PageId::ConnectDirectories => DIRECTORIES,
+        PageId::UpnSuffixes => UPN,
+        PageId::OuFiltering => OUS,
+        PageId::IdentifyingUsers => IDENTITY,
+        PageId::FilterUsersAndDevices => FILTER,
+        PageId::OptionalFeatures => FEATURES,
+        PageId::ReadyToConfigure => READY,
+        PageId::Configure => CONFIGURE,
+        PageId::Complete => COMPLETE,
+    }
+}
+
+/// The page list drawn left of the body on wide screens: pages done, the current one, the rest.
+fn nav(s: &State, st: &Styles) -> Vec<Line<'static>> {
+    let seq = sequence(s);
+    let here = seq.iter().position(|p| *p == s.page).unwrap_or(0);
+    seq.iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let (mark, style) = match i.cmp(&here) {
+                std::cmp::Ordering::Less => ("✓ ", st.success),
+                std::cmp::Ordering::Equal => ("› ", st.selection),
+                std::cmp::Ordering::Greater => ("  ", st.muted),
+            };
+            Line::from(vec![
+                Span::styled(mark, style),
+                Span::styled(nav_name(*p), style),
+            ])
+        })
+        .collect()
+}
+
+/// Terminals at least this wide get the page list.
+pub const NAV_MIN_WIDTH: u16 = 100;
+
 fn body(s: &State, st: &Styles) -> Body {
     match s.page {
         PageId::Welcome => pages::welcome::view(s, st),
@@ -338,6 +380,21 @@ pub fn draw(frame: &mut Frame<'_>, s: &State, st: &Styles) {
         head,
     );
 
+    let main = if main.width >= NAV_MIN_WIDTH {
+        let [side, rest] =
+            Layout::horizontal([Constraint::Length(24), Constraint::Min(40)]).areas(main);
+        frame.render_widget(
+            Paragraph::new(nav(s, st)).block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(st.border),
+            ),
+            side,
+        );
+        rest
+    } else {
+        main
+    };
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(st.border);
