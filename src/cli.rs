@@ -20,6 +20,7 @@ mod secrets_cmd;
 mod service_cmd;
 mod staging_cmd;
 mod sync_cmd;
+mod wizard_cmd;
 
 use std::io::Write;
 
@@ -67,6 +68,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Secrets(a) => secrets_cmd::run(&global, &a),
         Command::Preflight(a) => preflight_cmd::run(&global, &a),
         Command::TenantEmulator(a) => emulator_cmd::run(&global, &a),
+        Command::Wizard(a) => wizard_cmd::run(&global, &a),
         Command::Completions(a) => {
             let mut cmd = Cli::command();
             let mut out = std::io::stdout().lock();

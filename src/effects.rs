@@ -1,7 +1,571 @@
-//! The effects runner: the only place the wizard touches the world. Pages return effects (test a
-//! bind, list OUs, sign in to the tenant, write the config, start a cycle); the runner executes
-//! them on tokio and returns messages. Tests swap in a fake runner.
+//! The effects runner: the only place the wizard touches the world. Pages return [`Effect`]s
+//! (check prerequisites, sign in to the tenant by device code, test an AD bind, list OUs, create the
+//! connector account, write the configuration, start a cycle); a [`Runner`] executes them and
+//! answers with [`Reply`]s, which the wizard receives as messages. Tests use [`FakeRunner`], which
+//! records every effect and answers from a script.
 //!
-//! Invariants: effects are cancellable and report progress; the UI thread never waits on them.
+//! Invariants: the UI thread never waits on an effect ([`Runner::run`] only starts it); every
+//! effect is answered by exactly one terminal reply (a device-code sign-in first sends
+//! [`Reply::DeviceCode`]); a long effect can be stopped with [`Effect::Cancel`]; secrets travel
+//! inside effects as [`Secret`]s and never appear in a reply, a `Debug` output or a log line.
 //!
-//! Status: not built yet (issue 9).
+//! Status of [`TokioRunner`]: it really checks the local prerequisites it can see (state and
+//! configuration directories writable) and really writes the configuration file (through
+//! [`config::save`](crate::config::save), so comments survive a rerun). Everything that needs the
+//! directory or the tenant (device-code sign-in, AD bind, OU listing, group search, connector
+//! account, application registration, first cycle) is **not connected to the connectors yet**: the
+//! runner answers [`Reply::NotConnected`] naming the effect, and the wizard shows that as a failure.
+//! It never pretends to succeed.
+
+use std::collections::VecDeque;
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::config::model::TlsMode;
+use crate::credentials::SecretRef;
+use crate::domain::{Dn, ObjectGuid, Secret};
+
+/// What a page asks the world to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Run the prerequisite checks (answered by [`Reply::Prerequisites`]).
+    CheckPrerequisites {
+        /// Where the configuration will be written.
+        config_path: PathBuf,
+        /// Where the state will live.
+        state_dir: PathBuf,
+    },
+    /// Start a device-code sign-in to the tenant ([`Reply::DeviceCode`], then [`Reply::SignedIn`]
+    /// or [`Reply::SignInFailed`]).
+    SignInDeviceCode,
+    /// Re-read the tenant's domains and their verification state ([`Reply::TenantDomains`]).
+    RefreshTenantDomains,
+    /// Bind to the forest with the given account and read what the wizard needs to know about it
+    /// ([`Reply::Forest`]).
+    TestAdBind {
+        /// Forest root DNS name.
+        forest: String,
+        /// Domain controllers to use; empty means DNS SRV discovery.
+        domain_controllers: Vec<String>,
+        /// Transport security.
+        tls: TlsMode,
+        /// `DOMAIN\user` or `user@realm`.
+        username: String,
+        /// Its password (used for this bind only, never stored by this effect).
+        password: Secret,
+    },
+    /// List the child containers of `parent` ([`Reply::Ous`]); the OU tree loads lazily.
+    ListOus {
+        /// The forest.
+        forest: String,
+        /// The container whose children are wanted.
+        parent: Dn,
+    },
+    /// Search groups whose name starts with `query` ([`Reply::Groups`]).
+    FindGroups {
+        /// The forest.
+        forest: String,
+        /// The start of the group name.
+        query: String,
+    },
+    /// One step of the Configure page ([`Reply::Step`]).
+    Configure(ConfigureStep),
+    /// Stop the running effect of this kind, if any (no reply when nothing runs).
+    Cancel(EffectKind),
+}
+
+/// Which long-running effect [`Effect::Cancel`] stops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EffectKind {
+    /// The device-code sign-in.
+    SignIn,
+    /// The step the Configure page is running.
+    Configure,
+}
+
+impl Effect {
+    /// The kind used for cancellation, for effects that can be cancelled.
+    pub fn kind(&self) -> Option<EffectKind> {
+        match self {
+            Effect::SignInDeviceCode => Some(EffectKind::SignIn),
+            Effect::Configure(_) => Some(EffectKind::Configure),
+            _ => None,
+        }
+    }
+
+    /// A short name for messages ("test an AD bind").
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Effect::CheckPrerequisites { .. } => "check the prerequisites",
+            Effect::SignInDeviceCode => "sign in to Entra ID",
+            Effect::RefreshTenantDomains => "read the tenant's domains",
+            Effect::TestAdBind { .. } => "connect to the directory",
+            Effect::ListOus { .. } => "list organizational units",
+            Effect::FindGroups { .. } => "search groups",
+            Effect::Configure(step) => step.describe(),
+            Effect::Cancel(_) => "cancel",
+        }
+    }
+}
+
+/// The actions of the Configure page, in the order they run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigureStep {
+    /// Create the AD DS connector account `MSOL_<hex>` with the admin's credentials (which are
+    /// used for this step only and never stored) and store its password.
+    CreateConnectorAccount {
+        /// Forest root DNS name.
+        forest: String,
+        /// Enterprise admin account.
+        admin_username: String,
+        /// Its password.
+        admin_password: Secret,
+        /// The secret name the new account's password is stored under.
+        secret_name: String,
+    },
+    /// Store the password of an existing connector account in the credential store.
+    StoreSecret {
+        /// The secret name.
+        name: String,
+        /// The password.
+        secret: Secret,
+    },
+    /// Register the sync application in the tenant, with a certificate credential.
+    RegisterApplication,
+    /// Write the configuration file (comments kept if it exists).
+    WriteConfig {
+        /// The configuration.
+        config: Box<Config>,
+        /// The file.
+        path: PathBuf,
+    },
+    /// Start the first full cycle (in staging mode when the config says so).
+    StartFirstCycle,
+}
+
+impl ConfigureStep {
+    /// The action as the Configure page lists it.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            ConfigureStep::CreateConnectorAccount { .. } => "Create the AD DS connector account",
+            ConfigureStep::StoreSecret { .. } => "Store the connector account's password",
+            ConfigureStep::RegisterApplication => "Register the sync application in Entra ID",
+            ConfigureStep::WriteConfig { .. } => "Write the configuration file",
+            ConfigureStep::StartFirstCycle => "Start the first synchronization cycle",
+        }
+    }
+}
+
+/// One prerequisite check's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckResult {
+    /// What was checked.
+    pub name: String,
+    /// Pass, warning or failure.
+    pub status: CheckStatus,
+    /// What was found.
+    pub detail: String,
+    /// How to fix a failure or warning (empty when it passed).
+    pub fix: String,
+}
+
+/// Outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckStatus {
+    /// Fine.
+    Pass,
+    /// Works, but should be looked at.
+    Warn,
+    /// Blocks the installation.
+    Fail,
+}
+
+/// A verified or unverified domain of the tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantDomain {
+    /// DNS name.
+    pub name: String,
+    /// Whether the tenant has verified it.
+    pub verified: bool,
+}
+
+/// The tenant the admin signed in to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantInfo {
+    /// Tenant ID.
+    pub tenant_id: String,
+    /// The initial `*.onmicrosoft.com` domain.
+    pub initial_domain: String,
+    /// The signed-in admin (for display).
+    pub admin: String,
+    /// Its domains.
+    pub domains: Vec<TenantDomain>,
+}
+
+/// A domain of the forest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForestDomain {
+    /// DNS name.
+    pub name: String,
+    /// Naming context.
+    pub naming_context: Dn,
+}
+
+/// What a successful bind told us about the forest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForestInfo {
+    /// Forest root DNS name.
+    pub forest: String,
+    /// Its domains.
+    pub domains: Vec<ForestDomain>,
+    /// The UPN suffixes in use (forest root domain names plus `uPNSuffixes`).
+    pub upn_suffixes: Vec<String>,
+    /// Whether the schema has Exchange attributes.
+    pub exchange_schema: bool,
+}
+
+/// An OU or container in the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OuEntry {
+    /// Its DN.
+    pub dn: Dn,
+    /// Its objectGUID.
+    pub guid: Option<ObjectGuid>,
+    /// Whether it may have children (false stops the tree from offering to expand it).
+    pub has_children: bool,
+}
+
+/// A group found by [`Effect::FindGroups`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupEntry {
+    /// Its DN.
+    pub dn: Dn,
+    /// Its objectGUID.
+    pub guid: Option<ObjectGuid>,
+    /// Direct members.
+    pub members: usize,
+}
+
+/// Why an effect failed, and what the admin can do about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    /// What went wrong.
+    pub message: String,
+    /// What to do.
+    pub fix: String,
+}
+
+impl Failure {
+    /// A failure with its fix.
+    pub fn new(message: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+/// What a step produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepOutput {
+    /// Nothing to remember.
+    Done,
+    /// The connector account was created: its name and where its password is.
+    ConnectorAccount {
+        /// `MSOL_<hex>`.
+        username: String,
+        /// Its password's reference.
+        secret_ref: SecretRef,
+    },
+    /// The application was registered.
+    Application {
+        /// Client ID.
+        client_id: String,
+        /// Its certificate's reference.
+        certificate_ref: SecretRef,
+    },
+    /// The configuration was written here.
+    Written(PathBuf),
+    /// The first cycle ran; a one-line summary.
+    Cycle(String),
+}
+
+/// An effect's answer, delivered to the wizard as a message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// The prerequisite checks.
+    Prerequisites(Vec<CheckResult>),
+    /// Device-code sign-in started: show this to the admin.
+    DeviceCode {
+        /// Where to go.
+        verification_uri: String,
+        /// What to type there.
+        user_code: String,
+    },
+    /// Signed in.
+    SignedIn(TenantInfo),
+    /// The sign-in failed.
+    SignInFailed(Failure),
+    /// The tenant's domains were re-read.
+    TenantDomains(Result<Vec<TenantDomain>, Failure>),
+    /// The bind result.
+    Forest(Result<ForestInfo, Failure>),
+    /// Children of `parent`.
+    Ous {
+        /// The container that was listed.
+        parent: Dn,
+        /// Its children or why they could not be read.
+        children: Result<Vec<OuEntry>, Failure>,
+    },
+    /// Groups matching a search.
+    Groups(Result<Vec<GroupEntry>, Failure>),
+    /// A Configure step finished.
+    Step(Result<StepOutput, Failure>),
+    /// A cancelled effect stopped.
+    Cancelled(EffectKind),
+    /// This effect needs a part of hybridsync that the wizard is not connected to yet.
+    NotConnected(Effect),
+}
+
+/// Something that executes effects and later delivers replies.
+pub trait Runner {
+    /// Start `effect`; its replies arrive later through the runner's channel. Never blocks.
+    fn run(&mut self, effect: Effect);
+}
+
+/// The failure the wizard shows for [`Reply::NotConnected`].
+pub fn not_connected_failure(effect: &Effect) -> Failure {
+    Failure::new(
+        format!(
+            "this version of hybridsync cannot {} from the wizard yet",
+            effect.describe()
+        ),
+        "the wizard's connection to the directory and the tenant is still being built; \
+         write the configuration from templates/hybridsync.toml and check it with \
+         'hybridsync config check'",
+    )
+}
+
+/// A runner for tests: records every effect and answers from a script.
+pub struct FakeRunner {
+    /// Every effect received, in order.
+    pub effects: Vec<Effect>,
+    /// Replies produced and not yet delivered.
+    pub pending: VecDeque<Reply>,
+    script: Script,
+}
+
+/// How a [`FakeRunner`] answers an effect.
+type Script = Box<dyn FnMut(&Effect) -> Vec<Reply>>;
+
+impl FakeRunner {
+    /// A runner that answers each effect with what `script` returns.
+    pub fn new(script: impl FnMut(&Effect) -> Vec<Reply> + 'static) -> Self {
+        Self {
+            effects: Vec::new(),
+            pending: VecDeque::new(),
+            script: Box::new(script),
+        }
+    }
+
+    /// The next reply to deliver.
+    pub fn next_reply(&mut self) -> Option<Reply> {
+        self.pending.pop_front()
+    }
+}
+
+impl Runner for FakeRunner {
+    fn run(&mut self, effect: Effect) {
+        let replies = (self.script)(&effect);
+        self.effects.push(effect);
+        self.pending.extend(replies);
+    }
+}
+
+/// The real runner: each effect becomes a tokio task whose replies go to `tx`.
+pub struct TokioRunner {
+    handle: tokio::runtime::Handle,
+    tx: tokio::sync::mpsc::UnboundedSender<Reply>,
+    running: std::collections::HashMap<EffectKind, tokio::task::AbortHandle>,
+}
+
+impl TokioRunner {
+    /// A runner spawning on `handle` and answering on `tx`.
+    pub fn new(
+        handle: tokio::runtime::Handle,
+        tx: tokio::sync::mpsc::UnboundedSender<Reply>,
+    ) -> Self {
+        Self {
+            handle,
+            tx,
+            running: std::collections::HashMap::new(),
+        }
+    }
+}
+
+impl Runner for TokioRunner {
+    fn run(&mut self, effect: Effect) {
+        if let Effect::Cancel(kind) = effect {
+            if let Some(task) = self.running.remove(&kind) {
+                task.abort();
+                let _ = self.tx.send(Reply::Cancelled(kind));
+            }
+            return;
+        }
+        let kind = effect.kind();
+        let tx = self.tx.clone();
+        let task = self.handle.spawn(async move {
+            let reply = execute(effect).await;
+            // The wizard may have quit; nobody to tell then.
+            let _ = tx.send(reply);
+        });
+        if let Some(kind) = kind
+            && let Some(old) = self.running.insert(kind, task.abort_handle())
+        {
+            old.abort();
+        }
+    }
+}
+
+async fn execute(effect: Effect) -> Reply {
+    match effect {
+        Effect::CheckPrerequisites {
+            config_path,
+            state_dir,
+        } => Reply::Prerequisites(local_checks(&config_path, &state_dir).await),
+        Effect::Configure(ConfigureStep::WriteConfig { config, path }) => {
+            Reply::Step(write_config(&config, &path).await)
+        }
+        other => Reply::NotConnected(other),
+    }
+}
+
+/// The checks this machine can answer without the directory or the tenant.
+async fn local_checks(
+    config_path: &std::path::Path,
+    state_dir: &std::path::Path,
+) -> Vec<CheckResult> {
+    let mut out = Vec::new();
+    let config_dir = config_path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    for (name, dir) in [
+        ("Configuration directory is writable", config_dir),
+        ("State directory is writable", state_dir.to_path_buf()),
+    ] {
+        out.push(match writable(&dir).await {
+            Ok(()) => CheckResult {
+                name: name.into(),
+                status: CheckStatus::Pass,
+                detail: dir.display().to_string(),
+                fix: String::new(),
+            },
+            Err(e) => CheckResult {
+                name: name.into(),
+                status: CheckStatus::Fail,
+                detail: format!("{}: {e}", dir.display()),
+                fix:
+                    "run the wizard as root, or point --config / --state-dir at directories you own"
+                        .into(),
+            },
+        });
+    }
+    out.push(CheckResult {
+        name: "Directory and tenant reachability".into(),
+        status: CheckStatus::Warn,
+        detail: "not checked: the wizard is not connected to the preflight checks yet".into(),
+        fix: "run 'hybridsync preflight' when it is available".into(),
+    });
+    out
+}
+
+/// Whether `dir` exists (or can be created) and accepts a new file.
+async fn writable(dir: &std::path::Path) -> std::io::Result<()> {
+    tokio::fs::create_dir_all(dir).await?;
+    let probe = dir.join(format!(".hybridsync-probe-{}", std::process::id()));
+    tokio::fs::write(&probe, b"").await?;
+    tokio::fs::remove_file(&probe).await
+}
+
+async fn write_config(config: &Config, path: &std::path::Path) -> Result<StepOutput, Failure> {
+    let fail = |what: String| {
+        Failure::new(
+            what,
+            "check that the directory exists and is writable, or choose another file with --config",
+        )
+    };
+    let text = match tokio::fs::read_to_string(path).await {
+        Ok(existing) => crate::config::save::update_document(&existing, config),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            crate::config::save::render_new(config)
+        }
+        Err(e) => return Err(fail(format!("cannot read {}: {e}", path.display()))),
+    }
+    .map_err(|e| Failure::new(e.to_string(), "go back and correct the answers"))?;
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    tokio::fs::write(path, text)
+        .await
+        .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+    Ok(StepOutput::Written(path.to_path_buf()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn tokio_runner_writes_the_config_and_says_what_it_cannot_do() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("etc/hybridsync.toml");
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut runner = TokioRunner::new(tokio::runtime::Handle::current(), tx);
+        let config: Config = toml::from_str(
+            r#"
+schema_version = 1
+[tenant]
+tenant_id = "contoso.onmicrosoft.com"
+[tenant.application]
+client_id = "3f1b2a4c-5d6e-4f70-8192-a3b4c5d6e7f8"
+certificate_ref = "store:entra-app-certificate"
+[[directories]]
+forest = "corp.example.com"
+[directories.account]
+username = "svc-sync@corp.example.com"
+secret_ref = "store:ad-corp.example.com"
+"#,
+        )
+        .unwrap();
+        runner.run(Effect::Configure(ConfigureStep::WriteConfig {
+            config: Box::new(config.clone()),
+            path: path.clone(),
+        }));
+        assert_eq!(
+            rx.recv().await,
+            Some(Reply::Step(Ok(StepOutput::Written(path.clone()))))
+        );
+        let loaded = crate::config::load(&path).unwrap();
+        assert_eq!(loaded.config.tenant.tenant_id, "contoso.onmicrosoft.com");
+
+        runner.run(Effect::SignInDeviceCode);
+        assert_eq!(
+            rx.recv().await,
+            Some(Reply::NotConnected(Effect::SignInDeviceCode))
+        );
+    }
+
+    #[tokio::test]
+    async fn local_checks_fail_on_an_unwritable_directory_with_a_fix() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, "x").unwrap();
+        let checks = local_checks(&dir.path().join("c.toml"), &file.join("state")).await;
+        assert_eq!(checks[0].status, CheckStatus::Pass);
+        assert_eq!(checks[1].status, CheckStatus::Fail);
+        assert!(!checks[1].fix.is_empty());
+    }
+}

@@ -6,7 +6,22 @@
 //! Invariants: the wizard never blocks on I/O (effects run elsewhere and come back as messages);
 //! the terminal is always restored; nothing is written before the Configure step.
 //!
-//! Status: only the theme model ([`theme`], with `themes/*.toml`) is built; the screens come with
-//! issue 9. The theme names it accepts are `config::validate::BUILTIN_THEMES`.
+//! Layout: [`app`] (state, messages, `update`), [`pages`] (one module per page), [`ui`] (drawing),
+//! [`keys`] (the key table and footer), [`text`] (every string), [`widgets`] (text fields),
+//! [`theme`] (colours), [`terminal`] (raw mode, alternate screen, the event loop and restoring
+//! the terminal). The theme names it accepts are `config::validate::BUILTIN_THEMES`.
+//!
+//! Status (issue 9, first part): the first-run Express and Custom paths are built against the
+//! effects interface; the real effects that need the directory or the tenant are not connected yet
+//! (see [`crate::effects`]). Not built yet: the Custom "Install required components" and "User
+//! sign-in" pages, the app and attribute filtering pages, several forests, the rerun "Additional
+//! tasks" menu, `--answers`, mouse support.
 
+pub mod app;
+pub mod keys;
+pub mod pages;
+pub mod terminal;
+pub mod text;
 pub mod theme;
+pub mod ui;
+pub mod widgets;

@@ -63,12 +63,12 @@ fn help_works_for_every_command() {
 }
 
 #[test]
-fn commands_not_built_yet_say_so_and_exit_2() {
+fn commands_that_cannot_run_here_say_so_and_exit_2() {
     let home = tempfile::tempdir().unwrap();
     for (args, needle) in [
         (
             &["wizard"][..],
-            "hybridsync wizard: not available in this version: the terminal wizard is not built yet",
+            "hybridsync wizard: needs an interactive terminal",
         ),
         (&["demo"][..], "hybridsync demo: not available"),
     ] {

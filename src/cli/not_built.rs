@@ -11,15 +11,12 @@ use crate::cli::exit;
 /// (command as typed, what is missing).
 fn describe(cmd: &Command) -> (&'static str, &'static str) {
     match cmd {
-        Command::Wizard(_) => (
-            "wizard",
-            "the terminal wizard is not built yet; write the configuration by hand from templates/hybridsync.toml and check it with 'hybridsync config check'",
-        ),
         Command::Demo(_) => (
             "demo",
             "the demo needs the tenant emulator, the sync engine and the wizard, which are not built yet",
         ),
-        Command::Config(_)
+        Command::Wizard(_)
+        | Command::Config(_)
         | Command::Sync(_)
         | Command::Service(_)
         | Command::Staging(_)

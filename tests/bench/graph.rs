@@ -190,7 +190,10 @@ fn export_rate() {
     let mut kinds: Vec<String> = Vec::new();
     for e in &report.errors {
         let head: String = e.message.chars().take(160).collect();
-        if !kinds.iter().any(|k| k[..40.min(k.len())] == head[..40.min(head.len())]) {
+        if !kinds
+            .iter()
+            .any(|k| k[..40.min(k.len())] == head[..40.min(head.len())])
+        {
             kinds.push(head);
         }
     }

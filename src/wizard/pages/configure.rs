@@ -1,0 +1,285 @@
+//! Configuring: the list of actions, run one at a time as effects, each shown live (pending,
+//! spinner, done, failed). The first failure stops the run and shows its fix; Ctrl+R retries from
+//! the failed step; Esc asks, then cancels the running step. When every step is done the wizard
+//! moves to Configuration complete.
+//!
+//! Invariants: this is the only page that writes anything; steps run strictly in order and a
+//! step runs only after the previous one succeeded; the configuration is written after the
+//! accounts exist, so it names them; admin credentials are used by the account step only.
+
+use ratatui::text::{Line, Span};
+
+use crate::config::Config;
+use crate::credentials::SecretRef;
+use crate::effects::{ConfigureStep, Effect, Failure, StepOutput};
+use crate::wizard::app::{Flow, State, build_config};
+use crate::wizard::keys::{Action, Input};
+use crate::wizard::pages::connect_directories::{self, AccountMode, secret_name};
+use crate::wizard::text::configure as t;
+use crate::wizard::ui::{Body, Styles, spinner};
+
+/// A step of the plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Create `MSOL_<hex>`.
+    CreateAccount,
+    /// Store an existing account's password.
+    StoreSecret,
+    /// Register the application.
+    RegisterApplication,
+    /// Write the file.
+    WriteConfig,
+    /// First cycle.
+    StartCycle,
+}
+
+/// A step's status.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Status {
+    /// Not yet.
+    Pending,
+    /// Running.
+    Running,
+    /// Done.
+    Done,
+    /// Failed: the run stopped here.
+    Failed(Failure),
+    /// Cancelled.
+    Cancelled,
+}
+
+/// Configuring state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Configure {
+    /// The plan and each step's status.
+    pub steps: Vec<(Step, Status)>,
+    /// The connector account created.
+    pub account: Option<(String, SecretRef)>,
+    /// The application registered.
+    pub application: Option<(String, SecretRef)>,
+    /// Lines for the Complete page.
+    pub summaries: Vec<String>,
+}
+
+/// Whether a step is running.
+pub fn is_running(s: &State) -> bool {
+    s.configure
+        .steps
+        .iter()
+        .any(|(_, st)| *st == Status::Running)
+}
+
+/// The created connector account, once it exists.
+pub fn created_account(s: &State) -> Option<(&str, &SecretRef)> {
+    s.configure.account.as_ref().map(|(u, r)| (u.as_str(), r))
+}
+
+fn label(step: Step) -> &'static str {
+    match step {
+        Step::CreateAccount => t::CREATE_ACCOUNT,
+        Step::StoreSecret => t::STORE_SECRET,
+        Step::RegisterApplication => t::REGISTER,
+        Step::WriteConfig => t::WRITE,
+        Step::StartCycle => t::FIRST_CYCLE,
+    }
+}
+
+fn effect(s: &State, step: Step) -> Effect {
+    let d = &s.directories;
+    let forest = connect_directories::forest(s)
+        .map(|f| f.forest.clone())
+        .unwrap_or_default();
+    Effect::Configure(match step {
+        Step::CreateAccount => ConfigureStep::CreateConnectorAccount {
+            secret_name: secret_name(&forest),
+            forest,
+            admin_username: d.user.text().to_string(),
+            admin_password: d.password.secret(),
+        },
+        Step::StoreSecret => ConfigureStep::StoreSecret {
+            name: secret_name(&forest),
+            secret: d.password.secret(),
+        },
+        Step::RegisterApplication => ConfigureStep::RegisterApplication,
+        Step::WriteConfig => ConfigureStep::WriteConfig {
+            config: Box::new(build_config(s)),
+            path: s.config_path.clone(),
+        },
+        Step::StartCycle => ConfigureStep::StartFirstCycle,
+    })
+}
+
+fn run(s: &mut State, i: usize) -> Vec<Effect> {
+    let Some(step) = s.configure.steps.get(i).map(|(k, _)| *k) else {
+        return Vec::new();
+    };
+    let e = effect(s, step);
+    if let Some(slot) = s.configure.steps.get_mut(i) {
+        slot.1 = Status::Running;
+    }
+    vec![e]
+}
+
+/// Plan the steps and start the first.
+pub fn enter(s: &mut State) -> Vec<Effect> {
+    let mut steps = vec![match connect_directories::account_mode(s) {
+        AccountMode::Create => Step::CreateAccount,
+        AccountMode::Existing => Step::StoreSecret,
+    }];
+    steps.extend([Step::RegisterApplication, Step::WriteConfig]);
+    if s.ready.start_sync {
+        steps.push(Step::StartCycle);
+    }
+    s.configure = Configure {
+        steps: steps.into_iter().map(|k| (k, Status::Pending)).collect(),
+        ..Configure::default()
+    };
+    run(s, 0)
+}
+
+fn current(s: &State) -> Option<usize> {
+    s.configure
+        .steps
+        .iter()
+        .position(|(_, st)| *st != Status::Done)
+}
+
+/// A step finished.
+pub fn on_step(s: &mut State, r: Result<StepOutput, Failure>) -> Flow {
+    let Some(i) = current(s) else {
+        return Flow::stay();
+    };
+    if s.configure.steps.get(i).map(|(_, st)| st) != Some(&Status::Running) {
+        return Flow::stay();
+    }
+    let status = match r {
+        Ok(out) => {
+            match out {
+                StepOutput::ConnectorAccount {
+                    username,
+                    secret_ref,
+                } => {
+                    s.configure.summaries.push(t::account(&username));
+                    s.configure.account = Some((username, secret_ref));
+                }
+                StepOutput::Application {
+                    client_id,
+                    certificate_ref,
+                } => {
+                    s.configure.summaries.push(t::application(&client_id));
+                    s.configure.application = Some((client_id, certificate_ref));
+                }
+                StepOutput::Cycle(summary) => s.configure.summaries.push(summary),
+                StepOutput::Written(_) | StepOutput::Done => {}
+            }
+            Status::Done
+        }
+        Err(f) => Status::Failed(f),
+    };
+    let done = status == Status::Done;
+    if let Some(slot) = s.configure.steps.get_mut(i) {
+        slot.1 = status;
+    }
+    if !done {
+        return Flow::stay();
+    }
+    match current(s) {
+        Some(next) => Flow::Stay(run(s, next)),
+        None => Flow::Next(Vec::new()),
+    }
+}
+
+/// The running step was cancelled.
+pub fn on_cancelled(s: &mut State) {
+    for (_, st) in &mut s.configure.steps {
+        if *st == Status::Running {
+            *st = Status::Cancelled;
+        }
+    }
+}
+
+/// Handle a key.
+pub fn input(s: &mut State, input: Input) -> Flow {
+    match input {
+        Input::Action(Action::Retry) => match current(s) {
+            Some(i)
+                if matches!(
+                    s.configure.steps.get(i),
+                    Some((_, Status::Failed(_) | Status::Cancelled))
+                ) =>
+            {
+                Flow::Stay(run(s, i))
+            }
+            _ => Flow::stay(),
+        },
+        Input::Action(Action::Next | Action::Back) => Flow::stay(),
+        _ => Flow::Unhandled,
+    }
+}
+
+/// The footer actions.
+pub fn hints(s: &State) -> Vec<Action> {
+    match current(s).and_then(|i| s.configure.steps.get(i)) {
+        Some((_, Status::Failed(_) | Status::Cancelled)) => vec![Action::Retry],
+        _ => vec![],
+    }
+}
+
+/// The body.
+pub fn view(s: &State, st: &Styles) -> Body {
+    let mut b = Body::default();
+    b.text(t::INTRO, st.muted);
+    b.blank();
+    let mut failure = None;
+    for (step, status) in &s.configure.steps {
+        let (sym, style) = match status {
+            Status::Pending => ("·".to_string(), st.muted),
+            Status::Running => (spinner(s.tick).to_string(), st.progress),
+            Status::Done => ("✓".to_string(), st.success),
+            Status::Failed(f) => {
+                failure = Some(f);
+                ("✗".to_string(), st.error)
+            }
+            Status::Cancelled => ("!".to_string(), st.warning),
+        };
+        let text_style = if *status == Status::Pending {
+            st.muted
+        } else {
+            st.text
+        };
+        b.push_focus(
+            Line::from(vec![
+                Span::styled(format!("  {sym} "), style),
+                Span::styled(label(*step), text_style),
+            ]),
+            *status == Status::Running,
+        );
+    }
+    if let Some(f) = failure {
+        b.blank();
+        b.text(t::FAILED, st.error);
+        b.text(format!("  {}", f.message), st.error);
+        b.push_focus(
+            Line::styled(format!("  {}{}", crate::wizard::text::FIX, f.fix), st.text),
+            true,
+        );
+        b.text(t::RETRY, st.muted);
+    }
+    if s.configure
+        .steps
+        .iter()
+        .any(|(_, x)| *x == Status::Cancelled)
+    {
+        b.blank();
+        b.text(t::CANCELLED, st.warning);
+    }
+    b
+}
+
+/// Put what Configure created into the configuration.
+pub fn apply(s: &State, c: &mut Config) {
+    if let Some((client_id, cert)) = &s.configure.application {
+        c.tenant.application.client_id.clone_from(client_id);
+        c.tenant.application.certificate_ref = Some(cert.clone());
+    }
+}

@@ -1,0 +1,154 @@
+//! Ready to configure: the actions the Configure page will take, the checkboxes "Start the
+//! synchronization process when configuration completes" (ticked by default) and "Enable staging
+//! mode", and any answer the configuration rules reject (checked with the same validation as
+//! `hybridsync config check`, so the wizard never writes a file the engine would refuse).
+//!
+//! Invariants: Next (Configure) is refused while a rule rejects the answers; the values that
+//! only Configure can know (the created account's name, the application's ID) are not held
+//! against the admin.
+
+use crate::config::Config;
+use crate::credentials::SecretRef;
+use crate::effects::Effect;
+use crate::wizard::app::{Flow, State, build_config};
+use crate::wizard::keys::{Action, Input};
+use crate::wizard::pages::connect_directories::{self, AccountMode};
+use crate::wizard::text::ready as t;
+use crate::wizard::ui::{Body, Styles, checkbox, note};
+use crate::wizard::widgets::cycle;
+
+/// Ready to configure state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadyToConfigure {
+    /// Start the scheduler when done.
+    pub start_sync: bool,
+    /// Staging mode.
+    pub staging: bool,
+    /// Focus: 0 start sync, 1 staging.
+    pub focus: usize,
+    /// Answers the rules reject.
+    pub problems: Vec<String>,
+}
+
+impl Default for ReadyToConfigure {
+    fn default() -> Self {
+        Self {
+            start_sync: true,
+            staging: false,
+            focus: 0,
+            problems: Vec::new(),
+        }
+    }
+}
+
+/// The configuration rules' errors for the answers, ignoring what Configure fills in.
+pub fn problems(s: &State) -> Vec<String> {
+    let mut c = build_config(s);
+    let app = &mut c.tenant.application;
+    if app.client_id.is_empty() {
+        app.client_id = "00000000-0000-0000-0000-000000000000".into();
+        app.certificate_ref = Some(SecretRef::Store("entra-app-certificate".into()));
+    }
+    for d in &mut c.directories {
+        if d.account.username.is_empty() {
+            d.account.username = format!("MSOL_000000000000@{}", d.forest);
+        }
+    }
+    crate::config::validate::validate(&c)
+        .into_iter()
+        .filter(crate::config::ConfigIssue::is_error)
+        .map(|i| i.to_string())
+        .collect()
+}
+
+/// Check the answers.
+pub fn enter(s: &mut State) -> Vec<Effect> {
+    s.ready.problems = problems(s);
+    Vec::new()
+}
+
+/// Handle a key.
+pub fn input(s: &mut State, input: Input) -> Flow {
+    let r = &mut s.ready;
+    match input {
+        Input::Action(Action::FocusNext | Action::Down) => {
+            r.focus = cycle(r.focus, 2, true);
+            Flow::stay()
+        }
+        Input::Action(Action::FocusPrev | Action::Up) => {
+            r.focus = cycle(r.focus, 2, false);
+            Flow::stay()
+        }
+        Input::Action(Action::Toggle) | Input::Char(' ') => {
+            if r.focus == 0 {
+                r.start_sync = !r.start_sync;
+            } else {
+                r.staging = !r.staging;
+            }
+            Flow::stay()
+        }
+        Input::Action(Action::Next) => {
+            s.ready.problems = problems(s);
+            if s.ready.problems.is_empty() {
+                Flow::Next(Vec::new())
+            } else {
+                Flow::stay()
+            }
+        }
+        _ => Flow::Unhandled,
+    }
+}
+
+/// The footer actions.
+pub fn hints(_: &State) -> Vec<Action> {
+    vec![Action::Next, Action::FocusNext, Action::Toggle]
+}
+
+/// The body.
+pub fn view(s: &State, st: &Styles) -> Body {
+    let r = &s.ready;
+    let mut b = Body::default();
+    b.text(t::INTRO, st.text);
+    if let Some(f) = connect_directories::forest(s) {
+        if connect_directories::account_mode(s) == AccountMode::Create {
+            b.text(format!("  • {}", t::create_account(&f.forest)), st.muted);
+        } else {
+            b.text(format!("  • {}", t::STORE_SECRET), st.muted);
+        }
+    }
+    b.text(format!("  • {}", t::REGISTER), st.muted);
+    b.text(
+        format!("  • {}", t::write(&s.config_path.display().to_string())),
+        st.muted,
+    );
+    if r.start_sync {
+        b.text(format!("  • {}", t::FIRST_CYCLE), st.muted);
+    }
+    b.blank();
+    b.push_focus(
+        checkbox(r.start_sync.into(), t::START, r.focus == 0, true, st),
+        r.focus == 0,
+    );
+    if !r.start_sync {
+        b.push(note(t::START_OFF, st));
+    }
+    b.push_focus(
+        checkbox(r.staging.into(), t::STAGING, r.focus == 1, true, st),
+        r.focus == 1,
+    );
+    b.push(note(t::STAGING_HELP, st));
+    if !r.problems.is_empty() {
+        b.blank();
+        b.text(t::PROBLEMS, st.error);
+        for p in &r.problems {
+            b.text(format!("  • {p}"), st.error);
+        }
+    }
+    b
+}
+
+/// Put the answers into the configuration.
+pub fn apply(s: &State, c: &mut Config) {
+    c.sync.scheduler_enabled = s.ready.start_sync;
+    c.sync.staging_mode = s.ready.staging;
+}

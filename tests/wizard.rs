@@ -1,0 +1,961 @@
+//! The wizard without a terminal: scripted key flows through the Express and Custom paths against
+//! a fake effects runner (asserting the effects requested and the configuration produced), and a
+//! render snapshot of every page and its error states at 80x24 (TestBackend + insta; the `.snap`
+//! files are committed under `tests/snapshots/`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+use std::path::PathBuf;
+
+use hybridsync::config::model::{ScopeMode, TlsMode, UserMatching};
+use hybridsync::credentials::SecretRef;
+use hybridsync::domain::{Dn, ObjectGuid};
+use hybridsync::effects::{
+    CheckResult, CheckStatus, ConfigureStep, Effect, Failure, FakeRunner, ForestDomain, ForestInfo,
+    GroupEntry, OuEntry, Reply, Runner, StepOutput, TenantDomain, TenantInfo,
+};
+use hybridsync::wizard::app::{InstallPath, Message, PageId, Quit, State, build_config, update};
+use hybridsync::wizard::keys::{ctrl, press};
+use hybridsync::wizard::theme::Theme;
+use hybridsync::wizard::ui::{Styles, draw};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::KeyCode;
+
+const CONFIG: &str = "/etc/hybridsync/hybridsync.toml";
+const CLIENT_ID: &str = "3f1b2a4c-5d6e-4f70-8192-a3b4c5d6e7f8";
+
+fn dn(s: &str) -> Dn {
+    Dn::parse(s).unwrap()
+}
+
+fn guid(n: u8) -> ObjectGuid {
+    ObjectGuid::from_bytes(&[n; 16]).unwrap()
+}
+
+fn tenant() -> TenantInfo {
+    TenantInfo {
+        tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+        initial_domain: "contoso.onmicrosoft.com".into(),
+        admin: "admin@contoso.onmicrosoft.com".into(),
+        domains: vec![
+            TenantDomain {
+                name: "contoso.onmicrosoft.com".into(),
+                verified: true,
+            },
+            TenantDomain {
+                name: "corp.example.com".into(),
+                verified: true,
+            },
+        ],
+    }
+}
+
+fn forest() -> ForestInfo {
+    ForestInfo {
+        forest: "corp.example.com".into(),
+        domains: vec![ForestDomain {
+            name: "corp.example.com".into(),
+            naming_context: dn("DC=corp,DC=example,DC=com"),
+        }],
+        upn_suffixes: vec!["corp.example.com".into()],
+        exchange_schema: false,
+    }
+}
+
+fn ou(s: &str, n: u8, has_children: bool) -> OuEntry {
+    OuEntry {
+        dn: dn(s),
+        guid: Some(guid(n)),
+        has_children,
+    }
+}
+
+/// The lab: every effect succeeds.
+fn lab(e: &Effect) -> Vec<Reply> {
+    match e {
+        Effect::CheckPrerequisites { .. } => vec![Reply::Prerequisites(vec![
+            CheckResult {
+                name: "Configuration directory is writable".into(),
+                status: CheckStatus::Pass,
+                detail: "/etc/hybridsync".into(),
+                fix: String::new(),
+            },
+            CheckResult {
+                name: "State directory is writable".into(),
+                status: CheckStatus::Pass,
+                detail: "/var/lib/hybridsync".into(),
+                fix: String::new(),
+            },
+        ])],
+        Effect::SignInDeviceCode => vec![
+            Reply::DeviceCode {
+                verification_uri: "https://microsoft.com/devicelogin".into(),
+                user_code: "FQK7-ZP2M".into(),
+            },
+            Reply::SignedIn(tenant()),
+        ],
+        Effect::RefreshTenantDomains => vec![Reply::TenantDomains(Ok(tenant().domains))],
+        Effect::TestAdBind { .. } => vec![Reply::Forest(Ok(forest()))],
+        Effect::ListOus { parent, .. } => {
+            let children = match parent.to_string().as_str() {
+                "DC=corp,DC=example,DC=com" => vec![
+                    ou("OU=Sales,DC=corp,DC=example,DC=com", 1, true),
+                    ou("OU=Staff,DC=corp,DC=example,DC=com", 2, false),
+                    ou("CN=Users,DC=corp,DC=example,DC=com", 3, false),
+                ],
+                "OU=Sales,DC=corp,DC=example,DC=com" => vec![
+                    ou("OU=EMEA,OU=Sales,DC=corp,DC=example,DC=com", 4, false),
+                    ou("OU=Americas,OU=Sales,DC=corp,DC=example,DC=com", 5, false),
+                ],
+                _ => vec![],
+            };
+            vec![Reply::Ous {
+                parent: parent.clone(),
+                children: Ok(children),
+            }]
+        }
+        Effect::FindGroups { .. } => vec![Reply::Groups(Ok(vec![
+            GroupEntry {
+                dn: dn("CN=Pilot Users,OU=Staff,DC=corp,DC=example,DC=com"),
+                guid: Some(guid(9)),
+                members: 12,
+            },
+            GroupEntry {
+                dn: dn("CN=Pilot Admins,OU=Staff,DC=corp,DC=example,DC=com"),
+                guid: Some(guid(10)),
+                members: 3,
+            },
+        ]))],
+        Effect::Configure(step) => vec![Reply::Step(Ok(match step {
+            ConfigureStep::CreateConnectorAccount { secret_name, .. } => {
+                StepOutput::ConnectorAccount {
+                    username: "MSOL_0123456789ab@corp.example.com".into(),
+                    secret_ref: SecretRef::Store(secret_name.clone()),
+                }
+            }
+            ConfigureStep::StoreSecret { .. } => StepOutput::Done,
+            ConfigureStep::RegisterApplication => StepOutput::Application {
+                client_id: CLIENT_ID.into(),
+                certificate_ref: SecretRef::Store("entra-app-certificate".into()),
+            },
+            ConfigureStep::WriteConfig { path, .. } => StepOutput::Written(path.clone()),
+            ConfigureStep::StartFirstCycle => {
+                StepOutput::Cycle("First cycle: 42 objects imported, 42 exported".into())
+            }
+        }))],
+        Effect::Cancel(_) => vec![],
+    }
+}
+
+struct Wizard {
+    state: State,
+    runner: FakeRunner,
+}
+
+impl Wizard {
+    fn new(script: impl FnMut(&Effect) -> Vec<Reply> + 'static) -> Self {
+        Self {
+            state: State::new(PathBuf::from(CONFIG), PathBuf::from("/var/lib/hybridsync")),
+            runner: FakeRunner::new(script),
+        }
+    }
+
+    fn send(&mut self, msg: Message) {
+        for e in update(&mut self.state, msg) {
+            self.runner.run(e);
+        }
+        while let Some(r) = self.runner.next_reply() {
+            for e in update(&mut self.state, Message::Reply(r)) {
+                self.runner.run(e);
+            }
+        }
+    }
+
+    fn key(&mut self, code: KeyCode) -> &mut Self {
+        self.send(Message::Key(press(code)));
+        self
+    }
+
+    fn enter(&mut self) -> &mut Self {
+        self.key(KeyCode::Enter)
+    }
+
+    fn tab(&mut self) -> &mut Self {
+        self.key(KeyCode::Tab)
+    }
+
+    fn down(&mut self) -> &mut Self {
+        self.key(KeyCode::Down)
+    }
+
+    fn space(&mut self) -> &mut Self {
+        self.key(KeyCode::Char(' '))
+    }
+
+    fn ctrl(&mut self, c: char) -> &mut Self {
+        self.send(Message::Key(ctrl(c)));
+        self
+    }
+
+    fn typ(&mut self, text: &str) -> &mut Self {
+        for c in text.chars() {
+            self.key(KeyCode::Char(c));
+        }
+        self
+    }
+
+    fn page(&self) -> PageId {
+        self.state.page
+    }
+
+    fn screen(&self) -> String {
+        let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        let styles = Styles::from_theme(&Theme::default());
+        t.draw(|f| draw(f, &self.state, &styles)).unwrap();
+        t.backend().to_string()
+    }
+
+    /// Welcome → Prerequisites → Express Settings.
+    fn reach_express_settings(&mut self) -> &mut Self {
+        self.space().enter(); // agree, continue
+        assert_eq!(self.page(), PageId::Prerequisites);
+        self.enter();
+        assert_eq!(self.page(), PageId::ExpressSettings);
+        self
+    }
+
+    /// ... → signed in on Connect to Entra ID → Connect your directories.
+    fn reach_directories(&mut self, custom: bool) -> &mut Self {
+        self.reach_express_settings();
+        if custom {
+            self.down();
+        }
+        self.enter();
+        assert_eq!(self.page(), PageId::ConnectToEntra);
+        self.enter();
+        assert_eq!(self.page(), PageId::ConnectDirectories);
+        self
+    }
+}
+
+fn configure_steps(effects: &[Effect]) -> Vec<&ConfigureStep> {
+    effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Configure(s) => Some(s),
+            _ => None,
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- flows
+
+#[test]
+fn express_path_creates_the_account_and_writes_a_valid_config() {
+    let mut w = Wizard::new(lab);
+    w.reach_directories(false);
+    w.typ("corp.example.com")
+        .tab()
+        .typ("CORP\\administrator")
+        .tab()
+        .typ("P@ssw0rd!")
+        .enter();
+    // Every suffix is verified: Express skips the UPN page.
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    assert!(
+        w.state.ready.problems.is_empty(),
+        "{:?}",
+        w.state.ready.problems
+    );
+    w.enter();
+    assert_eq!(w.page(), PageId::Complete);
+
+    let effects = &w.runner.effects;
+    assert!(matches!(effects[0], Effect::CheckPrerequisites { .. }));
+    assert_eq!(effects[1], Effect::SignInDeviceCode);
+    match &effects[2] {
+        Effect::TestAdBind {
+            forest,
+            username,
+            password,
+            tls,
+            domain_controllers,
+        } => {
+            assert_eq!(forest, "corp.example.com");
+            assert_eq!(username, "CORP\\administrator");
+            assert_eq!(password.expose(), "P@ssw0rd!");
+            assert_eq!(*tls, TlsMode::Ldaps);
+            assert!(domain_controllers.is_empty());
+        }
+        other => panic!("expected a bind, got {other:?}"),
+    }
+    let steps = configure_steps(effects);
+    assert_eq!(steps.len(), 4, "{steps:?}");
+    match steps[0] {
+        ConfigureStep::CreateConnectorAccount {
+            forest,
+            admin_username,
+            admin_password,
+            secret_name,
+        } => {
+            assert_eq!(forest, "corp.example.com");
+            assert_eq!(admin_username, "CORP\\administrator");
+            assert_eq!(admin_password.expose(), "P@ssw0rd!");
+            assert_eq!(secret_name, "ad-corp.example.com");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(*steps[1], ConfigureStep::RegisterApplication);
+    let ConfigureStep::WriteConfig { config, path } = steps[2] else {
+        panic!("{:?}", steps[2]);
+    };
+    assert_eq!(*steps[3], ConfigureStep::StartFirstCycle);
+    assert_eq!(path, &PathBuf::from(CONFIG));
+
+    // The written configuration: what Express means, and nothing of the admin's credentials.
+    assert_eq!(
+        config.install.mode,
+        hybridsync::config::model::InstallMode::Express
+    );
+    assert_eq!(
+        config.tenant.tenant_id,
+        "72f988bf-86f1-41af-91ab-2d7cd011db47"
+    );
+    assert_eq!(config.tenant.application.client_id, CLIENT_ID);
+    assert_eq!(
+        config.tenant.application.certificate_ref,
+        Some(SecretRef::Store("entra-app-certificate".into()))
+    );
+    assert_eq!(config.directories.len(), 1);
+    let d = &config.directories[0];
+    assert_eq!(d.forest, "corp.example.com");
+    assert_eq!(d.account.username, "MSOL_0123456789ab@corp.example.com");
+    assert!(d.account.managed);
+    assert_eq!(
+        d.account.secret_ref,
+        SecretRef::Store("ad-corp.example.com".into())
+    );
+    assert_eq!(d.scope.mode, ScopeMode::All);
+    assert!(d.pilot_group.is_none());
+    assert_eq!(
+        config.identity.source_anchor.as_str(),
+        "mS-DS-ConsistencyGuid"
+    );
+    assert!(config.sync.scheduler_enabled);
+    assert!(!config.sync.staging_mode);
+    let text = hybridsync::config::save::render_new(config).unwrap();
+    assert!(!text.contains("P@ssw0rd!"));
+    assert!(!text.contains("administrator"));
+    // The config the wizard writes loads without errors.
+    hybridsync::config::parse(&text).unwrap();
+    assert_eq!(*config.as_ref(), build_config(&w.state));
+}
+
+#[test]
+fn custom_path_every_page_maps_to_the_config() {
+    let mut w = Wizard::new(lab);
+    w.reach_directories(true);
+    assert_eq!(w.state.path, InstallPath::Custom);
+    // forest, DCs, TLS (StartTLS), account mode (existing), user, password
+    w.typ("corp.example.com")
+        .tab()
+        .typ("dc1.corp.example.com, dc2.corp.example.com:389")
+        .tab()
+        .space()
+        .tab()
+        .space()
+        .tab()
+        .typ("svc-sync@corp.example.com")
+        .tab()
+        .typ("s3cret-Sync")
+        .enter();
+    assert_eq!(w.page(), PageId::UpnSuffixes);
+    // UPN attribute: mail
+    w.space().enter();
+    assert_eq!(w.page(), PageId::OuFiltering);
+    // The tree loaded the domain's first level lazily.
+    assert!(w.runner.effects.iter().any(|e| matches!(e,
+        Effect::ListOus { parent, .. } if parent.to_string() == "DC=corp,DC=example,DC=com")));
+    // Select "Sync selected", open Sales, clear EMEA, clear CN=Users.
+    w.down().space(); // cursor 1: selected
+    w.down(); // domain root
+    w.down(); // Sales
+    w.key(KeyCode::Right); // loads Sales' children
+    w.down().space(); // EMEA cleared
+    w.down().space().down().space().down().space(); // Americas, Staff, Users cleared
+    assert_eq!(
+        hybridsync::wizard::pages::ou_filtering::check(
+            &w.state.ous,
+            &dn("OU=Sales,DC=corp,DC=example,DC=com")
+        ),
+        hybridsync::wizard::ui::Check::Partial
+    );
+    w.enter();
+    assert_eq!(w.page(), PageId::IdentifyingUsers);
+    // Source anchor: objectGUID
+    w.tab().space().enter();
+    assert_eq!(w.page(), PageId::FilterUsersAndDevices);
+    // Pilot group
+    w.space().tab().typ("Pilot").ctrl('f');
+    w.down().space().enter();
+    assert_eq!(w.page(), PageId::OptionalFeatures);
+    // Device writeback and directory extensions with two attributes.
+    for _ in 0..5 {
+        w.down();
+    }
+    w.space()
+        .down()
+        .space()
+        .down()
+        .typ("user.employeeID, group.info")
+        .enter();
+    assert_eq!(
+        w.page(),
+        PageId::ReadyToConfigure,
+        "{:?}",
+        w.state.features.errors
+    );
+    // Staging on, no first cycle.
+    w.space().tab().space();
+    assert!(w.state.ready.problems.is_empty());
+    w.enter();
+    assert_eq!(w.page(), PageId::Complete);
+
+    let steps = configure_steps(&w.runner.effects);
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    match steps[0] {
+        ConfigureStep::StoreSecret { name, secret } => {
+            assert_eq!(name, "ad-corp.example.com");
+            assert_eq!(secret.expose(), "s3cret-Sync");
+        }
+        other => panic!("{other:?}"),
+    }
+    let ConfigureStep::WriteConfig { config, .. } = steps[2] else {
+        panic!()
+    };
+    let c = config.as_ref();
+    assert_eq!(
+        c.install.mode,
+        hybridsync::config::model::InstallMode::Custom
+    );
+    assert_eq!(c.sign_in.upn_attribute.as_str(), "mail");
+    assert_eq!(c.identity.source_anchor.as_str(), "objectGUID");
+    assert_eq!(c.identity.user_matching, UserMatching::Once);
+    let d = &c.directories[0];
+    assert_eq!(
+        d.domain_controllers,
+        vec!["dc1.corp.example.com", "dc2.corp.example.com:389"]
+    );
+    assert_eq!(d.tls.mode, TlsMode::Starttls);
+    assert_eq!(d.account.username, "svc-sync@corp.example.com");
+    assert!(!d.account.managed);
+    assert_eq!(d.scope.mode, ScopeMode::Selected);
+    let dns = |v: &[hybridsync::config::model::ObjectRef]| {
+        v.iter().map(|o| o.dn.to_string()).collect::<Vec<_>>()
+    };
+    assert_eq!(dns(&d.scope.include), vec!["DC=corp,DC=example,DC=com"]);
+    let mut excluded = dns(&d.scope.exclude);
+    excluded.sort();
+    assert_eq!(
+        excluded,
+        vec![
+            "CN=Users,DC=corp,DC=example,DC=com",
+            "OU=Americas,OU=Sales,DC=corp,DC=example,DC=com",
+            "OU=EMEA,OU=Sales,DC=corp,DC=example,DC=com",
+            "OU=Staff,DC=corp,DC=example,DC=com",
+        ]
+    );
+    assert!(d.scope.exclude.iter().all(|o| o.guid.is_some()));
+    let pilot = d.pilot_group.as_ref().unwrap();
+    assert_eq!(
+        pilot.dn.to_string(),
+        "CN=Pilot Users,OU=Staff,DC=corp,DC=example,DC=com"
+    );
+    assert_eq!(pilot.guid, Some(guid(9)));
+    assert!(c.features.device_writeback.enabled);
+    assert!(c.features.directory_extensions.enabled);
+    assert_eq!(
+        c.features.directory_extensions.attributes,
+        vec!["user.employeeID", "group.info"]
+    );
+    assert!(c.sync.staging_mode);
+    assert!(!c.sync.scheduler_enabled);
+    let text = hybridsync::config::save::render_new(c).unwrap();
+    assert!(!text.contains("s3cret-Sync"));
+    hybridsync::config::parse(&text).unwrap();
+}
+
+#[test]
+fn back_keeps_answers_and_esc_asks_before_quitting() {
+    let mut w = Wizard::new(lab);
+    w.reach_directories(false);
+    w.typ("corp.example.com");
+    w.ctrl('b');
+    assert_eq!(w.page(), PageId::ConnectToEntra);
+    w.ctrl('b');
+    assert_eq!(w.page(), PageId::ExpressSettings);
+    w.enter().enter();
+    assert_eq!(w.page(), PageId::ConnectDirectories);
+    assert_eq!(w.state.directories.forest.text(), "corp.example.com");
+    // Signed in once: going back and forth does not sign in again.
+    let sign_ins = w
+        .runner
+        .effects
+        .iter()
+        .filter(|e| **e == Effect::SignInDeviceCode)
+        .count();
+    assert_eq!(sign_ins, 1);
+
+    w.key(KeyCode::Esc);
+    assert_eq!(w.state.quit, Quit::Asking);
+    w.key(KeyCode::Char('n'));
+    assert_eq!(w.state.quit, Quit::No);
+    assert_eq!(w.state.directories.forest.text(), "corp.example.com");
+    w.key(KeyCode::Esc).key(KeyCode::Char('y'));
+    assert_eq!(w.state.quit, Quit::Done);
+    assert!(
+        configure_steps(&w.runner.effects).is_empty(),
+        "nothing written"
+    );
+}
+
+#[test]
+fn ctrl_c_leaves_at_once_and_cancels_a_waiting_sign_in() {
+    let mut w = Wizard::new(|e| match e {
+        Effect::SignInDeviceCode => vec![Reply::DeviceCode {
+            verification_uri: "https://microsoft.com/devicelogin".into(),
+            user_code: "FQK7-ZP2M".into(),
+        }],
+        other => lab(other),
+    });
+    w.reach_express_settings().enter();
+    w.ctrl('c');
+    assert_eq!(w.state.quit, Quit::Done);
+    assert_eq!(
+        w.runner.effects.last(),
+        Some(&Effect::Cancel(hybridsync::effects::EffectKind::SignIn))
+    );
+}
+
+#[test]
+fn configure_stops_at_the_first_failure_and_retries_from_there() {
+    let mut fail_once = true;
+    let mut w = Wizard::new(move |e| match e {
+        Effect::Configure(ConfigureStep::RegisterApplication) if fail_once => {
+            fail_once = false;
+            vec![Reply::Step(Err(Failure::new(
+                "the signed-in account may not register applications",
+                "sign in as a Hybrid Identity Administrator or Global Administrator",
+            )))]
+        }
+        other => lab(other),
+    });
+    w.reach_directories(false);
+    w.typ("corp.example.com")
+        .tab()
+        .typ("CORP\\admin")
+        .tab()
+        .typ("pw")
+        .enter();
+    w.enter();
+    assert_eq!(w.page(), PageId::Configure);
+    let before = configure_steps(&w.runner.effects).len();
+    assert_eq!(before, 2, "stopped after the failed step");
+    insta::assert_snapshot!("configure_failed", w.screen());
+    w.ctrl('r');
+    assert_eq!(w.page(), PageId::Complete);
+    let steps = configure_steps(&w.runner.effects);
+    assert!(matches!(
+        steps[0],
+        ConfigureStep::CreateConnectorAccount { .. }
+    ));
+    assert_eq!(*steps[1], ConfigureStep::RegisterApplication);
+    assert_eq!(*steps[2], ConfigureStep::RegisterApplication);
+    assert_eq!(
+        steps
+            .iter()
+            .filter(|s| matches!(s, ConfigureStep::CreateConnectorAccount { .. }))
+            .count(),
+        1,
+        "the account is not created twice"
+    );
+}
+
+#[test]
+fn not_connected_effects_fail_honestly() {
+    let mut w = Wizard::new(|e| match e {
+        Effect::CheckPrerequisites { .. } => lab(e),
+        other => vec![Reply::NotConnected(other.clone())],
+    });
+    w.reach_express_settings().enter();
+    assert_eq!(w.page(), PageId::ConnectToEntra);
+    w.enter();
+    assert_eq!(
+        w.page(),
+        PageId::ConnectToEntra,
+        "cannot continue without a tenant"
+    );
+    insta::assert_snapshot!("connect_to_entra_not_connected", w.screen());
+}
+
+// ---------------------------------------------------------------- snapshots
+
+#[test]
+fn snapshots_welcome() {
+    let mut w = Wizard::new(lab);
+    insta::assert_snapshot!("welcome", w.screen());
+    w.enter();
+    insta::assert_snapshot!("welcome_must_agree", w.screen());
+}
+
+#[test]
+fn snapshots_prerequisites() {
+    let mut w = Wizard::new(|_| vec![]);
+    w.space().enter();
+    insta::assert_snapshot!("prerequisites_running", w.screen());
+    let mut w = Wizard::new(lab);
+    w.space().enter();
+    insta::assert_snapshot!("prerequisites_passed", w.screen());
+    let mut w = Wizard::new(|e| match e {
+        Effect::CheckPrerequisites { .. } => vec![Reply::Prerequisites(vec![
+            CheckResult {
+                name: "Configuration directory is writable".into(),
+                status: CheckStatus::Fail,
+                detail: "/etc/hybridsync: Permission denied (os error 13)".into(),
+                fix: "run the wizard as root, or point --config at a directory you own".into(),
+            },
+            CheckResult {
+                name: "Directory and tenant reachability".into(),
+                status: CheckStatus::Warn,
+                detail: "not checked".into(),
+                fix: "run 'hybridsync preflight'".into(),
+            },
+        ])],
+        _ => vec![],
+    });
+    w.space().enter().enter();
+    assert_eq!(w.page(), PageId::Prerequisites, "a failed check blocks");
+    insta::assert_snapshot!("prerequisites_failed", w.screen());
+}
+
+#[test]
+fn snapshots_express_settings() {
+    let mut w = Wizard::new(lab);
+    w.reach_express_settings();
+    insta::assert_snapshot!("express_settings", w.screen());
+    w.down();
+    insta::assert_snapshot!("express_settings_customize", w.screen());
+}
+
+#[test]
+fn snapshots_connect_to_entra() {
+    let mut w = Wizard::new(|e| match e {
+        Effect::SignInDeviceCode => vec![Reply::DeviceCode {
+            verification_uri: "https://microsoft.com/devicelogin".into(),
+            user_code: "FQK7-ZP2M".into(),
+        }],
+        other => lab(other),
+    });
+    w.reach_express_settings().enter();
+    insta::assert_snapshot!("connect_to_entra_device_code", w.screen());
+    let mut w = Wizard::new(lab);
+    w.reach_express_settings().enter();
+    insta::assert_snapshot!("connect_to_entra_signed_in", w.screen());
+    let mut w = Wizard::new(|e| match e {
+        Effect::SignInDeviceCode => vec![Reply::SignInFailed(Failure::new(
+            "the sign-in code expired before it was used",
+            "press Ctrl+R and enter the new code within 15 minutes",
+        ))],
+        other => lab(other),
+    });
+    w.reach_express_settings().enter();
+    insta::assert_snapshot!("connect_to_entra_failed", w.screen());
+}
+
+#[test]
+fn snapshots_connect_directories() {
+    let mut w = Wizard::new(lab);
+    w.reach_directories(false);
+    insta::assert_snapshot!("connect_directories_express", w.screen());
+    w.typ("not a domain").tab().typ("administrator").enter();
+    assert_eq!(w.page(), PageId::ConnectDirectories);
+    insta::assert_snapshot!("connect_directories_invalid", w.screen());
+
+    let mut w = Wizard::new(|e| match e {
+        Effect::TestAdBind { .. } => vec![Reply::Forest(Err(Failure::new(
+            "invalid credentials (LDAP result 49, data 52e)",
+            "check the account name and password; the account must not be locked out",
+        )))],
+        other => lab(other),
+    });
+    w.reach_directories(false);
+    w.typ("corp.example.com")
+        .tab()
+        .typ("CORP\\administrator")
+        .tab()
+        .typ("wrong")
+        .enter();
+    assert_eq!(w.page(), PageId::ConnectDirectories);
+    insta::assert_snapshot!("connect_directories_bind_failed", w.screen());
+    assert!(!w.screen().contains("wrong"), "passwords are masked");
+
+    let mut w = Wizard::new(lab);
+    w.reach_directories(true);
+    insta::assert_snapshot!("connect_directories_custom", w.screen());
+}
+
+fn unverified(e: &Effect) -> Vec<Reply> {
+    match e {
+        Effect::TestAdBind { .. } => {
+            let mut f = forest();
+            f.upn_suffixes = vec![
+                "corp.example.com".into(),
+                "example.org".into(),
+                "corp.local".into(),
+            ];
+            vec![Reply::Forest(Ok(f))]
+        }
+        Effect::SignInDeviceCode => {
+            let mut t = tenant();
+            t.domains.push(TenantDomain {
+                name: "example.org".into(),
+                verified: false,
+            });
+            vec![Reply::SignedIn(t)]
+        }
+        other => lab(other),
+    }
+}
+
+#[test]
+fn snapshots_upn_suffixes_and_express_shows_it_only_when_needed() {
+    let mut w = Wizard::new(unverified);
+    w.reach_directories(false);
+    w.typ("corp.example.com")
+        .tab()
+        .typ("CORP\\admin")
+        .tab()
+        .typ("pw")
+        .enter();
+    assert_eq!(w.page(), PageId::UpnSuffixes);
+    insta::assert_snapshot!("upn_suffixes", w.screen());
+    w.enter();
+    assert_eq!(w.page(), PageId::UpnSuffixes);
+    insta::assert_snapshot!("upn_suffixes_must_continue", w.screen());
+    w.space().enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    assert!(
+        build_config(&w.state)
+            .sign_in
+            .continue_without_verified_domains
+    );
+}
+
+fn to_custom_page(page: PageId) -> Wizard {
+    let mut w = Wizard::new(lab);
+    w.reach_directories(true);
+    w.typ("corp.example.com")
+        .tab()
+        .tab()
+        .tab()
+        .tab()
+        .typ("CORP\\admin")
+        .tab()
+        .typ("pw")
+        .enter();
+    while w.page() != page {
+        let before = w.page();
+        w.enter();
+        assert_ne!(before, w.page(), "stuck on {before:?}");
+    }
+    w
+}
+
+#[test]
+fn snapshots_ou_filtering() {
+    let mut w = to_custom_page(PageId::OuFiltering);
+    insta::assert_snapshot!("ou_filtering_all", w.screen());
+    w.down().space().down().down().key(KeyCode::Right);
+    w.down().space();
+    insta::assert_snapshot!("ou_filtering_partial", w.screen());
+    // A partly ticked domain ticks everything, the next Space clears everything; Next then says
+    // why it cannot go on.
+    w.key(KeyCode::Up).key(KeyCode::Up).space();
+    assert_eq!(
+        hybridsync::wizard::pages::ou_filtering::check(
+            &w.state.ous,
+            &dn("DC=corp,DC=example,DC=com")
+        ),
+        hybridsync::wizard::ui::Check::On
+    );
+    w.space();
+    let s = &w.state.ous;
+    assert_eq!(
+        hybridsync::wizard::pages::ou_filtering::check(s, &dn("DC=corp,DC=example,DC=com")),
+        hybridsync::wizard::ui::Check::Off
+    );
+    w.enter();
+    assert_eq!(w.page(), PageId::OuFiltering);
+    insta::assert_snapshot!("ou_filtering_nothing_selected", w.screen());
+}
+
+#[test]
+fn ou_filtering_lazy_load_failure_is_shown_on_the_node() {
+    let mut w = Wizard::new(|e| match e {
+        Effect::ListOus { parent, .. } if parent.to_string().starts_with("OU=Sales") => {
+            vec![Reply::Ous {
+                parent: parent.clone(),
+                children: Err(Failure::new("timeout", "check the DC")),
+            }]
+        }
+        other => lab(other),
+    });
+    w.reach_directories(true);
+    w.typ("corp.example.com")
+        .tab()
+        .tab()
+        .tab()
+        .tab()
+        .typ("CORP\\admin")
+        .tab()
+        .typ("pw")
+        .enter();
+    w.enter();
+    assert_eq!(w.page(), PageId::OuFiltering);
+    w.down().down().down().key(KeyCode::Right);
+    insta::assert_snapshot!("ou_filtering_load_failed", w.screen());
+}
+
+#[test]
+fn snapshots_identifying_users() {
+    let mut w = to_custom_page(PageId::IdentifyingUsers);
+    insta::assert_snapshot!("identifying_users", w.screen());
+    w.tab().space().space().tab().typ("mail").enter();
+    assert_eq!(w.page(), PageId::IdentifyingUsers);
+    insta::assert_snapshot!("identifying_users_forbidden_anchor", w.screen());
+}
+
+#[test]
+fn snapshots_filter_users_and_devices() {
+    let mut w = to_custom_page(PageId::FilterUsersAndDevices);
+    insta::assert_snapshot!("filter_users_and_devices", w.screen());
+    w.space().enter();
+    assert_eq!(w.page(), PageId::FilterUsersAndDevices);
+    insta::assert_snapshot!("filter_users_and_devices_must_pick", w.screen());
+    w.tab().typ("Pilot").ctrl('f').down().space();
+    insta::assert_snapshot!("filter_users_and_devices_results", w.screen());
+}
+
+#[test]
+fn snapshots_optional_features() {
+    let mut w = to_custom_page(PageId::OptionalFeatures);
+    insta::assert_snapshot!("optional_features", w.screen());
+    for _ in 0..4 {
+        w.down();
+    }
+    // Group writeback is greyed (no Exchange schema): Space does nothing.
+    w.space();
+    assert!(!w.state.features.group_writeback);
+    w.down().down().space().enter();
+    assert_eq!(w.page(), PageId::OptionalFeatures);
+    insta::assert_snapshot!("optional_features_invalid", w.screen());
+}
+
+#[test]
+fn snapshots_ready_configure_complete() {
+    let w = to_custom_page(PageId::ReadyToConfigure);
+    insta::assert_snapshot!("ready_to_configure", w.screen());
+    let mut w = Wizard::new(|e| match e {
+        Effect::Configure(ConfigureStep::RegisterApplication) => vec![],
+        other => lab(other),
+    });
+    w.reach_directories(false);
+    w.typ("corp.example.com")
+        .tab()
+        .typ("CORP\\admin")
+        .tab()
+        .typ("pw")
+        .enter()
+        .enter();
+    insta::assert_snapshot!("configure_running", w.screen());
+    w.key(KeyCode::Esc);
+    insta::assert_snapshot!("configure_quit_dialog", w.screen());
+    let mut w = Wizard::new(lab);
+    w.reach_directories(false);
+    w.typ("corp.example.com")
+        .tab()
+        .typ("CORP\\admin")
+        .tab()
+        .typ("pw")
+        .enter()
+        .enter();
+    assert_eq!(w.page(), PageId::Complete);
+    insta::assert_snapshot!("complete", w.screen());
+}
+
+#[test]
+fn every_page_draws_at_any_size_without_panicking() {
+    let mut w = to_custom_page(PageId::OuFiltering);
+    w.down().space().down().down().key(KeyCode::Right);
+    let sizes = [(80, 24), (120, 40), (40, 12), (20, 5), (1, 1)];
+    loop {
+        for (cols, rows) in sizes {
+            let mut t = Terminal::new(TestBackend::new(cols, rows)).unwrap();
+            let styles = Styles::from_theme(&Theme::default());
+            t.draw(|f| draw(f, &w.state, &styles)).unwrap();
+        }
+        if w.page() == PageId::Complete {
+            break;
+        }
+        let before = w.page();
+        w.enter();
+        assert_ne!(before, w.page(), "stuck on {before:?}");
+    }
+}
+
+#[test]
+fn every_builtin_theme_draws() {
+    let w = to_custom_page(PageId::OptionalFeatures);
+    for name in ["default", "high-contrast", "light", "monochrome"] {
+        let styles = Styles::from_theme(&Theme::load(name).unwrap());
+        let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        t.draw(|f| draw(f, &w.state, &styles)).unwrap();
+        assert!(t.backend().to_string().contains("Optional features"));
+    }
+}
+
+#[test]
+fn a_bind_answer_after_going_back_does_not_move_the_wizard() {
+    let mut w = Wizard::new(|e| match e {
+        Effect::TestAdBind { .. } => vec![],
+        other => lab(other),
+    });
+    w.reach_directories(false);
+    w.typ("corp.example.com")
+        .tab()
+        .typ("CORP\\admin")
+        .tab()
+        .typ("pw")
+        .enter();
+    w.ctrl('b');
+    assert_eq!(w.page(), PageId::ConnectToEntra);
+    w.send(Message::Reply(Reply::Forest(Ok(forest()))));
+    assert_eq!(w.page(), PageId::ConnectToEntra);
+    w.enter();
+    assert_eq!(w.page(), PageId::ConnectDirectories);
+    w.enter();
+    assert_eq!(
+        w.page(),
+        PageId::ReadyToConfigure,
+        "the bind result was kept"
+    );
+}
+
+#[test]
+fn wide_screens_list_the_pages_like_entra_connect() {
+    let w = to_custom_page(PageId::IdentifyingUsers);
+    let mut t = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    let styles = Styles::from_theme(&Theme::default());
+    t.draw(|f| draw(f, &w.state, &styles)).unwrap();
+    insta::assert_snapshot!("wide_identifying_users", t.backend().to_string());
+}

@@ -1,0 +1,145 @@
+//! The real binary in a pseudo-terminal (util-linux `script` provides it): `hybridsync wizard`
+//! opens full screen on the Welcome page, runs the real prerequisite checks, says plainly that
+//! tenant sign-in is not connected yet, and restores the terminal when the admin leaves with
+//! Ctrl+C or Esc, y — without writing the configuration.
+//!
+//! Skipped (with a message) where `script` is not installed. The screen is read back through a
+//! VT100 emulator (`vt100`), so assertions see what an admin sees.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Pty {
+    child: Child,
+    out: Arc<Mutex<Vec<u8>>>,
+}
+
+impl Pty {
+    fn start(dir: &Path) -> Option<Self> {
+        if Command::new("script").arg("--version").output().is_err() {
+            eprintln!("skipped: util-linux 'script' is not installed");
+            return None;
+        }
+        let bin = env!("CARGO_BIN_EXE_hybridsync");
+        let cmd = format!(
+            "stty cols 80 rows 24; exec '{bin}' --config '{}' --state-dir '{}' wizard",
+            dir.join("etc/hybridsync.toml").display(),
+            dir.join("state").display()
+        );
+        let mut child = Command::new("script")
+            .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+            .env("TERM", "xterm-256color")
+            .env("HOME", dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let out = Arc::new(Mutex::new(Vec::new()));
+        let mut stdout = child.stdout.take().unwrap();
+        let sink = out.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
+            }
+        });
+        Some(Self { child, out })
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.out.lock().unwrap()).into_owned()
+    }
+
+    /// What the terminal shows now (the output replayed through a VT100 emulator).
+    fn screen(&self) -> String {
+        let nz = |n| std::num::NonZero::new(n).unwrap();
+        let mut vt = vt100::Parser::new(nz(24), nz(80), 0);
+        vt.process(&self.out.lock().unwrap());
+        vt.screen().contents()
+    }
+
+    /// Wait until the screen shows `needle`.
+    fn wait_for(&self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if self.screen().contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("'{needle}' never appeared; screen:\n{}", self.screen());
+    }
+
+    fn send(&mut self, bytes: &[u8]) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        stdin.write_all(bytes).unwrap();
+        stdin.flush().unwrap();
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn exit_code(&mut self) -> Option<i32> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        panic!("the wizard did not exit; output:\n{}", self.text());
+    }
+}
+
+#[test]
+fn wizard_opens_runs_live_checks_and_restores_the_terminal_on_ctrl_c() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mut pty) = Pty::start(dir.path()) else {
+        return;
+    };
+    pty.wait_for("Welcome to hybridsync");
+    pty.wait_for("I agree to the license terms");
+    pty.send(b" ");
+    pty.send(b"\r");
+    pty.wait_for("State directory is writable");
+    pty.send(b"\r"); // Express Settings
+    pty.wait_for("Use express settings");
+    pty.send(b"\r"); // Connect to Entra ID: not connected yet, said plainly
+    pty.wait_for("Sign-in failed: this version of hybridsync cannot");
+    assert!(
+        pty.screen().contains("Fix: the wizard's connection"),
+        "{}",
+        pty.screen()
+    );
+    pty.send(b"\x03");
+    assert_eq!(pty.exit_code(), Some(1), "{}", pty.text());
+    let out = pty.text();
+    let entered = out
+        .find("\x1b[?1049h")
+        .expect("entered the alternate screen");
+    let left = out.rfind("\x1b[?1049l").expect("left the alternate screen");
+    assert!(left > entered);
+    assert!(out.contains("Nothing was written"), "{out}");
+    assert!(!dir.path().join("etc/hybridsync.toml").exists());
+}
+
+#[test]
+fn esc_asks_before_quitting() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(mut pty) = Pty::start(dir.path()) else {
+        return;
+    };
+    pty.wait_for("I agree to the license terms");
+    pty.send(b"\x1b");
+    pty.wait_for("Quit the wizard?");
+    pty.send(b"y");
+    assert_eq!(pty.exit_code(), Some(1), "{}", pty.text());
+    assert!(pty.text().contains("\x1b[?1049l"));
+}
