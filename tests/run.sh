@@ -18,6 +18,8 @@ log() { printf '\n== %s\n' "$*" >&2; }
 mapfile -t packages < <(bash tests/samba/lab.sh packages)
 # The tenant emulator's interop test runs Microsoft's Python SDKs (msal, msgraph-sdk) in a venv.
 packages+=(python3 python3-venv)
+# The wizard's pseudo-terminal test runs the binary under util-linux's `script`.
+packages+=(bsdutils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
