@@ -303,10 +303,7 @@ async fn lookups(
         return Ok(());
     }
     let requests: Vec<Request> = probes.iter().map(|(p, vs)| p.request(vs)).collect();
-    let replies = client
-        .batch(&requests)
-        .await
-        .map_err(|e| super::import::call("entra", e))?;
+    let replies = send(client, &requests).await?;
     // Found objects per probe; a failed lookup fails the adds that needed it.
     let mut found: Vec<(Probe, Vec<Value>)> = Vec::new();
     let mut failed: Vec<(Probe, Vec<String>, String, bool)> = Vec::new();
@@ -425,10 +422,7 @@ async fn lookups(
             )
         })
         .collect();
-    let replies = client
-        .batch(&requests)
-        .await
-        .map_err(|e| super::import::call("entra", e))?;
+    let replies = send(client, &requests).await?;
     for (i, r) in smtp.into_iter().zip(replies) {
         let j = &mut jobs[i];
         if !r.ok() {
@@ -501,10 +495,7 @@ async fn restores(client: &GraphClient, jobs: &mut [Job<'_>]) -> Result<(), Conn
     if requests.is_empty() {
         return Ok(());
     }
-    let replies = client
-        .batch(&requests)
-        .await
-        .map_err(|e| super::import::call("entra", e))?;
+    let replies = send(client, &requests).await?;
     for (i, r) in picked.into_iter().zip(replies) {
         let j = &mut jobs[i];
         if r.ok() {
@@ -570,10 +561,7 @@ async fn main_writes(client: &GraphClient, jobs: &mut [Job<'_>]) -> Result<(), C
     if requests.is_empty() {
         return Ok(());
     }
-    let replies = client
-        .batch(&requests)
-        .await
-        .map_err(|e| super::import::call("entra", e))?;
+    let replies = send(client, &requests).await?;
     let mut conflicts = Vec::new();
     for (i, r) in picked.into_iter().zip(replies) {
         let j = &mut jobs[i];
@@ -641,10 +629,7 @@ async fn name_conflicts(
             }
         })
         .collect();
-    let replies = client
-        .batch(&requests)
-        .await
-        .map_err(|e| super::import::call("entra", e))?;
+    let replies = send(client, &requests).await?;
     for ((i, original), r) in conflicts.into_iter().zip(replies) {
         let j = &mut jobs[i];
         let holder = first_value(&r).map(|o| {
@@ -710,10 +695,7 @@ async fn recheck_creates(
             }
         })
         .collect();
-    let replies = client
-        .batch(&requests)
-        .await
-        .map_err(|e| super::import::call("entra", e))?;
+    let replies = send(client, &requests).await?;
     for (i, r) in picked.iter().zip(replies) {
         let j = &mut jobs[*i];
         let name = j.text("displayName").unwrap_or_default();
@@ -822,10 +804,7 @@ async fn follow_ups(client: &GraphClient, jobs: &mut [Job<'_>]) -> Result<(), Co
     if requests.is_empty() {
         return Ok(());
     }
-    let replies = client
-        .batch(&requests)
-        .await
-        .map_err(|e| super::import::call("entra", e))?;
+    let replies = send(client, &requests).await?;
     // Bulk member adds refused because one member is already there: add them one by one.
     let mut singles: Vec<(usize, Request)> = Vec::new();
     for ((i, what), (req, r)) in picked.iter().zip(requests.iter().zip(&replies)) {
@@ -866,10 +845,7 @@ async fn follow_ups(client: &GraphClient, jobs: &mut [Job<'_>]) -> Result<(), Co
     }
     if !singles.is_empty() {
         let reqs: Vec<Request> = singles.iter().map(|(_, r)| r.clone()).collect();
-        let replies = client
-            .batch(&reqs)
-            .await
-            .map_err(|e| super::import::call("entra", e))?;
+        let replies = send(client, &reqs).await?;
         for ((i, _), r) in singles.iter().zip(replies) {
             if !r.ok() && !already_there(&r) {
                 jobs[*i]
@@ -883,4 +859,12 @@ async fn follow_ups(client: &GraphClient, jobs: &mut [Job<'_>]) -> Result<(), Co
 
 fn already_there(r: &Reply) -> bool {
     r.status == 400 && r.message().contains("already exist")
+}
+
+/// One round of requests in `$batch`es; a failure of the whole round is the connector's.
+async fn send(client: &GraphClient, requests: &[Request]) -> Result<Vec<Reply>, ConnectorError> {
+    client
+        .batch(requests)
+        .await
+        .map_err(|e| super::import::call("entra", e))
 }
