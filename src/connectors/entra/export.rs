@@ -31,7 +31,6 @@ use serde_json::{Map, Value, json};
 use super::client::{GraphClient, Reply, Request};
 use super::mapping::{Kind, Writes, filter_literal, random_password, ref_id_or_text, writes};
 use crate::engine::connector::ConnectorError;
-use crate::engine::expr::Value as V;
 use crate::engine::model::{Anchor, ExportOutcome, ExportResult, Operation, PendingExport};
 
 /// Export settings.
@@ -788,7 +787,6 @@ async fn follow_ups(client: &GraphClient, jobs: &mut [Job<'_>]) -> Result<(), Co
                 Some(json!({"members@odata.bind": binds})),
             ));
         }
-        j.w.add_members = ids.into_iter().map(V::Str).collect();
         for v in std::mem::take(&mut j.w.remove_members) {
             // A member that never reached Entra ID is not there to remove.
             if let Ok(m) = ref_id_or_text(&v) {
