@@ -15,6 +15,7 @@ mod emulator_cmd;
 pub mod exit;
 mod not_built;
 mod preflight_cmd;
+mod rotate_cmd;
 mod rules_cmd;
 mod secrets_cmd;
 mod service_cmd;
@@ -46,6 +47,7 @@ pub fn run(cli: Cli) -> Outcome {
             ConfigCommand::Check(a) => config_cmd::check(&global, &a),
             ConfigCommand::Show(a) => config_cmd::show(&global, &a),
             ConfigCommand::Export(a) => config_cmd::export(&global, &a),
+            ConfigCommand::RotateCertificate(a) => rotate_cmd::run(&global, &a),
             ConfigCommand::Import(a) => config_cmd::import(&a),
             ConfigCommand::Diff(a) => config_cmd::diff(&a),
         },

@@ -384,3 +384,103 @@ fn administrators_are_refused_as_the_connector_account() {
     assert!(text.contains("Domain Admins"), "{text}");
     assert!(text.contains("is not allowed"), "{text}");
 }
+
+#[test]
+fn device_writeback_rights_go_on_the_registered_devices_container() {
+    let dc = SambaDc::shared();
+    let _guard = DACL.lock().unwrap_or_else(|e| e.into_inner());
+    let rt = rt();
+    let container = format!("CN=RegisteredDevices,{}", dc.base_dn);
+    let features = Features {
+        device_writeback: true,
+        ..Features::default()
+    };
+    let ensure = |name: &str| {
+        let request = AccountRequest {
+            name: Some(name.to_owned()),
+            features: features.clone(),
+            ..AccountRequest::default()
+        };
+        rt.block_on(async {
+            let mut s = session(&admin(dc)).await;
+            let r =
+                account::ensure_account(&mut s, &request, |_: String, _: Secret| async { true })
+                    .await;
+            s.close().await;
+            r
+        })
+    };
+
+    // A forest not prepared for device writeback: the container is missing, the error says so.
+    assert!(
+        !dc.ldap_search(&dc.base_dn, "(cn=RegisteredDevices)", &["cn"])
+            .contains("dn: "),
+        "a fresh domain has no RegisteredDevices container"
+    );
+    let err = ensure("hsdevwb").expect_err("no container to grant on");
+    let text = err.to_string();
+    assert!(text.contains("CN=RegisteredDevices"), "{text}");
+
+    // Prepared (as Initialize-ADSyncDeviceWriteback does): two ACEs on the container for
+    // msDS-Device objects, and the permission check as the account finds them.
+    dc.ldif_modify(&format!(
+        "dn: {container}\nchangetype: add\nobjectClass: msDS-DeviceContainer\n"
+    ));
+    let done = ensure("hsdevwb").unwrap();
+    let holders: Vec<String> = done
+        .added
+        .iter()
+        .chain(done.present.iter())
+        .filter(|(h, _)| h.to_string().eq_ignore_ascii_case(&container))
+        .map(|(_, a)| a.clone())
+        .collect();
+    assert_eq!(holders.len(), 2, "{done:#?}");
+    let (aces, report) = rt.block_on(async {
+        let mut s = session(&admin(dc)).await;
+        let (sd, _) = rights::read_dacl(&mut s, &Dn::parse(&container).unwrap())
+            .await
+            .unwrap();
+        let mine: Vec<String> = sd
+            .dacl
+            .unwrap()
+            .aces
+            .iter()
+            .filter(|a| a.sid() == Some(&done.sid) && !a.is_inherited())
+            .map(ToString::to_string)
+            .collect();
+        let root = discovery::root_dse(&mut s).await.unwrap();
+        let guids = Guids::read(&mut s, &root).await.unwrap();
+        let device = guids.schema_id("msDS-Device").unwrap().to_string();
+        let (_, report) = rights::check_account(&mut s, &root, &done.bind_name, &features)
+            .await
+            .unwrap();
+        s.close().await;
+        (
+            mine.into_iter()
+                .map(|a| a.replace(&device, "<msDS-Device>"))
+                .collect::<Vec<_>>(),
+            report,
+        )
+    });
+    let sid = done.sid.to_string();
+    let mut aces = aces;
+    aces.sort();
+    assert_eq!(
+        aces,
+        [
+            format!("(OA;CI;CCDC;<msDS-Device>;;{sid})"),
+            format!("(OA;CIIO;RPWPDTSD;;<msDS-Device>;{sid})"),
+        ],
+        "{aces:#?}"
+    );
+    let device_rights: Vec<(&str, &str)> = report
+        .iter()
+        .filter(|r| r.feature == "device writeback")
+        .map(|r| (r.on.as_str(), r.status.as_str()))
+        .collect();
+    assert_eq!(device_rights.len(), 2, "{report:#?}");
+    for (on, status) in device_rights {
+        assert!(on.eq_ignore_ascii_case(&container), "{on}");
+        assert_eq!(status, "granted");
+    }
+}

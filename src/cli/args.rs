@@ -240,6 +240,20 @@ pub enum ConfigCommand {
     Import(ImportArgs),
     /// Compare two configuration files key by key (exit code 1 when they differ)
     Diff(DiffArgs),
+    /// Replace the sync application's certificate: an administrator signs in (device code), a
+    /// new certificate is registered (addKey), verified, stored, and the old key removed
+    RotateCertificate(RotateArgs),
+}
+
+/// `config rotate-certificate`.
+#[derive(Debug, Args)]
+pub struct RotateArgs {
+    /// The configuration [default: --config]
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The public client the administrator signs in with [default: Microsoft Graph Command Line Tools]
+    #[arg(long, value_name = "APP_ID", default_value = crate::connectors::entra::auth::ADMIN_PUBLIC_CLIENT_ID, hide_default_value = true)]
+    pub admin_client_id: String,
 }
 
 /// A configuration file argument that defaults to `--config`.

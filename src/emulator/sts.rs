@@ -757,6 +757,11 @@ fn verify_assertion(
     Ok(())
 }
 
+/// Microsoft's first-party public clients that every tenant knows and that may start the
+/// device code flow: "Microsoft Graph Command Line Tools", the client hybridsync's admin
+/// sign-in uses.
+pub const FIRST_PARTY_PUBLIC_CLIENTS: &[&str] = &["14d82eec-204b-4c2f-b7e8-296a70dab67e"];
+
 /// `POST /{tenant}/oauth2/v2.0/devicecode`.
 pub fn device_code(
     ctx: &TokenContext<'_>,
@@ -766,7 +771,9 @@ pub fn device_code(
 ) -> Result<Value, StsError> {
     check_tenant(ctx, tenant)?;
     let client_id = form.get("client_id").cloned().unwrap_or_default();
-    if !tenant.clients.contains_key(&client_id) {
+    if !tenant.clients.contains_key(&client_id)
+        && !FIRST_PARTY_PUBLIC_CLIENTS.contains(&client_id.as_str())
+    {
         return Err(StsError::new(
             "unauthorized_client",
             700016,

@@ -340,7 +340,27 @@ pub async fn grant(
             .filter(|r| r.holder(domain) == holder)
             .map(|r| r.ace(sid, &guids))
             .collect::<Result<_, _>>()?;
-        let (mut desc, _) = rights::read_dacl(session, &holder).await?;
+        let (mut desc, _) = match rights::read_dacl(session, &holder).await {
+            Err(RightsError::Ad(AdError::Ldap { code: 32, .. })) => {
+                return Err(ProvisionError::Invalid(
+                    if reqs.iter().any(|r| {
+                        r.target == rights::Target::RegisteredDevices && r.holder(domain) == holder
+                    }) {
+                        format!(
+                            "device writeback: '{holder}' does not exist: the forest is not prepared \
+                         for device writeback. As an Enterprise Admin, create the device \
+                         registration containers (Entra Connect's Initialize-ADSyncDeviceWriteback \
+                         does it), then run this again"
+                        )
+                    } else {
+                        format!(
+                            "'{holder}' does not exist: choose an existing OU, then run this again"
+                        )
+                    },
+                ));
+            }
+            other => other?,
+        };
         let dacl = desc.dacl.get_or_insert_with(|| Acl {
             revision: 4,
             aces: Vec::new(),

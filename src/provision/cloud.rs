@@ -427,34 +427,7 @@ pub async fn ensure_cloud_identity(
                 .map_or_else(|| role_id.clone(), |(v, _)| v.clone()),
         );
     }
-    // The proof: a client-credentials token with the certificate (retried: Entra replicates
-    // new credentials within seconds to minutes).
-    let credential = CertificateCredential::from_pem(certificate.expose())
-        .map_err(|e| CloudError::Certificate(e.to_string()))?;
-    let tokens = TokenSource::new(
-        http,
-        auth::token_url(&tenant.authority_host, &tenant.tenant),
-        app_id.clone(),
-        tenant.scope.clone(),
-        ClientCredential::Certificate(credential),
-    );
-    let mut last = String::new();
-    let mut ok = false;
-    for attempt in 0..6u32 {
-        match tokens.token().await {
-            Ok(_) => {
-                ok = true;
-                break;
-            }
-            Err(e) => {
-                last = e.to_string();
-                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt + 1))).await;
-            }
-        }
-    }
-    if !ok {
-        return Err(CloudError::Verify(last));
-    }
+    verify_certificate(tenant, http, &app_id, &certificate, 6).await?;
     Ok(CloudIdentity {
         app_id,
         application_id,
@@ -466,4 +439,185 @@ pub async fn ensure_cloud_identity(
         granted,
         revoked,
     })
+}
+
+/// Prove that `certificate` gives `app_id` a client-credentials token, trying `attempts`
+/// times (a new credential needs retries: Entra replicates it within seconds to minutes).
+pub async fn verify_certificate(
+    tenant: &Tenant,
+    http: reqwest::Client,
+    app_id: &str,
+    certificate: &Secret,
+    attempts: u32,
+) -> Result<(), CloudError> {
+    let credential = CertificateCredential::from_pem(certificate.expose())
+        .map_err(|e| CloudError::Certificate(e.to_string()))?;
+    let tokens = TokenSource::new(
+        http,
+        auth::token_url(&tenant.authority_host, &tenant.tenant),
+        app_id.to_owned(),
+        tenant.scope.clone(),
+        ClientCredential::Certificate(credential),
+    );
+    let mut last = String::new();
+    for attempt in 0..attempts {
+        match tokens.token().await {
+            Ok(_) => return Ok(()),
+            Err(e) => {
+                last = e.to_string();
+                if attempt + 1 == attempts {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(500 * u64::from(attempt + 1))).await;
+            }
+        }
+    }
+    Err(CloudError::Verify(last))
+}
+
+/// A certificate rotation half done: the new certificate is registered on the application and
+/// gives a token; the caller stores it, then calls [`retire_certificate`] for the old one.
+#[derive(Debug)]
+pub struct Rotation {
+    /// The application object's id (the `iss` of key proofs).
+    pub application_id: String,
+    /// The new certificate and PKCS#8 key, PEM: store it, never print it.
+    pub certificate: Secret,
+    /// SHA-1 thumbprint of the new certificate (upper-case hex).
+    pub thumbprint: String,
+    /// SHA-1 thumbprint of the certificate it replaces.
+    pub old_thumbprint: String,
+    /// The key credential id of the old certificate on the application.
+    pub old_key_id: String,
+    /// When the new certificate expires (RFC 3339).
+    pub not_after: String,
+}
+
+/// Rotate the sync application's certificate, first half: with the admin's delegated token
+/// find the application of `app_id` and the key credential of `current`, make a new RSA 2048
+/// certificate, register it with `addKey` (the proof of possession signed by the current
+/// certificate's key, as Graph requires) and prove it gives a token. The old certificate
+/// keeps working until [`retire_certificate`], so a failure here loses nothing.
+pub async fn rotate_certificate(
+    tenant: &Tenant,
+    admin_token: &Secret,
+    app_id: &str,
+    current: &Secret,
+) -> Result<Rotation, CloudError> {
+    let http = http_client(tenant.ca_file.as_deref()).map_err(|e| CloudError::Graph {
+        what: "the HTTPS client".into(),
+        detail: e.to_string(),
+    })?;
+    let admin = Admin {
+        http: http.clone(),
+        base: tenant.graph_base.trim_end_matches('/'),
+        token: admin_token,
+    };
+    let current_der = pem_der(current.expose()).ok_or_else(|| {
+        CloudError::Certificate("the stored credential holds no PEM certificate".into())
+    })?;
+    let signer = CertificateCredential::from_pem(current.expose())
+        .map_err(|e| CloudError::Certificate(e.to_string()))?;
+    let app = admin
+        .first(&format!(
+            "/applications?$filter=appId eq '{}'",
+            odata_quote(app_id)
+        ))
+        .await?
+        .ok_or_else(|| CloudError::Graph {
+            what: format!("finding the application {app_id}"),
+            detail: "the tenant has no application with this client id; check \
+                     [tenant.application] client_id or run the wizard to create it"
+                .into(),
+        })?;
+    let application_id = id_of(&app);
+    let display_name = app
+        .get("displayName")
+        .and_then(Value::as_str)
+        .unwrap_or(app_id)
+        .to_owned();
+    let current_id = STANDARD.encode(sha1_bytes(&current_der));
+    let old_key_id = app
+        .get("keyCredentials")
+        .and_then(Value::as_array)
+        .and_then(|keys| {
+            keys.iter().find(|k| {
+                k.get("customKeyIdentifier").and_then(Value::as_str) == Some(current_id.as_str())
+            })
+        })
+        .and_then(|k| k.get("keyId").and_then(Value::as_str))
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            CloudError::Certificate(format!(
+                "the stored certificate (thumbprint {}) is not registered on the application \
+                 '{display_name}'; Graph only accepts a new key proven by a registered one: \
+                 store the registered certificate again or rerun the wizard to add a new one",
+                sha1_hex(&current_der)
+            ))
+        })?;
+    let (certificate, der) = new_certificate(&display_name)?;
+    let proof = signer
+        .key_proof(&application_id)
+        .map_err(|e| CloudError::Certificate(e.to_string()))?;
+    let added = admin
+        .ok(
+            reqwest::Method::POST,
+            &format!("/applications/{application_id}/addKey"),
+            Some(json!({
+                "keyCredential": {
+                    "type": "AsymmetricX509Cert",
+                    "usage": "Verify",
+                    "key": STANDARD.encode(&der),
+                    "displayName": format!("CN={display_name}"),
+                },
+                "passwordCredential": null,
+                "proof": proof,
+            })),
+        )
+        .await?;
+    let not_after = added
+        .get("endDateTime")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .unwrap_or_default();
+    verify_certificate(tenant, http, app_id, &certificate, 6).await?;
+    Ok(Rotation {
+        application_id,
+        certificate,
+        thumbprint: sha1_hex(&der),
+        old_thumbprint: sha1_hex(&current_der),
+        old_key_id,
+        not_after,
+    })
+}
+
+/// Rotate the sync application's certificate, second half (after the new certificate is
+/// stored): remove the old key credential with `removeKey`, proven by the new certificate.
+pub async fn retire_certificate(
+    tenant: &Tenant,
+    admin_token: &Secret,
+    rotation: &Rotation,
+) -> Result<(), CloudError> {
+    let http = http_client(tenant.ca_file.as_deref()).map_err(|e| CloudError::Graph {
+        what: "the HTTPS client".into(),
+        detail: e.to_string(),
+    })?;
+    let admin = Admin {
+        http,
+        base: tenant.graph_base.trim_end_matches('/'),
+        token: admin_token,
+    };
+    let signer = CertificateCredential::from_pem(rotation.certificate.expose())
+        .map_err(|e| CloudError::Certificate(e.to_string()))?;
+    let proof = signer
+        .key_proof(&rotation.application_id)
+        .map_err(|e| CloudError::Certificate(e.to_string()))?;
+    admin
+        .ok(
+            reqwest::Method::POST,
+            &format!("/applications/{}/removeKey", rotation.application_id),
+            Some(json!({"keyId": rotation.old_key_id, "proof": proof})),
+        )
+        .await?;
+    Ok(())
 }

@@ -60,6 +60,9 @@ pub struct Features {
     pub exchange_hybrid: bool,
     /// Group writeback into this OU: create, delete and write groups there.
     pub group_writeback_ou: Option<Dn>,
+    /// Device writeback: create, delete and write `msDS-Device` objects in
+    /// `CN=RegisteredDevices,<domain>`.
+    pub device_writeback: bool,
 }
 
 impl Features {
@@ -83,6 +86,7 @@ impl Features {
                 .enabled
                 .then(|| f.group_writeback.target_ou.as_ref().map(|o| o.dn.clone()))
                 .flatten(),
+            device_writeback: f.device_writeback.enabled,
         }
     }
 }
@@ -97,8 +101,24 @@ pub enum Target {
         /// The class's lDAPDisplayName.
         class: String,
     },
-    /// On an OU and below it.
+    /// On an OU and below it (group writeback's target OU: groups).
     Ou(Dn),
+    /// On `CN=RegisteredDevices,<domain>` and below it (device writeback: `msDS-Device`).
+    RegisteredDevices,
+}
+
+/// The container device writeback writes into, under the domain root.
+pub const REGISTERED_DEVICES: &str = "CN=RegisteredDevices";
+
+impl Target {
+    /// The class of the objects a container target creates and writes.
+    fn child_class(&self) -> Option<&'static str> {
+        match self {
+            Target::Ou(_) => Some("group"),
+            Target::RegisteredDevices => Some("msDS-Device"),
+            _ => None,
+        }
+    }
 }
 
 /// One right the account needs.
@@ -138,6 +158,7 @@ const SCHEMA_NAMES: &[&str] = &[
     "mS-DS-ConsistencyGuid",
     "lockoutTime",
     "pwdLastSet",
+    "msDS-Device",
 ];
 const EXTENDED_RIGHTS: &[&str] = &[
     "DS-Replication-Get-Changes",
@@ -359,6 +380,37 @@ pub fn required(features: &Features, g: &Guids) -> Result<Vec<Required>, RightsE
             property_set: None,
         });
     }
+    if features.device_writeback {
+        // As Entra Connect's Initialize-ADSyncDeviceWriteback grants them on the container.
+        let device = g.schema_id("msDS-Device").map_err(|_| {
+            RightsError::Unknown(
+                "schema class msDS-Device: device writeback needs the Windows Server 2012 R2 \
+                 schema or later (adprep /forestprep)"
+                    .into(),
+            )
+        })?;
+        out.push(Required {
+            feature: "device writeback",
+            right: format!("Create and delete msDS-Device objects in {REGISTERED_DEVICES}"),
+            target: Target::RegisteredDevices,
+            mask: rights::CREATE_CHILD | rights::DELETE_CHILD,
+            object_type: Some(device),
+            property_set: None,
+        });
+        out.push(Required {
+            feature: "device writeback",
+            right: format!(
+                "Read/write all properties, delete on msDS-Device objects in {REGISTERED_DEVICES}"
+            ),
+            target: Target::RegisteredDevices,
+            mask: rights::READ_PROPERTY
+                | rights::WRITE_PROPERTY
+                | rights::DELETE
+                | rights::DELETE_TREE,
+            object_type: None,
+            property_set: None,
+        });
+    }
     Ok(out)
 }
 
@@ -375,7 +427,8 @@ impl Required {
                 Some(g.schema_id(class)?),
                 sd::CONTAINER_INHERIT | sd::INHERIT_ONLY,
             ),
-            Target::Ou(_) => {
+            Target::Ou(_) | Target::RegisteredDevices => {
+                let class = self.target.child_class().unwrap_or("group");
                 if self.object_type.is_some() {
                     // Create/delete children of one class: on the OU and its sub-OUs.
                     Ace::allow(
@@ -390,7 +443,7 @@ impl Required {
                         sid.clone(),
                         self.mask,
                         None,
-                        Some(g.schema_id("group")?),
+                        Some(g.schema_id(class)?),
                         sd::CONTAINER_INHERIT | sd::INHERIT_ONLY,
                     )
                 }
@@ -402,6 +455,8 @@ impl Required {
     pub fn holder(&self, domain: &Dn) -> Dn {
         match &self.target {
             Target::Ou(ou) => ou.clone(),
+            Target::RegisteredDevices => Dn::parse(&format!("{REGISTERED_DEVICES},{domain}"))
+                .unwrap_or_else(|_| domain.clone()),
             _ => domain.clone(),
         }
     }
@@ -436,8 +491,12 @@ impl Required {
                     .to_owned();
                 format!("WP;{attr};{class}")
             }
-            (Target::Ou(_), _) if self.object_type.is_some() => "CCDC;group".to_owned(),
-            (Target::Ou(_), _) => "RPWPSDDT;;group".to_owned(),
+            (t @ (Target::Ou(_) | Target::RegisteredDevices), _) if self.object_type.is_some() => {
+                format!("CCDC;{}", t.child_class().unwrap_or("group"))
+            }
+            (t @ (Target::Ou(_) | Target::RegisteredDevices), _) => {
+                format!("RPWPSDDT;;{}", t.child_class().unwrap_or("group"))
+            }
         };
         let inherit = match self.target {
             Target::DomainRoot => "",
@@ -480,10 +539,12 @@ fn applies(ace: &Ace, req: &Required, g: &Guids) -> bool {
         }
         Target::Descendants { class } => inherits_to(class),
         // Create/delete child objects on the OU itself.
-        Target::Ou(_) if req.object_type.is_some() => {
+        Target::Ou(_) | Target::RegisteredDevices if req.object_type.is_some() => {
             ace.flags & sd::INHERIT_ONLY == 0 && inherited_type.is_none()
         }
-        Target::Ou(_) => inherits_to("group"),
+        t @ (Target::Ou(_) | Target::RegisteredDevices) => {
+            inherits_to(t.child_class().unwrap_or("group"))
+        }
     }
 }
 
@@ -837,6 +898,7 @@ mod tests {
             password_writeback: true,
             exchange_hybrid: true,
             group_writeback_ou: Some(Dn::parse("OU=WB,DC=lab,DC=example").unwrap()),
+            device_writeback: true,
         };
         let reqs = required(&features, &g).unwrap();
         let aces: Vec<Ace> = reqs.iter().map(|r| r.ace(&sid, &g).unwrap()).collect();
@@ -896,7 +958,10 @@ mod tests {
             )],
             trailing: Vec::new(),
         };
-        for r in reqs.iter().filter(|r| !matches!(r.target, Target::Ou(_))) {
+        for r in reqs
+            .iter()
+            .filter(|r| !matches!(r.target, Target::Ou(_) | Target::RegisteredDevices))
+        {
             assert_eq!(
                 evaluate(&full, &[sid.clone(), admins.clone()], r, &g),
                 Holding::Granted,

@@ -78,10 +78,21 @@ impl std::fmt::Debug for ClientCredential {
     }
 }
 
+/// The public client an administrator signs in with (device code) when hybridsync acts with
+/// the admin's rights: creating the sync application, rotating its certificate. This is
+/// Microsoft's "Microsoft Graph Command Line Tools" application, a first-party public client
+/// present in every tenant that allows the device code flow and asks for delegated Graph scopes
+/// (the admin consents to them at sign-in).
+pub const ADMIN_PUBLIC_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67e";
+
+/// The audience of the proof of possession Graph's `addKey`/`removeKey` require.
+pub const KEY_PROOF_AUDIENCE: &str = "00000002-0000-0000-c000-000000000000";
+
 /// A certificate credential: the key signs assertions, the certificate's hash names it.
 pub struct CertificateCredential {
     key: RsaKeyPair,
     x5t_s256: String,
+    x5t: String,
 }
 
 impl CertificateCredential {
@@ -102,10 +113,53 @@ impl CertificateCredential {
             AuthError::Certificate(format!("the private key is not an RSA PKCS#8 key ({e})"))
         })?;
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &cert);
+        let sha1 = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, &cert);
         Ok(Self {
             key,
             x5t_s256: URL_SAFE_NO_PAD.encode(digest.as_ref()),
+            x5t: URL_SAFE_NO_PAD.encode(sha1.as_ref()),
         })
+    }
+
+    /// The proof of possession of this certificate's key that Graph's
+    /// `POST /applications/{id}/addKey` and `removeKey` require: a JWT signed with RS256,
+    /// naming the certificate by `x5t`, `aud` = [`KEY_PROOF_AUDIENCE`], `iss` = the
+    /// application's *object* id, valid for ten minutes.
+    pub fn key_proof(&self, application_object_id: &str) -> Result<String, AuthError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let header = json!({"alg": "RS256", "typ": "JWT", "x5t": self.x5t});
+        let claims = json!({
+            "aud": KEY_PROOF_AUDIENCE,
+            "iss": application_object_id,
+            "nbf": now,
+            "exp": now + 600,
+        });
+        self.sign(&header, &claims, &aws_lc_rs::signature::RSA_PKCS1_SHA256)
+    }
+
+    fn sign(
+        &self,
+        header: &Value,
+        claims: &Value,
+        alg: &'static dyn aws_lc_rs::signature::RsaEncoding,
+    ) -> Result<String, AuthError> {
+        let signing_input = format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(header.to_string()),
+            URL_SAFE_NO_PAD.encode(claims.to_string())
+        );
+        let mut sig = vec![0u8; self.key.public_modulus_len()];
+        self.key
+            .sign(
+                alg,
+                &SystemRandom::new(),
+                signing_input.as_bytes(),
+                &mut sig,
+            )
+            .map_err(|e| AuthError::Certificate(format!("signing with the key failed ({e})")))?;
+        Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig)))
     }
 
     /// A client assertion for `client_id` at `token_url`, valid for five minutes.
@@ -123,21 +177,7 @@ impl CertificateCredential {
             "iat": now,
             "exp": now + 300,
         });
-        let signing_input = format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(header.to_string()),
-            URL_SAFE_NO_PAD.encode(claims.to_string())
-        );
-        let mut sig = vec![0u8; self.key.public_modulus_len()];
-        self.key
-            .sign(
-                &RSA_PSS_SHA256,
-                &SystemRandom::new(),
-                signing_input.as_bytes(),
-                &mut sig,
-            )
-            .map_err(|e| AuthError::Certificate(format!("signing the assertion failed ({e})")))?;
-        Ok(format!("{signing_input}.{}", URL_SAFE_NO_PAD.encode(sig)))
+        self.sign(&header, &claims, &RSA_PSS_SHA256)
     }
 }
 
