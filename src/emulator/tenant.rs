@@ -189,6 +189,42 @@ pub struct Tenant {
     pub assignments: Vec<Map<String, Value>>,
     /// The tenant-wide change counter.
     pub seq: u64,
+    /// Where to look for a user holding a unique value (not persisted; built on first use).
+    #[serde(skip)]
+    unique: UniqueIndex,
+}
+
+/// Candidate users per unique value: the lower-cased `userPrincipalName` and the exact
+/// `onPremisesImmutableId`. Entries are only ever added (on create and update), and every
+/// candidate is checked against the object as it is now, so an entry that went stale (the
+/// value changed, the object was deleted or purged) is harmless. Without it a create costs
+/// a scan of the whole tenant, which made large exports measure the emulator, not hybridsync.
+#[derive(Debug, Clone, Default)]
+struct UniqueIndex {
+    built: bool,
+    upn: HashMap<String, Vec<String>>,
+    immutable: HashMap<String, Vec<String>>,
+}
+
+impl UniqueIndex {
+    fn add(&mut self, o: &Object) {
+        if !self.built || o.kind != Kind::User {
+            return;
+        }
+        let id = o.id().to_string();
+        let put = |map: &mut HashMap<String, Vec<String>>, key: String| {
+            let ids = map.entry(key).or_default();
+            if !ids.contains(&id) {
+                ids.push(id.clone());
+            }
+        };
+        if let Some(v) = o.str_prop("userPrincipalName") {
+            put(&mut self.upn, v.to_lowercase());
+        }
+        if let Some(v) = o.str_prop("onPremisesImmutableId") {
+            put(&mut self.immutable, v.to_string());
+        }
+    }
 }
 
 /// User properties a client may write (besides `extension_*` directory extensions).
@@ -378,6 +414,7 @@ impl Tenant {
             clients: HashMap::new(),
             assignments: Vec::new(),
             seq: 0,
+            unique: UniqueIndex::default(),
         };
         let roles: Vec<Value> = GRAPH_APP_ROLES
             .iter()
@@ -501,11 +538,19 @@ impl Tenant {
     /// `mailNickname` gives, against every live object's `proxyAddresses`. `mailNickname` itself
     /// need not be unique (users, security groups).
     fn check_unique(
-        &self,
+        &mut self,
         kind: Kind,
         props: &Map<String, Value>,
         except: &str,
     ) -> Result<(), GraphError> {
+        if kind == Kind::User && !self.unique.built {
+            self.unique.built = true;
+            let mut index = std::mem::take(&mut self.unique);
+            for o in self.objects.values() {
+                index.add(o);
+            }
+            self.unique = index;
+        }
         let live_others = || {
             self.objects
                 .values()
@@ -518,15 +563,23 @@ impl Tenant {
                 };
                 // The UPN compares without case; the immutable ID is case-sensitive
                 // (sync-engine.md 3.1: base64 values differ by case).
-                let same = |x: &str| {
+                let (same, candidates): (&dyn Fn(&str) -> bool, _) =
                     if key == "onPremisesImmutableId" {
-                        x == v
+                        (&|x: &str| x == v, self.unique.immutable.get(v))
                     } else {
-                        x.eq_ignore_ascii_case(v)
-                    }
-                };
-                let clash = live_others()
-                    .any(|o| o.kind == Kind::User && o.str_prop(key).is_some_and(same));
+                        (
+                            &|x: &str| x.eq_ignore_ascii_case(v),
+                            self.unique.upn.get(&v.to_lowercase()),
+                        )
+                    };
+                let clash = candidates.into_iter().flatten().any(|id| {
+                    self.objects.get(id).is_some_and(|o| {
+                        o.deleted_at.is_none()
+                            && o.id() != except
+                            && o.kind == Kind::User
+                            && o.str_prop(key).is_some_and(same)
+                    })
+                });
                 if clash {
                     return Err(GraphError::conflict(key));
                 }
@@ -723,6 +776,9 @@ impl Tenant {
                 manager: None,
             },
         );
+        if let Some(o) = self.objects.get(&id) {
+            self.unique.add(o);
+        }
         id
     }
 
@@ -906,6 +962,7 @@ impl Tenant {
             drop_cleared_extensions(&mut merged);
             o.props = merged;
             o.seq = seq;
+            self.unique.add(o);
         }
         for m in members {
             self.add_member(&id, &m)?;
@@ -1456,4 +1513,104 @@ fn domain(name: &str, verified: bool, initial: bool) -> Map<String, Value> {
 /// A domain entry as Graph returns it (for `POST /domains`).
 pub fn new_domain(name: &str, verified: bool) -> Map<String, Value> {
     domain(name, verified, false)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn user(upn: &str, immutable: Option<&str>) -> Map<String, Value> {
+        let mut m = json!({
+            "accountEnabled": true,
+            "displayName": upn,
+            "mailNickname": upn.split('@').next().unwrap(),
+            "userPrincipalName": upn,
+            "passwordProfile": {"password": "Pa55-word-1234", "forceChangePasswordNextSignIn": false},
+        });
+        if let Some(i) = immutable {
+            m["onPremisesImmutableId"] = json!(i);
+        }
+        m.as_object().unwrap().clone()
+    }
+
+    fn patch(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    fn conflict_on(r: Result<impl std::fmt::Debug, GraphError>) -> String {
+        let e = r.expect_err("a conflict");
+        e.details.unwrap()[0]["target"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn unique_values_follow_updates_deletes_restores_and_purges() {
+        let mut t = Tenant::new("t1", "contoso", &[]);
+        let a = t
+            .create_user(user("a@contoso.onmicrosoft.com", Some("QUFB")))
+            .unwrap()
+            .id()
+            .to_string();
+        // The UPN clashes without case, the immutable id only with it.
+        assert_eq!(
+            conflict_on(t.create_user(user("A@CONTOSO.onmicrosoft.com", None))),
+            "userPrincipalName"
+        );
+        assert_eq!(
+            conflict_on(t.create_user(user("b@contoso.onmicrosoft.com", Some("QUFB")))),
+            "onPremisesImmutableId"
+        );
+        let b = t
+            .create_user(user("b@contoso.onmicrosoft.com", Some("qufb")))
+            .unwrap()
+            .id()
+            .to_string();
+        // A renamed user frees its old UPN and holds the new one.
+        t.update(
+            Kind::User,
+            &a,
+            patch(json!({"userPrincipalName": "a2@contoso.onmicrosoft.com"})),
+        )
+        .unwrap();
+        assert_eq!(
+            conflict_on(t.update(
+                Kind::User,
+                &b,
+                patch(json!({"userPrincipalName": "A2@contoso.onmicrosoft.com"}))
+            )),
+            "userPrincipalName"
+        );
+        let c = t
+            .create_user(user("a@contoso.onmicrosoft.com", None))
+            .unwrap()
+            .id()
+            .to_string();
+        // A deleted user's values are free; restoring it while taken conflicts.
+        t.delete(Kind::User, &a).unwrap();
+        t.update(
+            Kind::User,
+            &c,
+            patch(json!({"userPrincipalName": "a2@contoso.onmicrosoft.com"})),
+        )
+        .unwrap();
+        assert_eq!(conflict_on(t.restore(&a)), "userPrincipalName");
+        // Purged, its immutable id can be used again.
+        t.purge(&a);
+        t.update(
+            Kind::User,
+            &c,
+            patch(json!({"onPremisesImmutableId": "QUFB"})),
+        )
+        .unwrap();
+        // A tenant loaded from its persisted form finds the same clashes.
+        let mut loaded: Tenant = serde_json::from_str(&serde_json::to_string(&t).unwrap()).unwrap();
+        assert_eq!(
+            conflict_on(loaded.create_user(user("x@contoso.onmicrosoft.com", Some("QUFB")))),
+            "onPremisesImmutableId"
+        );
+        assert_eq!(
+            conflict_on(loaded.create_user(user("A2@contoso.onmicrosoft.com", None))),
+            "userPrincipalName"
+        );
+    }
 }
