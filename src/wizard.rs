@@ -17,6 +17,7 @@
 //! sign-in" pages, the app and attribute filtering pages, several forests, the rerun "Additional
 //! tasks" menu, `--answers`, mouse support.
 
+pub mod answers;
 pub mod app;
 pub mod keys;
 pub mod pages;
