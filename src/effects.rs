@@ -814,4 +814,101 @@ secret_ref = "store:ad-corp.example.com"
         assert_eq!(checks[1].status, CheckStatus::Fail);
         assert!(!checks[1].fix.is_empty());
     }
+
+    #[test]
+    fn pending_exports_are_counted_from_the_database() {
+        use crate::domain::AttributeName;
+        use crate::engine::model::{
+            Anchor, ConnectorName, ImportedObject, Operation, PendingExport,
+        };
+        use crate::engine::store::{SqliteStore, Store};
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("hybridsync.db");
+        assert_eq!(
+            count_pending(&db),
+            Ok(None),
+            "no cycle has run: no database"
+        );
+        {
+            let mut store = SqliteStore::open(&db, "test").unwrap();
+            let mut tx = store.begin().unwrap();
+            let entra = ConnectorName::new("entra");
+            for (n, op) in [
+                (1u8, Operation::Add),
+                (2, Operation::Delete),
+                (3, Operation::Delete),
+            ] {
+                let o = ImportedObject {
+                    anchor: Anchor::Bytes(vec![n; 16]),
+                    dn: Dn::parse(&format!("CN=User {n},DC=corp,DC=example,DC=com")).unwrap(),
+                    object_class: "user".into(),
+                    attributes: [(
+                        AttributeName::new("cn").unwrap(),
+                        vec![crate::engine::expr::Value::Str(format!("User {n}"))],
+                    )]
+                    .into_iter()
+                    .collect(),
+                };
+                let cs = tx.import_object(&entra, &o).unwrap().cs;
+                tx.put_pending_export(&PendingExport {
+                    connector: entra.clone(),
+                    cs,
+                    anchor: Some(o.anchor.clone()),
+                    dn: o.dn.clone(),
+                    object_class: "user".into(),
+                    operation: op,
+                    changes: vec![],
+                })
+                .unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        assert_eq!(
+            count_pending(&db),
+            Ok(Some(PendingCount {
+                adds: 1,
+                updates: 0,
+                deletes: 2
+            }))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_exported_bundle_imports_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::parse(include_str!("../templates/hybridsync.toml"))
+            .unwrap()
+            .config;
+        let path = dir.path().join("exports/hybridsync-settings.json");
+        assert_eq!(export_config(&config, &path).await, Ok(path.clone()));
+        let json = std::fs::read_to_string(&path).unwrap();
+        let (bundle, _) = crate::config::export::import(&json, true).unwrap();
+        assert_eq!(bundle.config, config);
+    }
+
+    #[test]
+    fn preflight_json_is_read_with_the_readiness_notes() {
+        let r = parse_preflight(
+            r#"{"summary":{"pass":1,"warn":0,"fail":1,"skip":1},
+               "checks":[{"id":"ad.bind","title":"Bind","status":"pass","found":"ok"},
+                         {"id":"ad.schema","title":"Schema","status":"fail","found":"no x","fix":"extend it"},
+                         {"id":"ad.rights","title":"Rights","status":"skip","found":"not run"}],
+               "readiness":[{"forest":"corp","summary":{},
+                 "issues":[{"dn":"CN=A,DC=corp","class":"user","attribute":"mail","value":"x","severity":"error","problem":"bad","fix":"fix it"}],
+                 "filtered":[{"dn":"CN=B,DC=corp","class":"user","reason":"out of scope"}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.checks.len(), 3);
+        assert_eq!(r.checks[1].status, CheckStatus::Fail);
+        assert_eq!(r.checks[1].fix, "extend it");
+        assert_eq!(
+            r.checks[2].status,
+            CheckStatus::Warn,
+            "a skipped check is not a pass"
+        );
+        assert_eq!(r.objects.len(), 2);
+        assert_eq!(r.objects[0].text, "mail: bad (fix it)");
+        assert_eq!(r.objects[1].text, "not synchronized: out of scope");
+        assert!(parse_preflight("not json").is_none());
+    }
 }

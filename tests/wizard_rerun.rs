@@ -705,3 +705,87 @@ fn answer_templates_parse_and_document_every_section() {
     assert_eq!(custom.install.mode.as_deref(), Some("custom"));
     assert!(!custom.ou_filtering.include.is_empty());
 }
+
+// ---------------------------------------------------------------- the real binary
+
+fn hybridsync_wizard(dir: &Path, answers: &str) -> std::process::Output {
+    let file = dir.join("answers.toml");
+    std::fs::write(&file, answers).unwrap();
+    std::process::Command::new(env!("CARGO_BIN_EXE_hybridsync"))
+        .arg("--config")
+        .arg(dir.join("hybridsync.toml"))
+        .arg("--state-dir")
+        .arg(dir.join("state"))
+        .args(["wizard", "--answers"])
+        .arg(&file)
+        .env("HOME", dir)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_binary_runs_answers_unattended_with_progress_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), TEMPLATE);
+    let out = hybridsync_wizard(
+        dir.path(),
+        "task = \"configure-staging-mode\"\n[staging]\nenabled = true\n",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    for line in [
+        "Additional tasks",
+        "Configure staging mode",
+        "  … count the pending exports",
+        "Ready to configure",
+        "  … Write the configuration file",
+        "Configuration complete",
+    ] {
+        assert!(stdout.lines().any(|l| l == line), "{line}: {stdout}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        staging_on(TEMPLATE)
+    );
+    assert!(
+        !hybridsync::service::SuspendLock::is_held(&dir.path().join("state")).unwrap(),
+        "released at exit"
+    );
+
+    // A refused answer names its key, exits 1 and writes nothing.
+    let before = std::fs::read_to_string(&path).unwrap();
+    let out = hybridsync_wizard(
+        dir.path(),
+        "task = \"customize-sync-options\"\n[ou_filtering]\ninclude = [\"OU=X\"]\n",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr
+            .contains("answers.ou_filtering.include[0]: \"OU=X\" is not a DN in corp.example.com"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), before);
+}
+
+#[test]
+fn a_second_wizard_is_refused_while_one_holds_the_suspend_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_config(dir.path(), TEMPLATE);
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    let held = hybridsync::service::SuspendLock::acquire(&state, "wizard")
+        .unwrap()
+        .unwrap();
+    let out = hybridsync_wizard(
+        dir.path(),
+        "task = \"configure-staging-mode\"\n[staging]\nenabled = true\n",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("another wizard is open"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), TEMPLATE);
+    drop(held);
+}

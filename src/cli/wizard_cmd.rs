@@ -36,6 +36,13 @@ pub fn run(global: &Global, args: &WizardArgs) -> Outcome {
     // Keep the scheduler from starting a cycle while the configuration may change. On a first
     // run the state directory may not exist yet and no scheduler can be running.
     let _suspend = if existing.is_some() {
+        if let Err(e) = std::fs::create_dir_all(&state_dir) {
+            eprintln!(
+                "hybridsync wizard: cannot create the state directory {}: {e}. Nothing was changed.",
+                state_dir.display()
+            );
+            return Ok(exit::FAILURE);
+        }
         match SuspendLock::acquire(&state_dir, "wizard") {
             Ok(Some(lock)) => Some(lock),
             Ok(None) => {

@@ -235,9 +235,19 @@ struct Driver<'a, 'b> {
     s: &'a mut State,
     exec: &'a mut Exec<'b>,
     say: &'a mut Say<'b>,
+    /// The page whose title was printed last.
+    shown: Option<PageId>,
 }
 
 impl Driver<'_, '_> {
+    /// Print the page's title when the wizard reached a new page.
+    fn announce(&mut self) {
+        if self.shown != Some(self.s.page) {
+            self.shown = Some(self.s.page);
+            (self.say)(crate::wizard::ui::title_of(self.s.page));
+        }
+    }
+
     fn settle(&mut self, mut effects: Vec<Effect>) {
         while !effects.is_empty() {
             let mut next = Vec::new();
@@ -257,6 +267,7 @@ impl Driver<'_, '_> {
                         ));
                     }
                     next.extend(update(self.s, Message::Reply(r)));
+                    self.announce();
                 }
             }
             effects = next;
@@ -265,6 +276,7 @@ impl Driver<'_, '_> {
 
     fn press(&mut self, action: Action) {
         let effects = update(self.s, Message::Key(key(action)));
+        self.announce();
         self.settle(effects);
     }
 
@@ -598,8 +610,14 @@ pub fn drive(
             "only for a configuration that exists already; remove it for a first installation",
         ));
     }
-    let mut d = Driver { s, exec, say };
+    let mut d = Driver {
+        s,
+        exec,
+        say,
+        shown: None,
+    };
     let start = update(d.s, Message::Tick);
+    d.announce();
     d.settle(start);
     let mut guard = 0;
     loop {
@@ -614,7 +632,7 @@ pub fn drive(
                 "the wizard did not finish (a page kept refusing the answers)",
             ));
         }
-        (d.say)(crate::wizard::ui::title_of(page));
+        d.announce();
         let mut action = Action::Next;
         match page {
             PageId::AdditionalTasks => {
