@@ -1108,3 +1108,36 @@ fn unattended_first_run_errors_name_the_answer_key() {
         assert!(!wrote, "{to}: nothing is written");
     }
 }
+
+#[test]
+fn the_answer_templates_drive_the_wizard_to_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "P@ssw0rd!\n").unwrap();
+    for (name, text) in [
+        (
+            "answers-express.toml",
+            include_str!("../templates/answers-express.toml"),
+        ),
+        (
+            "answers-custom.toml",
+            include_str!("../templates/answers-custom.toml"),
+        ),
+    ] {
+        // The environment variable is swapped for a file: tests do not change the environment.
+        let text = text.replace(
+            "password_env = \"HYBRIDSYNC_AD_PASSWORD\"",
+            &format!("password_file = \"{}\"", pw.display()),
+        );
+        let answers = hybridsync::wizard::answers::parse(&text).unwrap();
+        let mut state = State::new(PathBuf::from(CONFIG), PathBuf::from("/var/lib/hybridsync"));
+        let mut exec = |e: Effect| lab(&e);
+        hybridsync::wizard::answers::drive(&mut state, &answers, &mut exec, &mut |_: &str| {})
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(state.page, PageId::Complete, "{name}");
+        let c = build_config(&state);
+        hybridsync::config::parse(&hybridsync::config::save::render_new(&c).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(c.directories[0].forest, "corp.example.com", "{name}");
+    }
+}

@@ -20,6 +20,14 @@ use crate::wizard::theme::Theme;
 
 /// Run the wizard.
 pub fn run(global: &Global, args: &WizardArgs) -> Outcome {
+    if args.answers.is_none()
+        && (!std::io::stdin().is_terminal() || !std::io::stdout().is_terminal())
+    {
+        eprintln!(
+            "hybridsync wizard: needs an interactive terminal (stdin and stdout must be a terminal), or --answers FILE. Nothing was changed."
+        );
+        return Ok(exit::USAGE);
+    }
     let existing = if global.config_path.exists() {
         let Some(loaded) = load_or_report(&global.config_path)? else {
             eprintln!(
@@ -67,12 +75,6 @@ pub fn run(global: &Global, args: &WizardArgs) -> Outcome {
     if let Some(file) = &args.answers {
         return crate::wizard::answers::run_file(state, file)
             .map(|ok| if ok { exit::SUCCESS } else { exit::FAILURE });
-    }
-    if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
-        eprintln!(
-            "hybridsync wizard: needs an interactive terminal (stdin and stdout must be a terminal), or --answers FILE. Nothing was changed."
-        );
-        return Ok(exit::USAGE);
     }
     let name = args.theme.as_deref().unwrap_or("default");
     let theme = Theme::load(name).unwrap_or_else(|e| {
