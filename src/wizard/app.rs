@@ -547,9 +547,11 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
             Flow::stay()
         }
         Reply::Preflight(r) => {
-            match s.task() {
-                Some(Task::Troubleshoot) => troubleshoot::on_preflight(s, r),
-                _ => refresh_directory_schema::on_preflight(s, r),
+            // The page that asked gets the answer (the admin may have moved on meanwhile).
+            if s.troubleshoot.run == refresh_directory_schema::Run::Running {
+                troubleshoot::on_preflight(s, r);
+            } else {
+                refresh_directory_schema::on_preflight(s, r);
             }
             Flow::stay()
         }

@@ -102,7 +102,11 @@ pub fn input(s: &mut State, input: Input) -> Flow {
 }
 
 /// The footer actions.
-pub fn hints(_: &State) -> Vec<Action> {
+pub fn hints(s: &State) -> Vec<Action> {
+    if s.rerun.is_some() {
+        // One checkbox only: nothing to move between.
+        return vec![Action::Next, Action::Toggle];
+    }
     vec![Action::Next, Action::FocusNext, Action::Toggle]
 }
 
