@@ -616,6 +616,35 @@ exclude = ["OU=EMEA,OU=Sales,DC=corp,DC=example,DC=com"]
 }
 
 #[test]
+fn unattended_answers_without_ou_filtering_keep_the_saved_selection() {
+    let (r, _, selected, _) = unattended(
+        TEMPLATE,
+        r#"
+task = "customize-sync-options"
+[ou_filtering]
+include = ["OU=Staff,DC=corp,DC=example,DC=com"]
+"#,
+    );
+    r.unwrap();
+    let (r, _, written, _) = unattended(
+        &selected,
+        "task = \"customize-sync-options\"\n[features]\ndevice_writeback = true\n",
+    );
+    r.unwrap();
+    let before = loaded(&selected);
+    let after = loaded(&written);
+    assert_eq!(before.directories[0].scope.mode, ScopeMode::Selected);
+    assert_eq!(
+        before.directories[0].scope.include[0].guid,
+        Some(guid(2)),
+        "found in the tree with its objectGUID"
+    );
+    assert_eq!(after.directories[0].scope, before.directories[0].scope);
+    assert!(after.features.device_writeback.enabled);
+    assert_eq!(comments(&written), comments(TEMPLATE));
+}
+
+#[test]
 fn unattended_errors_name_the_answer_key_and_write_nothing() {
     for (answers_toml, key, needle) in [
         ("[staging]\nenabled = true\n", "task", "missing"),

@@ -337,6 +337,11 @@ fn root_of(o: &ou_filtering::OuFiltering, dn: &Dn) -> Option<Dn> {
 /// Tick the answers' containers in the tree, as Space on each row does, after opening the tree
 /// down to each of them (so each is known to exist, with its objectGUID).
 fn fill_ous(d: &mut Driver<'_, '_>, a: &OuAnswers) -> Result<(), AnswerError> {
+    if a.mode.is_none() && a.include.is_empty() && a.exclude.is_empty() {
+        // No [ou_filtering] answers: the page keeps what it shows (all, or the saved selection
+        // on a rerun).
+        return Ok(());
+    }
     let mode = a
         .mode
         .unwrap_or(if a.include.is_empty() && a.exclude.is_empty() {
