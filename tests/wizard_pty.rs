@@ -195,3 +195,56 @@ fn rerun_toggles_staging_keeps_comments_and_suspends_the_scheduler_meanwhile() {
         "the scheduler resumes when the wizard exits"
     );
 }
+
+#[test]
+fn rerun_troubleshoot_runs_the_real_preflight_for_one_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let etc = dir.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    // A forest and a tenant read from LDIF files: the preflight runs its local checks only.
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/templates/sample-directory.ldif"
+        ),
+        etc.join("contoso.ldif"),
+    )
+    .unwrap();
+    let config = include_str!("config/valid/minimal.toml")
+        .replace(
+            "forest = \"corp.example.com\"",
+            "forest = \"contoso.example\"\nldif_file = \"contoso.ldif\"",
+        )
+        .replace(
+            "tenant_id = \"contoso.onmicrosoft.com\"",
+            "tenant_id = \"contoso.onmicrosoft.com\"\nldif_file = \"tenant.ldif\"",
+        );
+    std::fs::write(etc.join("hybridsync.toml"), config).unwrap();
+    let mut pty = Pty::start(dir.path()).unwrap();
+    pty.wait_for("Choose a task");
+    for _ in 0..5 {
+        pty.send(b"\x1b[B");
+    }
+    pty.send(b"\r");
+    pty.wait_for("Object DN");
+    pty.send(b"CN=Nobody,DC=contoso,DC=example");
+    pty.send(b"\r");
+    pty.wait_for("About CN=Nobody,DC=contoso,DC=example:");
+    let screen = pty.screen();
+    assert!(
+        screen.contains("Every preflight check passed") || screen.contains("Checks that failed"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("The readiness report has no problem with this object"),
+        "{screen}"
+    );
+    pty.send(b"\x1b");
+    pty.wait_for("Quit the wizard?");
+    pty.send(b"y");
+    assert_eq!(pty.exit_code(), Some(0), "{}", pty.text());
+    assert!(
+        pty.text()
+            .contains("closed without changing the configuration")
+    );
+}
