@@ -645,6 +645,37 @@ include = ["OU=Staff,DC=corp,DC=example,DC=com"]
 }
 
 #[test]
+fn unattended_sign_in_and_pilot_removal_match_their_pages() {
+    let (r, _, written, _) = unattended(
+        TEMPLATE,
+        "task = \"change-user-sign-in\"\n[user_sign_in]\nmethod = \"pass-through\"\nsingle_sign_on = true\n[ready]\nstart_sync = false\n",
+    );
+    r.unwrap();
+    let c = loaded(&written);
+    assert_eq!(c.sign_in.method, SignInMethod::PassThrough);
+    assert!(c.sign_in.single_sign_on);
+    assert!(!c.sync.scheduler_enabled);
+
+    let with_pilot = TEMPLATE.replacen(
+        "forest = \"corp.example.com\"\n",
+        "forest = \"corp.example.com\"\npilot_group = { dn = \"CN=Sync Pilot,OU=Groups,DC=corp,DC=example,DC=com\" }\n",
+        1,
+    );
+    let (r, _, kept, _) = unattended(&with_pilot, "task = \"customize-sync-options\"\n");
+    r.unwrap();
+    assert!(
+        loaded(&kept).directories[0].pilot_group.is_some(),
+        "kept unless asked"
+    );
+    let (r, _, removed, _) = unattended(
+        &with_pilot,
+        "task = \"customize-sync-options\"\n[filtering]\nremove_pilot_group = true\n",
+    );
+    r.unwrap();
+    assert!(loaded(&removed).directories[0].pilot_group.is_none());
+}
+
+#[test]
 fn unattended_errors_name_the_answer_key_and_write_nothing() {
     for (answers_toml, key, needle) in [
         ("[staging]\nenabled = true\n", "task", "missing"),
