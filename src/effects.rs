@@ -11,7 +11,9 @@
 //!
 //! Status of [`TokioRunner`]: it really checks the local prerequisites it can see (state and
 //! configuration directories writable) and really writes the configuration file (through
-//! [`config::save`](crate::config::save), so comments survive a rerun). Everything that needs the
+//! [`config::save`](crate::config::save), so comments survive a rerun). The rerun wizard's local
+//! effects are real too: counting pending exports (the database opened read-only), exporting the
+//! settings bundle, and running `hybridsync preflight --json` in a child process. Everything that needs the
 //! directory or the tenant (device-code sign-in, AD bind, OU listing, group search, connector
 //! account, application registration, first cycle) is **not connected to the connectors yet**: the
 //! runner answers [`Reply::NotConnected`] naming the effect, and the wizard shows that as a failure.
