@@ -11,7 +11,9 @@
 //!
 //! Status of [`TokioRunner`]: it really checks the local prerequisites it can see (state and
 //! configuration directories writable) and really writes the configuration file (through
-//! [`config::save`](crate::config::save), so comments survive a rerun). Everything that needs the
+//! [`config::save`](crate::config::save), so comments survive a rerun). The rerun wizard's local
+//! effects are real too: counting pending exports (the database opened read-only), exporting the
+//! settings bundle, and running `hybridsync preflight --json` in a child process. Everything that needs the
 //! directory or the tenant (device-code sign-in, AD bind, OU listing, group search, connector
 //! account, application registration, first cycle) is **not connected to the connectors yet**: the
 //! runner answers [`Reply::NotConnected`] naming the effect, and the wizard shows that as a failure.
@@ -70,6 +72,29 @@ pub enum Effect {
     },
     /// One step of the Configure page ([`Reply::Step`]).
     Configure(ConfigureStep),
+    /// Count the exports waiting in the database ([`Reply::PendingExports`]); the rerun
+    /// wizard's "Configure staging mode" page shows it before staging is left.
+    CountPendingExports {
+        /// The database file.
+        database: PathBuf,
+    },
+    /// Write the settings bundle of `config` (the same JSON as `hybridsync config export`) to
+    /// `path` ([`Reply::Exported`]).
+    ExportConfiguration {
+        /// The configuration.
+        config: Box<Config>,
+        /// The file.
+        path: PathBuf,
+    },
+    /// Run `hybridsync preflight` on the saved configuration: every check and the directory
+    /// readiness report ([`Reply::Preflight`]). Troubleshoot and "Refresh directory schema" use
+    /// it.
+    RunPreflight {
+        /// The configuration file.
+        config_path: PathBuf,
+        /// The state directory.
+        state_dir: PathBuf,
+    },
     /// Stop the running effect of this kind, if any (no reply when nothing runs).
     Cancel(EffectKind),
 }
@@ -81,6 +106,8 @@ pub enum EffectKind {
     SignIn,
     /// The step the Configure page is running.
     Configure,
+    /// A preflight run.
+    Preflight,
 }
 
 impl Effect {
@@ -89,6 +116,7 @@ impl Effect {
         match self {
             Effect::SignInDeviceCode => Some(EffectKind::SignIn),
             Effect::Configure(_) => Some(EffectKind::Configure),
+            Effect::RunPreflight { .. } => Some(EffectKind::Preflight),
             _ => None,
         }
     }
@@ -103,6 +131,9 @@ impl Effect {
             Effect::ListOus { .. } => "list organizational units",
             Effect::FindGroups { .. } => "search groups",
             Effect::Configure(step) => step.describe(),
+            Effect::CountPendingExports { .. } => "count the pending exports",
+            Effect::ExportConfiguration { .. } => "export the configuration",
+            Effect::RunPreflight { .. } => "run the preflight checks",
             Effect::Cancel(_) => "cancel",
         }
     }
@@ -290,6 +321,59 @@ pub enum StepOutput {
     Cycle(String),
 }
 
+/// Exports waiting in the database, by operation (all connectors together).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PendingCount {
+    /// Adds.
+    pub adds: u64,
+    /// Updates (renames included).
+    pub updates: u64,
+    /// Deletes.
+    pub deletes: u64,
+}
+
+impl PendingCount {
+    /// Every pending export.
+    pub fn total(&self) -> u64 {
+        self.adds + self.updates + self.deletes
+    }
+}
+
+/// One line of the readiness report about an object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectNote {
+    /// The object's DN as the report names it.
+    pub dn: String,
+    /// What the report says (a problem with its fix, or why the object is filtered).
+    pub text: String,
+    /// Whether it keeps the object from synchronizing or exporting correctly.
+    pub error: bool,
+}
+
+/// What a preflight run found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PreflightResult {
+    /// Every check, as `CheckResult`s (id in `name`, title and what was found in `detail`).
+    pub checks: Vec<PreflightCheck>,
+    /// Every readiness note (issues and filtered objects) of every forest.
+    pub objects: Vec<ObjectNote>,
+}
+
+/// One preflight check as the wizard shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreflightCheck {
+    /// Stable id (`ad.schema`).
+    pub id: String,
+    /// What was checked.
+    pub title: String,
+    /// Pass, warning or failure (a skipped check counts as a warning).
+    pub status: CheckStatus,
+    /// What was found.
+    pub found: String,
+    /// What to do.
+    pub fix: String,
+}
+
 /// An effect's answer, delivered to the wizard as a message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
@@ -321,6 +405,12 @@ pub enum Reply {
     Groups(Result<Vec<GroupEntry>, Failure>),
     /// A Configure step finished.
     Step(Result<StepOutput, Failure>),
+    /// The pending exports; `None` when no cycle has run yet (no database).
+    PendingExports(Result<Option<PendingCount>, Failure>),
+    /// The configuration was exported here.
+    Exported(Result<PathBuf, Failure>),
+    /// A preflight run finished.
+    Preflight(Result<PreflightResult, Failure>),
     /// A cancelled effect stopped.
     Cancelled(EffectKind),
     /// This effect needs a part of hybridsync that the wizard is not connected to yet.
@@ -436,6 +526,23 @@ async fn execute(effect: Effect) -> Reply {
         Effect::Configure(ConfigureStep::WriteConfig { config, path }) => {
             Reply::Step(write_config(&config, &path).await)
         }
+        Effect::CountPendingExports { database } => Reply::PendingExports(
+            tokio::task::spawn_blocking(move || count_pending(&database))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(Failure::new(
+                        format!("counting the pending exports stopped: {e}"),
+                        "run 'hybridsync sync pending-exports' to see them",
+                    ))
+                }),
+        ),
+        Effect::ExportConfiguration { config, path } => {
+            Reply::Exported(export_config(&config, &path).await)
+        }
+        Effect::RunPreflight {
+            config_path,
+            state_dir,
+        } => Reply::Preflight(run_preflight(&config_path, &state_dir).await),
         other => Reply::NotConnected(other),
     }
 }
@@ -514,6 +621,147 @@ async fn write_config(config: &Config, path: &std::path::Path) -> Result<StepOut
     Ok(StepOutput::Written(path.to_path_buf()))
 }
 
+/// The pending exports of every connector in `database`, read-only (no lock is taken, so a
+/// running cycle is never disturbed).
+pub fn count_pending(database: &std::path::Path) -> Result<Option<PendingCount>, Failure> {
+    use crate::engine::store::{SqliteStore, Store, StoreError};
+    let fail = |e: StoreError| {
+        Failure::new(
+            format!("cannot read the pending exports: {e}"),
+            "run 'hybridsync sync pending-exports' to see them, and check the state directory",
+        )
+    };
+    let mut store = match SqliteStore::open_read_only(database) {
+        Ok(s) => s,
+        Err(StoreError::Missing { .. }) => return Ok(None),
+        Err(e) => return Err(fail(e)),
+    };
+    let tx = store.begin().map_err(fail)?;
+    let mut count = PendingCount::default();
+    for c in tx.connector_states().map_err(fail)? {
+        let s = tx.export_summary(&c.name).map_err(fail)?;
+        count.adds += s.adds;
+        count.updates += s.updates + s.renames;
+        count.deletes += s.deletes;
+    }
+    Ok(Some(count))
+}
+
+async fn export_config(config: &Config, path: &std::path::Path) -> Result<PathBuf, Failure> {
+    let fail = |what: String| {
+        Failure::new(
+            what,
+            "check that the state directory is writable, or run 'hybridsync config export --output FILE'",
+        )
+    };
+    let host = tokio::fs::read_to_string("/proc/sys/kernel/hostname")
+        .await
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default();
+    let bundle = crate::config::export::export(config, std::time::SystemTime::now(), &host);
+    let json = serde_json::to_string_pretty(&bundle)
+        .map_err(|e| fail(format!("cannot render the settings: {e}")))?;
+    if let Some(dir) = path.parent() {
+        tokio::fs::create_dir_all(dir)
+            .await
+            .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    tokio::fs::write(path, json + "\n")
+        .await
+        .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
+    Ok(path.to_path_buf())
+}
+
+/// Runs this very binary's `preflight --json` (the same checks as the command) and reads its
+/// report.
+async fn run_preflight(
+    config_path: &std::path::Path,
+    state_dir: &std::path::Path,
+) -> Result<PreflightResult, Failure> {
+    let fix = "run 'hybridsync preflight' in a shell to see the full report";
+    let exe = std::env::current_exe()
+        .map_err(|e| Failure::new(format!("cannot find the hybridsync binary: {e}"), fix))?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("--config")
+        .arg(config_path)
+        .arg("--state-dir")
+        .arg(state_dir)
+        .args(["preflight", "--json"])
+        .stdin(std::process::Stdio::null());
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .map_err(|e| Failure::new(format!("the preflight stopped: {e}"), fix))?
+        .map_err(|e| Failure::new(format!("cannot start the preflight: {e}"), fix))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    parse_preflight(&text).ok_or_else(|| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        let first = err.lines().next().unwrap_or("no output");
+        Failure::new(
+            format!("the preflight did not produce a report: {first}"),
+            fix,
+        )
+    })
+}
+
+/// Reads `hybridsync preflight --json` output.
+pub fn parse_preflight(json: &str) -> Option<PreflightResult> {
+    let v: serde_json::Value = serde_json::from_str(json).ok()?;
+    let s = |x: &serde_json::Value, k: &str| {
+        x.get(k).and_then(|y| y.as_str()).unwrap_or("").to_string()
+    };
+    let mut r = PreflightResult::default();
+    for c in v.get("checks")?.as_array()? {
+        r.checks.push(PreflightCheck {
+            id: s(c, "id"),
+            title: s(c, "title"),
+            status: match c.get("status").and_then(|x| x.as_str()) {
+                Some("pass") => CheckStatus::Pass,
+                Some("fail") => CheckStatus::Fail,
+                _ => CheckStatus::Warn,
+            },
+            found: s(c, "found"),
+            fix: s(c, "fix"),
+        });
+    }
+    for forest in v
+        .get("readiness")
+        .and_then(|x| x.as_array())
+        .into_iter()
+        .flatten()
+    {
+        for i in forest
+            .get("issues")
+            .and_then(|x| x.as_array())
+            .into_iter()
+            .flatten()
+        {
+            r.objects.push(ObjectNote {
+                dn: s(i, "dn"),
+                text: format!(
+                    "{}: {} ({})",
+                    s(i, "attribute"),
+                    s(i, "problem"),
+                    s(i, "fix")
+                ),
+                error: s(i, "severity") == "error",
+            });
+        }
+        for f in forest
+            .get("filtered")
+            .and_then(|x| x.as_array())
+            .into_iter()
+            .flatten()
+        {
+            r.objects.push(ObjectNote {
+                dn: s(f, "dn"),
+                text: format!("not synchronized: {}", s(f, "reason")),
+                error: true,
+            });
+        }
+    }
+    Some(r)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -567,5 +815,102 @@ secret_ref = "store:ad-corp.example.com"
         assert_eq!(checks[0].status, CheckStatus::Pass);
         assert_eq!(checks[1].status, CheckStatus::Fail);
         assert!(!checks[1].fix.is_empty());
+    }
+
+    #[test]
+    fn pending_exports_are_counted_from_the_database() {
+        use crate::domain::AttributeName;
+        use crate::engine::model::{
+            Anchor, ConnectorName, ImportedObject, Operation, PendingExport,
+        };
+        use crate::engine::store::{SqliteStore, Store};
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("hybridsync.db");
+        assert_eq!(
+            count_pending(&db),
+            Ok(None),
+            "no cycle has run: no database"
+        );
+        {
+            let mut store = SqliteStore::open(&db, "test").unwrap();
+            let mut tx = store.begin().unwrap();
+            let entra = ConnectorName::new("entra");
+            for (n, op) in [
+                (1u8, Operation::Add),
+                (2, Operation::Delete),
+                (3, Operation::Delete),
+            ] {
+                let o = ImportedObject {
+                    anchor: Anchor::Bytes(vec![n; 16]),
+                    dn: Dn::parse(&format!("CN=User {n},DC=corp,DC=example,DC=com")).unwrap(),
+                    object_class: "user".into(),
+                    attributes: [(
+                        AttributeName::new("cn").unwrap(),
+                        vec![crate::engine::expr::Value::Str(format!("User {n}"))],
+                    )]
+                    .into_iter()
+                    .collect(),
+                };
+                let cs = tx.import_object(&entra, &o).unwrap().cs;
+                tx.put_pending_export(&PendingExport {
+                    connector: entra.clone(),
+                    cs,
+                    anchor: Some(o.anchor.clone()),
+                    dn: o.dn.clone(),
+                    object_class: "user".into(),
+                    operation: op,
+                    changes: vec![],
+                })
+                .unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        assert_eq!(
+            count_pending(&db),
+            Ok(Some(PendingCount {
+                adds: 1,
+                updates: 0,
+                deletes: 2
+            }))
+        );
+    }
+
+    #[tokio::test]
+    async fn the_exported_bundle_imports_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = crate::config::parse(include_str!("../templates/hybridsync.toml"))
+            .unwrap()
+            .config;
+        let path = dir.path().join("exports/hybridsync-settings.json");
+        assert_eq!(export_config(&config, &path).await, Ok(path.clone()));
+        let json = std::fs::read_to_string(&path).unwrap();
+        let (bundle, _) = crate::config::export::import(&json, true).unwrap();
+        assert_eq!(bundle.config, config);
+    }
+
+    #[test]
+    fn preflight_json_is_read_with_the_readiness_notes() {
+        let r = parse_preflight(
+            r#"{"summary":{"pass":1,"warn":0,"fail":1,"skip":1},
+               "checks":[{"id":"ad.bind","title":"Bind","status":"pass","found":"ok"},
+                         {"id":"ad.schema","title":"Schema","status":"fail","found":"no x","fix":"extend it"},
+                         {"id":"ad.rights","title":"Rights","status":"skip","found":"not run"}],
+               "readiness":[{"forest":"corp","summary":{},
+                 "issues":[{"dn":"CN=A,DC=corp","class":"user","attribute":"mail","value":"x","severity":"error","problem":"bad","fix":"fix it"}],
+                 "filtered":[{"dn":"CN=B,DC=corp","class":"user","reason":"out of scope"}]}]}"#,
+        )
+        .unwrap();
+        assert_eq!(r.checks.len(), 3);
+        assert_eq!(r.checks[1].status, CheckStatus::Fail);
+        assert_eq!(r.checks[1].fix, "extend it");
+        assert_eq!(
+            r.checks[2].status,
+            CheckStatus::Warn,
+            "a skipped check is not a pass"
+        );
+        assert_eq!(r.objects.len(), 2);
+        assert_eq!(r.objects[0].text, "mail: bad (fix it)");
+        assert_eq!(r.objects[1].text, "not synchronized: out of scope");
+        assert!(parse_preflight("not json").is_none());
     }
 }

@@ -1,6 +1,7 @@
 //! `hybridsync service` as a process: it runs a cycle at start, serves /healthz and /metrics on
 //! loopback, logs JSON lines with `--log-format json`, and stops cleanly on SIGTERM, also in the
-//! middle of a cycle, leaving a state the next cycle finishes without duplicates.
+//! middle of a cycle, leaving a state the next cycle finishes without duplicates; while the
+//! wizard's suspend lock is held it starts no cycle, and it resumes once the lock is released.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
 mod support;
@@ -215,4 +216,46 @@ fn the_systemd_unit_starts_a_command_this_binary_has() {
     ] {
         assert!(unit.lines().any(|l| l == hardening), "{hardening}");
     }
+}
+
+#[test]
+fn no_cycle_runs_while_the_wizard_holds_the_suspend_lock_and_cycles_resume_after() {
+    let home = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let config = setup(work.path(), port);
+    let state = work.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    // The lock `hybridsync wizard` takes over an existing configuration (tests/wizard_pty.rs
+    // checks the wizard holds it while open).
+    let wizard = hybridsync::service::SuspendLock::acquire(&state, "wizard")
+        .unwrap()
+        .unwrap();
+    let log = work.path().join("service.log");
+    let mut child = start(home.path(), &config, &log);
+    wait_for("a skipped cycle in /metrics", || {
+        get(port, "/metrics").is_some_and(|r| r.contains("hybridsync_cycles_skipped_total 1"))
+    });
+    let metrics = get(port, "/metrics").unwrap();
+    assert!(
+        metrics.contains("hybridsync_cycles_total{status=\"success\"} 0"),
+        "no cycle ran: {metrics}"
+    );
+    assert!(
+        !work.path().join("tenant.ldif").exists(),
+        "nothing exported"
+    );
+    // The wizard closes: the scheduler checks again within a minute and runs the cycle.
+    drop(wizard);
+    wait_for("a successful cycle after the wizard closed", || {
+        get(port, "/metrics")
+            .is_some_and(|r| r.contains("hybridsync_cycles_total{status=\"success\"} 1"))
+    });
+    let status = sigterm(&mut child);
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "{}",
+        std::fs::read_to_string(&log).unwrap()
+    );
 }

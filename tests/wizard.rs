@@ -144,6 +144,10 @@ fn lab(e: &Effect) -> Vec<Reply> {
             }
         }))],
         Effect::Cancel(_) => vec![],
+        // Rerun-only effects (tests/wizard_rerun.rs).
+        other @ (Effect::CountPendingExports { .. }
+        | Effect::ExportConfiguration { .. }
+        | Effect::RunPreflight { .. }) => vec![Reply::NotConnected(other.clone())],
     }
 }
 
@@ -351,8 +355,8 @@ fn express_path_creates_the_account_and_writes_a_valid_config() {
     assert_eq!(*config.as_ref(), build_config(&w.state));
 }
 
-#[test]
-fn custom_path_every_page_maps_to_the_config() {
+/// The Custom path through every page by keys (shared with the unattended comparison).
+fn custom_flow() -> Wizard {
     let mut w = Wizard::new(lab);
     w.reach_directories(true);
     assert_eq!(w.state.path, InstallPath::Custom);
@@ -420,6 +424,12 @@ fn custom_path_every_page_maps_to_the_config() {
     assert!(w.state.ready.problems.is_empty());
     w.enter();
     assert_eq!(w.page(), PageId::Complete);
+    w
+}
+
+#[test]
+fn custom_path_every_page_maps_to_the_config() {
+    let w = custom_flow();
 
     let steps = configure_steps(&w.runner.effects);
     assert_eq!(steps.len(), 3, "{steps:?}");
@@ -958,4 +968,176 @@ fn wide_screens_list_the_pages_like_entra_connect() {
     let styles = Styles::from_theme(&Theme::default());
     t.draw(|f| draw(f, &w.state, &styles)).unwrap();
     insta::assert_snapshot!("wide_identifying_users", t.backend().to_string());
+}
+
+// ---------------------------------------------------------------- unattended
+
+/// The answers that say what [`custom_flow`] types.
+const CUSTOM_ANSWERS: &str = r#"
+[install]
+accept_license = true
+mode = "custom"
+[directory]
+forest = "corp.example.com"
+domain_controllers = ["dc1.corp.example.com", "dc2.corp.example.com:389"]
+tls = "starttls"
+account = "existing"
+username = "svc-sync@corp.example.com"
+password_file = "PASSWORD_FILE"
+[upn]
+attribute = "mail"
+[ou_filtering]
+mode = "selected"
+include = ["DC=corp,DC=example,DC=com"]
+exclude = [
+  "OU=EMEA,OU=Sales,DC=corp,DC=example,DC=com",
+  "OU=Americas,OU=Sales,DC=corp,DC=example,DC=com",
+  "OU=Staff,DC=corp,DC=example,DC=com",
+  "CN=Users,DC=corp,DC=example,DC=com",
+]
+[identity]
+source_anchor = "objectGUID"
+[filtering]
+pilot_group = "CN=Pilot Users,OU=Staff,DC=corp,DC=example,DC=com"
+[features]
+device_writeback = true
+directory_extensions = ["user.employeeID", "group.info"]
+[ready]
+start_sync = false
+staging = true
+"#;
+
+#[test]
+fn unattended_answers_give_the_same_config_and_effects_as_the_keys() {
+    let keys = custom_flow();
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "s3cret-Sync\n").unwrap();
+    let answers = hybridsync::wizard::answers::parse(
+        &CUSTOM_ANSWERS.replace("PASSWORD_FILE", &pw.display().to_string()),
+    )
+    .unwrap();
+    let mut state = State::new(PathBuf::from(CONFIG), PathBuf::from("/var/lib/hybridsync"));
+    let mut effects = Vec::new();
+    let mut exec = |e: Effect| {
+        let r = lab(&e);
+        effects.push(e);
+        r
+    };
+    let mut lines = Vec::new();
+    let mut say = |l: &str| lines.push(l.to_string());
+    hybridsync::wizard::answers::drive(&mut state, &answers, &mut exec, &mut say).unwrap();
+    assert_eq!(state.page, PageId::Complete);
+    assert_eq!(build_config(&state), build_config(&keys.state));
+    // The same Configure steps with the same configuration.
+    let steps = configure_steps(&effects);
+    assert_eq!(steps, configure_steps(&keys.runner.effects));
+    for page in [
+        "Connect your directories",
+        "Domain and OU filtering",
+        "Configuring",
+    ] {
+        assert!(lines.iter().any(|l| l == page), "{page}: {lines:?}");
+    }
+    assert!(
+        lines.iter().all(|l| !l.contains("s3cret")),
+        "no secret in the progress: {lines:?}"
+    );
+}
+
+#[test]
+fn unattended_first_run_errors_name_the_answer_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "s3cret-Sync\n").unwrap();
+    let base = CUSTOM_ANSWERS.replace("PASSWORD_FILE", &pw.display().to_string());
+    for (from, to, key) in [
+        (
+            "accept_license = true",
+            "accept_license = false",
+            "install.accept_license",
+        ),
+        (
+            "forest = \"corp.example.com\"",
+            "forest = \"not a forest\"",
+            "directory.forest",
+        ),
+        (
+            "username = \"svc-sync@corp.example.com\"",
+            "username = \"svc-sync\"",
+            "directory.username",
+        ),
+        (
+            "  \"CN=Users,DC=corp,DC=example,DC=com\",",
+            "  \"CN=Users,DC=corp,DC=example,DC=com\", \"OU=X\",",
+            "ou_filtering.exclude[4]",
+        ),
+        (
+            "source_anchor = \"objectGUID\"",
+            "source_anchor = \"mail\"",
+            "identity.source_anchor",
+        ),
+        (
+            "pilot_group = \"CN=Pilot Users,OU=Staff,DC=corp,DC=example,DC=com\"",
+            "pilot_group = \"CN=Nobody,OU=Staff,DC=corp,DC=example,DC=com\"",
+            "filtering.pilot_group",
+        ),
+        (
+            "directory_extensions = [\"user.employeeID\", \"group.info\"]",
+            "directory_extensions = [\"employeeID\"]",
+            "features.directory_extensions",
+        ),
+        (
+            &format!("password_file = \"{}\"", pw.display()),
+            "password_env = \"HYBRIDSYNC_TEST_UNSET_VARIABLE\"",
+            "directory.password_env",
+        ),
+    ] {
+        assert!(base.contains(from), "{from}");
+        let answers = hybridsync::wizard::answers::parse(&base.replace(from, to)).unwrap();
+        let mut state = State::new(PathBuf::from(CONFIG), PathBuf::from("/var/lib/hybridsync"));
+        let mut wrote = false;
+        let mut exec = |e: Effect| {
+            wrote |= matches!(e, Effect::Configure(ConfigureStep::WriteConfig { .. }));
+            lab(&e)
+        };
+        let e =
+            hybridsync::wizard::answers::drive(&mut state, &answers, &mut exec, &mut |_: &str| {})
+                .expect_err(to);
+        assert_eq!(e.key, key, "{e}");
+        assert!(!wrote, "{to}: nothing is written");
+    }
+}
+
+#[test]
+fn the_answer_templates_drive_the_wizard_to_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "P@ssw0rd!\n").unwrap();
+    for (name, text) in [
+        (
+            "answers-express.toml",
+            include_str!("../templates/answers-express.toml"),
+        ),
+        (
+            "answers-custom.toml",
+            include_str!("../templates/answers-custom.toml"),
+        ),
+    ] {
+        // The environment variable is swapped for a file: tests do not change the environment.
+        let text = text.replace(
+            "password_env = \"HYBRIDSYNC_AD_PASSWORD\"",
+            &format!("password_file = \"{}\"", pw.display()),
+        );
+        let answers = hybridsync::wizard::answers::parse(&text).unwrap();
+        let mut state = State::new(PathBuf::from(CONFIG), PathBuf::from("/var/lib/hybridsync"));
+        let mut exec = |e: Effect| lab(&e);
+        hybridsync::wizard::answers::drive(&mut state, &answers, &mut exec, &mut |_: &str| {})
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(state.page, PageId::Complete, "{name}");
+        let c = build_config(&state);
+        hybridsync::config::parse(&hybridsync::config::save::render_new(&c).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(c.directories[0].forest, "corp.example.com", "{name}");
+    }
 }

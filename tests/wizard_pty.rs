@@ -3,7 +3,10 @@
 //! tenant sign-in is not connected yet, and restores the terminal when the admin leaves with
 //! Ctrl+C or Esc, y — without writing the configuration.
 //!
-//! Skipped (with a message) where `script` is not installed. The screen is read back through a
+//! Over an existing configuration it opens the Additional tasks menu, holds the scheduler's
+//! suspend lock while open, toggles staging mode and writes the file with every comment kept.
+//!
+//! Fails (never skips) where `script` is not installed. The screen is read back through a
 //! VT100 emulator (`vt100`), so assertions see what an admin sees.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
@@ -144,4 +147,104 @@ fn esc_asks_before_quitting() {
     pty.send(b"y");
     assert_eq!(pty.exit_code(), Some(1), "{}", pty.text());
     assert!(pty.text().contains("\x1b[?1049l"));
+}
+
+#[test]
+fn rerun_toggles_staging_keeps_comments_and_suspends_the_scheduler_meanwhile() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = include_str!("../templates/hybridsync.toml");
+    let config = dir.path().join("etc/hybridsync.toml");
+    std::fs::create_dir_all(config.parent().unwrap()).unwrap();
+    std::fs::write(&config, template).unwrap();
+    let state = dir.path().join("state");
+    let mut pty = Pty::start(dir.path()).unwrap();
+    pty.wait_for("Additional tasks");
+    pty.wait_for("Configure staging mode");
+    assert!(
+        hybridsync::service::SuspendLock::is_held(&state).unwrap(),
+        "the scheduler is suspended while the wizard is open"
+    );
+    for _ in 0..3 {
+        pty.send(b"\x1b[B");
+    }
+    pty.send(b"\r");
+    pty.wait_for("not in staging mode now");
+    pty.wait_for("No synchronization has run yet");
+    pty.send(b" ");
+    pty.wait_for("Entering staging mode");
+    pty.send(b"\r");
+    pty.wait_for("sync.staging_mode: false -> true");
+    pty.send(b"\r");
+    pty.wait_for("hybridsync is configured.");
+    pty.wait_for("Staging mode is on");
+    pty.send(b"\r");
+    assert_eq!(pty.exit_code(), Some(0), "{}", pty.text());
+    assert!(
+        pty.text().contains("hybridsync is configured: "),
+        "{}",
+        pty.text()
+    );
+    let written = std::fs::read_to_string(&config).unwrap();
+    assert_eq!(
+        written,
+        template.replace("staging_mode = false", "staging_mode = true"),
+        "only staging changed; every comment kept"
+    );
+    assert!(
+        !hybridsync::service::SuspendLock::is_held(&state).unwrap(),
+        "the scheduler resumes when the wizard exits"
+    );
+}
+
+#[test]
+fn rerun_troubleshoot_runs_the_real_preflight_for_one_object() {
+    let dir = tempfile::tempdir().unwrap();
+    let etc = dir.path().join("etc");
+    std::fs::create_dir_all(&etc).unwrap();
+    // A forest and a tenant read from LDIF files: the preflight runs its local checks only.
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/templates/sample-directory.ldif"
+        ),
+        etc.join("contoso.ldif"),
+    )
+    .unwrap();
+    let config = include_str!("config/valid/minimal.toml")
+        .replace(
+            "forest = \"corp.example.com\"",
+            "forest = \"contoso.example\"\nldif_file = \"contoso.ldif\"",
+        )
+        .replace(
+            "tenant_id = \"contoso.onmicrosoft.com\"",
+            "tenant_id = \"contoso.onmicrosoft.com\"\nldif_file = \"tenant.ldif\"",
+        );
+    std::fs::write(etc.join("hybridsync.toml"), config).unwrap();
+    let mut pty = Pty::start(dir.path()).unwrap();
+    pty.wait_for("Choose a task");
+    for _ in 0..5 {
+        pty.send(b"\x1b[B");
+    }
+    pty.send(b"\r");
+    pty.wait_for("Object DN");
+    pty.send(b"CN=Nobody,DC=contoso,DC=example");
+    pty.send(b"\r");
+    pty.wait_for("About CN=Nobody,DC=contoso,DC=example:");
+    let screen = pty.screen();
+    assert!(
+        screen.contains("Every preflight check passed") || screen.contains("Checks that failed"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("The readiness report has no problem with this object"),
+        "{screen}"
+    );
+    pty.send(b"\x1b");
+    pty.wait_for("Quit the wizard?");
+    pty.send(b"y");
+    assert_eq!(pty.exit_code(), Some(0), "{}", pty.text());
+    assert!(
+        pty.text()
+            .contains("closed without changing the configuration")
+    );
 }

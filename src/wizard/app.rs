@@ -15,10 +15,12 @@ use crate::config::Config;
 use crate::config::model::InstallMode;
 use crate::effects::{Effect, Reply, not_connected_failure};
 use crate::wizard::keys::{self, Action, Input};
+use crate::wizard::pages::additional_tasks::{self, Task};
 use crate::wizard::pages::{
-    configure, connect_directories, connect_to_entra, express_or_custom, filter_users_and_devices,
-    identifying_users, optional_features, ou_filtering, prerequisites, ready_to_configure,
-    upn_suffixes, welcome,
+    change_user_sign_in, configure, configure_staging_mode, connect_directories, connect_to_entra,
+    customize_sync_options, express_or_custom, filter_users_and_devices, identifying_users,
+    optional_features, ou_filtering, prerequisites, ready_to_configure, refresh_directory_schema,
+    troubleshoot, upn_suffixes, view_configuration, welcome,
 };
 
 /// The pages, named as Entra Connect names them.
@@ -50,6 +52,20 @@ pub enum PageId {
     Configure,
     /// Configuration complete.
     Complete,
+    /// Rerun: the Additional tasks menu.
+    AdditionalTasks,
+    /// Rerun: View or export current configuration.
+    ViewConfiguration,
+    /// Rerun: Customize synchronization options (then the first-run pages, pre-filled).
+    CustomizeSyncOptions,
+    /// Rerun: Refresh directory schema.
+    RefreshDirectorySchema,
+    /// Rerun: Configure staging mode.
+    ConfigureStagingMode,
+    /// Rerun: Change user sign-in.
+    ChangeUserSignIn,
+    /// Rerun: Troubleshoot.
+    Troubleshoot,
 }
 
 /// Express or Custom.
@@ -109,6 +125,22 @@ pub struct State {
     pub ready: ready_to_configure::ReadyToConfigure,
     /// Configuring.
     pub configure: configure::Configure,
+    /// Set when the wizard runs over an existing configuration (the Additional tasks menu).
+    pub rerun: Option<Box<Rerun>>,
+    /// Additional tasks.
+    pub tasks: additional_tasks::AdditionalTasks,
+    /// View configuration.
+    pub view_config: view_configuration::ViewConfiguration,
+    /// Customize synchronization options.
+    pub customize: customize_sync_options::CustomizeSyncOptions,
+    /// Refresh directory schema.
+    pub schema: refresh_directory_schema::RefreshDirectorySchema,
+    /// Configure staging mode.
+    pub staging: configure_staging_mode::ConfigureStagingMode,
+    /// Change user sign-in.
+    pub user_sign_in: change_user_sign_in::ChangeUserSignIn,
+    /// Troubleshoot.
+    pub troubleshoot: troubleshoot::Troubleshoot,
     /// Quit state.
     pub quit: Quit,
     /// Animation frame for spinners (advanced by [`Message::Tick`]).
@@ -135,9 +167,41 @@ impl State {
             features: Default::default(),
             ready: Default::default(),
             configure: Default::default(),
+            rerun: None,
+            tasks: Default::default(),
+            view_config: Default::default(),
+            customize: Default::default(),
+            schema: Default::default(),
+            staging: Default::default(),
+            user_sign_in: Default::default(),
+            troubleshoot: Default::default(),
             quit: Quit::No,
             tick: 0,
         }
+    }
+
+    /// A rerun over the configuration `loaded` (read from `config_path`): the wizard opens the
+    /// Additional tasks menu and every page is pre-filled from the configuration.
+    pub fn rerun(config_path: PathBuf, state_dir: PathBuf, loaded: Config) -> Self {
+        let mut s = Self::new(config_path, state_dir);
+        s.page = PageId::AdditionalTasks;
+        s.path = match loaded.install.mode {
+            InstallMode::Express => InstallPath::Express,
+            InstallMode::Custom => InstallPath::Custom,
+        };
+        s.rerun = Some(Box::new(Rerun { loaded, task: None }));
+        additional_tasks::prefill(&mut s);
+        s
+    }
+
+    /// The configuration the rerun started from.
+    pub fn loaded(&self) -> Option<&Config> {
+        self.rerun.as_ref().map(|r| &r.loaded)
+    }
+
+    /// The task chosen on the Additional tasks menu.
+    pub fn task(&self) -> Option<Task> {
+        self.rerun.as_ref().and_then(|r| r.task)
     }
 
     /// The position of the current page in [`sequence`] (1-based) and the number of pages.
@@ -149,6 +213,15 @@ impl State {
             .map_or(0, |i| i + 1);
         (k, seq.len())
     }
+}
+
+/// A rerun over an existing configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rerun {
+    /// The configuration as loaded (what every change is made against).
+    pub loaded: Config,
+    /// The task chosen on the menu, once chosen.
+    pub task: Option<Task>,
 }
 
 /// Everything the wizard reacts to.
@@ -187,6 +260,9 @@ impl Flow {
 /// The pages of the current path, in order.
 pub fn sequence(s: &State) -> Vec<PageId> {
     use PageId::*;
+    if s.rerun.is_some() {
+        return additional_tasks::sequence(s);
+    }
     let mut seq = vec![
         Welcome,
         Prerequisites,
@@ -299,7 +375,10 @@ fn apply(s: &mut State, flow: Flow) -> Vec<Effect> {
             effects
         }
         Flow::Back => {
-            if matches!(s.page, PageId::Configure | PageId::Complete) {
+            if matches!(
+                s.page,
+                PageId::Configure | PageId::Complete | PageId::AdditionalTasks
+            ) {
                 return Vec::new();
             }
             let seq = sequence(s);
@@ -325,6 +404,9 @@ fn enter(s: &mut State) -> Vec<Effect> {
         PageId::OuFiltering => ou_filtering::enter(s),
         PageId::ReadyToConfigure => ready_to_configure::enter(s),
         PageId::Configure => configure::enter(s),
+        PageId::ConfigureStagingMode => configure_staging_mode::enter(s),
+        PageId::ViewConfiguration => view_configuration::enter(s),
+        PageId::RefreshDirectorySchema => refresh_directory_schema::enter(s),
         _ => Vec::new(),
     }
 }
@@ -350,6 +432,13 @@ fn page_input(s: &mut State, input: Input) -> Flow {
             }
             _ => Flow::Unhandled,
         },
+        PageId::AdditionalTasks => additional_tasks::input(s, input),
+        PageId::ViewConfiguration => view_configuration::input(s, input),
+        PageId::CustomizeSyncOptions => customize_sync_options::input(s, input),
+        PageId::RefreshDirectorySchema => refresh_directory_schema::input(s, input),
+        PageId::ConfigureStagingMode => configure_staging_mode::input(s, input),
+        PageId::ChangeUserSignIn => change_user_sign_in::input(s, input),
+        PageId::Troubleshoot => troubleshoot::input(s, input),
     }
 }
 
@@ -372,10 +461,17 @@ pub fn hints(s: &State) -> Vec<Action> {
         PageId::ReadyToConfigure => ready_to_configure::hints(s),
         PageId::Configure => configure::hints(s),
         PageId::Complete => vec![],
+        PageId::AdditionalTasks => additional_tasks::hints(s),
+        PageId::ViewConfiguration => view_configuration::hints(s),
+        PageId::CustomizeSyncOptions => customize_sync_options::hints(s),
+        PageId::RefreshDirectorySchema => refresh_directory_schema::hints(s),
+        PageId::ConfigureStagingMode => configure_staging_mode::hints(s),
+        PageId::ChangeUserSignIn => change_user_sign_in::hints(s),
+        PageId::Troubleshoot => troubleshoot::hints(s),
     };
     if !matches!(
         s.page,
-        PageId::Welcome | PageId::Configure | PageId::Complete
+        PageId::Welcome | PageId::Configure | PageId::Complete | PageId::AdditionalTasks
     ) {
         a.push(Action::Back);
     }
@@ -404,6 +500,11 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
                 ),
                 Effect::FindGroups { .. } => on_reply(s, Reply::Groups(Err(failure))),
                 Effect::Configure(_) => on_reply(s, Reply::Step(Err(failure))),
+                Effect::CountPendingExports { .. } => {
+                    on_reply(s, Reply::PendingExports(Err(failure)))
+                }
+                Effect::ExportConfiguration { .. } => on_reply(s, Reply::Exported(Err(failure))),
+                Effect::RunPreflight { .. } => on_reply(s, Reply::Preflight(Err(failure))),
                 Effect::Cancel(_) => Flow::stay(),
             }
         }
@@ -437,10 +538,28 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
             Flow::stay()
         }
         Reply::Step(r) => configure::on_step(s, r),
+        Reply::PendingExports(r) => {
+            configure_staging_mode::on_pending(s, r);
+            Flow::stay()
+        }
+        Reply::Exported(r) => {
+            view_configuration::on_exported(s, r);
+            Flow::stay()
+        }
+        Reply::Preflight(r) => {
+            // The page that asked gets the answer (the admin may have moved on meanwhile).
+            if s.troubleshoot.run == refresh_directory_schema::Run::Running {
+                troubleshoot::on_preflight(s, r);
+            } else {
+                refresh_directory_schema::on_preflight(s, r);
+            }
+            Flow::stay()
+        }
         Reply::Cancelled(kind) => {
             match kind {
                 crate::effects::EffectKind::SignIn => connect_to_entra::on_cancelled(s),
                 crate::effects::EffectKind::Configure => configure::on_cancelled(s),
+                crate::effects::EffectKind::Preflight => {}
             }
             Flow::stay()
         }
@@ -449,6 +568,9 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
 
 /// The configuration the answers so far describe.
 pub fn build_config(s: &State) -> Config {
+    if s.rerun.is_some() {
+        return additional_tasks::build_config(s);
+    }
     let mut c = Config::default();
     c.install.mode = match s.path {
         InstallPath::Express => InstallMode::Express,

@@ -33,6 +33,8 @@ pub enum Action {
     Retry,
     /// Search (the pilot group picker).
     Search,
+    /// Export (View configuration).
+    Export,
     /// Ask before quitting (or cancel what is running).
     Quit,
     /// Leave at once, writing nothing (Ctrl+C).
@@ -115,6 +117,12 @@ pub const BINDINGS: &[Binding] = &[
         CTRL,
         Action::Search,
         Some(("Ctrl+F", "search")),
+    ),
+    bind(
+        KeyCode::Char('e'),
+        CTRL,
+        Action::Export,
+        Some(("Ctrl+E", "export")),
     ),
     bind(
         KeyCode::Char('r'),

@@ -8,11 +8,19 @@
 //! Invariants: pages never perform I/O (they return effects); validation results are data kept in
 //! the page state and drawn next to the field; a page never moves on while its answers are
 //! invalid.
+//!
+//! The rerun pages (an existing configuration: the "Additional tasks" menu and one page per
+//! task) follow the same pattern; the task pages that change the configuration end on the same
+//! Ready to configure and Configure pages, which then write only the changes (comments kept).
 
+pub mod additional_tasks;
+pub mod change_user_sign_in;
 pub mod complete;
 pub mod configure;
+pub mod configure_staging_mode;
 pub mod connect_directories;
 pub mod connect_to_entra;
+pub mod customize_sync_options;
 pub mod express_or_custom;
 pub mod filter_users_and_devices;
 pub mod identifying_users;
@@ -20,5 +28,8 @@ pub mod optional_features;
 pub mod ou_filtering;
 pub mod prerequisites;
 pub mod ready_to_configure;
+pub mod refresh_directory_schema;
+pub mod troubleshoot;
 pub mod upn_suffixes;
+pub mod view_configuration;
 pub mod welcome;

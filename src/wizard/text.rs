@@ -53,6 +53,20 @@ pub mod title {
     pub const CONFIGURE: &str = "Configuring";
     /// Complete.
     pub const COMPLETE: &str = "Configuration complete";
+    /// Rerun menu.
+    pub const TASKS: &str = "Additional tasks";
+    /// View configuration.
+    pub const VIEW: &str = "View or export current configuration";
+    /// Customize.
+    pub const CUSTOMIZE: &str = "Customize synchronization options";
+    /// Refresh schema.
+    pub const SCHEMA: &str = "Refresh directory schema";
+    /// Staging.
+    pub const STAGING: &str = "Configure staging mode";
+    /// Sign-in.
+    pub const USER_SIGN_IN: &str = "Change user sign-in";
+    /// Troubleshoot.
+    pub const TROUBLESHOOT: &str = "Troubleshoot";
 }
 
 /// Short page names for the page list beside wide screens (as Entra Connect's left-hand list).
@@ -83,6 +97,20 @@ pub mod nav {
     pub const CONFIGURE: &str = "Configuring";
     /// Complete.
     pub const COMPLETE: &str = "Complete";
+    /// Rerun menu.
+    pub const TASKS: &str = "Additional tasks";
+    /// View configuration.
+    pub const VIEW: &str = "View configuration";
+    /// Customize.
+    pub const CUSTOMIZE: &str = "Customize sync";
+    /// Refresh schema.
+    pub const SCHEMA: &str = "Refresh schema";
+    /// Staging.
+    pub const STAGING: &str = "Staging mode";
+    /// Sign-in.
+    pub const USER_SIGN_IN: &str = "User sign-in";
+    /// Troubleshoot.
+    pub const TROUBLESHOOT: &str = "Troubleshoot";
 }
 
 /// Welcome.
@@ -396,6 +424,12 @@ pub mod ready {
     pub const FIRST_CYCLE: &str = "start the first synchronization cycle";
     /// Problems.
     pub const PROBLEMS: &str = "Go back and correct these answers:";
+    /// Rerun introduction.
+    pub fn rerun_intro(path: &str) -> String {
+        format!("Press Enter to write these changes to {path} (your comments are kept):")
+    }
+    /// Nothing changes.
+    pub const NO_CHANGES: &str = "no changes: the file is written as it is";
 }
 
 /// Configuring.
@@ -452,4 +486,287 @@ pub mod complete {
         "The scheduler is off: run 'hybridsync sync run' or rerun the wizard to start it.";
     /// Exit.
     pub const EXIT: &str = "Press Enter to exit.";
+}
+
+/// The footer mark on a server in staging mode.
+pub const STAGING_MARK: &str = "STAGING MODE";
+
+/// Additional tasks (the rerun menu).
+pub mod tasks {
+    /// Introduction.
+    pub fn intro(path: &str) -> String {
+        format!("hybridsync is configured ({path}). Choose a task:")
+    }
+    /// Staging warning.
+    pub const IN_STAGING: &str =
+        "This server is in staging mode: it imports and synchronizes, but exports nothing.";
+    /// Scheduler note.
+    pub const SUSPENDED: &str =
+        "The scheduler starts no cycle while the wizard is open; it resumes when you leave.";
+    /// Task.
+    pub const VIEW: &str = "View or export current configuration";
+    /// Help.
+    pub const VIEW_HELP: &str = "A read-only summary of every option; Export writes the settings bundle (as 'hybridsync config export').";
+    /// Task.
+    pub const CUSTOMIZE: &str = "Customize synchronization options";
+    /// Help.
+    pub const CUSTOMIZE_HELP: &str =
+        "Change domain and OU filtering and the optional features, or remove the pilot group.";
+    /// Task.
+    pub const SCHEMA: &str = "Refresh directory schema";
+    /// Help.
+    pub const SCHEMA_HELP: &str =
+        "Re-read the forest's schema and check it has what your features need.";
+    /// Task.
+    pub const STAGING: &str = "Configure staging mode";
+    /// Help.
+    pub const STAGING_HELP: &str =
+        "Turn staging mode on or off; shows the exports waiting before you leave staging.";
+    /// Task.
+    pub const SIGN_IN: &str = "Change user sign-in";
+    /// Help.
+    pub const SIGN_IN_HELP: &str =
+        "Switch between password hash sync, pass-through and federation; Seamless SSO.";
+    /// Task.
+    pub const TROUBLESHOOT: &str = "Troubleshoot";
+    /// Help.
+    pub const TROUBLESHOOT_HELP: &str = "Run the preflight checks and the readiness report for one object: why does it not synchronize?";
+}
+
+/// View or export current configuration.
+pub mod view_config {
+    /// Introduction.
+    pub fn intro(path: &str) -> String {
+        format!("{path} (read-only; Ctrl+E exports the settings)")
+    }
+    /// Export running.
+    pub const EXPORTING: &str = "Exporting…";
+    /// Exported.
+    pub fn exported(path: &str) -> String {
+        format!("✓ Exported to {path}")
+    }
+    /// On.
+    pub const ON: &str = "on";
+    /// Off.
+    pub const OFF: &str = "off";
+    /// None.
+    pub const NONE: &str = "none";
+    /// Heading.
+    pub const TENANT: &str = "Microsoft Entra ID";
+    /// Key.
+    pub const TENANT_ID: &str = "Tenant";
+    /// Key.
+    pub const CLOUD: &str = "Cloud";
+    /// Key.
+    pub const AUTH: &str = "Authentication";
+    /// Application auth.
+    pub fn app_auth(client_id: &str) -> String {
+        format!("application (client ID {client_id})")
+    }
+    /// Key.
+    pub const CERTIFICATE: &str = "Certificate";
+    /// Key.
+    pub const CLIENT_SECRET: &str = "Client secret";
+    /// Heading.
+    pub fn directory(forest: &str) -> String {
+        format!("Directory {forest}")
+    }
+    /// Key.
+    pub const DCS: &str = "Domain controllers";
+    /// Value.
+    pub const DNS_DISCOVERY: &str = "found by DNS (SRV records)";
+    /// Key.
+    pub const TLS: &str = "Transport";
+    /// Key.
+    pub const ACCOUNT: &str = "Connector account";
+    /// Key.
+    pub const SCOPE: &str = "Domain and OU filtering";
+    /// Value.
+    pub const ALL_OUS: &str = "all domains and OUs";
+    /// Value.
+    pub const SELECTED_OUS: &str = "selected domains and OUs";
+    /// Key.
+    pub const INCLUDE: &str = "  included";
+    /// Key.
+    pub const EXCLUDE: &str = "  excluded";
+    /// Key.
+    pub const PILOT: &str = "Pilot group";
+    /// Heading.
+    pub const SIGN_IN: &str = "Sign-in and identity";
+    /// Key.
+    pub const METHOD: &str = "User sign-in";
+    /// Key.
+    pub const SSO: &str = "Seamless single sign-on";
+    /// Key.
+    pub const UPN_ATTRIBUTE: &str = "UPN attribute";
+    /// Key.
+    pub const SOURCE_ANCHOR: &str = "Source anchor";
+    /// Heading.
+    pub const FEATURES: &str = "Optional features";
+    /// Key.
+    pub const EXCHANGE: &str = "Exchange hybrid";
+    /// Key.
+    pub const PUBLIC_FOLDERS: &str = "Mail public folders";
+    /// Key.
+    pub const PHS: &str = "Password hash sync";
+    /// Key.
+    pub const PW_WRITEBACK: &str = "Password writeback";
+    /// Key.
+    pub const GROUP_WRITEBACK: &str = "Group writeback";
+    /// Key.
+    pub const DEVICE_WRITEBACK: &str = "Device writeback";
+    /// Key.
+    pub const EXTENSIONS: &str = "Directory extensions";
+    /// Heading.
+    pub const SYNC: &str = "Synchronization";
+    /// Key.
+    pub const STAGING: &str = "Staging mode";
+    /// Key.
+    pub const SCHEDULER: &str = "Scheduler";
+    /// Key.
+    pub const INTERVAL: &str = "Interval";
+    /// Key.
+    pub const DELETE_GUARD: &str = "Delete guard (objects)";
+}
+
+/// Configure staging mode.
+pub mod staging {
+    /// Current state.
+    pub const NOW_ON: &str = "This server is in staging mode now.";
+    /// Current state.
+    pub const NOW_OFF: &str = "This server is not in staging mode now: it exports.";
+    /// The checkbox.
+    pub const CHECKBOX: &str = "Enable staging mode";
+    /// Consequence.
+    pub const ENTERING: &str = "Entering staging mode: import and synchronization go on, but nothing is exported to Entra ID or AD, and password hash sync and password writeback stop. Use it for a standby server, or put this server into staging before you make another one active.";
+    /// Consequence.
+    pub const LEAVING: &str = "Leaving staging mode: the next cycle exports everything pending, and password hash sync resumes where it left off. Make sure no other server is active for this tenant: two active servers are not supported.";
+    /// Consequence.
+    pub const STAYS_ON: &str = "Staging mode stays on.";
+    /// Consequence.
+    pub const STAYS_OFF: &str = "Staging mode stays off.";
+    /// Counting.
+    pub const COUNTING: &str = "Counting pending exports";
+    /// No database.
+    pub const NO_DATABASE: &str =
+        "No synchronization has run yet on this server: nothing is pending.";
+    /// The count.
+    pub fn pending(adds: u64, updates: u64, deletes: u64) -> String {
+        format!("Pending exports: {adds} add, {updates} update, {deletes} delete.")
+    }
+    /// Review.
+    pub const REVIEW: &str = "Review them first with 'hybridsync sync pending-exports'; they are exported by the first cycle after you leave staging.";
+}
+
+/// Customize synchronization options.
+pub mod customize {
+    use crate::config::model::UserMatching;
+
+    /// Introduction.
+    pub const INTRO: &str = "Next come Domain and OU filtering and Optional features, filled in from your configuration. Change what you need; everything else stays as it is, comments included.";
+    /// Heading.
+    pub const FIXED: &str = "Fixed at installation (shown, not changeable here):";
+    /// Anchor.
+    pub fn anchor(a: &str) -> String {
+        format!("Source anchor: {a}")
+    }
+    /// Why.
+    pub const ANCHOR_WHY: &str = "Every cloud object is matched to its AD object by this value; changing it would orphan or duplicate them.";
+    /// UPN.
+    pub fn upn(a: &str) -> String {
+        format!("UPN attribute: {a}")
+    }
+    /// Why.
+    pub const UPN_WHY: &str = "It is every user's sign-in name in Entra ID; changing it would rename all of them at once.";
+    /// Matching.
+    pub fn matching(m: UserMatching) -> String {
+        let how = match m {
+            UserMatching::Once => "users are represented once across all forests",
+            UserMatching::Mail => "joined on the mail attribute",
+            UserMatching::ObjectsidMsexchmasteraccountsid => {
+                "joined on objectSID and msExchangeMasterAccountSID"
+            }
+            UserMatching::SamaccountnameMailnickname => "joined on sAMAccountName and mailNickname",
+            UserMatching::Attribute => "joined on a chosen attribute",
+        };
+        format!("Identifying users: {how}")
+    }
+    /// Why.
+    pub const MATCHING_WHY: &str =
+        "Changing how users are joined across forests would split or merge existing users.";
+    /// Pilot.
+    pub fn pilot(dn: &str) -> String {
+        format!("Only members of the pilot group are synchronized: {dn}")
+    }
+    /// The checkbox.
+    pub const REMOVE_PILOT: &str =
+        "Remove the pilot group filter (synchronize all users and devices)";
+    /// Why.
+    pub const PILOT_WHY: &str = "A pilot group can be removed on a rerun but not added back or changed: it is meant for pilots, not production.";
+    /// No pilot.
+    pub const NO_PILOT: &str = "No pilot group: all users and devices in scope are synchronized (a pilot group can only be set at installation).";
+}
+
+/// Change user sign-in.
+pub mod user_sign_in {
+    /// Current.
+    pub fn current(m: &str) -> String {
+        format!("Users sign in now with: {m}")
+    }
+    /// Method.
+    pub const PHS: &str = "Password hash synchronization";
+    /// Method.
+    pub const PTA: &str = "Pass-through authentication";
+    /// Method.
+    pub const ADFS: &str = "Federation with AD FS";
+    /// Method.
+    pub const PING: &str = "Federation with PingFederate";
+    /// Method.
+    pub const NONE: &str = "Do not configure";
+    /// Why.
+    pub const NONE_WHY: &str =
+        "Not available on a rerun: switch to another method instead (as in Entra Connect).";
+    /// SSO.
+    pub const SSO: &str = "Enable Seamless single sign-on";
+    /// SSO not here.
+    pub const SSO_NOT_HERE: &str =
+        "Seamless single sign-on works with password hash sync or pass-through only.";
+    /// External parts.
+    pub const EXTERNAL: &str = "This method also needs parts outside hybridsync (the pass-through agent, or the federation servers); hybridsync records the choice and synchronizes accordingly.";
+}
+
+/// Refresh directory schema.
+pub mod schema {
+    /// Introduction.
+    pub const INTRO: &str = "hybridsync keeps no copy of the schema and generates no rules from it: it reads the schema from a domain controller when it connects. This task reads it now and checks it has what your features need (after an Exchange schema update, for example).";
+    /// Running.
+    pub const READING: &str = "Reading the directory schema";
+    /// No forest.
+    pub const NO_FOREST: &str =
+        "The report has no forest checks: check the configuration with 'hybridsync config check'.";
+    /// Again.
+    pub const AGAIN: &str = "Ctrl+R reads it again; Ctrl+B goes back to the tasks.";
+}
+
+/// Troubleshoot.
+pub mod troubleshoot {
+    /// Introduction.
+    pub const INTRO: &str = "Why does an object not synchronize? Enter its DN: the preflight checks and the readiness report run, and everything they say about it is shown.";
+    /// Field.
+    pub const OBJECT: &str = "Object DN";
+    /// Bad DN.
+    pub const BAD_DN: &str =
+        "Not a DN: write it like CN=Ann Lee,OU=Staff,DC=corp,DC=example,DC=com.";
+    /// Running.
+    pub const RUNNING: &str = "Running the preflight and the readiness report";
+    /// Heading.
+    pub fn about(dn: &str) -> String {
+        format!("About {dn}:")
+    }
+    /// Nothing.
+    pub const NOTHING_FOUND: &str = "The readiness report has no problem with this object and does not list it as filtered. If it still does not synchronize, check that it exists and look at 'hybridsync sync history'.";
+    /// Checks.
+    pub const CHECKS_PASS: &str = "✓ Every preflight check passed.";
+    /// Checks.
+    pub const CHECKS_BAD: &str = "Checks that failed or warned:";
 }

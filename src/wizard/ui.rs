@@ -276,7 +276,8 @@ pub fn status(s: CheckStatus, st: &Styles) -> (&'static str, RStyle) {
     }
 }
 
-fn page_title(p: PageId) -> &'static str {
+/// A page's title.
+pub fn title_of(p: PageId) -> &'static str {
     use text::title::*;
     match p {
         PageId::Welcome => WELCOME,
@@ -292,6 +293,13 @@ fn page_title(p: PageId) -> &'static str {
         PageId::ReadyToConfigure => READY,
         PageId::Configure => CONFIGURE,
         PageId::Complete => COMPLETE,
+        PageId::AdditionalTasks => TASKS,
+        PageId::ViewConfiguration => VIEW,
+        PageId::CustomizeSyncOptions => CUSTOMIZE,
+        PageId::RefreshDirectorySchema => SCHEMA,
+        PageId::ConfigureStagingMode => STAGING,
+        PageId::ChangeUserSignIn => USER_SIGN_IN,
+        PageId::Troubleshoot => TROUBLESHOOT,
     }
 }
 
@@ -311,6 +319,13 @@ fn nav_name(p: PageId) -> &'static str {
         PageId::ReadyToConfigure => READY,
         PageId::Configure => CONFIGURE,
         PageId::Complete => COMPLETE,
+        PageId::AdditionalTasks => TASKS,
+        PageId::ViewConfiguration => VIEW,
+        PageId::CustomizeSyncOptions => CUSTOMIZE,
+        PageId::RefreshDirectorySchema => SCHEMA,
+        PageId::ConfigureStagingMode => STAGING,
+        PageId::ChangeUserSignIn => USER_SIGN_IN,
+        PageId::Troubleshoot => TROUBLESHOOT,
     }
 }
 
@@ -352,6 +367,13 @@ fn body(s: &State, st: &Styles) -> Body {
         PageId::ReadyToConfigure => pages::ready_to_configure::view(s, st),
         PageId::Configure => pages::configure::view(s, st),
         PageId::Complete => pages::complete::view(s, st),
+        PageId::AdditionalTasks => pages::additional_tasks::view(s, st),
+        PageId::ViewConfiguration => pages::view_configuration::view(s, st),
+        PageId::CustomizeSyncOptions => pages::customize_sync_options::view(s, st),
+        PageId::RefreshDirectorySchema => pages::refresh_directory_schema::view(s, st),
+        PageId::ConfigureStagingMode => pages::configure_staging_mode::view(s, st),
+        PageId::ChangeUserSignIn => pages::change_user_sign_in::view(s, st),
+        PageId::Troubleshoot => pages::troubleshoot::view(s, st),
     }
 }
 
@@ -368,7 +390,7 @@ pub fn draw(frame: &mut Frame<'_>, s: &State, st: &Styles) {
 
     let (k, n) = s.step();
     let step = text::step(k, n);
-    let title = format!(" {} · {}", text::APP, page_title(s.page));
+    let title = format!(" {} · {}", text::APP, title_of(s.page));
     let pad =
         usize::from(head.width).saturating_sub(title.chars().count() + step.chars().count() + 1);
     frame.render_widget(
@@ -414,6 +436,14 @@ pub fn draw(frame: &mut Frame<'_>, s: &State, st: &Styles) {
     for (key, hint) in footer_hints(&hints(s)) {
         spans.push(Span::styled(key, st.key_hint));
         spans.push(Span::styled(format!(" {hint}  "), st.muted));
+    }
+    // As in Entra Connect, the footer says when the server is in staging mode.
+    if s.loaded().is_some_and(|c| c.sync.staging_mode) {
+        let used: usize = spans.iter().map(|x| x.content.chars().count()).sum();
+        let mark = format!(" {} ", text::STAGING_MARK);
+        let pad = usize::from(foot.width).saturating_sub(used + mark.chars().count());
+        spans.push(Span::raw(" ".repeat(pad)));
+        spans.push(Span::styled(mark, st.warning));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), foot);
 

@@ -122,6 +122,15 @@ fn run(s: &mut State, i: usize) -> Vec<Effect> {
 
 /// Plan the steps and start the first.
 pub fn enter(s: &mut State) -> Vec<Effect> {
+    if s.rerun.is_some() {
+        // A rerun changes only the configuration; the scheduler picks it up when the wizard
+        // releases the suspend lock.
+        s.configure = Configure {
+            steps: vec![(Step::WriteConfig, Status::Pending)],
+            ..Configure::default()
+        };
+        return run(s, 0);
+    }
     let mut steps = vec![match connect_directories::account_mode(s) {
         AccountMode::Create => Step::CreateAccount,
         AccountMode::Existing => Step::StoreSecret,

@@ -93,6 +93,11 @@ fn load(s: &mut State, dn: &Dn) -> Vec<Effect> {
     }
 }
 
+/// Open `dn` (as → on its row does), reading its children if they were never read.
+pub fn open(s: &mut State, dn: &Dn) -> Vec<Effect> {
+    load(s, dn)
+}
+
 /// Build the roots from the forest's domains and read their first level.
 pub fn enter(s: &mut State) -> Vec<Effect> {
     let Some(forest) = connect_directories::forest(s).cloned() else {
@@ -104,7 +109,19 @@ pub fn enter(s: &mut State) -> Vec<Effect> {
         .map(|d| d.naming_context.clone())
         .collect();
     if s.ous.roots == roots {
-        return Vec::new();
+        // Already built (going back and forth, or pre-filled on a rerun): read only the roots
+        // never read.
+        let unread: Vec<Dn> = roots
+            .iter()
+            .filter(|r| {
+                s.ous
+                    .nodes
+                    .get(*r)
+                    .is_some_and(|n| n.children == Children::NotLoaded)
+            })
+            .cloned()
+            .collect();
+        return unread.iter().flat_map(|r| load(s, r)).collect();
     }
     s.ous = OuFiltering {
         mode: s.ous.mode,

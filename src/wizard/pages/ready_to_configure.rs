@@ -69,14 +69,16 @@ pub fn enter(s: &mut State) -> Vec<Effect> {
 
 /// Handle a key.
 pub fn input(s: &mut State, input: Input) -> Flow {
+    // On a rerun staging has its own task, so only "start" is offered here.
+    let n = if s.rerun.is_some() { 1 } else { 2 };
     let r = &mut s.ready;
     match input {
         Input::Action(Action::FocusNext | Action::Down) => {
-            r.focus = cycle(r.focus, 2, true);
+            r.focus = cycle(r.focus, n, true);
             Flow::stay()
         }
         Input::Action(Action::FocusPrev | Action::Up) => {
-            r.focus = cycle(r.focus, 2, false);
+            r.focus = cycle(r.focus, n, false);
             Flow::stay()
         }
         Input::Action(Action::Toggle) | Input::Char(' ') => {
@@ -100,12 +102,61 @@ pub fn input(s: &mut State, input: Input) -> Flow {
 }
 
 /// The footer actions.
-pub fn hints(_: &State) -> Vec<Action> {
+pub fn hints(s: &State) -> Vec<Action> {
+    if s.rerun.is_some() {
+        // One checkbox only: nothing to move between.
+        return vec![Action::Next, Action::Toggle];
+    }
     vec![Action::Next, Action::FocusNext, Action::Toggle]
+}
+
+/// The changes a rerun will write, as `config diff` lists them.
+pub fn changes(s: &State) -> Vec<String> {
+    let Some(loaded) = s.loaded() else {
+        return Vec::new();
+    };
+    crate::config::diff::diff(loaded, &build_config(s))
+        .map(|v| v.iter().map(ToString::to_string).collect())
+        .unwrap_or_else(|e| vec![e.to_string()])
+}
+
+fn rerun_view(s: &State, st: &Styles) -> Body {
+    let r = &s.ready;
+    let mut b = Body::default();
+    b.text(
+        t::rerun_intro(&s.config_path.display().to_string()),
+        st.text,
+    );
+    let changes = changes(s);
+    if changes.is_empty() {
+        b.text(format!("  {}", t::NO_CHANGES), st.muted);
+    }
+    for c in changes {
+        b.text(format!("  {c}"), st.text);
+    }
+    b.blank();
+    b.push_focus(
+        checkbox(r.start_sync.into(), t::START, true, true, st),
+        true,
+    );
+    if !r.start_sync {
+        b.push(note(t::START_OFF, st));
+    }
+    if !r.problems.is_empty() {
+        b.blank();
+        b.text(t::PROBLEMS, st.error);
+        for p in &r.problems {
+            b.text(format!("  • {p}"), st.error);
+        }
+    }
+    b
 }
 
 /// The body.
 pub fn view(s: &State, st: &Styles) -> Body {
+    if s.rerun.is_some() {
+        return rerun_view(s, st);
+    }
     let r = &s.ready;
     let mut b = Body::default();
     b.text(t::INTRO, st.text);

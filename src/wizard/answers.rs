@@ -1,0 +1,843 @@
+//! `hybridsync wizard --answers FILE`: the wizard without a terminal. The answers (TOML, see
+//! `templates/answers-express.toml` and `templates/answers-custom.toml`) are put into the same
+//! page states the screens fill, and the pages are moved on with the same key presses, through
+//! the same [`update`]; so the validation, the effects and the configuration written are the
+//! TUI's. Each page and effect prints a progress line.
+//!
+//! Invariants: an answer a page refuses stops the run with an error that names the answer key
+//! (`answers.ou_filtering.include[2]: ...`) and nothing is written; answer files hold no secrets
+//! (a password is named by an environment variable or a file); the run never waits for a key.
+
+use std::path::Path;
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use serde::Deserialize;
+
+use crate::config::model::{ScopeMode, SignInMethod, TlsMode, UserMatching};
+use crate::domain::Dn;
+use crate::effects::{Effect, Reply};
+use crate::wizard::app::{InstallPath, Message, PageId, State, update};
+use crate::wizard::keys::{Action, BINDINGS, Input};
+use crate::wizard::pages::additional_tasks::{TASKS, Task};
+use crate::wizard::pages::connect_directories::{AccountMode, Bind};
+use crate::wizard::pages::filter_users_and_devices::Search;
+use crate::wizard::pages::identifying_users::Anchor;
+use crate::wizard::pages::ou_filtering;
+use crate::wizard::pages::prerequisites::Checks;
+use crate::wizard::pages::upn_suffixes::UpnAttribute;
+use crate::wizard::widgets::TextField;
+
+/// An answer the wizard cannot use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("answers.{key}: {message}")]
+pub struct AnswerError {
+    /// The answer key (`ou_filtering.include[2]`).
+    pub key: String,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+fn err(key: impl Into<String>, message: impl Into<String>) -> AnswerError {
+    AnswerError {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// Why an answer file cannot be used at all.
+#[derive(Debug, thiserror::Error)]
+pub enum AnswersFileError {
+    /// Not readable.
+    #[error("cannot read the answers file {path}: {source}")]
+    Read {
+        /// The file.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not valid TOML or an unknown key.
+    #[error("{path}: {message}")]
+    Parse {
+        /// The file.
+        path: std::path::PathBuf,
+        /// The parser's message (it names the key and the line).
+        message: String,
+    },
+}
+
+/// The whole answer file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Answers {
+    /// Rerun only: the Additional tasks task (`configure-staging-mode`,
+    /// `customize-sync-options`, `change-user-sign-in`).
+    pub task: Option<String>,
+    /// Welcome and Express Settings.
+    pub install: InstallAnswers,
+    /// Connect your directories.
+    pub directory: DirectoryAnswers,
+    /// Microsoft Entra sign-in configuration.
+    pub upn: UpnAnswers,
+    /// Domain and OU filtering.
+    pub ou_filtering: OuAnswers,
+    /// Uniquely identifying your users.
+    pub identity: IdentityAnswers,
+    /// Filter users and devices.
+    pub filtering: FilteringAnswers,
+    /// Optional features.
+    pub features: FeatureAnswers,
+    /// Ready to configure.
+    pub ready: ReadyAnswers,
+    /// Rerun: Configure staging mode.
+    pub staging: StagingAnswers,
+    /// Rerun: Change user sign-in.
+    pub user_sign_in: SignInAnswers,
+}
+
+/// `[install]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InstallAnswers {
+    /// The license terms (must be `true`).
+    pub accept_license: bool,
+    /// `express` (default) or `custom`.
+    pub mode: Option<String>,
+}
+
+/// `[directory]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DirectoryAnswers {
+    /// Forest root DNS name.
+    pub forest: String,
+    /// Custom: domain controllers (empty: DNS SRV discovery).
+    pub domain_controllers: Vec<String>,
+    /// Custom: `ldaps` (default), `starttls` or `plain`.
+    pub tls: Option<TlsMode>,
+    /// Custom: `create` (default) or `existing`.
+    pub account: Option<String>,
+    /// Enterprise admin (create) or the existing connector account.
+    pub username: String,
+    /// The environment variable holding its password.
+    pub password_env: Option<String>,
+    /// Or a file holding it (first line).
+    pub password_file: Option<std::path::PathBuf>,
+}
+
+/// `[upn]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpnAnswers {
+    /// Continue although some UPN suffixes are not verified domains.
+    pub continue_without_verified_domains: bool,
+    /// Custom: `userPrincipalName` (default) or `mail`.
+    pub attribute: Option<String>,
+}
+
+/// `[ou_filtering]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OuAnswers {
+    /// `all` or `selected`.
+    pub mode: Option<ScopeMode>,
+    /// Containers ticked with their subtree.
+    pub include: Vec<String>,
+    /// Containers cleared below a ticked one.
+    pub exclude: Vec<String>,
+}
+
+/// `[identity]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IdentityAnswers {
+    /// `mS-DS-ConsistencyGuid` (default), `objectGUID` or another attribute.
+    pub source_anchor: Option<String>,
+    /// How users in several forests are joined.
+    pub user_matching: Option<UserMatching>,
+}
+
+/// `[filtering]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilteringAnswers {
+    /// First run: the pilot group's DN (only its members synchronize).
+    pub pilot_group: Option<String>,
+    /// Rerun: remove the pilot group filter.
+    pub remove_pilot_group: bool,
+}
+
+/// `[features]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FeatureAnswers {
+    /// Exchange hybrid deployment.
+    pub exchange_hybrid: Option<bool>,
+    /// Exchange mail public folders.
+    pub exchange_mail_public_folders: Option<bool>,
+    /// Group writeback.
+    pub group_writeback: Option<bool>,
+    /// Its target OU.
+    pub group_writeback_ou: Option<String>,
+    /// Device writeback.
+    pub device_writeback: Option<bool>,
+    /// Directory extensions, `user.attr` or `group.attr`.
+    pub directory_extensions: Option<Vec<String>>,
+}
+
+/// `[ready]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReadyAnswers {
+    /// Start the synchronization process when configuration completes (default true).
+    pub start_sync: Option<bool>,
+    /// Enable staging mode (first run).
+    pub staging: Option<bool>,
+}
+
+/// `[staging]` (rerun).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StagingAnswers {
+    /// Staging mode on or off.
+    pub enabled: Option<bool>,
+}
+
+/// `[user_sign_in]` (rerun).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SignInAnswers {
+    /// The method.
+    pub method: Option<SignInMethod>,
+    /// Seamless single sign-on.
+    pub single_sign_on: Option<bool>,
+}
+
+/// Parse an answer file's text.
+pub fn parse(text: &str) -> Result<Answers, String> {
+    toml::from_str(text).map_err(|e| e.to_string().trim().to_string())
+}
+
+/// The key event bound to `action` in the key table (the unattended run presses the same keys).
+fn key(action: Action) -> KeyEvent {
+    BINDINGS
+        .iter()
+        .find(|b| b.action == action)
+        .map(|b| KeyEvent::new(b.code, b.modifiers))
+        .unwrap_or_else(|| KeyEvent::new(KeyCode::Null, KeyModifiers::NONE))
+}
+
+/// Runs effects: executes one and returns its replies (a device-code sign-in: both).
+pub type Exec<'a> = dyn FnMut(Effect) -> Vec<Reply> + 'a;
+/// Receives progress lines.
+pub type Say<'a> = dyn FnMut(&str) + 'a;
+
+struct Driver<'a, 'b> {
+    s: &'a mut State,
+    exec: &'a mut Exec<'b>,
+    say: &'a mut Say<'b>,
+    /// The page whose title was printed last.
+    shown: Option<PageId>,
+}
+
+impl Driver<'_, '_> {
+    /// Print the page's title when the wizard reached a new page.
+    fn announce(&mut self) {
+        if self.shown != Some(self.s.page) {
+            self.shown = Some(self.s.page);
+            (self.say)(crate::wizard::ui::title_of(self.s.page));
+        }
+    }
+
+    fn settle(&mut self, mut effects: Vec<Effect>) {
+        while !effects.is_empty() {
+            let mut next = Vec::new();
+            for e in effects {
+                if matches!(e, Effect::Cancel(_)) {
+                    continue;
+                }
+                (self.say)(&format!("  … {}", e.describe()));
+                for r in (self.exec)(e) {
+                    if let Reply::DeviceCode {
+                        verification_uri,
+                        user_code,
+                    } = &r
+                    {
+                        (self.say)(&format!(
+                            "  To sign in, open {verification_uri} and enter the code {user_code}"
+                        ));
+                    }
+                    next.extend(update(self.s, Message::Reply(r)));
+                    self.announce();
+                }
+            }
+            effects = next;
+        }
+    }
+
+    fn press(&mut self, action: Action) {
+        let effects = update(self.s, Message::Key(key(action)));
+        self.announce();
+        self.settle(effects);
+    }
+
+    fn type_into(&mut self, f: fn(&mut State) -> &mut TextField, text: &str) {
+        *f(self.s) = TextField::new("");
+        for c in text.chars() {
+            f(self.s).input(Input::Char(c));
+        }
+    }
+}
+
+fn path(a: &Answers) -> Result<InstallPath, AnswerError> {
+    match a.install.mode.as_deref() {
+        None | Some("express") => Ok(InstallPath::Express),
+        Some("custom") => Ok(InstallPath::Custom),
+        Some(other) => Err(err(
+            "install.mode",
+            format!("\"{other}\" is not a mode — write \"express\" or \"custom\""),
+        )),
+    }
+}
+
+fn password(a: &DirectoryAnswers) -> Result<String, AnswerError> {
+    match (&a.password_env, &a.password_file) {
+        (Some(var), None) => std::env::var(var).map_err(|_| {
+            err(
+                "directory.password_env",
+                format!("the environment variable {var} is not set — export it before the run"),
+            )
+        }),
+        (None, Some(file)) => std::fs::read_to_string(file)
+            .map(|t| t.lines().next().unwrap_or("").to_string())
+            .map_err(|e| {
+                err(
+                    "directory.password_file",
+                    format!("cannot read {}: {e}", file.display()),
+                )
+            }),
+        (Some(_), Some(_)) => Err(err(
+            "directory.password_env",
+            "give password_env or password_file, not both",
+        )),
+        (None, None) => Err(err(
+            "directory.password_env",
+            "missing — name the environment variable holding the password (or use password_file); passwords never go into the answers file",
+        )),
+    }
+}
+
+/// The domain root `dn` sits under, among the tree's roots.
+fn root_of(o: &ou_filtering::OuFiltering, dn: &Dn) -> Option<Dn> {
+    o.roots
+        .iter()
+        .find(|r| *r == dn || dn.is_descendant_of(r))
+        .cloned()
+}
+
+/// Tick the answers' containers in the tree, as Space on each row does, after opening the tree
+/// down to each of them (so each is known to exist, with its objectGUID).
+fn fill_ous(d: &mut Driver<'_, '_>, a: &OuAnswers) -> Result<(), AnswerError> {
+    if a.mode.is_none() && a.include.is_empty() && a.exclude.is_empty() {
+        // No [ou_filtering] answers: the page keeps what it shows (all, or the saved selection
+        // on a rerun).
+        return Ok(());
+    }
+    let mode = a
+        .mode
+        .unwrap_or(if a.include.is_empty() && a.exclude.is_empty() {
+            ScopeMode::All
+        } else {
+            ScopeMode::Selected
+        });
+    let forest = crate::wizard::pages::connect_directories::forest(d.s)
+        .map(|f| f.forest.clone())
+        .unwrap_or_default();
+    let mut parsed = Vec::new();
+    for (list, key, tick) in [
+        (&a.include, "include", true),
+        (&a.exclude, "exclude", false),
+    ] {
+        for (i, text) in list.iter().enumerate() {
+            let k = format!("ou_filtering.{key}[{i}]");
+            let dn = Dn::parse(text).ok().filter(|x| !x.is_empty()).ok_or_else(|| {
+                err(
+                    &k,
+                    format!(
+                        "\"{text}\" is not a DN — write it like \"OU=Sales,DC=corp,DC=example,DC=com\""
+                    ),
+                )
+            })?;
+            let Some(root) = root_of(&d.s.ous, &dn) else {
+                return Err(err(
+                    &k,
+                    format!(
+                        "\"{text}\" is not a DN in {forest} — it must end with one of the forest's domains ({})",
+                        d.s.ous
+                            .roots
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                ));
+            };
+            // Open every container from the domain down to the parent of `dn`.
+            let mut chain = Vec::new();
+            let mut cur = dn.parent();
+            while let Some(p) = cur {
+                if p != root && !p.is_descendant_of(&root) {
+                    break;
+                }
+                chain.push(p.clone());
+                if p == root {
+                    break;
+                }
+                cur = p.parent();
+            }
+            for p in chain.into_iter().rev() {
+                let effects = ou_filtering::open(d.s, &p);
+                d.settle(effects);
+                match d.s.ous.nodes.get(&p).map(|n| &n.children) {
+                    Some(ou_filtering::Children::Loaded(_)) => {}
+                    Some(ou_filtering::Children::Failed(f)) => {
+                        return Err(err(
+                            &k,
+                            format!("cannot read {p}: {} (fix: {})", f.message, f.fix),
+                        ));
+                    }
+                    _ => {
+                        return Err(err(
+                            &k,
+                            format!("\"{text}\" is not in {forest}: {p} was not found"),
+                        ));
+                    }
+                }
+            }
+            if dn != root && !d.s.ous.nodes.contains_key(&dn) {
+                return Err(err(
+                    &k,
+                    format!(
+                        "\"{text}\" is not in {forest}: no such container (check the spelling, or open the tree in the wizard)"
+                    ),
+                ));
+            }
+            parsed.push((dn, tick));
+        }
+    }
+    let o = &mut d.s.ous;
+    o.mode = mode;
+    o.overrides.clear();
+    o.nothing = false;
+    if mode == ScopeMode::All {
+        return Ok(());
+    }
+    // Clear every domain, then tick the includes (shallowest first) and clear the excludes.
+    for r in o.roots.clone() {
+        if ou_filtering::check(o, &r) != crate::wizard::ui::Check::Off {
+            ou_filtering::toggle(o, &r);
+        }
+    }
+    parsed.sort_by_key(|(dn, _)| dn.to_string().matches(',').count());
+    for (dn, tick) in parsed {
+        if ou_filtering::effective(o, &dn) != tick {
+            // A partly ticked node ticks everything first, as Space does.
+            ou_filtering::toggle(o, &dn);
+            if ou_filtering::effective(o, &dn) != tick {
+                ou_filtering::toggle(o, &dn);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn fill_features(s: &mut State, a: &FeatureAnswers) {
+    let f = &mut s.features;
+    if let Some(v) = a.exchange_hybrid {
+        f.exchange_hybrid = v;
+    }
+    if let Some(v) = a.exchange_mail_public_folders {
+        f.public_folders = v;
+    }
+    if let Some(v) = a.group_writeback {
+        f.group_writeback = v;
+    }
+    if let Some(v) = &a.group_writeback_ou {
+        f.group_ou = TextField::new(v);
+    }
+    if let Some(v) = a.device_writeback {
+        f.device_writeback = v;
+    }
+    if let Some(v) = &a.directory_extensions {
+        f.extensions = !v.is_empty();
+        f.extension_attributes = TextField::new(&v.join(", "));
+    }
+}
+
+/// The first answer key a page's refusal is about.
+fn refusal(s: &State, a: &Answers) -> AnswerError {
+    use crate::wizard::pages::connect_directories::Field;
+    match s.page {
+        PageId::Welcome => err(
+            "install.accept_license",
+            "must be true: the license terms have to be accepted",
+        ),
+        PageId::Prerequisites => {
+            let failed: Vec<String> = match &s.prerequisites.checks {
+                Checks::Done(c) => c
+                    .iter()
+                    .filter(|c| c.status == crate::effects::CheckStatus::Fail)
+                    .map(|c| format!("{} ({}; fix: {})", c.name, c.detail, c.fix))
+                    .collect(),
+                Checks::Failed(f) => vec![format!("{} (fix: {})", f.message, f.fix)],
+                _ => vec!["did not finish".into()],
+            };
+            err(
+                "install",
+                format!("prerequisite checks failed: {}", failed.join("; ")),
+            )
+        }
+        PageId::ConnectToEntra => match &s.entra.sign_in {
+            crate::wizard::pages::connect_to_entra::SignIn::Failed(f) => err(
+                "install",
+                format!("sign-in to Entra ID failed: {} (fix: {})", f.message, f.fix),
+            ),
+            _ => err("install", "sign-in to Entra ID did not finish"),
+        },
+        PageId::ConnectDirectories => {
+            if let Bind::Failed(f) = &s.directories.bind {
+                return err(
+                    "directory",
+                    format!(
+                        "cannot connect to {}: {} (fix: {})",
+                        a.directory.forest, f.message, f.fix
+                    ),
+                );
+            }
+            match s.directories.errors.first() {
+                Some((field, msg)) => {
+                    let k = match field {
+                        Field::Forest => "directory.forest",
+                        Field::Dcs => "directory.domain_controllers",
+                        Field::Tls => "directory.tls",
+                        Field::AccountMode => "directory.account",
+                        Field::User => "directory.username",
+                        Field::Password => "directory.password_env",
+                    };
+                    err(k, *msg)
+                }
+                None => err("directory", "the directory page did not accept the answers"),
+            }
+        }
+        PageId::UpnSuffixes => err(
+            "upn.continue_without_verified_domains",
+            crate::wizard::text::upn::MUST_CONTINUE,
+        ),
+        PageId::OuFiltering => err("ou_filtering.include", crate::wizard::text::ous::NOTHING),
+        PageId::IdentifyingUsers => err(
+            "identity.source_anchor",
+            s.identity.error.unwrap_or("not accepted"),
+        ),
+        PageId::FilterUsersAndDevices => err(
+            "filtering.pilot_group",
+            match &s.filter.search {
+                Search::Failed(f) => {
+                    format!("the group search failed: {} (fix: {})", f.message, f.fix)
+                }
+                _ => format!(
+                    "no group with the DN \"{}\" was found — give the pilot group's exact DN",
+                    a.filtering.pilot_group.as_deref().unwrap_or("")
+                ),
+            },
+        ),
+        PageId::OptionalFeatures => {
+            use crate::wizard::pages::optional_features::Item;
+            match s.features.errors.first() {
+                Some((Item::GroupOu, m)) => err("features.group_writeback_ou", *m),
+                Some((Item::ExtensionAttributes, m)) => err("features.directory_extensions", *m),
+                Some((_, m)) => err("features", *m),
+                None => err("features", "not accepted"),
+            }
+        }
+        PageId::ReadyToConfigure => err(
+            "ready",
+            format!(
+                "the configuration rules reject the answers: {}",
+                s.ready.problems.join("; ")
+            ),
+        ),
+        PageId::Configure => {
+            let failed = s.configure.steps.iter().find_map(|(_, st)| match st {
+                crate::wizard::pages::configure::Status::Failed(f) => Some(f.clone()),
+                _ => None,
+            });
+            match failed {
+                Some(f) => err(
+                    "ready",
+                    format!("configuration failed: {} (fix: {})", f.message, f.fix),
+                ),
+                None => err("ready", "configuration did not finish"),
+            }
+        }
+        _ => err("task", "this page did not accept the answers"),
+    }
+}
+
+fn task_of(a: &Answers) -> Result<Task, AnswerError> {
+    let Some(name) = a.task.as_deref() else {
+        return Err(err(
+            "task",
+            "missing — the configuration exists, so name the task to run (configure-staging-mode, customize-sync-options, change-user-sign-in)",
+        ));
+    };
+    TASKS
+        .iter()
+        .copied()
+        .find(|t| t.key() == name && t.changes_config())
+        .ok_or_else(|| {
+            err(
+                "task",
+                format!("\"{name}\" is not a task the answers can run — write configure-staging-mode, customize-sync-options or change-user-sign-in"),
+            )
+        })
+}
+
+/// Drive the wizard from `a` until the configuration is written. `exec` runs each effect and
+/// returns its replies; `say` receives the progress lines.
+pub fn drive(
+    s: &mut State,
+    a: &Answers,
+    exec: &mut Exec<'_>,
+    say: &mut Say<'_>,
+) -> Result<(), AnswerError> {
+    if s.rerun.is_none() && a.task.is_some() {
+        return Err(err(
+            "task",
+            "only for a configuration that exists already; remove it for a first installation",
+        ));
+    }
+    let mut d = Driver {
+        s,
+        exec,
+        say,
+        shown: None,
+    };
+    let start = update(d.s, Message::Tick);
+    d.announce();
+    d.settle(start);
+    let mut guard = 0;
+    loop {
+        guard += 1;
+        let page = d.s.page;
+        if page == PageId::Complete {
+            return Ok(());
+        }
+        if guard > 64 {
+            return Err(err(
+                "task",
+                "the wizard did not finish (a page kept refusing the answers)",
+            ));
+        }
+        d.announce();
+        let mut action = Action::Next;
+        match page {
+            PageId::AdditionalTasks => {
+                let task = task_of(a)?;
+                let i = TASKS.iter().position(|t| *t == task).unwrap_or(0);
+                d.s.tasks.cursor = i;
+            }
+            PageId::Welcome => d.s.welcome.agreed = a.install.accept_license,
+            PageId::ExpressSettings => d.s.path = path(a)?,
+            PageId::ConnectDirectories => {
+                let x = &a.directory;
+                d.type_into(|s| &mut s.directories.forest, &x.forest);
+                d.type_into(|s| &mut s.directories.dcs, &x.domain_controllers.join(", "));
+                d.type_into(|s| &mut s.directories.user, &x.username);
+                if let Some(t) = x.tls {
+                    d.s.directories.tls = t;
+                }
+                d.s.directories.mode = match x.account.as_deref() {
+                    None | Some("create") => AccountMode::Create,
+                    Some("existing") => AccountMode::Existing,
+                    Some(o) => {
+                        return Err(err(
+                            "directory.account",
+                            format!(
+                                "\"{o}\" is not an account choice — write \"create\" or \"existing\""
+                            ),
+                        ));
+                    }
+                };
+                let pw = password(x)?;
+                d.s.directories.password = TextField::password();
+                for c in pw.chars() {
+                    d.s.directories.password.input(Input::Char(c));
+                }
+            }
+            PageId::UpnSuffixes => {
+                d.s.upn.continue_anyway = a.upn.continue_without_verified_domains;
+                d.s.upn.attribute = match a.upn.attribute.as_deref() {
+                    None => d.s.upn.attribute,
+                    Some(x) if x.eq_ignore_ascii_case("userPrincipalName") => {
+                        UpnAttribute::UserPrincipalName
+                    }
+                    Some(x) if x.eq_ignore_ascii_case("mail") => UpnAttribute::Mail,
+                    Some(o) => {
+                        return Err(err(
+                            "upn.attribute",
+                            format!(
+                                "\"{o}\" is not offered — write \"userPrincipalName\" or \"mail\""
+                            ),
+                        ));
+                    }
+                };
+            }
+            PageId::OuFiltering => fill_ous(&mut d, &a.ou_filtering)?,
+            PageId::IdentifyingUsers => {
+                if let Some(m) = a.identity.user_matching {
+                    d.s.identity.matching = m;
+                }
+                match a.identity.source_anchor.as_deref() {
+                    None => {}
+                    Some(x) if x.eq_ignore_ascii_case("mS-DS-ConsistencyGuid") => {
+                        d.s.identity.anchor = Anchor::ConsistencyGuid;
+                    }
+                    Some(x) if x.eq_ignore_ascii_case("objectGUID") => {
+                        d.s.identity.anchor = Anchor::ObjectGuid;
+                    }
+                    Some(x) => {
+                        d.s.identity.anchor = Anchor::Custom;
+                        d.type_into(|s| &mut s.identity.custom, x);
+                    }
+                }
+            }
+            PageId::FilterUsersAndDevices => {
+                if let Some(g) = &a.filtering.pilot_group {
+                    let dn = Dn::parse(g).map_err(|_| {
+                        err(
+                            "filtering.pilot_group",
+                            format!("\"{g}\" is not a DN — write the group's DN"),
+                        )
+                    })?;
+                    d.s.filter.selected = true;
+                    let name = dn.rdn().map(|r| r.value().to_string()).unwrap_or_default();
+                    d.s.filter.focus = 1;
+                    d.type_into(|s| &mut s.filter.query, &name);
+                    d.press(Action::Search);
+                    if let Search::Done(found) = &d.s.filter.search {
+                        d.s.filter.chosen = found.iter().find(|x| x.dn == dn).cloned();
+                    }
+                    d.s.filter.focus = 0;
+                } else {
+                    d.s.filter.selected = false;
+                }
+            }
+            PageId::OptionalFeatures => fill_features(d.s, &a.features),
+            PageId::ReadyToConfigure => {
+                if let Some(v) = a.ready.start_sync {
+                    d.s.ready.start_sync = v;
+                }
+                if let (Some(v), None) = (a.ready.staging, &d.s.rerun) {
+                    d.s.ready.staging = v;
+                }
+            }
+            PageId::CustomizeSyncOptions => {
+                d.s.customize.remove_pilot_group = a.filtering.remove_pilot_group;
+            }
+            PageId::ConfigureStagingMode => {
+                if let Some(v) = a.staging.enabled {
+                    d.s.staging.enabled = v;
+                }
+                match &d.s.staging.pending {
+                    crate::wizard::pages::configure_staging_mode::Pending::Count(c) => {
+                        (d.say)(&format!(
+                            "  {}",
+                            crate::wizard::text::staging::pending(c.adds, c.updates, c.deletes)
+                        ))
+                    }
+                    crate::wizard::pages::configure_staging_mode::Pending::Failed(f) => {
+                        (d.say)(&format!("  ✗ {}", f.message));
+                    }
+                    _ => {}
+                }
+            }
+            PageId::ChangeUserSignIn => {
+                if let Some(m) = a.user_sign_in.method {
+                    if m == SignInMethod::DoNotConfigure {
+                        return Err(err(
+                            "user_sign_in.method",
+                            crate::wizard::text::user_sign_in::NONE_WHY,
+                        ));
+                    }
+                    d.s.user_sign_in.method = m;
+                }
+                if let Some(v) = a.user_sign_in.single_sign_on {
+                    d.s.user_sign_in.single_sign_on = v;
+                }
+            }
+            PageId::Configure => action = Action::Retry,
+            _ => {}
+        }
+        d.press(action);
+        if d.s.page == page {
+            return Err(refusal(d.s, a));
+        }
+    }
+}
+
+/// Run `file` against `state` with the real effects runner, printing progress on stdout.
+/// Returns whether the configuration was written; errors are printed on stderr.
+pub fn run_file(mut state: State, file: &Path) -> anyhow::Result<bool> {
+    let text = std::fs::read_to_string(file).map_err(|source| AnswersFileError::Read {
+        path: file.to_path_buf(),
+        source,
+    })?;
+    let answers = parse(&text).map_err(|message| AnswersFileError::Parse {
+        path: file.to_path_buf(),
+        message,
+    })?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = crate::effects::TokioRunner::new(rt.handle().clone(), tx);
+    let mut exec = |e: Effect| {
+        use crate::effects::Runner as _;
+        let is_sign_in = e == Effect::SignInDeviceCode;
+        runner.run(e);
+        let mut out = Vec::new();
+        while let Some(r) = rt.block_on(rx.recv()) {
+            let more = is_sign_in && matches!(r, Reply::DeviceCode { .. });
+            out.push(r);
+            if !more {
+                break;
+            }
+        }
+        out
+    };
+    let mut say = |line: &str| println!("{line}");
+    let result = drive(&mut state, &answers, &mut exec, &mut say);
+    rt.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
+        Ok(()) => {
+            println!("hybridsync is configured: {}", state.config_path.display());
+            Ok(true)
+        }
+        Err(e) => {
+            eprintln!("hybridsync wizard: {e}. Nothing more was changed.");
+            Ok(false)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action_the_driver_presses_has_a_key() {
+        for a in [Action::Next, Action::Search, Action::Retry] {
+            assert_ne!(key(a).code, KeyCode::Null, "{a:?}");
+        }
+    }
+}
