@@ -20,6 +20,7 @@
 pub mod app;
 pub mod keys;
 pub mod pages;
+pub mod target;
 pub mod terminal;
 pub mod text;
 pub mod theme;

@@ -38,8 +38,18 @@ pub fn run(global: &Global, args: &WizardArgs) -> Outcome {
         eprintln!("hybridsync wizard: {e}; using the default theme");
         Theme::default()
     });
-    let state = State::new(global.config_path.clone(), global.state_dir(None));
-    match terminal::run(state, &theme)? {
+    let state_dir = global.state_dir(None);
+    let state = State::new(global.config_path.clone(), state_dir.clone());
+    let context = crate::effects::Context {
+        credentials: crate::cli::wizard_world::credential_store(
+            global,
+            &state_dir,
+            crate::credentials::BackendChoice::Auto,
+        ),
+        first_cycle: Some(crate::cli::wizard_world::cycle_hook(global)),
+        ..crate::effects::Context::default()
+    };
+    match terminal::run_with(state, &theme, context)? {
         Ended::Configured => {
             println!("hybridsync is configured: {}", global.config_path.display());
             Ok(exit::SUCCESS)

@@ -155,8 +155,11 @@ fn directories(c: &Config, out: &mut Vec<ConfigIssue>) {
                 ));
             }
         }
-        tls(d, i, out);
-        account(d, i, out);
+        // An LDIF forest is read from the file: no DC, no bind, no account.
+        if d.ldif_file.is_none() {
+            tls(d, i, out);
+            account(d, i, out);
+        }
         scope(d, i, out);
         if let Some(g) = &d.pilot_group {
             out.push(ConfigIssue::warning(

@@ -276,7 +276,8 @@ pub fn status(s: CheckStatus, st: &Styles) -> (&'static str, RStyle) {
     }
 }
 
-fn page_title(p: PageId) -> &'static str {
+/// The title of a page.
+pub fn page_title(p: PageId) -> &'static str {
     use text::title::*;
     match p {
         PageId::Welcome => WELCOME,
