@@ -22,7 +22,7 @@ use std::time::Duration;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::cli::args::DemoArgs;
-use crate::cli::wizard_world::{credential_store, cycle_hook};
+use crate::cli::wizard_world::{StderrToFile, credential_store, cycle_hook};
 use crate::cli::{Global, Outcome, exit};
 use crate::credentials::BackendChoice;
 use crate::effects::{Context, Endpoints, Runner, TokioRunner};
@@ -119,6 +119,7 @@ pub fn run(g: &Global, a: &DemoArgs) -> Outcome {
         b.initial_domain, b.tenant_id, b.base_url
     );
 
+    let log = l.state.join("wizard.log");
     let dg = Global {
         config_path: l.config.clone(),
         state_dir_flag: Some(l.state.clone()),
@@ -135,7 +136,7 @@ pub fn run(g: &Global, a: &DemoArgs) -> Outcome {
         emulator_approves_sign_in: true,
         credentials: credential_store(&dg, &l.state, BackendChoice::EncryptedFile),
         ldif_forests: vec![(SAMPLE_FOREST.to_string(), l.ldif.clone())],
-        first_cycle: Some(cycle_hook(&dg)),
+        first_cycle: Some(cycle_hook(&dg, (!a.unattended).then(|| log.clone()))),
         application_name: "hybridsync demo".to_string(),
         ..Context::default()
     };
@@ -159,7 +160,12 @@ pub fn run(g: &Global, a: &DemoArgs) -> Outcome {
         unattended(&rt, state, context)
     } else {
         let theme = Theme::default();
-        terminal::run_with(state, &theme, context)
+        let ended = {
+            let _stderr = StderrToFile::new(&log);
+            terminal::run_with(state, &theme, context)
+        };
+        println!("log of the wizard run: {}", log.display());
+        ended
             .map(|o| o == Ended::Configured)
             .map_err(anyhow::Error::from)
     };

@@ -39,6 +39,7 @@ pub fn run(global: &Global, args: &WizardArgs) -> Outcome {
         Theme::default()
     });
     let state_dir = global.state_dir(None);
+    let log = state_dir.join("wizard.log");
     let state = State::new(global.config_path.clone(), state_dir.clone());
     let context = crate::effects::Context {
         credentials: crate::cli::wizard_world::credential_store(
@@ -46,10 +47,18 @@ pub fn run(global: &Global, args: &WizardArgs) -> Outcome {
             &state_dir,
             crate::credentials::BackendChoice::Auto,
         ),
-        first_cycle: Some(crate::cli::wizard_world::cycle_hook(global)),
+        first_cycle: Some(crate::cli::wizard_world::cycle_hook(
+            global,
+            Some(log.clone()),
+        )),
         ..crate::effects::Context::default()
     };
-    match terminal::run_with(state, &theme, context)? {
+    let ended = {
+        let _stderr = crate::cli::wizard_world::StderrToFile::new(&log);
+        terminal::run_with(state, &theme, context)
+    }?;
+    eprintln!("hybridsync wizard: log of this run: {}", log.display());
+    match ended {
         Ended::Configured => {
             println!("hybridsync is configured: {}", global.config_path.display());
             Ok(exit::SUCCESS)

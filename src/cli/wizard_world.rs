@@ -37,6 +37,7 @@ pub(crate) fn cycle_lines(
     r: &CycleReport,
     config: &std::path::Path,
     state: &std::path::Path,
+    log: Option<&std::path::Path>,
 ) -> Vec<String> {
     let mut out = vec![t::first_cycle(
         r.run.0,
@@ -60,11 +61,15 @@ pub(crate) fn cycle_lines(
     }
     out.push(t::state(&state.display().to_string()));
     out.push(t::history(&config.display().to_string()));
+    if let Some(log) = log {
+        out.push(t::log(&log.display().to_string()));
+    }
     out
 }
 
-/// Run one full cycle from the configuration at the path given, as `sync run --full` does.
-pub(crate) fn cycle_hook(g: &Global) -> CycleHook {
+/// Run one full cycle from the configuration at the path given, as `sync run --full` does;
+/// `log` is where standard error goes meanwhile (named on the Complete page).
+pub(crate) fn cycle_hook(g: &Global, log: Option<PathBuf>) -> CycleHook {
     let g = g.clone();
     Arc::new(move |config_path: PathBuf| {
         let g = Global {
@@ -86,7 +91,7 @@ pub(crate) fn cycle_hook(g: &Global) -> CycleHook {
                 let state = crate::config::load(&config_path)
                     .map(|l| g.state_dir(Some(&l.config)))
                     .unwrap_or_else(|_| g.state_dir(None));
-                Ok(cycle_lines(&r, &config_path, &state))
+                Ok(cycle_lines(&r, &config_path, &state, log.as_deref()))
             }
             Err(CycleFailure::Config) => Err(Failure::new(
                 "the configuration just written does not load",
@@ -106,4 +111,42 @@ pub(crate) fn cycle_hook(g: &Global) -> CycleHook {
             )),
         }
     })
+}
+
+/// While the wizard owns the terminal, standard error (log lines, warnings) goes to a file, so
+/// nothing is written over the screen; dropping this puts standard error back.
+pub(crate) struct StderrToFile {
+    saved: Option<std::os::fd::OwnedFd>,
+}
+
+impl StderrToFile {
+    /// Send standard error to `path` (appended, created 0600). On failure standard error stays.
+    pub(crate) fn new(path: &std::path::Path) -> Self {
+        use std::os::fd::AsFd as _;
+        use std::os::unix::fs::OpenOptionsExt as _;
+        let file = path
+            .parent()
+            .map_or(Ok(()), std::fs::create_dir_all)
+            .and_then(|()| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .mode(0o600)
+                    .open(path)
+            });
+        let saved = file.ok().and_then(|f| {
+            let saved = rustix::io::dup(std::io::stderr().as_fd()).ok()?;
+            rustix::stdio::dup2_stderr(&f).ok()?;
+            Some(saved)
+        });
+        Self { saved }
+    }
+}
+
+impl Drop for StderrToFile {
+    fn drop(&mut self) {
+        if let Some(s) = self.saved.take() {
+            let _ = rustix::stdio::dup2_stderr(&s);
+        }
+    }
 }

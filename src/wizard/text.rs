@@ -489,6 +489,10 @@ pub mod complete {
     pub fn state(dir: &str) -> String {
         format!("State (store, run history, encrypted credentials): {dir}")
     }
+    /// Where this run's log lines went.
+    pub fn log(path: &str) -> String {
+        format!("Log of this wizard run: {path}")
+    }
     /// Where history and logs are read.
     pub fn history(config: &str) -> String {
         format!("Run history and errors: hybridsync --config {config} sync history")
