@@ -9,12 +9,12 @@
 //! Layout: [`app`] (state, messages, `update`), [`pages`] (one module per page), [`ui`] (drawing),
 //! [`keys`] (the key table and footer), [`text`] (every string), [`widgets`] (text fields),
 //! [`theme`] (colours), [`terminal`] (raw mode, alternate screen, the event loop and restoring
-//! the terminal). The theme names it accepts are `config::validate::BUILTIN_THEMES`.
+//! the terminal), [`target`] (where the answers point: Entra ID or the demo). The theme names it
+//! accepts are `config::validate::BUILTIN_THEMES`.
 //!
-//! Status (issue 9, first part): the first-run Express and Custom paths are built against the
-//! effects interface; the real effects that need the directory or the tenant are not connected yet
-//! (see [`crate::effects`]). Not built yet: the Custom "Install required components" and "User
-//! sign-in" pages, the app and attribute filtering pages, several forests, the rerun "Additional
+//! Status (issue 9): the first-run Express and Custom paths run on the real effects (see
+//! [`crate::effects`]); [`target`] points them at the demo's local tenant and LDIF forest. Not
+//! built yet: the Custom "Install required components" and "User sign-in" pages, the app and attribute filtering pages, several forests, the rerun "Additional
 //! tasks" menu, `--answers`, mouse support.
 
 pub mod app;
