@@ -191,3 +191,48 @@ fn demo_walks_the_express_path_to_a_synced_tenant() {
     assert!(demo.join("hybridsync.toml").exists());
     assert!(demo.join("tenant.json").exists());
 }
+
+#[test]
+fn demo_walks_the_custom_path_to_a_synced_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let Some(mut pty) = Pty::start_args(
+        dir.path(),
+        &format!("demo --state-dir '{}'", demo.display()),
+    ) else {
+        return;
+    };
+    pty.wait_for("I agree to the license terms");
+    pty.send(b" ");
+    pty.send(b"\r");
+    pty.wait_for("State directory is writable");
+    pty.send(b"\r");
+    pty.wait_for("Use express settings");
+    pty.send(b"\x1b[B"); // Down: Customize
+    pty.send(b"\r");
+    pty.wait_for("Signed in as admin@contoso.onmicrosoft.com");
+    pty.send(b"\r");
+    pty.wait_for("read from an LDIF file");
+    pty.send(b"\r");
+    pty.wait_for("contoso.local");
+    pty.send(b"\t"); // from the UPN attribute to the checkbox
+    pty.send(b" ");
+    pty.send(b"\r");
+    pty.wait_for("Domain and OU filtering");
+    pty.wait_for("contoso.example"); // the forest's domain, from the bind
+    pty.send(b"\r");
+    pty.wait_for("Uniquely identifying your users");
+    pty.send(b"\r");
+    pty.wait_for("Filter users and devices");
+    pty.send(b"\r");
+    pty.wait_for("Optional features");
+    pty.send(b"\r");
+    pty.wait_for("Ready to configure");
+    pty.send(b"\r");
+    pty.wait_for_within("hybridsync is configured", 300);
+    pty.wait_for("First cycle (run 1)");
+    pty.send(b"\r");
+    assert_eq!(pty.exit_code(), Some(0), "{}", pty.text());
+    let config = std::fs::read_to_string(demo.join("hybridsync.toml")).unwrap();
+    assert!(config.contains("mode = \"custom\""), "{config}");
+}
