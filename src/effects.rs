@@ -156,9 +156,13 @@ impl ConfigureStep {
     /// The action as the Configure page lists it.
     pub fn describe(&self) -> &'static str {
         match self {
-            ConfigureStep::CreateConnectorAccount { .. } => "Create the AD DS connector account",
+            ConfigureStep::CreateConnectorAccount { .. } => {
+                "Create the AD DS connector account and grant its rights"
+            }
             ConfigureStep::StoreSecret { .. } => "Store the connector account's password",
-            ConfigureStep::RegisterApplication => "Register the sync application in Entra ID",
+            ConfigureStep::RegisterApplication => {
+                "Register the sync application and store its certificate"
+            }
             ConfigureStep::WriteConfig { .. } => "Write the configuration file",
             ConfigureStep::StartFirstCycle => "Start the first synchronization cycle",
         }

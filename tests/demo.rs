@@ -81,7 +81,7 @@ fn demo_unattended_syncs_the_sample_directory_into_the_saved_tenant() {
     for needle in [
         "Connect to Microsoft Entra ID",
         "approved by the local tenant",
-        "done: Register the sync application in Entra ID",
+        "done: Register the sync application and store its certificate",
         "done: Write the configuration file",
         "done: Start the first synchronization cycle",
         "First cycle (run 1)",

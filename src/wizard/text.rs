@@ -416,11 +416,11 @@ pub mod configure {
     /// Failed.
     pub const FAILED: &str = "Stopped: this step failed.";
     /// Step labels.
-    pub const CREATE_ACCOUNT: &str = "Create the AD DS connector account";
+    pub const CREATE_ACCOUNT: &str = "Create the AD DS connector account and grant its rights";
     /// Step label.
     pub const STORE_SECRET: &str = "Store the connector account's password";
     /// Step label.
-    pub const REGISTER: &str = "Register the sync application in Entra ID";
+    pub const REGISTER: &str = "Register the sync application and store its certificate";
     /// Step label.
     pub const WRITE: &str = "Write the configuration file";
     /// Step label.
