@@ -353,8 +353,7 @@ pub fn not_connected_failure(effect: &Effect) -> Failure {
             "this version of hybridsync cannot {} from the wizard yet",
             effect.describe()
         ),
-        "the wizard's connection to the directory and the tenant is still being built; \
-         write the configuration from templates/hybridsync.toml and check it with \
+        "write the configuration from templates/hybridsync.toml and check it with \
          'hybridsync config check'",
     )
 }

@@ -174,6 +174,20 @@ fn demo_unattended_syncs_the_sample_directory_into_the_saved_tenant() {
 }
 
 #[test]
+fn demo_refuses_a_directory_that_is_not_a_demo() {
+    let home = tempfile::tempdir().unwrap();
+    let state = home.path().join("var-lib-hybridsync");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::write(state.join("hybridsync.db"), b"not a demo").unwrap();
+    let out = run(hybridsync(home.path())
+        .env("HYBRIDSYNC_STATE_DIR", &state)
+        .args(["demo", "--unattended"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not an earlier demo's directory"));
+    assert_eq!(std::fs::read_dir(&state).unwrap().count(), 1);
+}
+
+#[test]
 fn demo_without_a_terminal_points_at_unattended() {
     let home = tempfile::tempdir().unwrap();
     let out = run(hybridsync(home.path()).arg("demo"));

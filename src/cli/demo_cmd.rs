@@ -92,6 +92,19 @@ pub fn run(g: &Global, a: &DemoArgs) -> Outcome {
         );
         return Ok(exit::USAGE);
     }
+    // Never spread the demo over a real state directory (HYBRIDSYNC_STATE_DIR also sets the
+    // flag): an existing directory must be empty or an earlier demo's.
+    if let Some(dir) = &g.state_dir_flag
+        && dir.is_dir()
+        && !dir.join("sample-directory.ldif").exists()
+        && std::fs::read_dir(dir)?.next().is_some()
+    {
+        eprintln!(
+            "hybridsync demo: {} is not empty and not an earlier demo's directory; give a new or empty directory with --state-dir. Nothing was changed.",
+            dir.display()
+        );
+        return Ok(exit::USAGE);
+    }
     let (dir, chosen) = demo_dir(g)?;
     let l = Layout::new(dir);
     if !chosen {

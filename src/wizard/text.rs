@@ -146,6 +146,8 @@ pub mod entra {
     pub const ENTER_CODE: &str = "and enter the code";
     /// Waiting for the admin.
     pub const WAITING: &str = "Waiting for you to finish signing in";
+    /// The demo's local tenant has no browser sign-in page.
+    pub const LOCAL_TENANT_APPROVES: &str = "(The local tenant has no sign-in page: it approves this code itself in a moment, as its administrator.)";
     /// Signed in.
     pub fn signed_in(admin: &str, tenant: &str) -> String {
         format!("Signed in as {admin} to {tenant}.")
