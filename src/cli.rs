@@ -11,9 +11,9 @@
 
 pub mod args;
 mod config_cmd;
+mod demo_cmd;
 mod emulator_cmd;
 pub mod exit;
-mod not_built;
 mod preflight_cmd;
 mod rotate_cmd;
 mod rules_cmd;
@@ -22,6 +22,7 @@ mod service_cmd;
 mod staging_cmd;
 mod sync_cmd;
 mod wizard_cmd;
+mod wizard_world;
 
 use std::io::Write;
 
@@ -71,6 +72,7 @@ pub fn run(cli: Cli) -> Outcome {
         Command::Preflight(a) => preflight_cmd::run(&global, &a),
         Command::TenantEmulator(a) => emulator_cmd::run(&global, &a),
         Command::Wizard(a) => wizard_cmd::run(&global, &a),
+        Command::Demo(a) => demo_cmd::run(&global, &a),
         Command::Completions(a) => {
             let mut cmd = Cli::command();
             let mut out = std::io::stdout().lock();
@@ -78,7 +80,6 @@ pub fn run(cli: Cli) -> Outcome {
             out.flush()?;
             Ok(exit::SUCCESS)
         }
-        other => not_built::report(&other),
     }
 }
 

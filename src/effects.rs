@@ -9,15 +9,12 @@
 //! [`Reply::DeviceCode`]); a long effect can be stopped with [`Effect::Cancel`]; secrets travel
 //! inside effects as [`Secret`]s and never appear in a reply, a `Debug` output or a log line.
 //!
-//! Status of [`TokioRunner`]: it really checks the local prerequisites it can see (state and
-//! configuration directories writable) and really writes the configuration file (through
-//! [`config::save`](crate::config::save), so comments survive a rerun). The rerun wizard's local
-//! effects are real too: counting pending exports (the database opened read-only), exporting the
-//! settings bundle, and running `hybridsync preflight --json` in a child process. Everything that needs the
-//! directory or the tenant (device-code sign-in, AD bind, OU listing, group search, connector
-//! account, application registration, first cycle) is **not connected to the connectors yet**: the
-//! runner answers [`Reply::NotConnected`] naming the effect, and the wizard shows that as a failure.
-//! It never pretends to succeed.
+//! The real runner ([`TokioRunner`], in `runner`) acts on the world its [`Context`] describes:
+//! `local` (prerequisite checks, the configuration file), `tenant` (device-code sign-in, domains,
+//! the sync application), `directory` (bind, OU tree, groups, the connector account; LDIF forests
+//! answered from the file), `rerun` (the rerun wizard's local effects: counting pending exports
+//! with the database opened read-only, exporting the settings bundle, running `hybridsync
+//! preflight --json` in a child process). Failures carry the fix the wizard shows next to them.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -26,6 +23,18 @@ use crate::config::Config;
 use crate::config::model::TlsMode;
 use crate::credentials::SecretRef;
 use crate::domain::{Dn, ObjectGuid, Secret};
+use crate::provision::rights::Features;
+
+mod context;
+mod directory;
+mod local;
+mod rerun;
+mod runner;
+mod tenant;
+
+pub use context::{CERTIFICATE_SECRET, Context, CycleHook, DEFAULT_SIGN_IN_CLIENT_ID, Endpoints};
+pub use rerun::{count_pending, parse_preflight};
+pub use runner::TokioRunner;
 
 /// What a page asks the world to do.
 #[derive(Debug, Clone, PartialEq)]
@@ -153,6 +162,8 @@ pub enum ConfigureStep {
         admin_password: Secret,
         /// The secret name the new account's password is stored under.
         secret_name: String,
+        /// The features whose rights the account gets.
+        features: Features,
     },
     /// Store the password of an existing connector account in the credential store.
     StoreSecret {
@@ -178,9 +189,13 @@ impl ConfigureStep {
     /// The action as the Configure page lists it.
     pub fn describe(&self) -> &'static str {
         match self {
-            ConfigureStep::CreateConnectorAccount { .. } => "Create the AD DS connector account",
+            ConfigureStep::CreateConnectorAccount { .. } => {
+                "Create the AD DS connector account and grant its rights"
+            }
             ConfigureStep::StoreSecret { .. } => "Store the connector account's password",
-            ConfigureStep::RegisterApplication => "Register the sync application in Entra ID",
+            ConfigureStep::RegisterApplication => {
+                "Register the sync application and store its certificate"
+            }
             ConfigureStep::WriteConfig { .. } => "Write the configuration file",
             ConfigureStep::StartFirstCycle => "Start the first synchronization cycle",
         }
@@ -430,8 +445,7 @@ pub fn not_connected_failure(effect: &Effect) -> Failure {
             "this version of hybridsync cannot {} from the wizard yet",
             effect.describe()
         ),
-        "the wizard's connection to the directory and the tenant is still being built; \
-         write the configuration from templates/hybridsync.toml and check it with \
+        "write the configuration from templates/hybridsync.toml and check it with \
          'hybridsync config check'",
     )
 }
@@ -472,302 +486,12 @@ impl Runner for FakeRunner {
     }
 }
 
-/// The real runner: each effect becomes a tokio task whose replies go to `tx`.
-pub struct TokioRunner {
-    handle: tokio::runtime::Handle,
-    tx: tokio::sync::mpsc::UnboundedSender<Reply>,
-    running: std::collections::HashMap<EffectKind, tokio::task::AbortHandle>,
-}
-
-impl TokioRunner {
-    /// A runner spawning on `handle` and answering on `tx`.
-    pub fn new(
-        handle: tokio::runtime::Handle,
-        tx: tokio::sync::mpsc::UnboundedSender<Reply>,
-    ) -> Self {
-        Self {
-            handle,
-            tx,
-            running: std::collections::HashMap::new(),
-        }
-    }
-}
-
-impl Runner for TokioRunner {
-    fn run(&mut self, effect: Effect) {
-        if let Effect::Cancel(kind) = effect {
-            if let Some(task) = self.running.remove(&kind) {
-                task.abort();
-                let _ = self.tx.send(Reply::Cancelled(kind));
-            }
-            return;
-        }
-        let kind = effect.kind();
-        let tx = self.tx.clone();
-        let task = self.handle.spawn(async move {
-            let reply = execute(effect).await;
-            // The wizard may have quit; nobody to tell then.
-            let _ = tx.send(reply);
-        });
-        if let Some(kind) = kind
-            && let Some(old) = self.running.insert(kind, task.abort_handle())
-        {
-            old.abort();
-        }
-    }
-}
-
-async fn execute(effect: Effect) -> Reply {
-    match effect {
-        Effect::CheckPrerequisites {
-            config_path,
-            state_dir,
-        } => Reply::Prerequisites(local_checks(&config_path, &state_dir).await),
-        Effect::Configure(ConfigureStep::WriteConfig { config, path }) => {
-            Reply::Step(write_config(&config, &path).await)
-        }
-        Effect::CountPendingExports { database } => Reply::PendingExports(
-            tokio::task::spawn_blocking(move || count_pending(&database))
-                .await
-                .unwrap_or_else(|e| {
-                    Err(Failure::new(
-                        format!("counting the pending exports stopped: {e}"),
-                        "run 'hybridsync sync pending-exports' to see them",
-                    ))
-                }),
-        ),
-        Effect::ExportConfiguration { config, path } => {
-            Reply::Exported(export_config(&config, &path).await)
-        }
-        Effect::RunPreflight {
-            config_path,
-            state_dir,
-        } => Reply::Preflight(run_preflight(&config_path, &state_dir).await),
-        other => Reply::NotConnected(other),
-    }
-}
-
-/// The checks this machine can answer without the directory or the tenant.
-async fn local_checks(
-    config_path: &std::path::Path,
-    state_dir: &std::path::Path,
-) -> Vec<CheckResult> {
-    let mut out = Vec::new();
-    let config_dir = config_path
-        .parent()
-        .map(std::path::Path::to_path_buf)
-        .unwrap_or_default();
-    for (name, dir) in [
-        ("Configuration directory is writable", config_dir),
-        ("State directory is writable", state_dir.to_path_buf()),
-    ] {
-        out.push(match writable(&dir).await {
-            Ok(()) => CheckResult {
-                name: name.into(),
-                status: CheckStatus::Pass,
-                detail: dir.display().to_string(),
-                fix: String::new(),
-            },
-            Err(e) => CheckResult {
-                name: name.into(),
-                status: CheckStatus::Fail,
-                detail: format!("{}: {e}", dir.display()),
-                fix:
-                    "run the wizard as root, or point --config / --state-dir at directories you own"
-                        .into(),
-            },
-        });
-    }
-    out.push(CheckResult {
-        name: "Directory and tenant reachability".into(),
-        status: CheckStatus::Warn,
-        detail: "not checked: the wizard is not connected to the preflight checks yet".into(),
-        fix: "run 'hybridsync preflight' when it is available".into(),
-    });
-    out
-}
-
-/// Whether `dir` exists (or can be created) and accepts a new file.
-async fn writable(dir: &std::path::Path) -> std::io::Result<()> {
-    tokio::fs::create_dir_all(dir).await?;
-    let probe = dir.join(format!(".hybridsync-probe-{}", std::process::id()));
-    tokio::fs::write(&probe, b"").await?;
-    tokio::fs::remove_file(&probe).await
-}
-
-async fn write_config(config: &Config, path: &std::path::Path) -> Result<StepOutput, Failure> {
-    let fail = |what: String| {
-        Failure::new(
-            what,
-            "check that the directory exists and is writable, or choose another file with --config",
-        )
-    };
-    let text = match tokio::fs::read_to_string(path).await {
-        Ok(existing) => crate::config::save::update_document(&existing, config),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            crate::config::save::render_new(config)
-        }
-        Err(e) => return Err(fail(format!("cannot read {}: {e}", path.display()))),
-    }
-    .map_err(|e| Failure::new(e.to_string(), "go back and correct the answers"))?;
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    tokio::fs::write(path, text)
-        .await
-        .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
-    Ok(StepOutput::Written(path.to_path_buf()))
-}
-
-/// The pending exports of every connector in `database`, read-only (no lock is taken, so a
-/// running cycle is never disturbed).
-pub fn count_pending(database: &std::path::Path) -> Result<Option<PendingCount>, Failure> {
-    use crate::engine::store::{SqliteStore, Store, StoreError};
-    let fail = |e: StoreError| {
-        Failure::new(
-            format!("cannot read the pending exports: {e}"),
-            "run 'hybridsync sync pending-exports' to see them, and check the state directory",
-        )
-    };
-    let mut store = match SqliteStore::open_read_only(database) {
-        Ok(s) => s,
-        Err(StoreError::Missing { .. }) => return Ok(None),
-        Err(e) => return Err(fail(e)),
-    };
-    let tx = store.begin().map_err(fail)?;
-    let mut count = PendingCount::default();
-    for c in tx.connector_states().map_err(fail)? {
-        let s = tx.export_summary(&c.name).map_err(fail)?;
-        count.adds += s.adds;
-        count.updates += s.updates + s.renames;
-        count.deletes += s.deletes;
-    }
-    Ok(Some(count))
-}
-
-async fn export_config(config: &Config, path: &std::path::Path) -> Result<PathBuf, Failure> {
-    let fail = |what: String| {
-        Failure::new(
-            what,
-            "check that the state directory is writable, or run 'hybridsync config export --output FILE'",
-        )
-    };
-    let host = tokio::fs::read_to_string("/proc/sys/kernel/hostname")
-        .await
-        .map(|h| h.trim().to_string())
-        .unwrap_or_default();
-    let bundle = crate::config::export::export(config, std::time::SystemTime::now(), &host);
-    let json = serde_json::to_string_pretty(&bundle)
-        .map_err(|e| fail(format!("cannot render the settings: {e}")))?;
-    if let Some(dir) = path.parent() {
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|e| fail(format!("cannot create {}: {e}", dir.display())))?;
-    }
-    tokio::fs::write(path, json + "\n")
-        .await
-        .map_err(|e| fail(format!("cannot write {}: {e}", path.display())))?;
-    Ok(path.to_path_buf())
-}
-
-/// Runs this very binary's `preflight --json` (the same checks as the command) and reads its
-/// report.
-async fn run_preflight(
-    config_path: &std::path::Path,
-    state_dir: &std::path::Path,
-) -> Result<PreflightResult, Failure> {
-    let fix = "run 'hybridsync preflight' in a shell to see the full report";
-    let exe = std::env::current_exe()
-        .map_err(|e| Failure::new(format!("cannot find the hybridsync binary: {e}"), fix))?;
-    let mut cmd = std::process::Command::new(exe);
-    cmd.arg("--config")
-        .arg(config_path)
-        .arg("--state-dir")
-        .arg(state_dir)
-        .args(["preflight", "--json"])
-        .stdin(std::process::Stdio::null());
-    let out = tokio::task::spawn_blocking(move || cmd.output())
-        .await
-        .map_err(|e| Failure::new(format!("the preflight stopped: {e}"), fix))?
-        .map_err(|e| Failure::new(format!("cannot start the preflight: {e}"), fix))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    parse_preflight(&text).ok_or_else(|| {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let first = err.lines().next().unwrap_or("no output");
-        Failure::new(
-            format!("the preflight did not produce a report: {first}"),
-            fix,
-        )
-    })
-}
-
-/// Reads `hybridsync preflight --json` output.
-pub fn parse_preflight(json: &str) -> Option<PreflightResult> {
-    let v: serde_json::Value = serde_json::from_str(json).ok()?;
-    let s = |x: &serde_json::Value, k: &str| {
-        x.get(k).and_then(|y| y.as_str()).unwrap_or("").to_string()
-    };
-    let mut r = PreflightResult::default();
-    for c in v.get("checks")?.as_array()? {
-        r.checks.push(PreflightCheck {
-            id: s(c, "id"),
-            title: s(c, "title"),
-            status: match c.get("status").and_then(|x| x.as_str()) {
-                Some("pass") => CheckStatus::Pass,
-                Some("fail") => CheckStatus::Fail,
-                _ => CheckStatus::Warn,
-            },
-            found: s(c, "found"),
-            fix: s(c, "fix"),
-        });
-    }
-    for forest in v
-        .get("readiness")
-        .and_then(|x| x.as_array())
-        .into_iter()
-        .flatten()
-    {
-        for i in forest
-            .get("issues")
-            .and_then(|x| x.as_array())
-            .into_iter()
-            .flatten()
-        {
-            r.objects.push(ObjectNote {
-                dn: s(i, "dn"),
-                text: format!(
-                    "{}: {} ({})",
-                    s(i, "attribute"),
-                    s(i, "problem"),
-                    s(i, "fix")
-                ),
-                error: s(i, "severity") == "error",
-            });
-        }
-        for f in forest
-            .get("filtered")
-            .and_then(|x| x.as_array())
-            .into_iter()
-            .flatten()
-        {
-            r.objects.push(ObjectNote {
-                dn: s(f, "dn"),
-                text: format!("not synchronized: {}", s(f, "reason")),
-                error: true,
-            });
-        }
-    }
-    Some(r)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn tokio_runner_writes_the_config_and_says_what_it_cannot_do() {
+    async fn tokio_runner_writes_the_config_and_fails_plainly_without_a_store() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("etc/hybridsync.toml");
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -799,22 +523,50 @@ secret_ref = "store:ad-corp.example.com"
         let loaded = crate::config::load(&path).unwrap();
         assert_eq!(loaded.config.tenant.tenant_id, "contoso.onmicrosoft.com");
 
-        runner.run(Effect::SignInDeviceCode);
-        assert_eq!(
-            rx.recv().await,
-            Some(Reply::NotConnected(Effect::SignInDeviceCode))
-        );
+        runner.run(Effect::Configure(ConfigureStep::StoreSecret {
+            name: "ad-corp.example.com".into(),
+            secret: Secret::new("x".to_string()),
+        }));
+        match rx.recv().await {
+            Some(Reply::Step(Err(f))) => assert!(f.message.contains("credential store"), "{f:?}"),
+            other => panic!("{other:?}"),
+        }
+        // The first cycle needs the hook the command line hands in.
+        runner.run(Effect::Configure(ConfigureStep::StartFirstCycle));
+        match rx.recv().await {
+            Some(Reply::Step(Err(f))) => assert!(f.fix.contains("sync run"), "{f:?}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[tokio::test]
-    async fn local_checks_fail_on_an_unwritable_directory_with_a_fix() {
+    async fn prerequisites_fail_on_an_unwritable_state_directory_with_a_fix() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("not-a-dir");
         std::fs::write(&file, "x").unwrap();
-        let checks = local_checks(&dir.path().join("c.toml"), &file.join("state")).await;
-        assert_eq!(checks[0].status, CheckStatus::Pass);
-        assert_eq!(checks[1].status, CheckStatus::Fail);
-        assert!(!checks[1].fix.is_empty());
+        let ctx = Context {
+            endpoints: Endpoints {
+                authority_host: Some("https://127.0.0.1:1".into()),
+                ..Endpoints::default()
+            },
+            ..Context::default()
+        };
+        let checks = local::checks(&ctx, &dir.path().join("c.toml"), &file.join("state")).await;
+        assert_eq!(checks[0].status, CheckStatus::Pass, "{checks:?}");
+        let state = checks
+            .iter()
+            .find(|c| {
+                c.name.to_lowercase().contains("state directory") && c.status == CheckStatus::Fail
+            })
+            .unwrap_or_else(|| panic!("{checks:?}"));
+        assert!(!state.fix.is_empty());
+        // Nothing listens on port 1: the identity platform check warns with a fix.
+        let idp = checks
+            .iter()
+            .find(|c| c.name.contains("identity platform"))
+            .unwrap();
+        assert_eq!(idp.status, CheckStatus::Warn);
+        assert!(idp.fix.contains("https://127.0.0.1:1"), "{idp:?}");
     }
 
     #[test]
@@ -882,7 +634,7 @@ secret_ref = "store:ad-corp.example.com"
             .unwrap()
             .config;
         let path = dir.path().join("exports/hybridsync-settings.json");
-        assert_eq!(export_config(&config, &path).await, Ok(path.clone()));
+        assert_eq!(rerun::export_config(&config, &path).await, Ok(path.clone()));
         let json = std::fs::read_to_string(&path).unwrap();
         let (bundle, _) = crate::config::export::import(&json, true).unwrap();
         assert_eq!(bundle.config, config);

@@ -92,6 +92,19 @@ impl SuspendLock {
         }
     }
 
+    /// Blocks until nobody holds the lock (at once when it is free). The caller's thread
+    /// waits: call it from a blocking task.
+    pub fn wait_released(state_dir: &Path) -> Result<(), ServiceError> {
+        let file = Self::open(state_dir)?;
+        file.lock_shared()
+            .map_err(|source| ServiceError::SuspendLock {
+                path: Self::path(state_dir),
+                source,
+            })?;
+        let _ = file.unlock();
+        Ok(())
+    }
+
     /// Whether someone holds the lock now.
     pub fn is_held(state_dir: &Path) -> Result<bool, ServiceError> {
         let file = Self::open(state_dir)?;
@@ -410,14 +423,28 @@ where
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        let wait = if suspended {
-            interval.min(Duration::from_secs(60))
+        if suspended {
+            // Resume as soon as the wizard closes: a thread waits for the lock to be free.
+            // Should that wait fail, look again within a minute.
+            let dir = state_dir.clone();
+            let released = tokio::task::spawn_blocking(move || SuspendLock::wait_released(&dir));
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = notify.notified() => {}
+                r = released => {
+                    if !matches!(r, Ok(Ok(()))) {
+                        tokio::select! {
+                            _ = tokio::time::sleep(interval.min(Duration::from_secs(60))) => {}
+                            _ = notify.notified() => {}
+                        }
+                    }
+                }
+            }
         } else {
-            interval
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = notify.notified() => {}
+            tokio::select! {
+                _ = tokio::time::sleep(interval) => {}
+                _ = notify.notified() => {}
+            }
         }
     }
     tracing::info!("service stopped");

@@ -10,28 +10,29 @@
 //! (the unattended driver), [`ui`] (drawing),
 //! [`keys`] (the key table and footer), [`text`] (every string), [`widgets`] (text fields),
 //! [`theme`] (colours), [`terminal`] (raw mode, alternate screen, the event loop and restoring
-//! the terminal). The theme names it accepts are `config::validate::BUILTIN_THEMES`.
+//! the terminal), [`target`] (where the answers point: Entra ID or the demo). The theme names it
+//! accepts are `config::validate::BUILTIN_THEMES`.
 //!
-//! Status (issue 9, parts 1 and 3): the first-run Express and Custom paths are built against the
-//! effects interface; the real effects that need the directory or the tenant are not connected yet
-//! (see [`crate::effects`]). Over an existing configuration the wizard opens the rerun "Additional
-//! tasks" menu ([`pages::additional_tasks`]: view or export the configuration, customize
-//! synchronization options by reopening the OU filtering and optional features pages pre-filled,
-//! with the one-shot choices read-only; refresh directory schema and troubleshoot, both through
+//! Status (issue 9): the first-run Express and Custom paths run on the real effects (see
+//! [`crate::effects`]); [`target`] points them at the demo's local tenant and LDIF forest. Over
+//! an existing configuration the wizard opens the rerun "Additional tasks" menu
+//! ([`pages::additional_tasks`]: view or export the configuration, customize synchronization
+//! options by reopening the OU filtering and optional features pages pre-filled, with the
+//! one-shot choices read-only; refresh directory schema and troubleshoot, both through
 //! `hybridsync preflight`; configure staging mode with the pending-export count; change user
 //! sign-in); a task writes only its keys, through `config::save` (comments kept), and the CLI
 //! holds the scheduler's suspend lock while the wizard is open. [`answers`] runs the same pages
 //! unattended (`--answers FILE`). On a rerun the forest is not bound (no password is asked), so
-//! the OU tree relies on the runner being able to list OUs from the configuration's account, and
-//! Exchange options count as available only when an Exchange feature is already on. Not built
-//! yet: the Custom "Install required components" and "User sign-in" pages of the first run, the
-//! app and attribute filtering pages, several forests, device options, source anchor change and
-//! mouse support.
+//! the OU tree is listed with the configuration's connector account, and Exchange options count
+//! as available only when an Exchange feature is already on. Not built yet: the Custom "Install
+//! required components" and "User sign-in" pages of the first run, the app and attribute
+//! filtering pages, several forests, device options, source anchor change and mouse support.
 
 pub mod answers;
 pub mod app;
 pub mod keys;
 pub mod pages;
+pub mod target;
 pub mod terminal;
 pub mod text;
 pub mod theme;

@@ -70,7 +70,10 @@ fn commands_that_cannot_run_here_say_so_and_exit_2() {
             &["wizard"][..],
             "hybridsync wizard: needs an interactive terminal",
         ),
-        (&["demo"][..], "hybridsync demo: not available"),
+        (
+            &["demo"][..],
+            "hybridsync demo: the wizard needs an interactive terminal",
+        ),
     ] {
         let out = run(hybridsync(home.path()).args(args));
         assert_eq!(out.status.code(), Some(2), "{args:?}");

@@ -301,7 +301,10 @@ fn express_path_creates_the_account_and_writes_a_valid_config() {
             admin_username,
             admin_password,
             secret_name,
+            features,
         } => {
+            // Express: password hash sync and mS-DS-ConsistencyGuid as the anchor.
+            assert!(features.password_hash_sync && features.consistency_guid_anchor);
             assert_eq!(forest, "corp.example.com");
             assert_eq!(admin_username, "CORP\\administrator");
             assert_eq!(admin_password.expose(), "P@ssw0rd!");

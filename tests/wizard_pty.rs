@@ -1,7 +1,8 @@
 //! The real binary in a pseudo-terminal (util-linux `script` provides it): `hybridsync wizard`
-//! opens full screen on the Welcome page, runs the real prerequisite checks, says plainly that
-//! tenant sign-in is not connected yet, and restores the terminal when the admin leaves with
-//! Ctrl+C or Esc, y — without writing the configuration.
+//! opens full screen on the Welcome page, runs the real prerequisite checks, and restores the
+//! terminal when the admin leaves with Ctrl+C or Esc, y — without writing the configuration;
+//! `hybridsync demo` walks the Express path against the local tenant and the sample directory
+//! to the Complete page with the first cycle's counts.
 //!
 //! Over an existing configuration it opens the Additional tasks menu, holds the scheduler's
 //! suspend lock while open, toggles staging mode and writes the file with every comment kept.
@@ -23,6 +24,15 @@ struct Pty {
 
 impl Pty {
     fn start(dir: &Path) -> Option<Self> {
+        let cmd = format!(
+            "--config '{}' --state-dir '{}' wizard",
+            dir.join("etc/hybridsync.toml").display(),
+            dir.join("state").display()
+        );
+        Self::start_args(dir, &cmd)
+    }
+
+    fn start_args(dir: &Path, args: &str) -> Option<Self> {
         // tests/run.sh installs util-linux's `script` (package bsdutils); without it this
         // test fails rather than skipping.
         assert!(
@@ -30,11 +40,7 @@ impl Pty {
             "util-linux 'script' is needed to run the wizard in a pseudo-terminal (Debian package bsdutils)"
         );
         let bin = env!("CARGO_BIN_EXE_hybridsync");
-        let cmd = format!(
-            "stty cols 80 rows 24; exec '{bin}' --config '{}' --state-dir '{}' wizard",
-            dir.join("etc/hybridsync.toml").display(),
-            dir.join("state").display()
-        );
+        let cmd = format!("stty cols 80 rows 24; exec '{bin}' {args}");
         let mut child = Command::new("script")
             .args(["-q", "-e", "-c", &cmd, "/dev/null"])
             .env("TERM", "xterm-256color")
@@ -73,7 +79,12 @@ impl Pty {
 
     /// Wait until the screen shows `needle`.
     fn wait_for(&self, needle: &str) {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        self.wait_for_within(needle, 30);
+    }
+
+    /// Wait until the screen shows `needle`, at most `secs` seconds.
+    fn wait_for_within(&self, needle: &str, secs: u64) {
+        let deadline = Instant::now() + Duration::from_secs(secs);
         while Instant::now() < deadline {
             if self.screen().contains(needle) {
                 return;
@@ -114,15 +125,6 @@ fn wizard_opens_runs_live_checks_and_restores_the_terminal_on_ctrl_c() {
     pty.send(b" ");
     pty.send(b"\r");
     pty.wait_for("State directory is writable");
-    pty.send(b"\r"); // Express Settings
-    pty.wait_for("Use express settings");
-    pty.send(b"\r"); // Connect to Entra ID: not connected yet, said plainly
-    pty.wait_for("Sign-in failed: this version of hybridsync cannot");
-    assert!(
-        pty.screen().contains("Fix: the wizard's connection"),
-        "{}",
-        pty.screen()
-    );
     pty.send(b"\x03");
     assert_eq!(pty.exit_code(), Some(1), "{}", pty.text());
     let out = pty.text();
@@ -247,4 +249,93 @@ fn rerun_troubleshoot_runs_the_real_preflight_for_one_object() {
         pty.text()
             .contains("closed without changing the configuration")
     );
+}
+
+#[test]
+fn demo_walks_the_express_path_to_a_synced_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let Some(mut pty) = Pty::start_args(
+        dir.path(),
+        &format!("demo --state-dir '{}'", demo.display()),
+    ) else {
+        return;
+    };
+    pty.wait_for("I agree to the license terms");
+    pty.send(b" ");
+    pty.send(b"\r");
+    pty.wait_for("State directory is writable");
+    pty.send(b"\r"); // Express Settings
+    pty.wait_for("Use express settings");
+    pty.send(b"\r"); // Connect to Entra ID: the local tenant approves the code itself
+    pty.wait_for("Signed in as admin@contoso.onmicrosoft.com");
+    pty.send(b"\r"); // Connect your directories: the LDIF forest, no credentials asked
+    pty.wait_for("read from an LDIF file");
+    assert!(
+        !pty.screen().contains("Enterprise Admin ("),
+        "{}",
+        pty.screen()
+    );
+    pty.send(b"\r");
+    pty.wait_for("contoso.local"); // a suffix no tenant can verify
+    pty.send(b" ");
+    pty.send(b"\r");
+    pty.wait_for("Ready to configure");
+    pty.send(b"\r");
+    pty.wait_for_within("hybridsync is configured", 300);
+    pty.wait_for("First cycle (run 1)");
+    assert!(
+        pty.screen().contains("254 objects imported"),
+        "{}",
+        pty.screen()
+    );
+    pty.send(b"\r");
+    assert_eq!(pty.exit_code(), Some(0), "{}", pty.text());
+    assert!(demo.join("hybridsync.toml").exists());
+    assert!(demo.join("tenant.json").exists());
+}
+
+#[test]
+fn demo_walks_the_custom_path_to_a_synced_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo");
+    let Some(mut pty) = Pty::start_args(
+        dir.path(),
+        &format!("demo --state-dir '{}'", demo.display()),
+    ) else {
+        return;
+    };
+    pty.wait_for("I agree to the license terms");
+    pty.send(b" ");
+    pty.send(b"\r");
+    pty.wait_for("State directory is writable");
+    pty.send(b"\r");
+    pty.wait_for("Use express settings");
+    pty.send(b"\x1b[B"); // Down: Customize
+    pty.send(b"\r");
+    pty.wait_for("Signed in as admin@contoso.onmicrosoft.com");
+    pty.send(b"\r");
+    pty.wait_for("read from an LDIF file");
+    pty.send(b"\r");
+    pty.wait_for("contoso.local");
+    pty.send(b"\t"); // from the UPN attribute to the checkbox
+    pty.send(b" ");
+    pty.send(b"\r");
+    pty.wait_for("Domain and OU filtering");
+    pty.wait_for("contoso.example"); // the forest's domain, from the bind
+    pty.send(b"\r");
+    pty.wait_for("Uniquely identifying your users");
+    pty.send(b"\r");
+    pty.wait_for("Filter users and devices");
+    pty.send(b"\r");
+    pty.wait_for("Optional features");
+    pty.send(b"\r");
+    pty.wait_for("Ready to configure");
+    pty.send(b"\r");
+    pty.wait_for_within("hybridsync is configured", 300);
+    pty.wait_for("First cycle (run 1)");
+    pty.send(b"\r");
+    assert_eq!(pty.exit_code(), Some(0), "{}", pty.text());
+    let config = std::fs::read_to_string(demo.join("hybridsync.toml")).unwrap();
+    assert!(config.contains("mode = \"custom\""), "{config}");
 }

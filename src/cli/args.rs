@@ -79,7 +79,8 @@ pub enum Command {
     /// Additional tasks), or unattended from an answers file
     Wizard(WizardArgs),
     /// Try everything on this machine: a local tenant emulator plus a sample directory, with the
-    /// wizard pointed at both
+    /// wizard pointed at both (--state-dir DIR keeps the configuration, the store and the tenant
+    /// in DIR; default: a new directory under $TMPDIR)
     Demo(DemoArgs),
     /// Run and inspect synchronization (replaces Start-ADSyncSyncCycle, run history, csexport)
     #[command(subcommand)]

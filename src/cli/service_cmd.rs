@@ -31,7 +31,7 @@ pub(crate) fn run(g: &Global, a: &ServiceArgs) -> Outcome {
         .build()?;
     let global = g.clone();
     let scheduler_enabled = c.sync.scheduler_enabled;
-    rt.block_on(async move {
+    let result = rt.block_on(async move {
         if let Some(addr) = listen {
             serve_metrics(addr, metrics.clone()).await?;
         }
@@ -67,6 +67,9 @@ pub(crate) fn run(g: &Global, a: &ServiceArgs) -> Outcome {
         };
         run_scheduler(interval, state_dir, metrics, cycle).await?;
         Ok::<(), anyhow::Error>(())
-    })?;
+    });
+    // A thread may still wait for the wizard's suspend lock: do not wait for it.
+    rt.shutdown_timeout(std::time::Duration::from_secs(1));
+    result?;
     Ok(exit::SUCCESS)
 }

@@ -68,12 +68,17 @@ pub fn run(global: &Global, args: &WizardArgs) -> Outcome {
     } else {
         None
     };
+    let backend = existing
+        .as_ref()
+        .map(|c| c.install.credential_backend)
+        .unwrap_or_default();
     let state = match existing {
         Some(config) => State::rerun(global.config_path.clone(), state_dir, config),
         None => State::new(global.config_path.clone(), state_dir),
     };
     if let Some(file) = &args.answers {
-        return crate::wizard::answers::run_file(state, file)
+        let context = context(global, &state.state_dir, backend, None);
+        return crate::wizard::answers::run_file(state, file, context)
             .map(|ok| if ok { exit::SUCCESS } else { exit::FAILURE });
     }
     let name = args.theme.as_deref().unwrap_or("default");
@@ -82,7 +87,14 @@ pub fn run(global: &Global, args: &WizardArgs) -> Outcome {
         Theme::default()
     });
     let rerun = state.rerun.is_some();
-    match terminal::run(state, &theme)? {
+    let log = state.state_dir.join("wizard.log");
+    let context = context(global, &state.state_dir, backend, Some(log.clone()));
+    let ended = {
+        let _stderr = crate::cli::wizard_world::StderrToFile::new(&log);
+        terminal::run_with(state, &theme, context)
+    }?;
+    eprintln!("hybridsync wizard: log of this run: {}", log.display());
+    match ended {
         Ended::Configured => {
             println!("hybridsync is configured: {}", global.config_path.display());
             Ok(exit::SUCCESS)
@@ -97,5 +109,20 @@ pub fn run(global: &Global, args: &WizardArgs) -> Outcome {
             eprintln!("hybridsync wizard: quit before the end. Nothing was written.");
             Ok(exit::FAILURE)
         }
+    }
+}
+
+/// The world the wizard's effects act on: the credential store of this server and the first
+/// cycle run the way `sync run` runs it (its messages into `log` while the screen is in use).
+fn context(
+    global: &Global,
+    state_dir: &std::path::Path,
+    backend: crate::credentials::BackendChoice,
+    log: Option<std::path::PathBuf>,
+) -> crate::effects::Context {
+    crate::effects::Context {
+        credentials: crate::cli::wizard_world::credential_store(global, state_dir, backend),
+        first_cycle: Some(crate::cli::wizard_world::cycle_hook(global, log)),
+        ..crate::effects::Context::default()
     }
 }

@@ -155,8 +155,11 @@ fn directories(c: &Config, out: &mut Vec<ConfigIssue>) {
                 ));
             }
         }
-        tls(d, i, out);
-        account(d, i, out);
+        // An LDIF forest is read from the file: no DC, no bind, no account.
+        if d.ldif_file.is_none() {
+            tls(d, i, out);
+            account(d, i, out);
+        }
         scope(d, i, out);
         if let Some(g) = &d.pilot_group {
             out.push(ConfigIssue::warning(
@@ -784,5 +787,34 @@ mod tests {
         assert!(check_https_url("https://127.0.0.1:8443/").is_ok());
         assert!(check_https_url("http://127.0.0.1:8443").is_err());
         assert!(check_https_url("https://").is_err());
+    }
+
+    #[test]
+    fn an_ldif_forest_needs_no_account_or_transport() {
+        let mut c: Config = toml::from_str(
+            r#"
+schema_version = 1
+[tenant]
+tenant_id = "contoso.onmicrosoft.com"
+[tenant.application]
+client_id = "3f1b2a4c-5d6e-4f70-8192-a3b4c5d6e7f8"
+certificate_ref = "store:entra-app-certificate"
+[[directories]]
+forest = "contoso.example"
+ldif_file = "/srv/sample-directory.ldif"
+[directories.account]
+username = ""
+secret_ref = "store:ad-contoso.example"
+"#,
+        )
+        .unwrap();
+        let account = |c: &Config| {
+            validate(c)
+                .iter()
+                .any(|i| i.key == "directories[0].account.username")
+        };
+        assert!(!account(&c));
+        c.directories[0].ldif_file = None;
+        assert!(account(&c), "an LDAP forest still needs a bind name");
     }
 }

@@ -244,7 +244,7 @@ impl Driver<'_, '_> {
     fn announce(&mut self) {
         if self.shown != Some(self.s.page) {
             self.shown = Some(self.s.page);
-            (self.say)(crate::wizard::ui::title_of(self.s.page));
+            (self.say)(crate::wizard::ui::page_title(self.s.page));
         }
     }
 
@@ -786,7 +786,11 @@ pub fn drive(
 
 /// Run `file` against `state` with the real effects runner, printing progress on stdout.
 /// Returns whether the configuration was written; errors are printed on stderr.
-pub fn run_file(mut state: State, file: &Path) -> anyhow::Result<bool> {
+pub fn run_file(
+    mut state: State,
+    file: &Path,
+    context: crate::effects::Context,
+) -> anyhow::Result<bool> {
     let text = std::fs::read_to_string(file).map_err(|source| AnswersFileError::Read {
         path: file.to_path_buf(),
         source,
@@ -800,7 +804,7 @@ pub fn run_file(mut state: State, file: &Path) -> anyhow::Result<bool> {
         .enable_all()
         .build()?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut runner = crate::effects::TokioRunner::new(rt.handle().clone(), tx);
+    let mut runner = crate::effects::TokioRunner::with_context(rt.handle().clone(), tx, context);
     let mut exec = |e: Effect| {
         use crate::effects::Runner as _;
         let is_sign_in = e == Effect::SignInDeviceCode;

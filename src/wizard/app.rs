@@ -101,6 +101,8 @@ pub struct State {
     pub config_path: PathBuf,
     /// The state directory.
     pub state_dir: PathBuf,
+    /// Where the answers point (the demo's local tenant and LDIF forest; default: Entra ID).
+    pub target: crate::wizard::target::Target,
     /// Welcome.
     pub welcome: welcome::Welcome,
     /// Prerequisites.
@@ -155,6 +157,7 @@ impl State {
             path: InstallPath::Express,
             config_path,
             state_dir,
+            target: Default::default(),
             welcome: Default::default(),
             prerequisites: Default::default(),
             express: Default::default(),
@@ -587,5 +590,6 @@ pub fn build_config(s: &State) -> Config {
     }
     ready_to_configure::apply(s, &mut c);
     configure::apply(s, &mut c);
+    s.target.apply(&mut c);
     c
 }

@@ -46,15 +46,25 @@ impl Drop for Restore {
     }
 }
 
-/// Run the wizard in the terminal until it completes or the admin quits.
+/// Run the wizard in the terminal until it completes or the admin quits, acting on Entra ID's
+/// global cloud with no credential store (see [`run_with`]).
 pub fn run(state: State, theme: &Theme) -> Result<Outcome, WizardError> {
+    run_with(state, theme, crate::effects::Context::default())
+}
+
+/// Run the wizard with its effects acting on the world `context` describes.
+pub fn run_with(
+    state: State,
+    theme: &Theme,
+    context: crate::effects::Context,
+) -> Result<Outcome, WizardError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(WizardError::Runtime)?;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let mut runner = TokioRunner::new(rt.handle().clone(), tx);
+    let mut runner = TokioRunner::with_context(rt.handle().clone(), tx, context);
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();

@@ -174,6 +174,8 @@ pub mod entra {
     pub const ENTER_CODE: &str = "and enter the code";
     /// Waiting for the admin.
     pub const WAITING: &str = "Waiting for you to finish signing in";
+    /// The demo's local tenant has no browser sign-in page.
+    pub const LOCAL_TENANT_APPROVES: &str = "(The local tenant has no sign-in page: it approves this code itself in a moment, as its administrator.)";
     /// Signed in.
     pub fn signed_in(admin: &str, tenant: &str) -> String {
         format!("Signed in as {admin} to {tenant}.")
@@ -218,6 +220,17 @@ pub mod directories {
     pub const USER: &str = "Account (DOMAIN\\user or user@domain)";
     /// Password label.
     pub const PASSWORD: &str = "Password";
+    /// LDIF forest (the demo): introduction.
+    pub const LDIF_INTRO: &str =
+        "This forest is read from an LDIF file (the demo's sample directory) instead of over LDAP.";
+    /// LDIF forest: which.
+    pub fn ldif_forest(forest: &str, file: &str) -> String {
+        format!("Forest {forest}, from {file}")
+    }
+    /// LDIF forest: why no credentials.
+    pub const LDIF_NO_ACCOUNT: &str = "There is no domain controller, so nothing is asked here and no AD DS connector account is created. Against a real forest this page asks for Enterprise Admin credentials, which hybridsync uses once to create the MSOL_… connector account.";
+    /// LDIF forest: next.
+    pub const LDIF_NEXT: &str = "Press Enter to read the forest from the file.";
     /// Express note.
     pub const EXPRESS_NOTE: &str = "hybridsync creates the AD DS connector account (MSOL_…) with these credentials on the Configure page and never stores them.";
     /// Bad forest.
@@ -439,11 +452,11 @@ pub mod configure {
     /// Failed.
     pub const FAILED: &str = "Stopped: this step failed.";
     /// Step labels.
-    pub const CREATE_ACCOUNT: &str = "Create the AD DS connector account";
+    pub const CREATE_ACCOUNT: &str = "Create the AD DS connector account and grant its rights";
     /// Step label.
     pub const STORE_SECRET: &str = "Store the connector account's password";
     /// Step label.
-    pub const REGISTER: &str = "Register the sync application in Entra ID";
+    pub const REGISTER: &str = "Register the sync application and store its certificate";
     /// Step label.
     pub const WRITE: &str = "Write the configuration file";
     /// Step label.
@@ -486,6 +499,40 @@ pub mod complete {
         "The scheduler is off: run 'hybridsync sync run' or rerun the wizard to start it.";
     /// Exit.
     pub const EXIT: &str = "Press Enter to exit.";
+    /// The first cycle: its run and how it ended.
+    pub fn first_cycle(run: i64, status: &str, seconds: f64) -> String {
+        format!("First cycle (run {run}): {status} in {seconds:.1} s")
+    }
+    /// The first cycle: one connector's import.
+    pub fn imported(connector: &str, added: u64, rejected: u64) -> String {
+        format!("  {connector}: {added} objects imported, {rejected} rejected")
+    }
+    /// The first cycle: one connector's export.
+    pub fn exported(connector: &str, adds: u64, updates: u64, deletes: u64, failed: u64) -> String {
+        format!(
+            "  {connector}: {adds} added, {updates} updated, {deletes} deleted, {failed} failed"
+        )
+    }
+    /// The first cycle: export held (staging, guard).
+    pub fn held(connector: &str, why: &str) -> String {
+        format!("  {connector}: nothing exported: {why}")
+    }
+    /// The first cycle: per-object errors.
+    pub fn errors(n: u64) -> String {
+        format!("  {n} objects could not be synchronized ('hybridsync sync history' lists them)")
+    }
+    /// Where the state is.
+    pub fn state(dir: &str) -> String {
+        format!("State (store, run history, encrypted credentials): {dir}")
+    }
+    /// Where this run's log lines went.
+    pub fn log(path: &str) -> String {
+        format!("Log of this wizard run: {path}")
+    }
+    /// Where history and logs are read.
+    pub fn history(config: &str) -> String {
+        format!("Run history and errors: hybridsync --config {config} sync history")
+    }
 }
 
 /// The footer mark on a server in staging mode.

@@ -276,8 +276,8 @@ pub fn status(s: CheckStatus, st: &Styles) -> (&'static str, RStyle) {
     }
 }
 
-/// A page's title.
-pub fn title_of(p: PageId) -> &'static str {
+/// The title of a page.
+pub fn page_title(p: PageId) -> &'static str {
     use text::title::*;
     match p {
         PageId::Welcome => WELCOME,
@@ -390,7 +390,7 @@ pub fn draw(frame: &mut Frame<'_>, s: &State, st: &Styles) {
 
     let (k, n) = s.step();
     let step = text::step(k, n);
-    let title = format!(" {} · {}", text::APP, title_of(s.page));
+    let title = format!(" {} · {}", text::APP, page_title(s.page));
     let pad =
         usize::from(head.width).saturating_sub(title.chars().count() + step.chars().count() + 1);
     frame.render_widget(

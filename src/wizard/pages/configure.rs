@@ -95,6 +95,7 @@ fn effect(s: &State, step: Step) -> Effect {
             forest,
             admin_username: d.user.text().to_string(),
             admin_password: d.password.secret(),
+            features: crate::provision::rights::Features::from_config(&build_config(s)),
         },
         Step::StoreSecret => ConfigureStep::StoreSecret {
             name: secret_name(&forest),
@@ -131,10 +132,18 @@ pub fn enter(s: &mut State) -> Vec<Effect> {
         };
         return run(s, 0);
     }
-    let mut steps = vec![match connect_directories::account_mode(s) {
-        AccountMode::Create => Step::CreateAccount,
-        AccountMode::Existing => Step::StoreSecret,
-    }];
+    let forest = connect_directories::forest(s)
+        .map(|f| f.forest.clone())
+        .unwrap_or_default();
+    // An LDIF forest has no domain controller: no account to create, no password to store.
+    let mut steps = if s.target.is_ldif(&forest) {
+        Vec::new()
+    } else {
+        vec![match connect_directories::account_mode(s) {
+            AccountMode::Create => Step::CreateAccount,
+            AccountMode::Existing => Step::StoreSecret,
+        }]
+    };
     steps.extend([Step::RegisterApplication, Step::WriteConfig]);
     if s.ready.start_sync {
         steps.push(Step::StartCycle);
@@ -178,7 +187,10 @@ pub fn on_step(s: &mut State, r: Result<StepOutput, Failure>) -> Flow {
                     s.configure.summaries.push(t::application(&client_id));
                     s.configure.application = Some((client_id, certificate_ref));
                 }
-                StepOutput::Cycle(summary) => s.configure.summaries.push(summary),
+                StepOutput::Cycle(summary) => s
+                    .configure
+                    .summaries
+                    .extend(summary.lines().map(str::to_string)),
                 StepOutput::Written(_) | StepOutput::Done => {}
             }
             Status::Done

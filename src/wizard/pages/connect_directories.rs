@@ -190,8 +190,34 @@ pub fn validate(s: &mut State) -> bool {
     d.errors.is_empty()
 }
 
+/// Next on an LDIF forest: nothing to type, "bind" reads the file.
+fn ldif_input(s: &mut State, forest: String, input: Input) -> Flow {
+    let d = &mut s.directories;
+    match input {
+        Input::Action(Action::Next) => match d.bind {
+            Bind::Connected(_) => Flow::Next(Vec::new()),
+            Bind::Binding => Flow::stay(),
+            Bind::NotTried | Bind::Failed(_) => {
+                d.bind = Bind::Binding;
+                Flow::Stay(vec![Effect::TestAdBind {
+                    forest,
+                    domain_controllers: Vec::new(),
+                    tls: d.tls,
+                    username: String::new(),
+                    password: crate::domain::Secret::new(String::new()),
+                }])
+            }
+        },
+        _ => Flow::Unhandled,
+    }
+}
+
 /// Handle a key.
 pub fn input(s: &mut State, input: Input) -> Flow {
+    if let Some(l) = &s.target.ldif_forest {
+        let forest = l.forest.to_ascii_lowercase();
+        return ldif_input(s, forest, input);
+    }
     let shown = fields(s);
     let focused = shown
         .get(s.directories.focus)
@@ -318,8 +344,19 @@ pub fn view(s: &State, st: &Styles) -> Body {
     let shown = fields(s);
     let focused = shown.get(d.focus).copied();
     let mut b = Body::default();
-    b.text(t::INTRO, st.muted);
-    for f in &shown {
+    if let Some(l) = &s.target.ldif_forest {
+        b.text(t::LDIF_INTRO, st.muted);
+        b.blank();
+        b.text(
+            t::ldif_forest(&l.forest, &l.file.display().to_string()),
+            st.text,
+        );
+        b.text(t::LDIF_NO_ACCOUNT, st.muted);
+    }
+    if s.target.ldif_forest.is_none() {
+        b.text(t::INTRO, st.muted);
+    }
+    for f in shown.iter().filter(|_| s.target.ldif_forest.is_none()) {
         let is = focused == Some(*f);
         match f {
             Field::Forest => b.field(t::FOREST, &d.forest, is, error(d, *f), st),
@@ -358,7 +395,9 @@ pub fn view(s: &State, st: &Styles) -> Body {
     b.blank();
     match &d.bind {
         Bind::NotTried => {
-            if account_mode(s) == AccountMode::Create {
+            if s.target.ldif_forest.is_some() {
+                b.text(t::LDIF_NEXT, st.muted);
+            } else if account_mode(s) == AccountMode::Create {
                 b.text(t::EXPRESS_NOTE, st.muted);
             }
         }

@@ -158,6 +158,9 @@ pub fn view(s: &State, st: &Styles) -> Body {
                 format!("    {user_code}"),
                 st.title,
             )));
+            if s.target.tenant.is_some() {
+                b.text(t::LOCAL_TENANT_APPROVES, st.muted);
+            }
             b.blank();
             b.push(working(s.tick, t::WAITING, st));
         }

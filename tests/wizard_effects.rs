@@ -1,0 +1,281 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
+//! The wizard's real effects, effect in and reply out, against real parts: the tenant emulator
+//! (device-code sign-in approved through its approval endpoint, the tenant's domains, the sync
+//! application registered with its certificate in the credential store) and a Samba AD DC (the
+//! bind describes the forest, the OU tree and group search read it, the connector account is
+//! created with its password in the credential store and then binds).
+
+#[path = "support/emulator.rs"]
+mod emulator;
+#[path = "support/samba.rs"]
+mod samba;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use hybridsync::config::model::TlsMode;
+use hybridsync::credentials::{BackendChoice, CredentialStore, Env, SecretRef};
+use hybridsync::domain::{Dn, Secret};
+use hybridsync::effects::{
+    CERTIFICATE_SECRET, ConfigureStep, Context, Effect, EffectKind, Endpoints, Reply, Runner,
+    StepOutput, TokioRunner,
+};
+use hybridsync::provision::rights::Features;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+fn store(dir: &std::path::Path) -> Arc<CredentialStore> {
+    Arc::new(
+        CredentialStore::open_with(dir, &Env::default(), BackendChoice::EncryptedFile).unwrap(),
+    )
+}
+
+fn emulator_context(e: &emulator::Emu, approve: bool, dir: &std::path::Path) -> Context {
+    Context {
+        endpoints: Endpoints {
+            authority_host: Some(e.b.base_url.clone()),
+            graph_endpoint: Some(e.b.graph_base_url.clone()),
+            ca_file: e.b.ca_file.clone(),
+            ..Endpoints::default()
+        },
+        sign_in_client_id: e.b.application.client_id.clone(),
+        emulator_approves_sign_in: approve,
+        credentials: Some(store(dir)),
+        application_name: "hybridsync effects test".into(),
+        ..Context::default()
+    }
+}
+
+async fn next(rx: &mut UnboundedReceiver<Reply>) -> Reply {
+    tokio::time::timeout(Duration::from_secs(120), rx.recv())
+        .await
+        .expect("no reply within 2 minutes")
+        .expect("the runner's channel closed")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_domains_and_the_sync_application_against_the_emulator() {
+    let e = emulator::start_with(|c| c.domains = vec!["contoso.example".into()]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ctx = emulator_context(&e, true, dir.path());
+    let creds = ctx.credentials.clone().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = TokioRunner::with_context(tokio::runtime::Handle::current(), tx, ctx);
+
+    // Steps that need the admin's token refuse before the sign-in, with a fix.
+    runner.run(Effect::Configure(ConfigureStep::RegisterApplication));
+    match next(&mut rx).await {
+        Reply::Step(Err(f)) => assert!(f.message.contains("signed in"), "{f:?}"),
+        other => panic!("{other:?}"),
+    }
+
+    runner.run(Effect::SignInDeviceCode);
+    let Reply::DeviceCode {
+        verification_uri,
+        user_code,
+    } = next(&mut rx).await
+    else {
+        panic!("the device code comes first");
+    };
+    assert!(
+        verification_uri.starts_with(&e.b.base_url),
+        "{verification_uri}"
+    );
+    assert_eq!(user_code.len(), 9);
+    let Reply::SignedIn(tenant) = next(&mut rx).await else {
+        panic!("expected the sign-in");
+    };
+    assert_eq!(tenant.tenant_id, e.b.tenant_id);
+    assert_eq!(tenant.initial_domain, e.b.initial_domain);
+    assert_eq!(tenant.admin, format!("admin@{}", e.b.initial_domain));
+    assert!(
+        tenant
+            .domains
+            .iter()
+            .any(|d| d.name == "contoso.example" && d.verified),
+        "{:?}",
+        tenant.domains
+    );
+
+    runner.run(Effect::RefreshTenantDomains);
+    let Reply::TenantDomains(Ok(domains)) = next(&mut rx).await else {
+        panic!("expected the domains");
+    };
+    assert_eq!(domains, tenant.domains);
+
+    runner.run(Effect::Configure(ConfigureStep::RegisterApplication));
+    let Reply::Step(Ok(StepOutput::Application {
+        client_id,
+        certificate_ref,
+    })) = next(&mut rx).await
+    else {
+        panic!("expected the application");
+    };
+    assert_eq!(
+        certificate_ref,
+        SecretRef::Store(CERTIFICATE_SECRET.to_string())
+    );
+    let pem = creds.resolve(&certificate_ref).unwrap();
+    assert!(pem.expose().contains("-----BEGIN PRIVATE KEY-----"));
+    let (status, apps) = e
+        .graph(
+            "GET",
+            "/applications?$filter=displayName eq 'hybridsync effects test'",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{apps}");
+    assert_eq!(apps["value"][0]["appId"], client_id.as_str());
+
+    // A rerun keeps the application and the stored certificate.
+    runner.run(Effect::Configure(ConfigureStep::RegisterApplication));
+    let Reply::Step(Ok(StepOutput::Application {
+        client_id: again, ..
+    })) = next(&mut rx).await
+    else {
+        panic!("expected the application again");
+    };
+    assert_eq!(again, client_id);
+    assert_eq!(
+        creds.resolve(&certificate_ref).unwrap().expose(),
+        pem.expose()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_sign_in_is_cancelled_and_a_declined_one_fails_with_a_fix() {
+    let e = emulator::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = TokioRunner::with_context(
+        tokio::runtime::Handle::current(),
+        tx,
+        emulator_context(&e, false, dir.path()),
+    );
+    runner.run(Effect::SignInDeviceCode);
+    assert!(matches!(next(&mut rx).await, Reply::DeviceCode { .. }));
+    runner.run(Effect::Cancel(EffectKind::SignIn));
+    assert_eq!(next(&mut rx).await, Reply::Cancelled(EffectKind::SignIn));
+
+    runner.run(Effect::SignInDeviceCode);
+    let Reply::DeviceCode { user_code, .. } = next(&mut rx).await else {
+        panic!("expected a code");
+    };
+    let r = e
+        .http
+        .post(e.url("/_emulator/devicecode/approve"))
+        .json(&serde_json::json!({"user_code": user_code, "decline": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let Reply::SignInFailed(f) = next(&mut rx).await else {
+        panic!("expected a failure");
+    };
+    assert!(
+        f.message.contains("declined") && f.fix.contains("Ctrl+R"),
+        "{f:?}"
+    );
+}
+
+#[test]
+fn bind_tree_groups_and_the_connector_account_against_samba() {
+    let dc = samba::SambaDc::shared();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let creds = store(dir.path());
+    let ctx = Context {
+        credentials: Some(creds.clone()),
+        ad_ca_file: Some(dc.ca_file.clone()),
+        ..Context::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = TokioRunner::with_context(rt.handle().clone(), tx, ctx);
+    let dcs = vec![format!("{}:{}", dc.host, dc.ldaps_port)];
+    let bind = |password: &str| Effect::TestAdBind {
+        forest: "lab.example".into(),
+        domain_controllers: dcs.clone(),
+        tls: TlsMode::Ldaps,
+        username: dc.admin_user.clone(),
+        password: Secret::new(password.to_string()),
+    };
+    rt.block_on(async {
+        runner.run(bind("not the password"));
+        let Reply::Forest(Err(f)) = next(&mut rx).await else {
+            panic!("a wrong password must fail");
+        };
+        assert!(f.fix.contains("password"), "{f:?}");
+
+        runner.run(bind(&dc.admin_password));
+        let Reply::Forest(Ok(forest)) = next(&mut rx).await else {
+            panic!("expected the forest");
+        };
+        assert_eq!(forest.forest, "lab.example");
+        assert_eq!(forest.domains.len(), 1);
+        assert_eq!(forest.domains[0].naming_context.to_string(), dc.base_dn);
+        assert!(forest.upn_suffixes.contains(&"lab.example".to_string()));
+
+        let root = Dn::parse(&dc.base_dn).unwrap();
+        runner.run(Effect::ListOus {
+            forest: "lab.example".into(),
+            parent: root.clone(),
+        });
+        let Reply::Ous { parent, children } = next(&mut rx).await else {
+            panic!("expected the tree");
+        };
+        assert_eq!(parent, root);
+        let children = children.unwrap();
+        let names: Vec<String> = children.iter().map(|c| c.dn.to_string()).collect();
+        assert!(
+            names.iter().any(|n| n.starts_with("OU=Domain Controllers")),
+            "{names:?}"
+        );
+        assert!(children.iter().all(|c| c.guid.is_some()));
+
+        runner.run(Effect::FindGroups {
+            forest: "lab.example".into(),
+            query: "Domain Adm".into(),
+        });
+        let Reply::Groups(Ok(groups)) = next(&mut rx).await else {
+            panic!("expected groups");
+        };
+        assert_eq!(groups.len(), 1, "{groups:?}");
+        assert!(groups[0].dn.to_string().starts_with("CN=Domain Admins"));
+        assert!(groups[0].members >= 1);
+
+        runner.run(Effect::Configure(ConfigureStep::CreateConnectorAccount {
+            forest: "lab.example".into(),
+            admin_username: dc.admin_user.clone(),
+            admin_password: Secret::new(dc.admin_password.clone()),
+            secret_name: "ad-lab.example".into(),
+            features: Features::default(),
+        }));
+        let Reply::Step(Ok(StepOutput::ConnectorAccount {
+            username,
+            secret_ref,
+        })) = next(&mut rx).await
+        else {
+            panic!("expected the connector account");
+        };
+        assert!(
+            username.starts_with("MSOL_") && username.ends_with("@lab.example"),
+            "{username}"
+        );
+        assert_eq!(secret_ref, SecretRef::Store("ad-lab.example".into()));
+        let password = creds.resolve(&secret_ref).unwrap();
+        assert!(password.expose().len() >= 64);
+
+        // The stored password binds as the new account.
+        runner.run(Effect::TestAdBind {
+            forest: "lab.example".into(),
+            domain_controllers: dcs.clone(),
+            tls: TlsMode::Ldaps,
+            username: username.clone(),
+            password,
+        });
+        assert!(matches!(next(&mut rx).await, Reply::Forest(Ok(_))));
+    });
+}
