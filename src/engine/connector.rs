@@ -142,6 +142,20 @@ pub trait Connector: Send + Sync {
         sink: &'a mut dyn ImportSink,
     ) -> BoxFuture<'a, Result<ImportSummary, ConnectorError>>;
 
+    /// Read the objects with these anchors again, whole, into `sink` (an object that no longer
+    /// exists or is out of scope is simply not delivered); the number delivered. The engine
+    /// calls it when a delta handed over [`ImportItem::ValueChanges`] for an object its
+    /// connector space does not hold. `None` (the default): this connector cannot read single
+    /// objects, and the engine asks for a full import instead.
+    fn reread<'a>(
+        &'a self,
+        anchors: &'a [Anchor],
+        sink: &'a mut dyn ImportSink,
+    ) -> Option<BoxFuture<'a, Result<u64, ConnectorError>>> {
+        let _ = (anchors, sink);
+        None
+    }
+
     /// Apply a batch of pending exports; one result per export, in any order.
     fn export<'a>(
         &'a self,
