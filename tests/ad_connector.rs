@@ -1099,10 +1099,149 @@ mod engine_end_to_end {
         cycle_mode(rt, db, source, tenant, requested, ExportMode::Send)
     }
 
+    /// The AD connector without [`Connector::reread`] (as a connector that cannot read single
+    /// objects again).
+    struct NoReread(Arc<AdConnector>);
+
+    impl Connector for NoReread {
+        fn name(&self) -> &ConnectorName {
+            self.0.name()
+        }
+
+        fn kind(&self) -> ConnectorKind {
+            self.0.kind()
+        }
+
+        fn capabilities(&self) -> hybridsync::engine::connector::Capabilities {
+            self.0.capabilities()
+        }
+
+        fn schema(
+            &self,
+        ) -> hybridsync::engine::connector::BoxFuture<
+            '_,
+            Result<Vec<hybridsync::engine::connector::SchemaClass>, ConnectorError>,
+        > {
+            self.0.schema()
+        }
+
+        fn full_import<'a>(
+            &'a self,
+            sink: &'a mut dyn ImportSink,
+        ) -> hybridsync::engine::connector::BoxFuture<'a, Result<ImportSummary, ConnectorError>>
+        {
+            self.0.full_import(sink)
+        }
+
+        fn delta_import<'a>(
+            &'a self,
+            since: &'a Watermark,
+            sink: &'a mut dyn ImportSink,
+        ) -> hybridsync::engine::connector::BoxFuture<'a, Result<ImportSummary, ConnectorError>>
+        {
+            self.0.delta_import(since, sink)
+        }
+
+        fn export<'a>(
+            &'a self,
+            batch: &'a [PendingExport],
+        ) -> hybridsync::engine::connector::BoxFuture<
+            'a,
+            Result<Vec<hybridsync::engine::model::ExportResult>, ConnectorError>,
+        > {
+            self.0.export(batch)
+        }
+    }
+
+    /// Forgets the connector-space object of `dn` (as if an earlier import had lost it).
+    fn forget(db: &std::path::Path, dn: &str) -> CsId {
+        let mut store = SqliteStore::open(db, "test").unwrap();
+        let mut tx = store.begin().unwrap();
+        let ad = ConnectorName::new("lab.example");
+        let [cs] = tx.find_cs_by_dn(&ad, &Dn::parse(dn).unwrap()).unwrap()[..] else {
+            panic!("{dn} is not in the connector space")
+        };
+        assert!(tx.delete_cs_object(cs).unwrap());
+        tx.commit().unwrap();
+        cs
+    }
+
+    fn cs_members(db: &std::path::Path, dn: &str) -> usize {
+        let mut store = SqliteStore::open(db, "test").unwrap();
+        let tx = store.begin().unwrap();
+        let ad = ConnectorName::new("lab.example");
+        match tx.find_cs_by_dn(&ad, &Dn::parse(dn).unwrap()).unwrap()[..] {
+            [cs] => tx
+                .cs_attribute(cs, &AttributeName::new("member").unwrap())
+                .unwrap()
+                .len(),
+            _ => 0,
+        }
+    }
+
+    #[test]
+    fn value_changes_for_an_object_the_connector_space_lost_read_it_again_or_ask_for_a_full_import()
+    {
+        let (dc, users, joiner, group) = dc_with_a_large_group(20);
+        let rt = rt();
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("hybridsync.db");
+        let tenant_path = dir.path().join("tenant.ldif");
+        let source = Arc::new(AdConnector::new(options(&dc)));
+        let first = cycle(&rt, &db, source.clone(), &tenant_path, Requested::Auto);
+        assert_eq!(first.status, RunStatus::Success, "{:#?}", first.errors);
+
+        // The engine reads the group again through the connector: it is back, whole.
+        let old = forget(&db, &group);
+        swap_member(&dc, &group, &joiner, &users[3]);
+        let before = source.statistics();
+        let r = cycle(&rt, &db, source.clone(), &tenant_path, Requested::Auto);
+        assert_eq!(r.status, RunStatus::Success, "{:#?}", r.errors);
+        let after = source.statistics();
+        assert_eq!(after.value_change_items - before.value_change_items, 1);
+        assert_eq!(after.objects_reread - before.objects_reread, 1);
+        assert_eq!(report(&r, "lab.example").import.added, 1, "{r:#?}");
+        assert_eq!(cs_members(&db, &group), 20);
+        assert_ne!(forget(&db, &group), old, "a new connector-space object");
+
+        // A connector that cannot read single objects: a per-object error that asks for a full
+        // import, and the next cycle is one.
+        swap_member(&dc, &group, &users[3], &users[4]);
+        let blind: Arc<dyn Connector> = Arc::new(NoReread(source.clone()));
+        let r = cycle_mode(
+            &rt,
+            &db,
+            blind.clone(),
+            &tenant_path,
+            Requested::Auto,
+            ExportMode::Send,
+        );
+        assert_eq!(r.kind, CycleKind::Delta, "{:?}", r.kind);
+        assert_eq!(r.error_count, 1, "{:#?}", r.errors);
+        let e = &r.errors[0];
+        assert!(e.message.contains("full import"), "{}", e.message);
+        assert_eq!(
+            e.dn.as_ref().map(ToString::to_string),
+            Some(Dn::parse(&group).unwrap().to_string())
+        );
+        assert_eq!(cs_members(&db, &group), 0, "not guessed from two values");
+        let r = cycle_mode(
+            &rt,
+            &db,
+            blind,
+            &tenant_path,
+            Requested::Auto,
+            ExportMode::Send,
+        );
+        assert!(report(&r, "lab.example").import.full, "{r:#?}");
+        assert_eq!(r.error_count, 0, "{:#?}", r.errors);
+        assert_eq!(cs_members(&db, &group), 20);
+    }
+
     fn cycle_mode(
         rt: &tokio::runtime::Runtime,
         db: &std::path::Path,
-        source: Arc<AdConnector>,
+        source: Arc<dyn Connector>,
         tenant: &std::path::Path,
         requested: Requested,
         export: ExportMode,
