@@ -7,7 +7,11 @@
 //! persists the watermark only after the imported objects are committed, so a crash re-imports
 //! rather than loses changes; an export returns one [`ExportResult`] per pending export it was
 //! given (a failure is data, per object), and an error of the whole call means nothing in the
-//! batch is known to be done; a confirming import is simply the next import.
+//! batch is known to be done; a confirming import is simply the next import. A delta may hand
+//! over only the changed values of an object ([`ImportItem::ValueChanges`]: a membership change
+//! without the other 50,000 members); a connector that does so implements
+//! [`Connector::reread`], so the engine can fetch an object whole when its connector space does
+//! not hold it.
 
 use std::future::Future;
 use std::pin::Pin;
