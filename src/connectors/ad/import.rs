@@ -15,17 +15,16 @@
 //!   object, a rename or move, a change of an ordinary attribute alone or together with linked
 //!   values, a removed link that names a deleted object's tombstone DN, which no stored value
 //!   would match) is read again in full (batched by objectGUID, with ranged retrieval), which is
-//!   exact whatever DirSync reported. Applying
-//!   such an entry's attributes as replacements was rejected: the connector space would then
-//!   trust a partial entry for what it leaves out (an attribute cleared to nothing, a value
-//!   whose typing depends on the whole object), and these entries are rare next to membership
-//!   changes. Tombstones (`isDeleted=TRUE`) become deletes. (Samba does not report the removal
+//!   exact whatever DirSync reported. Applying such an entry's attributes as replacements was
+//!   rejected: the connector space would then trust a partial entry for what it leaves out (an
+//!   attribute cleared to nothing, a value whose typing depends on the whole object), and these
+//!   entries are rare next to membership changes. Tombstones (`isDeleted=TRUE`) become deletes. (Samba does not report the removal
 //!   of a deleted member's link from its groups at all, neither as values nor as a changed
 //!   group: the connector space keeps such a value until the next full import, as it did when
 //!   every changed object was read again.)
 //! - Value changes are idempotent in the store, and the engine reads an object whose value
 //!   changes it cannot place (not in its connector space) again through
-//!   [`AdConnector::run_reread`], so repeating a DirSync batch (a crash before the cookie was
+//!   [`Connector::reread`](crate::engine::connector::Connector::reread), so repeating a DirSync batch (a crash before the cookie was
 //!   stored) or a lost object never corrupts state silently.
 //! - The watermark of a full import is taken *before* its objects are read (a DirSync cookie
 //!   from a search that matches nothing, or the highestCommittedUSN), so a change made during
