@@ -625,6 +625,81 @@ fn dirsync_hands_over_a_membership_change_of_a_large_group_as_its_two_values() {
     assert_eq!(attr(whole, "member").len(), 2999);
 }
 
+/// The connector alone: DirSync delta import of a one-member change in a group of N members
+/// (`HYBRIDSYNC_BENCH_MEMBERS`, default 10,000), reading the group again whole versus handing
+/// over the two values. Prints the figures; asserts only what must hold whatever the speed.
+#[test]
+#[ignore = "a measurement: cargo test --test ad_connector -- --ignored --nocapture measure"]
+fn measure_dirsync_delta_of_a_one_member_change() {
+    let n: usize = std::env::var("HYBRIDSYNC_BENCH_MEMBERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let dc = SambaDc::shared();
+    let rt = rt();
+    let ou = dc.fresh_ou("measure");
+    let users = dc.add_users(&ou, n);
+    let joiner = dc.add_users(&ou, 1).remove(0);
+    let group = format!("CN=Big,{ou}");
+    let mut ldif = format!("dn: {group}\nchangetype: add\nobjectClass: group\n");
+    for u in &users {
+        ldif.push_str(&format!("member: {u}\n"));
+    }
+    dc.ldif_modify(&ldif);
+    let connector = |value_changes: bool| {
+        let mut o = options(dc);
+        o.value_changes = value_changes;
+        AdConnector::new(o)
+    };
+    let (whole, values) = (connector(false), connector(true));
+    let (_, summary) = full(&rt, &values);
+    let mut w = summary.watermark;
+    // Warm up both (schema read).
+    let (_, next) = delta(&rt, &whole, &w);
+    let (_, next) = delta(&rt, &values, &next);
+    w = next;
+    let mut inside = false;
+    for round in 0..5 {
+        for c in [&whole, &values] {
+            let (add, remove) = if inside {
+                (users[1].as_str(), joiner.as_str())
+            } else {
+                (joiner.as_str(), users[1].as_str())
+            };
+            inside = !inside;
+            dc.ldif_modify(&format!(
+                "dn: {group}\nchangetype: modify\nadd: member\nmember: {add}\n-\n\
+                 delete: member\nmember: {remove}\n"
+            ));
+            let t = Instant::now();
+            let (d, next) = delta(&rt, c, &w);
+            let took = t.elapsed();
+            w = next;
+            let sent: usize =
+                d.0.iter()
+                    .map(|i| match i {
+                        ImportItem::Object(o) => o.attributes.values().map(Vec::len).sum(),
+                        ImportItem::ValueChanges { changes, .. } => changes
+                            .iter()
+                            .map(|c| c.added.len() + c.removed.len())
+                            .sum(),
+                        _ => 0,
+                    })
+                    .sum();
+            assert!(!d.0.is_empty());
+            eprintln!(
+                "N={n} round {round} {}: delta import {took:?}, {} items, {sent} values handed over",
+                if c.options().value_changes {
+                    "as values"
+                } else {
+                    "whole    "
+                },
+                d.0.len()
+            );
+        }
+    }
+}
+
 #[test]
 fn export_adds_modifies_renames_and_deletes_with_per_object_results() {
     let dc = SambaDc::shared();
