@@ -626,8 +626,9 @@ fn dirsync_hands_over_a_membership_change_of_a_large_group_as_its_two_values() {
 }
 
 /// The connector alone: DirSync delta import of a one-member change in a group of N members
-/// (`HYBRIDSYNC_BENCH_MEMBERS`, default 10,000), reading the group again whole versus handing
-/// over the two values. Prints the figures; asserts only what must hold whatever the speed.
+/// (`HYBRIDSYNC_BENCH_MEMBERS`, default 10,000; `HYBRIDSYNC_BENCH_RANGE`: ranged reads of
+/// that many values), reading the group again whole versus handing over the two values. Prints
+/// the figures; asserts only what must hold whatever the speed.
 #[test]
 #[ignore = "a measurement: cargo test --test ad_connector -- --ignored --nocapture measure"]
 fn measure_dirsync_delta_of_a_one_member_change() {
@@ -646,9 +647,14 @@ fn measure_dirsync_delta_of_a_one_member_change() {
         ldif.push_str(&format!("member: {u}\n"));
     }
     dc.ldif_modify(&ldif);
+    // `HYBRIDSYNC_BENCH_RANGE=1500`: read ranges as a Windows DC hands them out.
+    let range = std::env::var("HYBRIDSYNC_BENCH_RANGE")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let connector = |value_changes: bool| {
         let mut o = options(dc);
         o.value_changes = value_changes;
+        o.value_range = range;
         AdConnector::new(o)
     };
     let (whole, values) = (connector(false), connector(true));
@@ -688,7 +694,8 @@ fn measure_dirsync_delta_of_a_one_member_change() {
                     .sum();
             assert!(!d.0.is_empty());
             eprintln!(
-                "N={n} round {round} {}: delta import {took:?}, {} items, {sent} values handed over",
+                "N={n} range {range:?} round {round} {}: delta import {took:?}, {} items, \
+                 {sent} values handed over",
                 if c.options().value_changes {
                     "as values"
                 } else {
