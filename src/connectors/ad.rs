@@ -50,7 +50,7 @@ use crate::engine::connector::{
     BoxFuture, Capabilities, Connector, ConnectorError, ImportSink, ImportSummary, SchemaClass,
     Watermark,
 };
-use crate::engine::model::{ConnectorName, ExportResult, PendingExport};
+use crate::engine::model::{Anchor, ConnectorName, ExportResult, PendingExport};
 use crate::engine::rules::ConnectorKind;
 use schema::Schema;
 
@@ -79,6 +79,10 @@ pub struct AdOptions {
     /// Windows DC with this MaxValRange would hand them out; `None`: as the DC sends them
     /// (Windows ranges at 1500 by itself; Samba never does).
     pub value_range: Option<u32>,
+    /// Hand over a DirSync entry that carries only linked-value changes (one member more or
+    /// less) as those values ([`ImportItem::ValueChanges`](crate::engine::model::ImportItem));
+    /// `false`: read every changed object again whole (for comparison; the default is `true`).
+    pub value_changes: bool,
 }
 
 impl AdOptions {
@@ -102,6 +106,7 @@ impl AdOptions {
             dirsync: true,
             page_size: 500,
             value_range: None,
+            value_changes: true,
         }
     }
 
@@ -143,6 +148,26 @@ pub struct AdConnector {
     name: ConnectorName,
     options: AdOptions,
     schema: Mutex<Option<Arc<Schema>>>,
+    stats: Counters,
+}
+
+/// What this connector's delta imports did so far (since it was created): how much DirSync
+/// made it read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AdStatistics {
+    /// Objects a delta import read again whole (every value of every attribute): changed
+    /// objects whose DirSync entry carried more than linked-value changes, and objects the
+    /// engine asked for again ([`Connector::reread`]).
+    pub objects_reread: u64,
+    /// Objects handed over as [`ImportItem::ValueChanges`](crate::engine::model::ImportItem)
+    /// (only the added and removed values, nothing read again).
+    pub value_change_items: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    objects_reread: std::sync::atomic::AtomicU64,
+    value_change_items: std::sync::atomic::AtomicU64,
 }
 
 impl AdConnector {
@@ -152,7 +177,25 @@ impl AdConnector {
             name: ConnectorName::new(options.name.clone()),
             options,
             schema: Mutex::new(None),
+            stats: Counters::default(),
         }
+    }
+
+    /// What its delta imports did so far.
+    pub fn statistics(&self) -> AdStatistics {
+        use std::sync::atomic::Ordering::Relaxed;
+        AdStatistics {
+            objects_reread: self.stats.objects_reread.load(Relaxed),
+            value_change_items: self.stats.value_change_items.load(Relaxed),
+        }
+    }
+
+    fn count(&self, reread: u64, value_change_items: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.stats.objects_reread.fetch_add(reread, Relaxed);
+        self.stats
+            .value_change_items
+            .fetch_add(value_change_items, Relaxed);
     }
 
     /// Its options.
@@ -328,6 +371,14 @@ impl Connector for AdConnector {
         sink: &'a mut dyn ImportSink,
     ) -> BoxFuture<'a, Result<ImportSummary, ConnectorError>> {
         Box::pin(self.run_delta_import(since, sink))
+    }
+
+    fn reread<'a>(
+        &'a self,
+        anchors: &'a [Anchor],
+        sink: &'a mut dyn ImportSink,
+    ) -> Option<BoxFuture<'a, Result<u64, ConnectorError>>> {
+        Some(Box::pin(self.run_reread(anchors, sink)))
     }
 
     fn export<'a>(

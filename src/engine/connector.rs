@@ -7,7 +7,11 @@
 //! persists the watermark only after the imported objects are committed, so a crash re-imports
 //! rather than loses changes; an export returns one [`ExportResult`] per pending export it was
 //! given (a failure is data, per object), and an error of the whole call means nothing in the
-//! batch is known to be done; a confirming import is simply the next import.
+//! batch is known to be done; a confirming import is simply the next import. A delta may hand
+//! over only the changed values of an object ([`ImportItem::ValueChanges`]: a membership change
+//! without the other 50,000 members); a connector that does so implements
+//! [`Connector::reread`], so the engine can fetch an object whole when its connector space does
+//! not hold it.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -141,6 +145,20 @@ pub trait Connector: Send + Sync {
         since: &'a Watermark,
         sink: &'a mut dyn ImportSink,
     ) -> BoxFuture<'a, Result<ImportSummary, ConnectorError>>;
+
+    /// Read the objects with these anchors again, whole, into `sink` (an object that no longer
+    /// exists or is out of scope is simply not delivered); the number delivered. The engine
+    /// calls it when a delta handed over [`ImportItem::ValueChanges`] for an object its
+    /// connector space does not hold. `None` (the default): this connector cannot read single
+    /// objects, and the engine asks for a full import instead.
+    fn reread<'a>(
+        &'a self,
+        anchors: &'a [Anchor],
+        sink: &'a mut dyn ImportSink,
+    ) -> Option<BoxFuture<'a, Result<u64, ConnectorError>>> {
+        let _ = (anchors, sink);
+        None
+    }
 
     /// Apply a batch of pending exports; one result per export, in any order.
     fn export<'a>(

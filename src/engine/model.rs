@@ -117,6 +117,19 @@ pub struct ImportedObject {
     pub attributes: Attributes,
 }
 
+/// Values added to and removed from one attribute, as a directory's change stream reports them.
+/// Adding a value the attribute has, or removing one it lacks, changes nothing (a change stream
+/// may deliver the same change twice).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueDelta {
+    /// The attribute.
+    pub attribute: AttributeName,
+    /// Values added (single values).
+    pub added: Vec<Value>,
+    /// Values removed (single values).
+    pub removed: Vec<Value>,
+}
+
 /// One item of an import.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImportItem {
@@ -127,6 +140,19 @@ pub enum ImportItem {
     Deleted {
         /// Its anchor.
         anchor: Anchor,
+    },
+    /// Only some values of an existing object's multi-valued attributes changed (an AD DirSync
+    /// entry with `LDAP_DIRSYNC_INCREMENTAL_VALUES`: one member more or less in a 50,000-member
+    /// group). Every other attribute is as the connector space has it. The store applies the
+    /// values one by one, without reading the attribute's other values; an object the connector
+    /// space does not hold is read again whole (or reported), never guessed.
+    ValueChanges {
+        /// Its anchor.
+        anchor: Anchor,
+        /// Its DN now, when the connector knows it (a different DN is stored as a rename).
+        dn: Option<Dn>,
+        /// The values added and removed, per attribute (an attribute at most once).
+        changes: Vec<ValueDelta>,
     },
     /// An object the connector read but cannot hand over (no anchor, a DN that does not parse):
     /// it becomes a per-object error in the run report, and the import goes on.

@@ -61,7 +61,7 @@ use crate::domain::{AttributeName, Dn};
 use crate::engine::expr::{DateTime, Value};
 use crate::engine::model::{
     Anchor, Attributes, ConnectorName, Contribution, CsId, CsObject, ImportItem, ImportedObject,
-    MvId, MvObject, PendingExport,
+    MvId, MvObject, PendingExport, ValueDelta,
 };
 use crate::engine::rules::MvObjectType;
 
@@ -176,8 +176,27 @@ pub trait ImportStore {
         anchor: &Anchor,
     ) -> StoreResult<Option<ImportOutcome>>;
 
-    /// [`ImportStore::import_object`] or [`ImportStore::import_deleted`], by item. A rejected
-    /// item changes nothing (`None`): it is the engine's to report.
+    /// Values of the object with this anchor were added and removed (a delta that reports only
+    /// the changed values of multi-valued attributes). Writes exactly those value rows, never
+    /// reading the attribute's other values (the cost follows the change, not the attribute's
+    /// size): adding a value the attribute has, or removing one it lacks, is a no-op, so the same
+    /// changes applied twice leave the same state. Records the effective changes for the sync
+    /// and marks the object pending Update (a pending Add stays Add) exactly as
+    /// [`ImportStore::import_object`] does for a changed object; `dn`, when given and different,
+    /// is stored as a rename. Confirms the connector's sent journal entries for the object.
+    /// `None` if the connector space has no such object: nothing was written, and the engine
+    /// must read the object whole (or ask for a full import).
+    fn import_value_changes(
+        &mut self,
+        connector: &ConnectorName,
+        anchor: &Anchor,
+        dn: Option<&Dn>,
+        changes: &[ValueDelta],
+    ) -> StoreResult<Option<ImportOutcome>>;
+
+    /// [`ImportStore::import_object`], [`ImportStore::import_value_changes`] or
+    /// [`ImportStore::import_deleted`], by item. A rejected item changes nothing (`None`): it is
+    /// the engine's to report; so does value changes for an unknown anchor (`None` too).
     fn import_item(
         &mut self,
         connector: &ConnectorName,
@@ -185,6 +204,11 @@ pub trait ImportStore {
     ) -> StoreResult<Option<ImportOutcome>> {
         match item {
             ImportItem::Object(o) => self.import_object(connector, o).map(Some),
+            ImportItem::ValueChanges {
+                anchor,
+                dn,
+                changes,
+            } => self.import_value_changes(connector, anchor, dn.as_ref(), changes),
             ImportItem::Deleted { anchor } => self.import_deleted(connector, anchor),
             ImportItem::Rejected { .. } => Ok(None),
         }

@@ -5,7 +5,8 @@
 //! the initial full import (batches of 1,000 objects per transaction), an unchanged full
 //! re-import with its sweep, a delta import of 10 changed users, reading every object in pages
 //! of 1,000 (what a full sync reads), projecting every user into the metaverse with a join
-//! attribute, join lookups, and a one-member change in the large group.
+//! attribute, join lookups, and a one-member change in the large group (as a whole re-import
+//! and as the two values a DirSync delta now hands over).
 //! Timings are printed, never asserted: see the closing notes for measured figures.
 #![allow(
     clippy::unwrap_used,
@@ -19,7 +20,7 @@ use std::time::{Duration, Instant};
 use hybridsync::domain::{AttributeName, Dn};
 use hybridsync::engine::expr::Value;
 use hybridsync::engine::model::{
-    Anchor, Attributes, ConnectorName, Contribution, CsId, ImportedObject,
+    Anchor, Attributes, ConnectorName, Contribution, CsId, ImportItem, ImportedObject, ValueDelta,
 };
 use hybridsync::engine::rules::MvObjectType;
 use hybridsync::engine::store::{CsScope, JoinCase, SqliteStore, Store};
@@ -266,6 +267,27 @@ fn main() {
     tx.import_object(&ad, &group(next)).unwrap();
     tx.commit().unwrap();
     report("unchanged re-import of that group", 1, t.elapsed());
+    // The same change as DirSync hands it over now: the two values, nothing read.
+    let t = Instant::now();
+    let mut tx = store.begin().unwrap();
+    let out = tx
+        .import_item(
+            &ad,
+            &ImportItem::ValueChanges {
+                anchor: group(Vec::new()).anchor,
+                dn: None,
+                changes: vec![ValueDelta {
+                    attribute: attr("member"),
+                    added: vec![member(123)],
+                    removed: vec![member(50_000)],
+                }],
+            },
+        )
+        .unwrap()
+        .unwrap();
+    tx.commit().unwrap();
+    report("one-member change as DirSync values", 1, t.elapsed());
+    assert_eq!(out.values[0].added.len() + out.values[0].removed.len(), 2);
 
     drop(store);
     let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0)

@@ -1,14 +1,31 @@
 //! Imports: the full import (a paged subtree search of each naming context) and the delta
 //! import (the DirSync control, or USN polling when the account lacks the "Replicating
-//! Directory Changes" right), both delivering whole objects typed by the schema.
+//! Directory Changes" right), delivering whole objects typed by the schema, and, for a
+//! membership change, only the changed values.
 //!
 //! Invariants:
 //! - The engine compares *whole* objects (an attribute missing from an imported object is
 //!   removed from its connector-space copy), but DirSync returns only the changed attributes,
-//!   and with `LDAP_DIRSYNC_INCREMENTAL_VALUES` only the added and removed `member` values. So
-//!   DirSync is used to learn *which* objects changed (and which were deleted: tombstones,
-//!   `isDeleted=TRUE`), and every changed object is then read again in full (batched by
-//!   objectGUID, with ranged retrieval), which is exact whatever DirSync reported.
+//!   and with `LDAP_DIRSYNC_INCREMENTAL_VALUES` only the added and removed values of linked
+//!   attributes. An entry that carries nothing but such values (besides the objectGUID and
+//!   instanceType every entry has; Samba sends `member;range=1-1: <dn>` for each added and
+//!   `member;range=0-0: <dn>` for each removed member, checked against a real DC in
+//!   `tests/ad_connector.rs`) is handed over as [`ImportItem::ValueChanges`]: one member more or
+//!   less in a 50,000-member group costs two values, not 50,000. Every other changed entry (a new
+//!   object, a rename or move, a change of an ordinary attribute alone or together with linked
+//!   values, a removed link that names a deleted object's tombstone DN, which no stored value
+//!   would match) is read again in full (batched by objectGUID, with ranged retrieval), which is
+//!   exact whatever DirSync reported. Applying such an entry's attributes as replacements was
+//!   rejected: the connector space would then trust a partial entry for what it leaves out (an
+//!   attribute cleared to nothing, a value whose typing depends on the whole object), and these
+//!   entries are rare next to membership changes. Tombstones (`isDeleted=TRUE`) become deletes. (Samba does not report the removal
+//!   of a deleted member's link from its groups at all, neither as values nor as a changed
+//!   group: the connector space keeps such a value until the next full import, as it did when
+//!   every changed object was read again.)
+//! - Value changes are idempotent in the store, and the engine reads an object whose value
+//!   changes it cannot place (not in its connector space) again through
+//!   [`Connector::reread`](crate::engine::connector::Connector::reread), so repeating a DirSync batch (a crash before the cookie was
+//!   stored) or a lost object never corrupts state silently.
 //! - The watermark of a full import is taken *before* its objects are read (a DirSync cookie
 //!   from a search that matches nothing, or the highestCommittedUSN), so a change made during
 //!   the import is delivered again by the next delta, never lost. The engine persists it only
@@ -31,7 +48,8 @@ use super::error::AdError;
 use super::schema::Schema;
 use crate::domain::{AttributeName, Dn};
 use crate::engine::connector::{ConnectorError, ImportSink, ImportSummary};
-use crate::engine::model::{Anchor, Attributes, ImportItem, ImportedObject};
+use crate::engine::expr::Value;
+use crate::engine::model::{Anchor, Attributes, ImportItem, ImportedObject, ValueDelta};
 
 /// The DirSync flags of delta imports.
 pub const DIRSYNC_FLAGS: u32 = dirsync::FLAG_INCREMENTAL_VALUES
@@ -41,6 +59,11 @@ pub const DIRSYNC_FLAGS: u32 = dirsync::FLAG_INCREMENTAL_VALUES
 /// Attributes never imported: security descriptors change with every ACL edit and say nothing
 /// the sync rules use.
 const EXCLUDED: &[&str] = &["nTSecurityDescriptor"];
+
+/// What a DirSync entry carries whatever changed: the object's identity and its instance
+/// type (verified against Samba's answer for a membership change: exactly these two, plus the
+/// `member;range=1-1` and `member;range=0-0` values).
+const DIRSYNC_ALWAYS: &[&str] = &["objectGUID", "instanceType"];
 
 /// How many objectGUIDs one re-read search names.
 const REREAD_BATCH: usize = 50;
@@ -136,6 +159,23 @@ impl Reader<'_> {
         }
     }
 
+    /// The in-scope objects below `base` with these objectGUIDs, whole, handed to `sink` (in
+    /// batches of [`REREAD_BATCH`] GUIDs per search).
+    pub async fn read_by_guid(
+        &mut self,
+        base: &str,
+        guids: &[Vec<u8>],
+        sink: &mut dyn ImportSink,
+    ) -> Result<u64, ReadError> {
+        let classes = class_filter(self.classes);
+        let mut count = 0;
+        for batch in guids.chunks(REREAD_BATCH) {
+            let filter = format!("(&{classes}{})", guid_filter(batch));
+            count += self.read(base, &filter, sink).await?;
+        }
+        Ok(count)
+    }
+
     /// The rest of a ranged attribute of `dn`, from value `start` on.
     async fn rest_of_range(
         &mut self,
@@ -166,6 +206,60 @@ impl Reader<'_> {
                 _ => return Ok(out),
             }
         }
+    }
+
+    /// The entry of a DirSync delta as value changes, when that is all it carries: besides
+    /// [`DIRSYNC_ALWAYS`], only linked values added (`member;range=1-1`) and removed
+    /// (`member;range=0-0`). `None` for anything else (a new object, a rename or move, a changed
+    /// ordinary attribute, a DN that does not parse): that entry is read again whole.
+    fn value_changes(&self, entry: &RawEntry, guid: &[u8]) -> Option<ImportItem> {
+        let dn = Dn::parse(entry.dn_text()?).ok()?;
+        let mut changes: Vec<ValueDelta> = Vec::new();
+        for (desc, values) in &entry.attrs {
+            if DIRSYNC_ALWAYS.iter().any(|a| a.eq_ignore_ascii_case(desc)) {
+                continue;
+            }
+            let (base, low, high) = range_of(desc)?;
+            let added = match (low, high) {
+                (1, Some(1)) => true,
+                (0, Some(0)) => false,
+                _ => return None,
+            };
+            if EXCLUDED.iter().any(|x| x.eq_ignore_ascii_case(&base)) {
+                return None;
+            }
+            let attribute = AttributeName::new(&base).ok()?;
+            // A link to a deleted object names its tombstone (`CN=x\0ADEL:<guid>,...`), which
+            // no stored value matches: read the object whole instead.
+            if values.iter().any(|v| names_tombstone(v)) {
+                return None;
+            }
+            let typed: Vec<Value> = values.iter().map(|v| self.schema.value(&base, v)).collect();
+            let at = match changes.iter().position(|c| c.attribute == attribute) {
+                Some(i) => i,
+                None => {
+                    changes.push(ValueDelta {
+                        attribute,
+                        added: Vec::new(),
+                        removed: Vec::new(),
+                    });
+                    changes.len() - 1
+                }
+            };
+            if added {
+                changes[at].added.extend(typed);
+            } else {
+                changes[at].removed.extend(typed);
+            }
+        }
+        if changes.is_empty() {
+            return None;
+        }
+        Some(ImportItem::ValueChanges {
+            anchor: Anchor::Bytes(guid.to_vec()),
+            dn: Some(dn),
+            changes,
+        })
     }
 
     /// What the engine gets for one entry: `None` when its class is not imported.
@@ -227,6 +321,12 @@ impl Reader<'_> {
             attributes,
         })))
     }
+}
+
+/// Whether a DN value names a deleted object (its RDN carries `\nDEL:`, escaped `\0ADEL:`).
+fn names_tombstone(value: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(value).to_ascii_uppercase();
+    text.contains("\\0ADEL:") || text.contains("\nDEL:")
 }
 
 fn anchor(entry: &RawEntry) -> Option<Anchor> {
@@ -405,13 +505,15 @@ impl AdConnector {
             };
             let (count, next) = match position {
                 Position::DirSync(cookie) => {
-                    let (count, cookie) = dirsync_delta(&mut reader, &nc, cookie, sink)
-                        .await
-                        .map_err(|e| match e {
-                            DeltaError::Expired(d) => expired(d),
-                            DeltaError::Read(e) => e.into_connector(name),
-                        })?;
-                    (count, Position::DirSync(cookie))
+                    let (counts, cookie) =
+                        dirsync_delta(&mut reader, &nc, cookie, self.options.value_changes, sink)
+                            .await
+                            .map_err(|e| match e {
+                                DeltaError::Expired(d) => expired(d),
+                                DeltaError::Read(e) => e.into_connector(name),
+                            })?;
+                    self.count(counts.reread, counts.value_items);
+                    (counts.items, Position::DirSync(cookie))
                 }
                 Position::Usn {
                     usn,
@@ -455,6 +557,49 @@ impl AdConnector {
     }
 }
 
+impl AdConnector {
+    /// [`Connector::reread`](crate::engine::connector::Connector::reread): the objects with
+    /// these objectGUIDs, whole, from every imported naming context.
+    pub(crate) async fn run_reread(
+        &self,
+        anchors: &[Anchor],
+        sink: &mut dyn ImportSink,
+    ) -> Result<u64, ConnectorError> {
+        let name = self.name.as_str();
+        let ad = |e: AdError| e.into_connector(name);
+        let guids: Vec<Vec<u8>> = anchors
+            .iter()
+            .filter_map(|a| match a {
+                Anchor::Bytes(g) if g.len() == 16 => Some(g.clone()),
+                _ => None,
+            })
+            .collect();
+        if guids.is_empty() {
+            return Ok(0);
+        }
+        let mut session = self.connect(None).await.map_err(ad)?;
+        let root = discovery::root_dse(&mut session).await.map_err(ad)?;
+        let schema = self.schema_for(&mut session, &root).await.map_err(ad)?;
+        let mut count = 0;
+        for nc in self.contexts_of(&root).map_err(ad)? {
+            let mut reader = Reader {
+                session: &mut session,
+                schema: &schema,
+                classes: &self.options.classes,
+                page_size: self.options.page_size,
+                value_range: self.options.value_range,
+            };
+            count += reader
+                .read_by_guid(&nc, &guids, sink)
+                .await
+                .map_err(|e| e.into_connector(name))?;
+        }
+        session.close().await;
+        self.count(count, 0);
+        Ok(count)
+    }
+}
+
 enum DeltaError {
     Expired(String),
     Read(ReadError),
@@ -466,19 +611,39 @@ impl From<AdError> for DeltaError {
     }
 }
 
-/// DirSync from `cookie`: tombstones become deletes, every other changed object is read again
-/// in full. Returns the count and the new cookie.
+/// What one DirSync delta of one naming context did.
+struct DeltaCounts {
+    /// Items handed to the sink.
+    items: u64,
+    /// Objects read again whole.
+    reread: u64,
+    /// Value-change items.
+    value_items: u64,
+}
+
+/// DirSync from `cookie`: tombstones become deletes, entries that carry only linked-value
+/// changes become [`ImportItem::ValueChanges`], every other changed object is read again in
+/// full. Returns the counts and the new cookie.
 async fn dirsync_delta(
     reader: &mut Reader<'_>,
     nc: &str,
     mut cookie: Vec<u8>,
+    value_changes: bool,
     sink: &mut dyn ImportSink,
-) -> Result<(u64, Vec<u8>), DeltaError> {
+) -> Result<(DeltaCounts, Vec<u8>), DeltaError> {
     let filter = class_filter(reader.classes);
     let mut changed: Vec<Vec<u8>> = Vec::new();
     let mut seen = BTreeSet::new();
     let mut deleted = BTreeSet::new();
-    let mut count = 0;
+    let mut counts = DeltaCounts {
+        items: 0,
+        reread: 0,
+        value_items: 0,
+    };
+    let send = |sink: &mut dyn ImportSink, item| {
+        sink.item(item)
+            .map_err(|e| DeltaError::Read(ReadError::Sink(e)))
+    };
     loop {
         let (entries, result) = reader
             .session
@@ -513,15 +678,32 @@ async fn dirsync_delta(
             let Some(Anchor::Bytes(guid)) = anchor(&e) else {
                 continue;
             };
+            tracing::debug!(
+                dn = %e.dn_lossy(),
+                attributes = ?e.attrs.iter().map(|(d, v)| (d.as_str(), v.len())).collect::<Vec<_>>(),
+                "DirSync entry"
+            );
             if e.is_deleted() {
                 if deleted.insert(guid.clone()) {
-                    sink.item(ImportItem::Deleted {
-                        anchor: Anchor::Bytes(guid),
-                    })
-                    .map_err(|e| DeltaError::Read(ReadError::Sink(e)))?;
-                    count += 1;
+                    send(
+                        sink,
+                        ImportItem::Deleted {
+                            anchor: Anchor::Bytes(guid),
+                        },
+                    )?;
+                    counts.items += 1;
                 }
-            } else if seen.insert(guid.clone()) {
+            } else if seen.contains(&guid) {
+                // Read again whole after the DirSync pass anyway.
+            } else if let Some(item) = value_changes
+                .then(|| reader.value_changes(&e, &guid))
+                .flatten()
+            {
+                send(sink, item)?;
+                counts.items += 1;
+                counts.value_items += 1;
+            } else {
+                seen.insert(guid.clone());
                 changed.push(guid);
             }
         }
@@ -532,14 +714,13 @@ async fn dirsync_delta(
         }
     }
     changed.retain(|g| !deleted.contains(g));
-    for batch in changed.chunks(REREAD_BATCH) {
-        let filter = format!("(&{filter}{})", guid_filter(batch));
-        count += reader
-            .read(nc, &filter, sink)
-            .await
-            .map_err(DeltaError::Read)?;
-    }
-    Ok((count, cookie))
+    let read = reader
+        .read_by_guid(nc, &changed, sink)
+        .await
+        .map_err(DeltaError::Read)?;
+    counts.items += read;
+    counts.reread += read;
+    Ok((counts, cookie))
 }
 
 /// USN polling: objects with uSNChanged above `usn` in full, then tombstones (show-deleted).
@@ -586,6 +767,17 @@ async fn usn_delta(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn tombstone_dns_are_recognised() {
+        assert!(names_tombstone(
+            b"CN=Doomed\\0ADEL:2c5e9a62-5a3b-4ec9-8f2e-0c1d2e3f4a5b,CN=Deleted Objects,DC=lab"
+        ));
+        assert!(names_tombstone(
+            b"CN=Doomed\nDEL:2c5e,CN=Deleted Objects,DC=lab"
+        ));
+        assert!(!names_tombstone(b"CN=Delia,OU=People,DC=lab"));
+    }
 
     #[test]
     fn filters_escape_binary_guids() {

@@ -5,10 +5,16 @@
 //! pending Delete) only after the connector delivered everything; the watermark is stored in the
 //! transaction of the last batch, so a crash re-imports rather than loses; an expired watermark
 //! falls back to a full import in the same cycle; a rejected entry is a per-object error.
+//! Value changes ([`ImportItem::ValueChanges`]) for an object the connector space does not hold
+//! are never dropped: once the connector has delivered everything, those objects are read again
+//! whole through [`Connector::reread`](crate::engine::connector::Connector::reread), before the
+//! watermark is stored; a connector that cannot do that gets a per-object error for each and a
+//! full import next cycle.
 
 use super::{Cycle, CycleOptions, EngineConnector};
+use crate::domain::Dn;
 use crate::engine::connector::{ConnectorError, ImportSink, Watermark};
-use crate::engine::model::{ConnectorName, ImportItem};
+use crate::engine::model::{Anchor, ConnectorName, ImportItem};
 use crate::engine::store::{ImportChange, ImportGeneration, Store, StoreError};
 
 /// Why an import did not complete.
@@ -30,6 +36,9 @@ struct Sink<'s, 'c, 'r> {
     cx: &'c mut Cycle<'r>,
     failure: Option<StoreError>,
     stop: &'c std::sync::atomic::AtomicBool,
+    /// Objects a delta reported value changes for that the connector space does not hold, with
+    /// the DN the connector gave: read again whole once the delta is done.
+    unknown: Vec<(Anchor, Option<Dn>)>,
 }
 
 impl Sink<'_, '_, '_> {
@@ -50,6 +59,9 @@ impl Sink<'_, '_, '_> {
                     }
                 }
                 Ok(None) => {
+                    if let ImportItem::ValueChanges { anchor, dn, .. } = &item {
+                        self.unknown.push((anchor.clone(), dn.clone()));
+                    }
                     if let ImportItem::Rejected { dn, reason } = &item {
                         self.cx.report(&self.connector).import.rejected += 1;
                         let dn_parsed = crate::domain::Dn::parse(dn).ok();
@@ -66,6 +78,9 @@ impl Sink<'_, '_, '_> {
                 Err(e @ (StoreError::Conflict { .. } | StoreError::Corrupt { .. })) => {
                     let (dn, anchor) = match &item {
                         ImportItem::Object(o) => (Some(o.dn.clone()), Some(o.anchor.clone())),
+                        ImportItem::ValueChanges { anchor, dn, .. } => {
+                            (dn.clone(), Some(anchor.clone()))
+                        }
                         ImportItem::Deleted { anchor } => (None, Some(anchor.clone())),
                         ImportItem::Rejected { .. } => (None, None),
                     };
@@ -175,6 +190,7 @@ fn once(
         cx: &mut *cx,
         failure: None,
         stop: &options.stop,
+        unknown: Vec::new(),
     };
     let summary = rt.block_on(async {
         match since {
@@ -190,7 +206,22 @@ fn once(
     }
     let summary = summary.map_err(ImportFailure::Connector)?;
     sink.flush().map_err(ImportFailure::Store)?;
+    let unreadable = reread_unknown(rt, c, &mut sink)?;
     let mut tx = store.begin().map_err(ImportFailure::Store)?;
+    for (anchor, dn) in &unreadable {
+        cx.error(
+            &mut *tx,
+            &name,
+            dn.as_ref(),
+            Some(anchor),
+            None,
+            "the delta reported changed values of an object the connector space does not \
+             hold, and this connector cannot read single objects again: the next cycle runs a \
+             full import to pick it up (or run `hybridsync sync run --full` now)"
+                .to_owned(),
+        )
+        .map_err(ImportFailure::Store)?;
+    }
     if let Some(g) = generation {
         let swept = tx
             .finish_full_import(&name, g)
@@ -199,7 +230,7 @@ fn once(
     }
     tx.set_watermark(&name, Some(&summary.watermark.0))
         .map_err(ImportFailure::Store)?;
-    tx.set_full_import_required(&name, false)
+    tx.set_full_import_required(&name, !unreadable.is_empty())
         .map_err(ImportFailure::Store)?;
     tx.commit().map_err(ImportFailure::Store)?;
     tracing::info!(
@@ -209,4 +240,39 @@ fn once(
         "import finished"
     );
     Ok(())
+}
+
+/// Reads whole, through the connector, the objects a delta reported value changes for that the
+/// connector space did not hold (it lost them, or an earlier import rejected them), and stores
+/// them. Returns those it could not read because the connector cannot read single objects (the
+/// caller reports them and asks for a full import); an object the connector looked for and did
+/// not find no longer exists in scope, and its deletion comes with a later delta.
+fn reread_unknown(
+    rt: &tokio::runtime::Handle,
+    c: &EngineConnector,
+    sink: &mut Sink<'_, '_, '_>,
+) -> Result<Vec<(Anchor, Option<Dn>)>, ImportFailure> {
+    let unknown = std::mem::take(&mut sink.unknown);
+    if unknown.is_empty() {
+        return Ok(unknown);
+    }
+    let anchors: Vec<Anchor> = unknown.iter().map(|(a, _)| a.clone()).collect();
+    let Some(read) = c.connector.reread(&anchors, &mut *sink) else {
+        return Ok(unknown);
+    };
+    let result = rt.block_on(read);
+    if let Some(e) = sink.failure.take() {
+        return Err(ImportFailure::Store(e));
+    }
+    // The DC failed half way: no watermark is stored, so the next cycle repeats the delta
+    // (applying value changes twice changes nothing).
+    let read = result.map_err(ImportFailure::Connector)?;
+    sink.flush().map_err(ImportFailure::Store)?;
+    tracing::info!(
+        connector = %c.name(),
+        asked = anchors.len(),
+        read,
+        "objects with value changes but not in the connector space were read again whole"
+    );
+    Ok(Vec::new())
 }

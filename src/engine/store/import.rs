@@ -8,6 +8,15 @@
 //! written, so one member more or less in a 50,000-member group costs one row (plus reading the
 //! group's stored values once to find which).
 //!
+//! A delta's value changes ([`ImportStore::import_value_changes`]: DirSync's added and removed
+//! members) are applied without comparing anything: each removed value is one `DELETE` and each
+//! added one an `INSERT OR IGNORE` by the value's primary key, and the attribute's digest is
+//! adjusted by the values that really went or came (count, wrapping hash sum, next ordinal), so
+//! the cost follows the change and a later whole import still compares by digest. A value
+//! already present or already absent changes nothing, which makes a repeated DirSync batch a
+//! no-op. The effective changes are recorded and the object marked exactly as `update_existing`
+//! does for a changed object; an unknown anchor writes nothing and returns `None`.
+//!
 //! Pending imports accumulate between syncs: Add stays Add until synced (value changes are not
 //! recorded for it, the whole object is new), an Update records its value changes in
 //! `cs_pending_value` (a value added and then removed again cancels out), a Delete of an object
@@ -33,10 +42,13 @@ use super::space::{
     cs_columns, delete_value, insert_all, insert_object, insert_value,
 };
 use super::sqlite::{ConnectorRow, Db, SqliteTx};
+use super::valueset::ValueSet;
 use super::{ImportStore, StoreResult};
-use crate::domain::AttributeName;
+use crate::domain::{AttributeName, Dn};
 use crate::engine::expr::Value;
-use crate::engine::model::{Anchor, ConnectorName, CsId, ImportedObject, PendingImport};
+use crate::engine::model::{
+    Anchor, ConnectorName, CsId, ImportedObject, PendingImport, ValueDelta,
+};
 
 /// The sweep's removal of unseen objects no sync has seen: `?1` connector, `?2` generation.
 pub(crate) const SWEEP_REMOVE_SQL: &str = "DELETE FROM cs_object INDEXED BY cs_object_connector \
@@ -47,6 +59,15 @@ pub(crate) const SWEEP_REMOVE_SQL: &str = "DELETE FROM cs_object INDEXED BY cs_o
 pub(crate) const SWEEP_MARK_SQL: &str = "UPDATE cs_object INDEXED BY cs_object_connector \
      SET pending_import = 3 WHERE connector_id = ?1 AND seen_generation < ?2 \
      AND anchor IS NOT NULL AND pending_import <> 3";
+
+/// A delta's removal of one value (a no-op when absent): `?1` object, `?2` attribute, `?3`
+/// tag, `?4` payload. One primary-key lookup.
+pub(crate) const VALUE_REMOVE_SQL: &str =
+    "DELETE FROM cs_value WHERE cs_id = ?1 AND attribute = ?2 AND tag = ?3 AND value = ?4";
+
+/// A delta's addition of one value (a no-op when present): `?5` the ordinal.
+pub(crate) const VALUE_ADD_SQL: &str = "INSERT OR IGNORE INTO cs_value \
+     (cs_id, attribute, tag, value, ordinal) VALUES (?1, ?2, ?3, ?4, ?5)";
 
 impl ImportStore for SqliteTx<'_> {
     fn begin_full_import(&mut self, connector: &ConnectorName) -> StoreResult<ImportGeneration> {
@@ -83,6 +104,16 @@ impl ImportStore for SqliteTx<'_> {
         anchor: &Anchor,
     ) -> StoreResult<Option<ImportOutcome>> {
         self.atomic(|db| import_deleted(db, connector, anchor))
+    }
+
+    fn import_value_changes(
+        &mut self,
+        connector: &ConnectorName,
+        anchor: &Anchor,
+        dn: Option<&Dn>,
+        changes: &[ValueDelta],
+    ) -> StoreResult<Option<ImportOutcome>> {
+        self.atomic(|db| import_value_changes(db, connector, anchor, dn, changes))
     }
 
     fn finish_full_import(
@@ -371,6 +402,157 @@ fn rewrite_attribute(
             removed,
         },
     ))
+}
+
+/// Applies a delta's value changes to an existing object: one statement per value, the
+/// attribute's digest (count, hash sum, next ordinal) adjusted by the values that really came or
+/// went, so nothing else of the attribute is read.
+fn import_value_changes(
+    db: &Db<'_>,
+    connector: &ConnectorName,
+    anchor: &Anchor,
+    dn: Option<&Dn>,
+    changes: &[ValueDelta],
+) -> StoreResult<Option<ImportOutcome>> {
+    let Some(c) = db.connector(connector)? else {
+        return Ok(None);
+    };
+    let Some(header) = find_by_anchor(db, c.id, anchor)? else {
+        return Ok(None);
+    };
+    let cs = header.id;
+    let mut digests = header.digests(db)?;
+    let mut effective: Vec<ValueChanges> = Vec::new();
+    for delta in changes {
+        let at = digests.iter().position(|d| d.name == delta.attribute);
+        let mut digest = match at {
+            Some(i) => digests[i].clone(),
+            None => Digest {
+                name: delta.attribute.clone(),
+                count: 0,
+                sum: 0,
+                next_ordinal: 0,
+            },
+        };
+        let mut change = ValueChanges {
+            attribute: digest.name.clone(),
+            added: Vec::new(),
+            removed: Vec::new(),
+        };
+        // Removals first: a value both removed and added in one delta ends up present.
+        for value in ValueSet::new(&delta.removed).values() {
+            let gone = db.exec(
+                "removing a connector-space value",
+                VALUE_REMOVE_SQL,
+                params![
+                    cs,
+                    digest.name.as_str(),
+                    codec::tag(value),
+                    codec::payload(value)
+                ],
+            )?;
+            if gone > 0 {
+                digest.count = digest.count.saturating_sub(1);
+                digest.sum = digest.sum.wrapping_sub(codec::value_hash(value));
+                change.removed.push((*value).clone());
+            }
+        }
+        for value in ValueSet::new(&delta.added).values() {
+            let new = db.exec(
+                "storing a connector-space value",
+                VALUE_ADD_SQL,
+                params![
+                    cs,
+                    digest.name.as_str(),
+                    codec::tag(value),
+                    codec::payload(value),
+                    codec::to_i64(digest.next_ordinal)
+                ],
+            )?;
+            if new > 0 {
+                digest.count += 1;
+                digest.sum = digest.sum.wrapping_add(codec::value_hash(value));
+                digest.next_ordinal += 1;
+                change.added.push((*value).clone());
+            }
+        }
+        if change.is_empty() {
+            continue;
+        }
+        match at {
+            Some(i) if digest.count == 0 => {
+                digests.remove(i);
+            }
+            Some(i) => digests[i] = digest,
+            None if digest.count == 0 => {}
+            None => digests.push(digest),
+        }
+        effective.push(change);
+    }
+
+    let previous_dn = match dn {
+        Some(dn) if dn.to_string() != header.dn_text => Some(header.dn(db)?),
+        _ => None,
+    };
+    let changed = !effective.is_empty() || previous_dn.is_some();
+    let pending = if changed || header.pending == PendingImport::Delete {
+        match header.pending {
+            PendingImport::Add => PendingImport::Add,
+            _ => PendingImport::Update,
+        }
+    } else {
+        header.pending
+    };
+    if pending == PendingImport::Update {
+        for change in &effective {
+            for v in &change.added {
+                accumulate(db, cs, &change.attribute, v, true)?;
+            }
+            for v in &change.removed {
+                accumulate(db, cs, &change.attribute, v, false)?;
+            }
+        }
+    }
+    if changed || pending != header.pending {
+        if let (Some(dn), Some(_)) = (dn, &previous_dn) {
+            db.exec(
+                "renaming a connector-space object",
+                "UPDATE cs_object SET dn = ?2, dn_key = ?3 WHERE id = ?1",
+                params![cs, dn.to_string(), codec::dn_key(dn)],
+            )?;
+        }
+        db.exec(
+            "updating a connector-space object",
+            "UPDATE cs_object SET pending_import = ?2, seen_generation = ?3, digests = ?4 \
+             WHERE id = ?1",
+            params![
+                cs,
+                codec::pending_code(pending),
+                c.generation,
+                codec::digests_to_blob(&digests)
+            ],
+        )?;
+    } else {
+        db.exec(
+            "marking an object as seen",
+            "UPDATE cs_object SET seen_generation = ?2 WHERE id = ?1 AND seen_generation <> ?2",
+            params![cs, c.generation],
+        )?;
+    }
+    confirm_journal(db, cs)?;
+    Ok(Some(ImportOutcome {
+        cs: CsId(cs),
+        change: if changed || pending != header.pending {
+            ImportChange::Updated
+        } else {
+            ImportChange::Unchanged
+        },
+        pending,
+        previous_dn,
+        previous_object_class: None,
+        values: effective,
+        adopted: false,
+    }))
 }
 
 fn import_deleted(

@@ -257,6 +257,12 @@ fn queries_use_their_indexes() {
         let p = plan(sql);
         assert!(p.contains("cs_object_connector"), "{p}");
     }
+    // A delta's value change touches one value row by its key, never the attribute's others.
+    let p = plan(super::import::VALUE_REMOVE_SQL);
+    assert!(
+        p.contains("USING PRIMARY KEY (cs_id=? AND attribute=? AND tag=? AND value=?)"),
+        "{p}"
+    );
     let p = plan("SELECT id FROM cs_object WHERE mv_id = 7");
     assert!(p.contains("cs_object_join"), "{p}");
 }
@@ -557,6 +563,260 @@ fn one_member_more_or_less_in_a_50000_member_group_is_one_row() {
     assert_eq!(out.change, ImportChange::Unchanged);
     tx.commit().unwrap();
     assert_eq!(store.raw().total_changes() - before, 0);
+}
+
+fn member(i: u32) -> Value {
+    Value::Ref(format!("CN=User {i},OU=Staff,DC=corp,DC=example,DC=com"))
+}
+
+fn group_of(members: Vec<Value>) -> ImportedObject {
+    let mut g = object(
+        7,
+        "CN=All Staff,OU=Groups,DC=corp,DC=example,DC=com",
+        &[("cn", vec![s("All Staff")]), ("member", members)],
+    );
+    g.object_class = "group".into();
+    g
+}
+
+fn value_item(n: u32, attribute: &str, added: Vec<Value>, removed: Vec<Value>) -> ImportItem {
+    ImportItem::ValueChanges {
+        anchor: guid(n),
+        dn: None,
+        changes: vec![ValueDelta {
+            attribute: attr(attribute),
+            added,
+            removed,
+        }],
+    }
+}
+
+#[test]
+fn a_delta_value_change_writes_one_row_per_value_and_is_idempotent() {
+    let (_dir, mut store) = store();
+    let all: Vec<Value> = (0..20_000).map(member).collect();
+    let [id] = import_and_sync(&mut store, &[group_of(all.clone())])[..] else {
+        panic!()
+    };
+
+    // User 123 leaves, user 20000 joins: exactly what DirSync reports.
+    let item = value_item(7, "member", vec![member(20_000)], vec![member(123)]);
+    let before = store.raw().total_changes();
+    let mut tx = store.begin().unwrap();
+    let out = tx.import_item(&ad(), &item).unwrap().unwrap();
+    let want = vec![ValueChanges {
+        attribute: attr("member"),
+        added: vec![member(20_000)],
+        removed: vec![member(123)],
+    }];
+    assert_eq!(
+        (out.cs, out.change, out.pending, &out.values),
+        (id, ImportChange::Updated, PendingImport::Update, &want)
+    );
+    assert_eq!(out.previous_dn, None);
+    assert_eq!(
+        tx.pending_value_changes(id).unwrap(),
+        want,
+        "the sync sees the same two values"
+    );
+    let pending = tx
+        .cs_ids_page(&ad(), CsScope::PendingImport, None, 10)
+        .unwrap();
+    assert_eq!(pending, vec![id], "marked for the delta sync");
+    tx.commit().unwrap();
+    // One value removed, one added, two pending-change rows, the object row.
+    assert_eq!(store.raw().total_changes() - before, 5);
+
+    // The same batch again (DirSync repeats it after a crash before the cookie was stored):
+    // nothing changes, nothing is written.
+    let before = store.raw().total_changes();
+    let mut tx = store.begin().unwrap();
+    let again = tx.import_item(&ad(), &item).unwrap().unwrap();
+    assert_eq!(
+        (again.change, again.pending, again.values.len()),
+        (ImportChange::Unchanged, PendingImport::Update, 0)
+    );
+    assert_eq!(tx.pending_value_changes(id).unwrap(), want);
+    tx.commit().unwrap();
+    assert_eq!(store.raw().total_changes() - before, 0);
+
+    // The digest kept up: the whole group as it now is compares equal without a row read...
+    let mut now = all.clone();
+    now.retain(|v| *v != member(123));
+    now.push(member(20_000));
+    let before = store.raw().total_changes();
+    let mut tx = store.begin().unwrap();
+    let whole = tx.import_object(&ad(), &group_of(now.clone())).unwrap();
+    assert_eq!(whole.change, ImportChange::Unchanged, "{:?}", whole.values);
+    let stored = tx.cs_attribute(id, &attr("member")).unwrap();
+    assert_eq!(stored.len(), 20_000);
+    assert_eq!(
+        stored.last(),
+        Some(&member(20_000)),
+        "a new value sorts last"
+    );
+    tx.commit().unwrap();
+    assert_eq!(store.raw().total_changes() - before, 0);
+
+    // ...and the sync clears it like any update.
+    let mut tx = store.begin().unwrap();
+    tx.clear_pending_import(id).unwrap();
+    assert!(tx.pending_value_changes(id).unwrap().is_empty());
+    tx.commit().unwrap();
+}
+
+#[test]
+fn value_changes_that_change_nothing_are_no_ops() {
+    let (_dir, mut store) = store();
+    let [id] = import_and_sync(&mut store, &[group_of(vec![member(1), member(2)])])[..] else {
+        panic!()
+    };
+    let mut tx = store.begin().unwrap();
+    // Adding a present value, removing an absent one, a value twice in one list.
+    let item = value_item(
+        7,
+        "member",
+        vec![member(1), member(1)],
+        vec![member(9), member(9)],
+    );
+    let out = tx.import_item(&ad(), &item).unwrap().unwrap();
+    assert_eq!(
+        (out.change, out.pending, out.values.len()),
+        (ImportChange::Unchanged, PendingImport::None, 0)
+    );
+    assert!(tx.pending_value_changes(id).unwrap().is_empty());
+    assert!(
+        tx.cs_ids_page(&ad(), CsScope::PendingImport, None, 10)
+            .unwrap()
+            .is_empty()
+    );
+    // Removing from an attribute the object does not have.
+    let out = tx
+        .import_item(
+            &ad(),
+            &value_item(7, "managedObjects", vec![], vec![member(1)]),
+        )
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.change, ImportChange::Unchanged);
+    let o = tx.cs_object(id).unwrap().unwrap();
+    assert_eq!(o.attributes[&attr("member")], vec![member(1), member(2)]);
+    assert!(!o.attributes.contains_key(&attr("managedObjects")));
+}
+
+#[test]
+fn value_changes_create_and_drop_attributes_and_keep_digests_exact() {
+    let (_dir, mut store) = store();
+    let [id] = import_and_sync(&mut store, &[group_of(vec![member(1)])])[..] else {
+        panic!()
+    };
+    let mut tx = store.begin().unwrap();
+    // The last member goes, a first value of a new attribute comes, in one item.
+    let item = ImportItem::ValueChanges {
+        anchor: guid(7),
+        dn: Some(dn("CN=Everyone,OU=Groups,DC=corp,DC=example,DC=com")),
+        changes: vec![
+            ValueDelta {
+                attribute: attr("member"),
+                added: vec![],
+                removed: vec![member(1)],
+            },
+            ValueDelta {
+                attribute: attr("msDS-NeverRevealGroup"),
+                added: vec![member(5)],
+                removed: vec![],
+            },
+        ],
+    };
+    let out = tx.import_item(&ad(), &item).unwrap().unwrap();
+    assert_eq!(out.change, ImportChange::Updated);
+    assert_eq!(
+        out.previous_dn,
+        Some(dn("CN=All Staff,OU=Groups,DC=corp,DC=example,DC=com")),
+        "a different DN is a rename"
+    );
+    let o = tx.cs_object(id).unwrap().unwrap();
+    assert_eq!(o.dn, dn("CN=Everyone,OU=Groups,DC=corp,DC=example,DC=com"));
+    assert!(!o.attributes.contains_key(&attr("member")), "{o:?}");
+    assert_eq!(
+        o.attributes[&attr("msDS-NeverRevealGroup")],
+        vec![member(5)]
+    );
+    assert_eq!(
+        tx.find_cs_by_dn(
+            &ad(),
+            &dn("cn=everyone,ou=groups,dc=corp,dc=example,dc=com")
+        )
+        .unwrap(),
+        vec![id]
+    );
+    // The whole object as it now is: unchanged, so the digests match the rows exactly.
+    let mut whole = object(
+        7,
+        "CN=Everyone,OU=Groups,DC=corp,DC=example,DC=com",
+        &[
+            ("cn", vec![s("All Staff")]),
+            ("msDS-NeverRevealGroup", vec![member(5)]),
+        ],
+    );
+    whole.object_class = "group".into();
+    let again = tx.import_object(&ad(), &whole).unwrap();
+    assert_eq!(again.change, ImportChange::Unchanged, "{:?}", again.values);
+    assert_eq!(
+        again.pending,
+        PendingImport::Update,
+        "still pending from the value change"
+    );
+    assert_eq!(again.previous_dn, None);
+}
+
+#[test]
+fn value_changes_on_a_new_deleted_or_unknown_object() {
+    let (_dir, mut store) = store();
+    let mut tx = store.begin().unwrap();
+    // Unknown anchor: nothing written, `None` tells the engine to read the object whole.
+    let before = tx.cs_count(&ad(), CsScope::All).unwrap();
+    let item = value_item(7, "member", vec![member(3)], vec![]);
+    assert_eq!(tx.import_item(&ad(), &item).unwrap(), None);
+    assert_eq!(tx.cs_count(&ad(), CsScope::All).unwrap(), before);
+
+    // Not synced yet (pending Add): the values change, the object stays an Add without
+    // value-change records (the sync reads it whole).
+    let id = tx
+        .import_object(&ad(), &group_of(vec![member(1)]))
+        .unwrap()
+        .cs;
+    let out = tx.import_item(&ad(), &item).unwrap().unwrap();
+    assert_eq!(
+        (out.change, out.pending),
+        (ImportChange::Updated, PendingImport::Add)
+    );
+    assert!(tx.pending_value_changes(id).unwrap().is_empty());
+    assert_eq!(
+        tx.cs_object(id).unwrap().unwrap().attributes[&attr("member")],
+        vec![member(1), member(3)]
+    );
+    tx.clear_pending_import(id).unwrap();
+
+    // Marked deleted, then a value change shows it exists: an Update, as when it comes back
+    // whole.
+    tx.import_deleted(&ad(), &guid(7)).unwrap();
+    let out = tx
+        .import_item(&ad(), &value_item(7, "member", vec![], vec![member(1)]))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (out.change, out.pending),
+        (ImportChange::Updated, PendingImport::Update)
+    );
+    assert_eq!(
+        tx.pending_value_changes(id).unwrap(),
+        vec![ValueChanges {
+            attribute: attr("member"),
+            added: vec![],
+            removed: vec![member(1)],
+        }]
+    );
 }
 
 #[test]
