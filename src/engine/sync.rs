@@ -375,13 +375,7 @@ pub fn plan_outbound(
                 .get(&AttributeName::known("dn"))
                 .and_then(|v| v.first())
                 .and_then(|v| Dn::parse(&v.to_string()).ok())
-                .or_else(|| {
-                    Dn::parse(&format!(
-                        "CN={}",
-                        crate::domain::escape_value(&mv.id.0.to_string())
-                    ))
-                    .ok()
-                })
+                .or_else(|| provisional_dn(mv.id))
                 .unwrap_or_else(Dn::root);
             desired.remove(&AttributeName::known("dn"));
             OutboundPlan::Provision {
@@ -440,5 +434,45 @@ pub fn operation(plan: &OutboundPlan) -> Option<Operation> {
         OutboundPlan::Update { .. } => Some(Operation::Update),
         OutboundPlan::Deprovision => Some(Operation::Delete),
         OutboundPlan::Nothing | OutboundPlan::Failed { .. } => None,
+    }
+}
+
+/// The DN an object provisioned to a target without a DN rule carries until the target names
+/// it (Graph: `CN=<object id>` after the confirming import): `CN=<metaverse id>`.
+pub fn provisional_dn(mv: MvId) -> Option<Dn> {
+    Dn::parse(&format!("CN={}", mv.0)).ok()
+}
+
+/// The metaverse id a [`provisional_dn`] names; `None` for any other DN.
+pub fn provisional_mv(dn: &Dn) -> Option<MvId> {
+    let text = dn.to_string();
+    let id = text
+        .strip_prefix("CN=")
+        .or_else(|| text.strip_prefix("cn="))?;
+    if id.is_empty() || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    id.parse().ok().map(MvId)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn provisional_dns_name_their_metaverse_object_and_nothing_else_does() {
+        let dn = provisional_dn(MvId(71)).unwrap();
+        assert_eq!(dn.to_string(), "CN=71");
+        assert_eq!(provisional_mv(&dn), Some(MvId(71)));
+        assert_eq!(provisional_mv(&Dn::parse("cn=9").unwrap()), Some(MvId(9)));
+        for other in [
+            "CN=71,DC=corp,DC=example",
+            "CN=7a",
+            "OU=71",
+            "CN=4f2c9b1e-0b7e-4a43-9d7e-5e1f7e3c2a10",
+        ] {
+            assert_eq!(provisional_mv(&Dn::parse(other).unwrap()), None, "{other}");
+        }
     }
 }

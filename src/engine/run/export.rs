@@ -347,7 +347,16 @@ fn resolve_values(
             out.push(v.clone());
             continue;
         };
-        match tx.cs_anchor_by_dn(t.name(), &dn)? {
+        let found = match tx.cs_anchor_by_dn(t.name(), &dn)? {
+            Some(hit) => Some(hit),
+            // A reference computed while its object still had the provisional DN it was
+            // provisioned with; the confirming import has given it the target's name since.
+            None => match crate::engine::sync::provisional_mv(&dn) {
+                Some(mv) => tx.counterpart(t.name(), mv)?.map(|c| (c.cs, c.anchor)),
+                None => None,
+            },
+        };
+        match found {
             Some((_, Some(anchor))) => out.push(
                 t.connector
                     .reference_dn(&anchor)
