@@ -839,3 +839,77 @@ fn the_readiness_report_finds_invalid_and_duplicate_values() {
     );
     assert_eq!(s.objects_with_errors, 3, "{text}");
 }
+
+/// Rights granted on the domain root reach only what inherits: an OU in scope with inheritance
+/// disabled is named (a failure when a chosen feature writes to users, a warning otherwise),
+/// and so are protected accounts (adminCount=1) when a feature writes to users.
+#[test]
+fn ous_that_block_inheritance_and_protected_accounts_are_reported() {
+    use hybridsync::provision::rights::Features;
+    use hybridsync::provision::sd::SE_DACL_PROTECTED;
+    // A DC of its own: the protected OU and account would change the other tests' domain.
+    let own = SambaDc::start();
+    let dc = &own;
+    let rt = rt();
+    let inheriting = dc.fresh_ou("inherits");
+    let closed = dc.fresh_ou("noinherit");
+    dc.ldif_modify(&format!(
+        "dn: CN=Ops Admin,{closed}\nchangetype: add\nobjectClass: user\nsAMAccountName: opsadmin\nadminCount: 1\n"
+    ));
+    rt.block_on(async {
+        let o = options(dc, &dc.admin_user, &dc.admin_password);
+        let mut s = hybridsync::connectors::ad::Session::open(&o.settings, &o.endpoints[0])
+            .await
+            .unwrap();
+        let dn = hybridsync::domain::Dn::parse(&closed).unwrap();
+        let (mut sd, _) = hybridsync::provision::rights::read_dacl(&mut s, &dn)
+            .await
+            .unwrap();
+        sd.control |= SE_DACL_PROTECTED;
+        sd.owner = None;
+        sd.group = None;
+        sd.sacl = None;
+        s.modify_with(
+            &closed,
+            vec![ldap3::Mod::Replace(
+                b"nTSecurityDescriptor".to_vec(),
+                std::collections::HashSet::from([sd.serialize()]),
+            )],
+            vec![hybridsync::connectors::ad::dirsync::sd_flags(
+                hybridsync::connectors::ad::dirsync::SD_DACL,
+            )],
+        )
+        .await
+        .unwrap();
+        s.close().await;
+    });
+    let check = |ou: &str, features: Features| {
+        let mut i = inputs(vec![scoped_to(dc, ou)], None);
+        i.context.features = features;
+        let r = run(&rt, i);
+        one(&r, "ad.inheritance").clone()
+    };
+    let writes = Features {
+        consistency_guid_anchor: true,
+        ..Features::default()
+    };
+    let c = check(&inheriting, writes.clone());
+    assert_eq!(c.status, Status::Pass, "{c:?}");
+
+    let c = check(&closed, writes);
+    assert_eq!(c.status, Status::Fail, "{c:?}");
+    assert!(
+        c.found.contains("inheritance is disabled on 1 OU(s)") && c.found.contains(&closed),
+        "{c:?}"
+    );
+    assert!(
+        c.found.contains("1 protected account(s)") && c.found.contains("opsadmin"),
+        "{c:?}"
+    );
+    assert!(c.fix.contains("Enable inheritance"), "{c:?}");
+
+    // Only reading: the OU is a warning, protected accounts are not mentioned.
+    let c = check(&closed, Features::default());
+    assert_eq!(c.status, Status::Warn, "{c:?}");
+    assert!(!c.found.contains("protected account"), "{c:?}");
+}

@@ -548,6 +548,10 @@ pub async fn check_directory(
                 ("ad.recycle_bin", "AD recycle bin"),
                 ("ad.schema", "Schema attributes"),
                 ("ad.permissions", "Rights of the connector account"),
+                (
+                    "ad.inheritance",
+                    "Inheritance of the connector account's rights",
+                ),
             ] {
                 out.push(CheckResult::skip(
                     id,
@@ -595,6 +599,7 @@ pub async fn check_directory(
     out.push(recycle_bin(&mut session, &root).await);
     out.push(schema(&mut session, &root, &ctx.features).await);
     out.push(permissions(&mut session, &root, &o.settings.bind_name, &ctx.features).await);
+    out.push(inheritance(&mut session, &root, &d.scope, &ctx.features).await);
     let suffixes = upn_suffixes(&mut session, &root).await;
     session.close().await;
     let suffixes = match suffixes {
@@ -776,6 +781,166 @@ async fn permissions(
              check it as an administrator",
         ),
     }
+}
+
+/// Whether the rights granted on the domain root reach the synchronized objects: an OU whose
+/// DACL is protected ("inheritance disabled") stops them, and so does AdminSDHolder for the
+/// protected accounts (`adminCount=1`: administrators, operators), whose DACL it rewrites every
+/// hour. Reading mostly still works through the default read rights, so this is a warning; it
+/// fails when a chosen feature writes to users (source anchor, password writeback, Exchange
+/// hybrid), because those writes then fail object by object.
+async fn inheritance(
+    session: &mut Session,
+    root: &RootDse,
+    scope: &crate::config::model::Scope,
+    features: &Features,
+) -> CheckResult {
+    use crate::config::model::ScopeMode;
+    use crate::provision::sd::{SE_DACL_PROTECTED, SecurityDescriptor};
+    let title = "Inheritance of the connector account's rights".to_string();
+    let bases: Vec<String> = match scope.mode {
+        ScopeMode::Selected if !scope.include.is_empty() => {
+            scope.include.iter().map(|r| r.dn.to_string()).collect()
+        }
+        _ => vec![root.default_naming_context.clone()],
+    };
+    let sd_flags = || {
+        vec![crate::connectors::ad::dirsync::sd_flags(
+            crate::connectors::ad::dirsync::SD_DACL,
+        )]
+    };
+    let mut blocked = Vec::new();
+    let mut unreadable = Vec::new();
+    for base in &bases {
+        let attrs = ["nTSecurityDescriptor".to_owned()];
+        match session
+            .search(
+                base,
+                ldap3::Scope::Subtree,
+                "(objectClass=organizationalUnit)",
+                &attrs,
+                sd_flags(),
+            )
+            .await
+        {
+            Ok((entries, _)) => {
+                for e in entries {
+                    let Ok(entry) = crate::connectors::ad::entry::parse(e) else {
+                        continue;
+                    };
+                    let protected = entry
+                        .get("nTSecurityDescriptor")
+                        .and_then(|v| v.first())
+                        .and_then(|b| SecurityDescriptor::parse(b).ok())
+                        .map(|sd| sd.control & SE_DACL_PROTECTED != 0);
+                    match protected {
+                        Some(true) => blocked.push(entry.dn_lossy()),
+                        Some(false) => {}
+                        None => unreadable.push(entry.dn_lossy()),
+                    }
+                }
+            }
+            Err(e) => {
+                return CheckResult::new(
+                    "ad.inheritance",
+                    title,
+                    Status::Warn,
+                    format!("the OUs below '{base}' could not be read: {e}"),
+                    "let the connector account read the OUs' nTSecurityDescriptor (READ_CONTROL)",
+                );
+            }
+        }
+    }
+    let writes =
+        features.consistency_guid_anchor || features.password_writeback || features.exchange_hybrid;
+    let mut protected_accounts = Vec::new();
+    if writes {
+        for base in &bases {
+            if let Ok((entries, _)) = session
+                .search(
+                    base,
+                    ldap3::Scope::Subtree,
+                    "(&(objectCategory=person)(objectClass=user)(adminCount=1))",
+                    &["sAMAccountName".to_owned()],
+                    Vec::new(),
+                )
+                .await
+            {
+                for e in entries {
+                    if let Ok(entry) = crate::connectors::ad::entry::parse(e) {
+                        protected_accounts.push(
+                            entry
+                                .text("sAMAccountName")
+                                .map_or_else(|| entry.dn_lossy(), str::to_owned),
+                        );
+                    }
+                }
+            }
+        }
+    }
+    blocked.sort();
+    blocked.dedup();
+    protected_accounts.sort();
+    protected_accounts.dedup();
+    if blocked.is_empty() && protected_accounts.is_empty() {
+        let mut found = format!(
+            "every OU in scope inherits from the domain root ({} base(s) checked)",
+            bases.len()
+        );
+        if !unreadable.is_empty() {
+            found.push_str(&format!(
+                "; {} OU(s) whose security descriptor could not be read",
+                unreadable.len()
+            ));
+        }
+        return CheckResult::pass("ad.inheritance", title, found);
+    }
+    let mut found = Vec::new();
+    let mut fix = Vec::new();
+    if !blocked.is_empty() {
+        found.push(format!(
+            "inheritance is disabled on {} OU(s), so rights granted on the domain root do not reach the objects below them: {}",
+            blocked.len(),
+            blocked.join("; ")
+        ));
+        fix.push(
+            "enable inheritance on those OUs (Active Directory Users and Computers: Security > \
+             Advanced > Enable inheritance), or grant the connector account's rights on each of them \
+             too (the dsacls lines of ad.permissions with the OU as the object)"
+                .to_string(),
+        );
+    }
+    if !protected_accounts.is_empty() {
+        let shown: Vec<&str> = protected_accounts
+            .iter()
+            .take(10)
+            .map(String::as_str)
+            .collect();
+        found.push(format!(
+            "{} protected account(s) (adminCount=1; AdminSDHolder rewrites their permissions every hour): {}{}",
+            protected_accounts.len(),
+            shown.join(", "),
+            if protected_accounts.len() > shown.len() { ", ..." } else { "" }
+        ));
+        fix.push(
+            "writes to protected accounts (source anchor, password writeback, Exchange attributes) \
+             fail unless the rights are granted on CN=AdminSDHolder,CN=System too; keep \
+             administrators out of the synchronized scope (Microsoft's recommendation) or grant them there"
+                .to_string(),
+        );
+    }
+    let status = if writes && !blocked.is_empty() {
+        Status::Fail
+    } else {
+        Status::Warn
+    };
+    CheckResult::new(
+        "ad.inheritance",
+        title,
+        status,
+        found.join("\n"),
+        fix.join("\n"),
+    )
 }
 
 /// UPN suffixes of the users of the domain (and those the forest declares, with 0 users).

@@ -15,6 +15,8 @@ use crate::domain::{ObjectGuid, Sid};
 
 /// `SE_DACL_PRESENT`.
 pub const SE_DACL_PRESENT: u16 = 0x0004;
+/// `SE_DACL_PROTECTED`: the DACL does not inherit ACEs from the parent ("inheritance disabled").
+pub const SE_DACL_PROTECTED: u16 = 0x1000;
 /// `SE_SACL_PRESENT`.
 pub const SE_SACL_PRESENT: u16 = 0x0010;
 /// `SE_SELF_RELATIVE`.
