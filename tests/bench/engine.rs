@@ -158,12 +158,22 @@ fn main() {
     let ad = &full.connectors[0];
     let entra = &full.connectors[1];
     println!(
-        "full cycle, {users} users + {groups} groups: {:.1} s total; import {:.1} s ({:.0} objects/s), sync {:.1} s ({:.0} objects/s), export to the LDIF file {:.1} s; {} projected, {} exported, {} errors; peak memory {:.0} MiB",
+        "full cycle, {users} users + {groups} groups: {:.1} s total; import {:.1} s ({:.0} objects/s), sync {:.1} s ({:.0} objects/s; {} per core: {}), export to the LDIF file {:.1} s; {} projected, {} exported, {} errors; peak memory {:.0} MiB",
         t.elapsed().as_secs_f64(),
         full.stages.import.as_secs_f64(),
         objects / full.stages.import.as_secs_f64(),
         full.stages.sync.as_secs_f64(),
         objects / full.stages.sync.as_secs_f64(),
+        full.stages
+            .sync_cpu
+            .map_or("CPU time unknown".to_string(), |c| format!(
+                "{:.1} s CPU",
+                c.as_secs_f64()
+            )),
+        full.stages.sync_cpu.map_or("-".to_string(), |c| format!(
+            "{:.0} objects/s",
+            objects / c.as_secs_f64()
+        )),
         full.stages.export.as_secs_f64(),
         ad.sync.projected,
         entra.export.adds,

@@ -11,8 +11,10 @@
 //! (plans never depend on bound values, so cached statements are never re-prepared).
 //!
 //! [`SqliteTx`] is one SQLite transaction (`BEGIN IMMEDIATE` when writable, so a writer never
-//! has to upgrade a read lock). Each mutating method runs inside a savepoint ([`SqliteTx::atomic`])
-//! so it is all-or-nothing within the transaction. [`Db`] is what the per-stage files work
+//! has to upgrade a read lock). Each mutating method of more than one statement runs inside a
+//! savepoint ([`SqliteTx::atomic`]) so it is all-or-nothing within the transaction; a method that
+//! is one statement needs none (SQLite undoes a failed statement by itself), which spares the
+//! savepoint's journal copies of the pages it touches. [`Db`] is what the per-stage files work
 //! with: the transaction's connection, the path for error messages, and a small per-transaction
 //! cache (connector rows, join attributes) that a failed step empties.
 
