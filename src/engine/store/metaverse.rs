@@ -87,7 +87,7 @@ fn values_of(db: &Db<'_>, mv: i64, attribute: &AttributeName) -> StoreResult<Vec
 }
 
 fn is_join_attribute(db: &Db<'_>, attribute: &AttributeName) -> StoreResult<bool> {
-    Ok(db.join_attributes()?.contains(attribute))
+    db.is_join_attribute(attribute)
 }
 
 /// Inserts a value unless present; whether it was inserted.
@@ -524,6 +524,7 @@ impl MetaverseStore for SqliteTx<'_> {
             // the whole object.
             let mut inserts: Vec<(&AttributeName, Value, i64, Option<Vec<u8>>)> = Vec::new();
             let mut lineage_rows: Vec<(&AttributeName, &str, i64, i64)> = Vec::new();
+            let mut last_connector: Option<(&ConnectorName, i64)> = None;
             for ((attribute, contribution), old) in attributes.iter().zip(stored) {
                 let mut changes = ValueChanges {
                     attribute: attribute.clone(),
@@ -552,8 +553,17 @@ impl MetaverseStore for SqliteTx<'_> {
                             next += 1;
                             changes.added.push((*v).clone());
                         }
-                        let connector = db.connector_or_create(&c.connector)?;
-                        lineage_rows.push((attribute, c.rule.as_str(), connector.id, next));
+                        // Attributes of an object mostly come from one connector: its row is
+                        // looked up once.
+                        let connector_id = match &last_connector {
+                            Some((name, id)) if *name == &c.connector => *id,
+                            _ => {
+                                let id = db.connector_or_create(&c.connector)?.id;
+                                last_connector = Some((&c.connector, id));
+                                id
+                            }
+                        };
+                        lineage_rows.push((attribute, c.rule.as_str(), connector_id, next));
                     }
                 }
                 out.push(changes);
