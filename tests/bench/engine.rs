@@ -1,6 +1,8 @@
 //! Engine throughput: a full cycle over a generated forest (default 100,000 users and 10,000
 //! groups, one of them with 50,000 members), then a delta cycle after one member of the large
-//! group changes. Prints objects per second per stage and the peak memory (VmHWM). Exports go
+//! group changes. Prints objects per second per stage and the peak memory (VmHWM); for the sync
+//! stage also per second of its CPU time (per core: the stage is single-threaded, and on a busy
+//! machine its wall time includes waiting for a core). Exports go
 //! to an LDIF tenant in batches of 10,000 (the file target rewrites its file per batch, so its
 //! export figure is the file's, not Graph's); the delta cycle then works on exported objects.
 //!
