@@ -69,8 +69,8 @@ pub enum LinkDecision {
 pub struct Flowed {
     /// The result: a value, NULL, `AuthoritativeNull` or `IgnoreThisFlow`.
     pub value: Value,
-    /// The rule.
-    pub rule: String,
+    /// The rule (shared by every flow of the rule: one allocation per rule and object).
+    pub rule: std::sync::Arc<str>,
     /// Its precedence.
     pub precedence: u32,
     /// How it merges.
@@ -115,11 +115,12 @@ pub fn plan_inbound(
     let mut errors = Vec::new();
     let mut in_scope = Vec::new();
     for rule in &candidates {
+        let name: std::sync::Arc<str> = std::sync::Arc::from(rule.name.as_str());
         let scoped = rule.each_result(cs, env, |flow, result| match result {
             Ok(value) => {
                 let flowed = Flowed {
                     value,
-                    rule: rule.name.clone(),
+                    rule: name.clone(),
                     precedence: rule.precedence,
                     merge: flow.merge,
                 };
@@ -255,7 +256,7 @@ pub fn resolve_metaverse(
                     }
                     result = Some(Contribution {
                         values: singles(v),
-                        rule: f.rule.clone(),
+                        rule: f.rule.to_string(),
                         connector: connector.clone(),
                     });
                 }

@@ -496,13 +496,13 @@ fn flow(
     }
     let mut joined: Vec<(ConnectorName, &Contributions)> = vec![(c.name().clone(), contributions)];
     joined.extend(others.iter().map(|(n, p)| (n.clone(), p)));
-    let resolved = resolve_metaverse(&joined, &existing.attributes);
+    let mut resolved = resolve_metaverse(&joined, &existing.attributes);
     let mut names: BTreeSet<&AttributeName> = resolved.keys().collect();
     names.extend(existing.attributes.keys());
     for (_, p) in &joined {
         names.extend(p.keys());
     }
-    let mut writes: Vec<(AttributeName, Option<Contribution>)> = Vec::new();
+    let mut changed: Vec<AttributeName> = Vec::new();
     for attr in names {
         if incremental && cx.big_mv.contains(attr) {
             continue;
@@ -517,9 +517,17 @@ fn flow(
             continue;
         }
         if existing.attributes.get(attr) != want {
-            writes.push((attr.clone(), want.cloned()));
+            changed.push(attr.clone());
         }
     }
+    // The resolved contributions move into the writes (no copy of their values).
+    let writes: Vec<(AttributeName, Option<Contribution>)> = changed
+        .into_iter()
+        .map(|attr| {
+            let want = resolved.remove(&attr);
+            (attr, want)
+        })
+        .collect();
     if !writes.is_empty() {
         // Something differs (values or lineage): the targets must look at the object.
         tx.set_mv_attributes(mv, &writes)?;

@@ -87,7 +87,7 @@ fn values_of(db: &Db<'_>, mv: i64, attribute: &AttributeName) -> StoreResult<Vec
 }
 
 fn is_join_attribute(db: &Db<'_>, attribute: &AttributeName) -> StoreResult<bool> {
-    Ok(db.join_attributes()?.contains(attribute))
+    db.is_join_attribute(attribute)
 }
 
 /// Inserts a value unless present; whether it was inserted.
@@ -282,6 +282,85 @@ pub(crate) fn join_lookup_sql(typed: bool, exact: bool) -> String {
     )
 }
 
+/// Attribute names by their stored spelling, each spelling validated and allocated once.
+#[derive(Default)]
+struct NameCache(HashMap<String, AttributeName>);
+
+impl NameCache {
+    fn resolve(&mut self, text: &[u8]) -> Result<AttributeName, String> {
+        let text = std::str::from_utf8(text).map_err(|e| format!("stored attribute name: {e}"))?;
+        if let Some(name) = self.0.get(text) {
+            return Ok(name.clone());
+        }
+        let name = codec::attribute_from(text)?;
+        self.0.insert(text.to_owned(), name.clone());
+        Ok(name)
+    }
+}
+
+/// A lineage row of a page.
+struct PageLineage {
+    mv: i64,
+    name: AttributeName,
+    rule: String,
+    connector: ConnectorName,
+}
+
+/// Puts a page of metaverse objects together while their value rows stream by in key order:
+/// each finished attribute (its values, then its lineage) goes into its object.
+struct PageAssembler<'p> {
+    /// The page's objects, in id order.
+    objects: &'p mut Vec<MvObject>,
+    /// The first object not before the current one.
+    object: usize,
+    /// Lineage rows in object order.
+    lineages: Vec<PageLineage>,
+    /// The first lineage row not before the current object.
+    lineage: usize,
+    /// The attribute whose values are being collected.
+    current: Option<(i64, AttributeName)>,
+    /// Its values with their ordinals.
+    values: Vec<(i64, Value)>,
+}
+
+impl PageAssembler<'_> {
+    /// Ends the current attribute: as `read_mv`, an attribute is its lineage row with its
+    /// values in ordinal order (values without lineage, or lineage without values, are left
+    /// out).
+    fn flush(&mut self) {
+        let Some((mv, name)) = self.current.take() else {
+            return;
+        };
+        while self.objects.get(self.object).is_some_and(|o| o.id.0 < mv) {
+            self.object += 1;
+        }
+        while self.lineages.get(self.lineage).is_some_and(|l| l.mv < mv) {
+            self.lineage += 1;
+        }
+        let object = self.objects.get_mut(self.object).filter(|o| o.id.0 == mv);
+        let lineage = self.lineages.get_mut(self.lineage..).and_then(|rest| {
+            rest.iter_mut()
+                .take_while(|l| l.mv == mv)
+                .find(|l| l.name == name)
+        });
+        let (Some(object), Some(lineage)) = (object, lineage) else {
+            self.values.clear();
+            return;
+        };
+        if self.values.len() > 1 {
+            self.values.sort_by_key(|(o, _)| *o);
+        }
+        object.attributes.insert(
+            name,
+            Contribution {
+                values: self.values.drain(..).map(|(_, v)| v).collect(),
+                rule: std::mem::take(&mut lineage.rule),
+                connector: lineage.connector.clone(),
+            },
+        );
+    }
+}
+
 impl MetaverseStore for SqliteTx<'_> {
     fn create_mv(&mut self, object_type: MvObjectType) -> StoreResult<MvId> {
         self.atomic(|db| {
@@ -445,6 +524,7 @@ impl MetaverseStore for SqliteTx<'_> {
             // the whole object.
             let mut inserts: Vec<(&AttributeName, Value, i64, Option<Vec<u8>>)> = Vec::new();
             let mut lineage_rows: Vec<(&AttributeName, &str, i64, i64)> = Vec::new();
+            let mut last_connector: Option<(&ConnectorName, i64)> = None;
             for ((attribute, contribution), old) in attributes.iter().zip(stored) {
                 let mut changes = ValueChanges {
                     attribute: attribute.clone(),
@@ -473,8 +553,17 @@ impl MetaverseStore for SqliteTx<'_> {
                             next += 1;
                             changes.added.push((*v).clone());
                         }
-                        let connector = db.connector_or_create(&c.connector)?;
-                        lineage_rows.push((attribute, c.rule.as_str(), connector.id, next));
+                        // Attributes of an object mostly come from one connector: its row is
+                        // looked up once.
+                        let connector_id = match &last_connector {
+                            Some((name, id)) if *name == &c.connector => *id,
+                            _ => {
+                                let id = db.connector_or_create(&c.connector)?.id;
+                                last_connector = Some((&c.connector, id));
+                                id
+                            }
+                        };
+                        lineage_rows.push((attribute, c.rule.as_str(), connector_id, next));
                     }
                 }
                 out.push(changes);
@@ -674,7 +763,6 @@ impl MetaverseStore for SqliteTx<'_> {
         let db = self.db();
         let after = after_bound(after.map(|m| m.0));
         let mut objects: Vec<MvObject> = Vec::new();
-        let mut index: HashMap<i64, usize> = HashMap::new();
         for (id, type_text) in db.rows(
             "reading a page of metaverse objects",
             "SELECT id, object_type FROM mv_object WHERE id > ?1 AND id <= ?2 ORDER BY id",
@@ -684,40 +772,40 @@ impl MetaverseStore for SqliteTx<'_> {
             let object_type = MvObjectType::parse(&type_text).ok_or_else(|| {
                 db.corrupt(format!("unknown metaverse object type '{type_text}'"))
             })?;
-            index.insert(id, objects.len());
             objects.push(MvObject {
                 id: MvId(id),
                 object_type,
                 attributes: BTreeMap::new(),
             });
         }
-        // Attribute names and connector names repeat from object to object: each distinct
-        // spelling is decoded once.
-        let mut names: HashMap<String, AttributeName> = HashMap::new();
-        let mut name = |text: String| -> StoreResult<AttributeName> {
-            if let Some(n) = names.get(&text) {
-                return Ok(n.clone());
-            }
-            let n = db.decode(codec::attribute_from(&text))?;
-            names.insert(text, n.clone());
-            Ok(n)
-        };
-        let mut connectors: HashMap<i64, ConnectorName> = HashMap::new();
-        let mut lineages: HashMap<(i64, AttributeName), (String, ConnectorName)> = HashMap::new();
-        for (mv, attr, rule, connector_id) in db.rows(
+        // Attribute and connector names repeat from object to object: each distinct spelling
+        // is decoded once. Lineage rows come per object in key order; the value rows are then
+        // streamed in key order too, so an attribute's values arrive together and are turned
+        // into its contribution as soon as the next attribute starts (no map of the page).
+        let mut names = NameCache::default();
+        let mut raw: Vec<(i64, AttributeName, String, i64)> = Vec::new();
+        let mut failure: Option<String> = None;
+        db.for_each(
             "reading a page of metaverse lineage",
             "SELECT mv_id, attribute, rule, connector_id FROM mv_attribute \
-             WHERE mv_id > ?1 AND mv_id <= ?2",
+             WHERE mv_id > ?1 AND mv_id <= ?2 ORDER BY mv_id",
             params![after, through.0],
             |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                ))
+                match names.resolve(r.get_ref(1)?.as_bytes()?) {
+                    Ok(name) => raw.push((r.get(0)?, name, r.get(2)?, r.get(3)?)),
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                    }
+                }
+                Ok(())
             },
-        )? {
+        )?;
+        if let Some(e) = failure.take() {
+            return Err(db.corrupt(e));
+        }
+        let mut connectors: HashMap<i64, ConnectorName> = HashMap::new();
+        let mut lineages = Vec::with_capacity(raw.len());
+        for (mv, name, rule, connector_id) in raw {
             let connector = match connectors.get(&connector_id) {
                 Some(c) => c.clone(),
                 None => {
@@ -726,46 +814,54 @@ impl MetaverseStore for SqliteTx<'_> {
                     c
                 }
             };
-            lineages.insert((mv, name(attr)?), (rule, connector));
+            lineages.push(PageLineage {
+                mv,
+                name,
+                rule,
+                connector,
+            });
         }
-        let mut values: HashMap<(i64, AttributeName), Vec<(i64, Value)>> = HashMap::new();
-        for (mv, attr, value, ordinal) in db.rows(
+        let mut page = PageAssembler {
+            objects: &mut objects,
+            object: 0,
+            lineages,
+            lineage: 0,
+            current: None,
+            values: Vec::new(),
+        };
+        db.for_each(
             "reading a page of metaverse values",
             "SELECT mv_id, attribute, tag, value, ordinal FROM mv_value \
-             WHERE mv_id > ?1 AND mv_id <= ?2",
+             WHERE mv_id > ?1 AND mv_id <= ?2 ORDER BY mv_id, attribute",
             params![after, through.0],
             |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    value_at(r, 2, 3)?,
-                    r.get::<_, i64>(4)?,
-                ))
+                let mv: i64 = r.get(0)?;
+                let attribute = r.get_ref(1)?.as_bytes()?;
+                let same = page.current.as_ref().is_some_and(|(m, a)| {
+                    *m == mv && a.as_str().as_bytes().eq_ignore_ascii_case(attribute)
+                });
+                if !same {
+                    page.flush();
+                    match names.resolve(attribute) {
+                        Ok(name) => page.current = Some((mv, name)),
+                        Err(e) => {
+                            failure.get_or_insert(e);
+                            return Ok(());
+                        }
+                    }
+                }
+                match codec::from_sql(r.get(2)?, r.get_ref(3)?) {
+                    Ok(value) => page.values.push((r.get(4)?, value)),
+                    Err(e) => {
+                        failure.get_or_insert(e);
+                    }
+                }
+                Ok(())
             },
-        )? {
-            let value = db.decode(value)?;
-            values
-                .entry((mv, name(attr)?))
-                .or_default()
-                .push((ordinal, value));
-        }
-        // As `read_mv`: an attribute is its lineage row with its values, in ordinal order.
-        for ((mv, attr), (rule, connector)) in lineages {
-            let Some(mut rows) = values.remove(&(mv, attr.clone())) else {
-                continue;
-            };
-            let Some(object) = index.get(&mv).and_then(|i| objects.get_mut(*i)) else {
-                continue;
-            };
-            rows.sort_by_key(|(o, _)| *o);
-            object.attributes.insert(
-                attr,
-                Contribution {
-                    values: rows.into_iter().map(|(_, v)| v).collect(),
-                    rule,
-                    connector,
-                },
-            );
+        )?;
+        page.flush();
+        if let Some(e) = failure {
+            return Err(db.corrupt(e));
         }
         Ok(objects)
     }

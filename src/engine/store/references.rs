@@ -27,21 +27,21 @@ impl ReferenceStore for SqliteTx<'_> {
         target: &Dn,
         rule: &str,
     ) -> StoreResult<()> {
-        self.atomic(|db| {
-            db.exec(
-                "remembering an unresolved reference",
-                "INSERT OR REPLACE INTO unresolved_ref (cs_id, attribute, target_key, value, rule) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![
-                    cs.0,
-                    attribute.as_str(),
-                    codec::dn_key(target),
-                    target.to_string(),
-                    rule
-                ],
-            )?;
-            Ok(())
-        })
+        // One statement: atomic by itself, so no savepoint is needed.
+        let db = self.db();
+        db.exec(
+            "remembering an unresolved reference",
+            "INSERT OR REPLACE INTO unresolved_ref (cs_id, attribute, target_key, value, rule) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                cs.0,
+                attribute.as_str(),
+                codec::dn_key(target),
+                target.to_string(),
+                rule
+            ],
+        )?;
+        Ok(())
     }
 
     fn remove_unresolved_ref(
@@ -50,25 +50,25 @@ impl ReferenceStore for SqliteTx<'_> {
         attribute: &AttributeName,
         target: &Dn,
     ) -> StoreResult<bool> {
-        self.atomic(|db| {
-            let n = db.exec(
-                "forgetting an unresolved reference",
-                "DELETE FROM unresolved_ref WHERE cs_id = ?1 AND attribute = ?2 AND target_key = ?3",
-                params![cs.0, attribute.as_str(), codec::dn_key(target)],
-            )?;
-            Ok(n > 0)
-        })
+        // One statement: atomic by itself, so no savepoint is needed.
+        let db = self.db();
+        let n = db.exec(
+            "forgetting an unresolved reference",
+            "DELETE FROM unresolved_ref WHERE cs_id = ?1 AND attribute = ?2 AND target_key = ?3",
+            params![cs.0, attribute.as_str(), codec::dn_key(target)],
+        )?;
+        Ok(n > 0)
     }
 
     fn clear_unresolved_refs(&mut self, cs: CsId, attribute: &AttributeName) -> StoreResult<u64> {
-        self.atomic(|db| {
-            let n = db.exec(
-                "forgetting unresolved references",
-                "DELETE FROM unresolved_ref WHERE cs_id = ?1 AND attribute = ?2",
-                params![cs.0, attribute.as_str()],
-            )?;
-            Ok(n as u64)
-        })
+        // One statement: atomic by itself, so no savepoint is needed.
+        let db = self.db();
+        let n = db.exec(
+            "forgetting unresolved references",
+            "DELETE FROM unresolved_ref WHERE cs_id = ?1 AND attribute = ?2",
+            params![cs.0, attribute.as_str()],
+        )?;
+        Ok(n as u64)
     }
 
     fn unresolved_refs_to(

@@ -11,8 +11,10 @@
 //! (plans never depend on bound values, so cached statements are never re-prepared).
 //!
 //! [`SqliteTx`] is one SQLite transaction (`BEGIN IMMEDIATE` when writable, so a writer never
-//! has to upgrade a read lock). Each mutating method runs inside a savepoint ([`SqliteTx::atomic`])
-//! so it is all-or-nothing within the transaction. [`Db`] is what the per-stage files work
+//! has to upgrade a read lock). Each mutating method of more than one statement runs inside a
+//! savepoint ([`SqliteTx::atomic`]) so it is all-or-nothing within the transaction; a method that
+//! is one statement needs none (SQLite undoes a failed statement by itself), which spares the
+//! savepoint's journal copies of the pages it touches. [`Db`] is what the per-stage files work
 //! with: the transaction's connection, the path for error messages, and a small per-transaction
 //! cache (connector rows, join attributes) that a failed step empties.
 
@@ -616,14 +618,13 @@ impl Db<'_> {
 
     /// A connector's row, `None` if it was never stored.
     pub(crate) fn connector(&self, name: &ConnectorName) -> StoreResult<Option<ConnectorRow>> {
-        let key = name.as_str().to_ascii_lowercase();
-        if let Some(row) = self
-            .cache
-            .connectors
-            .try_borrow()
-            .ok()
-            .and_then(|c| c.get(&key).copied())
-        {
+        // A transaction knows a handful of connectors: comparing the folded keys directly
+        // spares folding (allocating) the name on every call.
+        if let Some(row) = self.cache.connectors.try_borrow().ok().and_then(|c| {
+            c.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name.as_str()))
+                .map(|(_, row)| *row)
+        }) {
             return Ok(Some(row));
         }
         let row = self.row(
@@ -666,6 +667,17 @@ impl Db<'_> {
         };
         self.remember_connector(name, row);
         Ok(row)
+    }
+
+    /// Whether `attribute` is a join attribute (from the cache without copying it, after the
+    /// first read of the transaction).
+    pub(crate) fn is_join_attribute(&self, attribute: &AttributeName) -> StoreResult<bool> {
+        if let Ok(cached) = self.cache.join_attributes.try_borrow()
+            && let Some(names) = cached.as_ref()
+        {
+            return Ok(names.contains(attribute));
+        }
+        Ok(self.join_attributes()?.contains(attribute))
     }
 
     /// The join attributes (cached for the transaction).

@@ -1716,3 +1716,220 @@ fn set_mv_attributes_writes_like_single_calls_in_one_step() {
     // Unknown objects are refused, as by the single call.
     assert!(tx.set_mv_attributes(MvId(9999), &second).is_err());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Bulk page reads of the sync stage
+
+#[test]
+fn a_metaverse_page_reads_each_object_as_a_single_read_does() {
+    let (_dir, mut store) = store();
+    let mut tx = store.begin().unwrap();
+    let contribution = |values: Vec<Value>, rule: &str, connector: ConnectorName| Contribution {
+        values,
+        rule: rule.into(),
+        connector,
+    };
+    let mut ids = Vec::new();
+    for i in 0..12u32 {
+        let ty = if i % 3 == 0 {
+            MvObjectType::Group
+        } else {
+            MvObjectType::Person
+        };
+        let mv = tx.create_mv(ty).unwrap();
+        ids.push(mv);
+        if i == 5 {
+            continue; // an object without attributes
+        }
+        tx.set_mv_attributes(
+            mv,
+            &[
+                (
+                    attr("displayName"),
+                    Some(contribution(vec![s(&format!("N{i}"))], "r1", ad())),
+                ),
+                (
+                    attr("proxyAddresses"),
+                    // Values keep the order they were written in, not their sort order.
+                    Some(contribution(
+                        vec![s("smtp:z@x"), s(&format!("SMTP:{i}@x")), s("smtp:a@x")],
+                        "r2",
+                        aad(),
+                    )),
+                ),
+                (
+                    attr("employeeNumber"),
+                    Some(contribution(vec![Value::Num(i64::from(i))], "r3", ad())),
+                ),
+            ],
+        )
+        .unwrap();
+        // Values added later come after the earlier ones; a differently spelled name is the
+        // same attribute.
+        tx.add_mv_values(
+            mv,
+            &attr("PROXYADDRESSES"),
+            &[s("smtp:b@x"), s("smtp:0@x")],
+            "r2",
+            &aad(),
+        )
+        .unwrap();
+        if i % 4 == 1 {
+            tx.add_mv_values(
+                mv,
+                &attr("member"),
+                &[
+                    Value::Ref(format!("mv:{}", i + 100)),
+                    Value::Ref("mv:1".into()),
+                ],
+                "members",
+                &ad(),
+            )
+            .unwrap();
+        }
+    }
+    // A gap: a deleted object is simply absent.
+    assert!(tx.delete_mv(ids[7]).unwrap());
+    // Pages as the outbound stage reads them: after is exclusive, through inclusive.
+    let mut seen = Vec::new();
+    for (after, through) in [
+        (None, ids[3]),
+        (Some(ids[3]), ids[8]),
+        (Some(ids[8]), ids[11]),
+    ] {
+        let page = tx.mv_page(after, through).unwrap();
+        for o in &page {
+            assert!(
+                after.is_none_or(|a| o.id > a) && o.id <= through,
+                "{:?}",
+                o.id
+            );
+        }
+        seen.extend(page);
+    }
+    let expected: Vec<MvObject> = ids
+        .iter()
+        .filter_map(|id| tx.mv_object(*id).unwrap())
+        .collect();
+    assert_eq!(seen, expected);
+    assert_eq!(seen.len(), 11);
+    let one = &seen[1];
+    assert_eq!(
+        one.attributes[&attr("proxyAddresses")].values,
+        vec![
+            s("smtp:z@x"),
+            s("SMTP:1@x"),
+            s("smtp:a@x"),
+            s("smtp:b@x"),
+            s("smtp:0@x")
+        ]
+    );
+    assert_eq!(one.attributes[&attr("proxyAddresses")].connector, aad());
+    assert_eq!(one.attributes[&attr("member")].rule, "members");
+    assert!(seen[5].attributes.is_empty());
+    assert!(
+        tx.mv_page(Some(ids[11]), MvId(ids[11].0 + 5))
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn counterparts_of_a_page_are_the_connectors_objects_joined_in_the_range() {
+    let (_dir, mut store) = store();
+    let sources = import_and_sync(&mut store, &[user(1), user(2), user(3)]);
+    let mut tx = store.begin().unwrap();
+    let mvs: Vec<MvId> = (0..5)
+        .map(|_| tx.create_mv(MvObjectType::Person).unwrap())
+        .collect();
+    // Source objects are joined too, but belong to another connector.
+    for (cs, mv) in sources.iter().zip(&mvs) {
+        tx.link(*cs, *mv).unwrap();
+    }
+    let targets: Vec<CsId> = [0usize, 2, 3]
+        .iter()
+        .map(|i| provisioned(&mut *tx, mvs[*i]))
+        .collect();
+    tx.set_cs_anchor(targets[1], &guid(77)).unwrap();
+
+    let all = tx.counterparts_between(&aad(), None, mvs[4]).unwrap();
+    let got: Vec<(MvId, CsId)> = all.iter().map(|(m, c)| (*m, c.cs)).collect();
+    assert_eq!(
+        got,
+        vec![
+            (mvs[0], targets[0]),
+            (mvs[2], targets[1]),
+            (mvs[3], targets[2])
+        ]
+    );
+    for (mv, cp) in &all {
+        assert_eq!(tx.counterpart(&aad(), *mv).unwrap().as_ref(), Some(cp));
+    }
+    assert_eq!(all[1].1.anchor, Some(guid(77)));
+    assert_eq!(all[0].1.anchor, None);
+    assert_eq!(all[0].1.object_class, "user");
+
+    let middle = tx
+        .counterparts_between(&aad(), Some(mvs[0]), mvs[2])
+        .unwrap();
+    assert_eq!(middle.len(), 1);
+    assert_eq!(middle[0].0, mvs[2]);
+    let sources_only = tx
+        .counterparts_between(&ad(), Some(mvs[1]), mvs[4])
+        .unwrap();
+    assert_eq!(
+        sources_only
+            .iter()
+            .map(|(m, c)| (*m, c.cs))
+            .collect::<Vec<_>>(),
+        vec![(mvs[2], sources[2])]
+    );
+    assert!(
+        tx.counterparts_between(&ConnectorName::new("never"), None, mvs[4])
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn clearing_a_page_of_adds_clears_other_pending_imports_as_one_by_one_would() {
+    let (_dir, mut store) = store();
+    let synced = import_and_sync(&mut store, &[user(1), user(2)]);
+    let mut tx = store.begin().unwrap();
+    let added: Vec<CsId> = [user(3), user(4)]
+        .iter()
+        .map(|o| tx.import_object(&ad(), o).unwrap().cs)
+        .collect();
+    // user(1) changed: a pending update with value changes.
+    let mut changed = user(1);
+    changed
+        .attributes
+        .insert(attr("cn"), vec![s("User 1 renamed")]);
+    tx.import_object(&ad(), &changed).unwrap();
+    assert!(!tx.pending_value_changes(synced[0]).unwrap().is_empty());
+    // user(2) deleted: a pending delete.
+    tx.import_deleted(&ad(), &guid(2)).unwrap();
+    let pending = |tx: &dyn StoreTx, id: CsId| tx.cs_object(id).unwrap().map(|o| o.pending_import);
+    assert_eq!(pending(&*tx, added[0]), Some(PendingImport::Add));
+    assert_eq!(pending(&*tx, synced[0]), Some(PendingImport::Update));
+    assert_eq!(pending(&*tx, synced[1]), Some(PendingImport::Delete));
+
+    tx.clear_pending_adds(&[added[0], synced[0], synced[1], added[1]])
+        .unwrap();
+    assert_eq!(pending(&*tx, added[0]), Some(PendingImport::None));
+    assert_eq!(pending(&*tx, added[1]), Some(PendingImport::None));
+    assert_eq!(pending(&*tx, synced[0]), Some(PendingImport::None));
+    assert!(tx.pending_value_changes(synced[0]).unwrap().is_empty());
+    assert_eq!(
+        pending(&*tx, synced[1]),
+        None,
+        "a processed delete removes the object"
+    );
+    assert_eq!(tx.cs_count(&ad(), CsScope::PendingImport).unwrap(), 0);
+    // Nothing to clear is fine; an unknown id is an error, as for one object.
+    tx.clear_pending_adds(&[]).unwrap();
+    assert!(matches!(
+        tx.clear_pending_adds(&[CsId(9999)]),
+        Err(StoreError::NotFound { .. })
+    ));
+}
