@@ -116,7 +116,20 @@ struct Admin<'a> {
     token: &'a Secret,
 }
 
-impl Admin<'_> {
+impl<'a> Admin<'a> {
+    /// Graph as the signed-in administrator.
+    fn new(tenant: &'a Tenant, token: &'a Secret) -> Result<Self, CloudError> {
+        let http = http_client(tenant.ca_file.as_deref()).map_err(|e| CloudError::Graph {
+            what: "the HTTPS client".into(),
+            detail: e.to_string(),
+        })?;
+        Ok(Admin {
+            http,
+            base: tenant.graph_base.trim_end_matches('/'),
+            token,
+        })
+    }
+
     async fn call(
         &self,
         method: reqwest::Method,
@@ -241,15 +254,8 @@ pub async fn ensure_cloud_identity(
     admin_token: &Secret,
     req: &CloudRequest,
 ) -> Result<CloudIdentity, CloudError> {
-    let http = http_client(tenant.ca_file.as_deref()).map_err(|e| CloudError::Graph {
-        what: "the HTTPS client".into(),
-        detail: e.to_string(),
-    })?;
-    let admin = Admin {
-        http: http.clone(),
-        base: tenant.graph_base.trim_end_matches('/'),
-        token: admin_token,
-    };
+    let admin = Admin::new(tenant, admin_token)?;
+    let http = admin.http.clone();
     use reqwest::Method;
     // The application, found by name on a rerun.
     let filter = format!(
@@ -504,15 +510,8 @@ pub async fn rotate_certificate(
     app_id: &str,
     current: &Secret,
 ) -> Result<Rotation, CloudError> {
-    let http = http_client(tenant.ca_file.as_deref()).map_err(|e| CloudError::Graph {
-        what: "the HTTPS client".into(),
-        detail: e.to_string(),
-    })?;
-    let admin = Admin {
-        http: http.clone(),
-        base: tenant.graph_base.trim_end_matches('/'),
-        token: admin_token,
-    };
+    let admin = Admin::new(tenant, admin_token)?;
+    let http = admin.http.clone();
     let current_der = pem_der(current.expose()).ok_or_else(|| {
         CloudError::Certificate("the stored credential holds no PEM certificate".into())
     })?;
@@ -598,15 +597,7 @@ pub async fn retire_certificate(
     admin_token: &Secret,
     rotation: &Rotation,
 ) -> Result<(), CloudError> {
-    let http = http_client(tenant.ca_file.as_deref()).map_err(|e| CloudError::Graph {
-        what: "the HTTPS client".into(),
-        detail: e.to_string(),
-    })?;
-    let admin = Admin {
-        http,
-        base: tenant.graph_base.trim_end_matches('/'),
-        token: admin_token,
-    };
+    let admin = Admin::new(tenant, admin_token)?;
     let signer = CertificateCredential::from_pem(rotation.certificate.expose())
         .map_err(|e| CloudError::Certificate(e.to_string()))?;
     let proof = signer

@@ -359,26 +359,39 @@ pub fn required(features: &Features, g: &Guids) -> Result<Vec<Required>, RightsE
             )?);
         }
     }
+    // A writeback container: create and delete the class's objects there, and read, write
+    // and delete them below it.
+    let container = |feature: &'static str, target: Target, class: &str, class_id, place: &str| {
+        [
+            Required {
+                feature,
+                right: format!("Create and delete {class} objects in {place}"),
+                target: target.clone(),
+                mask: rights::CREATE_CHILD | rights::DELETE_CHILD,
+                object_type: Some(class_id),
+                property_set: None,
+            },
+            Required {
+                feature,
+                right: format!("Read/write all properties, delete on {class} objects in {place}"),
+                target,
+                mask: rights::READ_PROPERTY
+                    | rights::WRITE_PROPERTY
+                    | rights::DELETE
+                    | rights::DELETE_TREE,
+                object_type: None,
+                property_set: None,
+            },
+        ]
+    };
     if let Some(ou) = &features.group_writeback_ou {
-        out.push(Required {
-            feature: "group writeback",
-            right: format!("Create and delete group objects in {ou}"),
-            target: Target::Ou(ou.clone()),
-            mask: rights::CREATE_CHILD | rights::DELETE_CHILD,
-            object_type: Some(g.schema_id("group")?),
-            property_set: None,
-        });
-        out.push(Required {
-            feature: "group writeback",
-            right: format!("Read/write all properties, delete on group objects in {ou}"),
-            target: Target::Ou(ou.clone()),
-            mask: rights::READ_PROPERTY
-                | rights::WRITE_PROPERTY
-                | rights::DELETE
-                | rights::DELETE_TREE,
-            object_type: None,
-            property_set: None,
-        });
+        out.extend(container(
+            "group writeback",
+            Target::Ou(ou.clone()),
+            "group",
+            g.schema_id("group")?,
+            &ou.to_string(),
+        ));
     }
     if features.device_writeback {
         // As Entra Connect's Initialize-ADSyncDeviceWriteback grants them on the container.
@@ -389,27 +402,13 @@ pub fn required(features: &Features, g: &Guids) -> Result<Vec<Required>, RightsE
                     .into(),
             )
         })?;
-        out.push(Required {
-            feature: "device writeback",
-            right: format!("Create and delete msDS-Device objects in {REGISTERED_DEVICES}"),
-            target: Target::RegisteredDevices,
-            mask: rights::CREATE_CHILD | rights::DELETE_CHILD,
-            object_type: Some(device),
-            property_set: None,
-        });
-        out.push(Required {
-            feature: "device writeback",
-            right: format!(
-                "Read/write all properties, delete on msDS-Device objects in {REGISTERED_DEVICES}"
-            ),
-            target: Target::RegisteredDevices,
-            mask: rights::READ_PROPERTY
-                | rights::WRITE_PROPERTY
-                | rights::DELETE
-                | rights::DELETE_TREE,
-            object_type: None,
-            property_set: None,
-        });
+        out.extend(container(
+            "device writeback",
+            Target::RegisteredDevices,
+            "msDS-Device",
+            device,
+            REGISTERED_DEVICES,
+        ));
     }
     Ok(out)
 }
