@@ -987,6 +987,14 @@ fn sync_run_and_status_with_an_ldif_forest_and_an_ldif_tenant() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["kind"], "delta");
     assert_eq!(v["status"], "success");
+    let stages: u64 = ["import", "sync", "export"]
+        .iter()
+        .map(|s| v["stages_ms"][s].as_u64().unwrap())
+        .sum();
+    assert!(
+        stages <= v["duration_ms"].as_u64().unwrap(),
+        "the stages are parts of the cycle: {v}"
+    );
     let entra = v["connectors"]
         .as_array()
         .unwrap()

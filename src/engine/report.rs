@@ -270,6 +270,11 @@ pub fn cycle_json(r: &CycleReport) -> serde_json::Value {
         "full_reason": match &r.kind { CycleKind::Full(why) => Some(why.clone()), CycleKind::Delta => None },
         "status": r.status.as_str(),
         "duration_ms": r.duration.as_millis() as u64,
+        "stages_ms": {
+            "import": r.stages.import.as_millis() as u64,
+            "sync": r.stages.sync.as_millis() as u64,
+            "export": r.stages.export.as_millis() as u64,
+        },
         "message": r.message,
         "guard_blocked": r.guard_blocked,
         "connectors": r.connectors.iter().map(|c| serde_json::json!({

@@ -255,8 +255,8 @@ fn delta_end_to_end() {
     let delta = lab.sync(&["--delta"], 0);
     let elapsed = t.elapsed().as_secs_f64();
     println!(
-        "delta cycle with 10 changes on {users} synced users, end to end (process start to exit): {elapsed:.2} s; engine stages {}; {} updates exported",
-        delta["stages"],
+        "delta cycle with 10 changes on {users} synced users, end to end (process start to exit): {elapsed:.2} s; engine stages (ms) {}; {} updates exported",
+        delta["stages_ms"],
         e2e::entra(&delta)["export"]["updates"]
     );
 }
