@@ -260,7 +260,15 @@ pub fn dispatch(t: &mut Tenant, base: &str, r: &GraphRequest) -> GraphResult {
             let kind = kind_of(coll);
             need(c, read_perms(kind))?;
             check_extensions_named(t, kind, r)?;
-            let objs = prefiltered(t.list(kind).map(|o| &o.props), r);
+            // Lookups by UPN or immutable id (hard and soft match) use the tenant's index.
+            let indexed = match (kind, r.q("$filter").map(filter::parse)) {
+                (Kind::User, Some(Ok(expr))) => t.indexed_users(&expr),
+                _ => None,
+            };
+            let objs = match indexed {
+                Some(users) => prefiltered(users.into_iter().map(|o| &o.props), r),
+                None => prefiltered(t.list(kind).map(|o| &o.props), r),
+            };
             list_of(base, coll, r, objs, defaults(kind), true)
         }
         ("GET", [coll @ ("users" | "groups"), "$count"]) => {

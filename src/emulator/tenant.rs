@@ -194,8 +194,9 @@ pub struct Tenant {
     unique: UniqueIndex,
 }
 
-/// Candidate users per unique value: the lower-cased `userPrincipalName` and the exact
-/// `onPremisesImmutableId`. Entries are only ever added (on create and update), and every
+/// Candidate users per unique value: the lower-cased `userPrincipalName` and
+/// `onPremisesImmutableId` (lower-cased too, so `$filter`'s case-insensitive `eq` can use it;
+/// uniqueness re-checks the exact value). Entries are only ever added (on create and update), and every
 /// candidate is checked against the object as it is now, so an entry that went stale (the
 /// value changed, the object was deleted or purged) is harmless. Without it a create costs
 /// a scan of the whole tenant, which made large exports measure the emulator, not hybridsync.
@@ -222,7 +223,7 @@ impl UniqueIndex {
             put(&mut self.upn, v.to_lowercase());
         }
         if let Some(v) = o.str_prop("onPremisesImmutableId") {
-            put(&mut self.immutable, v.to_string());
+            put(&mut self.immutable, v.to_lowercase());
         }
     }
 }
@@ -525,6 +526,62 @@ impl Tenant {
             .filter(move |o| o.kind == kind && o.deleted_at.is_none())
     }
 
+    /// The live users a `$filter` can only match through an equality on `userPrincipalName`
+    /// or `onPremisesImmutableId` (`eq`, `in`, under `and`/`or`), in [`Tenant::list`]'s order;
+    /// `None` when the filter does not narrow that way or the index is not built yet (the
+    /// caller then scans). A superset: the caller still applies the whole filter.
+    pub fn indexed_users(&self, expr: &super::filter::Expr) -> Option<Vec<&Object>> {
+        use super::filter::{Expr, Op};
+        fn ids<'a>(index: &'a UniqueIndex, e: &Expr, out: &mut Vec<&'a String>) -> bool {
+            let map = |p: &str| {
+                if p.eq_ignore_ascii_case("userPrincipalName") {
+                    Some(&index.upn)
+                } else if p.eq_ignore_ascii_case("onPremisesImmutableId") {
+                    Some(&index.immutable)
+                } else {
+                    None
+                }
+            };
+            let mut add = |m: &'a HashMap<String, Vec<String>>, v: &Value| match v.as_str() {
+                Some(v) => {
+                    out.extend(m.get(&v.to_lowercase()).into_iter().flatten());
+                    true
+                }
+                None => false,
+            };
+            match e {
+                Expr::Cmp(p, Op::Eq, v) => map(p).is_some_and(|m| add(m, v)),
+                Expr::In(p, vs) => map(p).is_some_and(|m| vs.iter().all(|v| add(m, v))),
+                Expr::And(a, b) => {
+                    let mut left = Vec::new();
+                    if ids(index, a, &mut left) {
+                        out.extend(left);
+                        true
+                    } else {
+                        ids(index, b, out)
+                    }
+                }
+                Expr::Or(a, b) => ids(index, a, out) && ids(index, b, out),
+                _ => false,
+            }
+        }
+        if !self.unique.built {
+            return None;
+        }
+        let mut found = Vec::new();
+        if !ids(&self.unique, expr, &mut found) {
+            return None;
+        }
+        let mut objs: Vec<&Object> = found
+            .into_iter()
+            .filter_map(|id| self.objects.get(id))
+            .filter(|o| o.kind == Kind::User && o.deleted_at.is_none())
+            .collect();
+        objs.sort_by_key(|o| o.created);
+        objs.dedup_by_key(|o| o.created);
+        Some(objs)
+    }
+
     /// Soft-deleted objects of a kind.
     pub fn deleted(&self, kind: Option<Kind>) -> impl Iterator<Item = &Object> {
         self.order
@@ -565,7 +622,10 @@ impl Tenant {
                 // (sync-engine.md 3.1: base64 values differ by case).
                 let (same, candidates): (&dyn Fn(&str) -> bool, _) =
                     if key == "onPremisesImmutableId" {
-                        (&|x: &str| x == v, self.unique.immutable.get(v))
+                        (
+                            &|x: &str| x == v,
+                            self.unique.immutable.get(&v.to_lowercase()),
+                        )
                     } else {
                         (
                             &|x: &str| x.eq_ignore_ascii_case(v),
@@ -1541,6 +1601,56 @@ mod tests {
     fn conflict_on(r: Result<impl std::fmt::Debug, GraphError>) -> String {
         let e = r.expect_err("a conflict");
         e.details.unwrap()[0]["target"].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn indexed_user_lookups_find_what_a_scan_finds() {
+        let mut t = Tenant::new("t1", "contoso", &[]);
+        for (n, i) in [("a", "QUFB"), ("b", "qufb"), ("c", "Q0ND"), ("d", "RERE")] {
+            t.create_user(user(&format!("{n}@contoso.onmicrosoft.com"), Some(i)))
+                .unwrap();
+        }
+        let d = t
+            .list(Kind::User)
+            .find(|o| o.str_prop("onPremisesImmutableId") == Some("RERE"))
+            .unwrap()
+            .id()
+            .to_string();
+        t.delete(Kind::User, &d).unwrap();
+        let scan = |t: &Tenant, e: &super::super::filter::Expr| -> Vec<String> {
+            t.list(Kind::User)
+                .filter(|o| e.matches(&o.props))
+                .map(|o| o.id().to_string())
+                .collect()
+        };
+        for f in [
+            "userPrincipalName eq 'A@CONTOSO.onmicrosoft.com'",
+            "onPremisesImmutableId eq 'QUFB'",
+            "onPremisesImmutableId in ('qufb', 'Q0ND', 'RERE', 'nope')",
+            "onPremisesImmutableId eq 'QUFB' and accountEnabled eq true",
+            "accountEnabled eq true and userPrincipalName eq 'c@contoso.onmicrosoft.com'",
+            "userPrincipalName eq 'a@contoso.onmicrosoft.com' or onPremisesImmutableId eq 'Q0ND'",
+        ] {
+            let e = super::super::filter::parse(f).unwrap();
+            let found: Vec<String> = t
+                .indexed_users(&e)
+                .unwrap_or_else(|| panic!("{f} is indexed"))
+                .into_iter()
+                .filter(|o| e.matches(&o.props))
+                .map(|o| o.id().to_string())
+                .collect();
+            assert_eq!(found, scan(&t, &e), "{f}");
+            assert!(!found.is_empty() || f.contains("nope"), "{f}");
+        }
+        // Filters the index cannot narrow are scanned.
+        for f in [
+            "displayName eq 'a'",
+            "startswith(userPrincipalName, 'a')",
+            "userPrincipalName eq 'a@contoso.onmicrosoft.com' or displayName eq 'x'",
+        ] {
+            let e = super::super::filter::parse(f).unwrap();
+            assert!(t.indexed_users(&e).is_none(), "{f}");
+        }
     }
 
     #[test]
