@@ -539,6 +539,60 @@ secret_ref = "store:ad-corp.example.com"
         }
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn cancelling_the_first_cycle_asks_the_cycle_to_stop() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("hybridsync.toml");
+        let stopped = std::sync::Arc::new(AtomicBool::new(false));
+        let seen = stopped.clone();
+        let hook: CycleHook =
+            std::sync::Arc::new(move |_path, stop: std::sync::Arc<AtomicBool>| {
+                // A cycle that runs until it is asked to stop, as one_cycle does with SIGTERM.
+                while !stop.load(Ordering::SeqCst) {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                seen.store(true, Ordering::SeqCst);
+                Ok(vec!["stopped".into()])
+            });
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let mut runner = TokioRunner::with_context(
+            tokio::runtime::Handle::current(),
+            tx,
+            Context {
+                first_cycle: Some(hook),
+                ..Context::default()
+            },
+        );
+        let config: Config = toml::from_str(
+            "schema_version = 1\n[tenant]\ntenant_id = \"contoso.onmicrosoft.com\"\n[tenant.application]\nclient_id = \"3f1b2a4c-5d6e-4f70-8192-a3b4c5d6e7f8\"\ncertificate_ref = \"store:entra-app-certificate\"\n[[directories]]\nforest = \"corp.example.com\"\n[directories.account]\nusername = \"svc@corp.example.com\"\nsecret_ref = \"store:ad\"\n",
+        )
+        .unwrap();
+        runner.run(Effect::Configure(ConfigureStep::WriteConfig {
+            config: Box::new(config),
+            path: path.clone(),
+        }));
+        assert_eq!(
+            rx.recv().await,
+            Some(Reply::Step(Ok(StepOutput::Written(path))))
+        );
+        runner.run(Effect::Configure(ConfigureStep::StartFirstCycle));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!stopped.load(Ordering::SeqCst), "the cycle runs");
+        runner.run(Effect::Cancel(EffectKind::Configure));
+        assert_eq!(
+            rx.recv().await,
+            Some(Reply::Cancelled(EffectKind::Configure))
+        );
+        for _ in 0..400 {
+            if stopped.load(Ordering::SeqCst) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        panic!("the cycle was not asked to stop");
+    }
+
     #[tokio::test]
     async fn prerequisites_fail_on_an_unwritable_state_directory_with_a_fix() {
         let dir = tempfile::tempdir().unwrap();

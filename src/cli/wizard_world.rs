@@ -71,13 +71,12 @@ pub(crate) fn cycle_lines(
 /// `log` is where standard error goes meanwhile (named on the Complete page).
 pub(crate) fn cycle_hook(g: &Global, log: Option<PathBuf>) -> CycleHook {
     let g = g.clone();
-    Arc::new(move |config_path: PathBuf| {
+    Arc::new(move |config_path: PathBuf, stop: Arc<AtomicBool>| {
         let g = Global {
             config_path: config_path.clone(),
             ..g.clone()
         };
         let handle = tokio::runtime::Handle::current();
-        let stop = Arc::new(AtomicBool::new(false));
         let report = one_cycle(
             &g,
             crate::engine::cycle::Requested::Full,

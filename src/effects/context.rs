@@ -23,8 +23,13 @@ pub const DEFAULT_SIGN_IN_CLIENT_ID: &str = "14d82eec-204b-4c2f-b7e8-296a70dab67
 pub const CERTIFICATE_SECRET: &str = "entra-app-certificate";
 
 /// Runs the first cycle from the configuration file given, returning the lines the Complete page
-/// shows (counts, where the history and logs are). Called on a blocking thread.
-pub type CycleHook = Arc<dyn Fn(PathBuf) -> Result<Vec<String>, Failure> + Send + Sync>;
+/// shows (counts, where the history and logs are). Called on a blocking thread; the flag turns
+/// true when the admin cancels the step, and the cycle then stops at its next safe point.
+pub type CycleHook = Arc<
+    dyn Fn(PathBuf, Arc<std::sync::atomic::AtomicBool>) -> Result<Vec<String>, Failure>
+        + Send
+        + Sync,
+>;
 
 /// Where the tenant is.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -226,7 +226,17 @@ async fn configure(
                     "retry: the configuration is written before the first cycle",
                 ));
             };
-            match tokio::task::spawn_blocking(move || hook(path)).await {
+            // Cancelling the step drops this future: the guard then asks the cycle to stop at
+            // its next safe point (what it did so far stays committed, as with SIGTERM).
+            struct StopOnDrop(Arc<std::sync::atomic::AtomicBool>);
+            impl Drop for StopOnDrop {
+                fn drop(&mut self) {
+                    self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let _stop_on_cancel = StopOnDrop(stop.clone());
+            match tokio::task::spawn_blocking(move || hook(path, stop)).await {
                 Ok(Ok(lines)) => Ok(StepOutput::Cycle(lines.join("\n"))),
                 Ok(Err(f)) => Err(f),
                 Err(e) => Err(Failure::new(
