@@ -21,8 +21,8 @@ use crate::wizard::pages::identifying_users::Anchor;
 use crate::wizard::pages::ou_filtering::{Children, Node};
 use crate::wizard::pages::upn_suffixes::UpnAttribute;
 use crate::wizard::pages::{
-    change_user_sign_in, configure_staging_mode, customize_sync_options, optional_features,
-    ou_filtering,
+    change_user_sign_in, configure_staging_mode, customize_sync_options, directory_extensions,
+    optional_features, ou_filtering,
 };
 use crate::wizard::text::tasks as t;
 use crate::wizard::ui::{Body, Styles, note, radio};
@@ -116,7 +116,10 @@ pub fn sequence(s: &State) -> Vec<PageId> {
     match task {
         Task::ViewConfiguration => v.push(ViewConfiguration),
         Task::CustomizeSyncOptions => {
-            v.extend([CustomizeSyncOptions, OuFiltering, OptionalFeatures])
+            v.extend([CustomizeSyncOptions, OuFiltering, OptionalFeatures]);
+            if directory_extensions::needed(s) {
+                v.push(DirectoryExtensions);
+            }
         }
         Task::RefreshDirectorySchema => v.push(RefreshDirectorySchema),
         Task::ConfigureStagingMode => v.push(ConfigureStagingMode),
@@ -306,7 +309,7 @@ pub fn prefill(s: &mut State) {
     );
     feat.device_writeback = f.device_writeback.enabled;
     feat.extensions = f.directory_extensions.enabled;
-    feat.extension_attributes = TextField::new(&f.directory_extensions.attributes.join(", "));
+    s.extensions.selected = f.directory_extensions.attributes.clone();
     let anchor = c.identity.source_anchor.as_str();
     s.identity.matching = c.identity.user_matching;
     if anchor.eq_ignore_ascii_case("mS-DS-ConsistencyGuid") {
@@ -416,6 +419,7 @@ pub fn build_config(s: &State) -> Config {
             }
             customize_sync_options::apply(s, &mut c);
             optional_features::apply(s, &mut c);
+            directory_extensions::apply(s, &mut c);
             // The page keeps the group writeback OU as text; keep its objectGUID when unchanged.
             if let (Some(new), Some(old)) = (
                 c.features.group_writeback.target_ou.as_mut(),

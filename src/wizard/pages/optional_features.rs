@@ -1,8 +1,8 @@
 //! Optional features: each checkbox with what it needs underneath. Features the forest or
 //! hybridsync cannot support are shown greyed with the reason (no Exchange schema; password
 //! writeback needs Microsoft's relay; password hash sync is the sign-in method, so it stays on).
-//! Group writeback asks for its OU and directory extensions for their attributes right under the
-//! box; both are validated next to the field.
+//! Group writeback asks for its OU right under the box (validated next to the field); directory
+//! extensions choose their attributes on the next page ([`super::directory_extensions`]).
 //!
 //! Invariants: a greyed feature can never be turned on; the answers map one to one onto
 //! `[features]` in the configuration.
@@ -36,8 +36,6 @@ pub enum Item {
     DeviceWriteback,
     /// Directory extensions.
     Extensions,
-    /// Their attributes.
-    ExtensionAttributes,
 }
 
 /// The page's state.
@@ -53,10 +51,8 @@ pub struct OptionalFeatures {
     pub group_ou: TextField,
     /// Device writeback.
     pub device_writeback: bool,
-    /// Directory extensions.
+    /// Directory extensions (their attributes: [`super::directory_extensions`]).
     pub extensions: bool,
-    /// Their attributes.
-    pub extension_attributes: TextField,
     /// Focus index into [`items`].
     pub focus: usize,
     /// Validation messages.
@@ -81,9 +77,6 @@ pub fn items(s: &State) -> Vec<Item> {
         v.push(Item::GroupOu);
     }
     v.extend([Item::DeviceWriteback, Item::Extensions]);
-    if f.extensions {
-        v.push(Item::ExtensionAttributes);
-    }
     v
 }
 
@@ -95,34 +88,11 @@ fn available(s: &State, i: Item) -> bool {
     }
 }
 
-fn attributes(f: &OptionalFeatures) -> Vec<String> {
-    f.extension_attributes
-        .text()
-        .split(',')
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 /// Validate the fields.
 pub fn validate(f: &OptionalFeatures) -> Vec<(Item, &'static str)> {
     let mut e = Vec::new();
     if f.group_writeback && Dn::parse(f.group_ou.text()).map_or(true, |d| d.is_empty()) {
         e.push((Item::GroupOu, t::BAD_OU));
-    }
-    if f.extensions {
-        let attrs = attributes(f);
-        let ok = !attrs.is_empty()
-            && attrs.iter().all(|a| {
-                a.split_once('.').is_some_and(|(ty, name)| {
-                    matches!(ty, "user" | "group")
-                        && crate::domain::AttributeName::new(name).is_ok()
-                })
-            });
-        if !ok {
-            e.push((Item::ExtensionAttributes, t::BAD_EXTENSIONS));
-        }
     }
     e
 }
@@ -135,7 +105,6 @@ pub fn input(s: &mut State, input: Input) -> Flow {
     let f = &mut s.features;
     let field = match focused {
         Some(Item::GroupOu) => Some(&mut f.group_ou),
-        Some(Item::ExtensionAttributes) => Some(&mut f.extension_attributes),
         _ => None,
     };
     if let Some(field) = field
@@ -191,6 +160,7 @@ pub fn view(s: &State, st: &Styles) -> Body {
     let items = items(s);
     let focused = items.get(f.focus).copied();
     let err = |i: Item| f.errors.iter().find(|(x, _)| *x == i).map(|(_, m)| *m);
+    let phs = s.user_sign_in.method == crate::config::model::SignInMethod::PasswordHashSync;
     let mut b = Body::default();
     b.text(t::INTRO, st.muted);
     for i in items {
@@ -198,17 +168,14 @@ pub fn view(s: &State, st: &Styles) -> Body {
         let (on, (label, needs)) = match i {
             Item::ExchangeHybrid => (f.exchange_hybrid, t::EXCHANGE_HYBRID),
             Item::PublicFolders => (f.public_folders, t::PUBLIC_FOLDERS),
-            Item::PasswordHashSync => (true, t::PHS),
+            Item::PasswordHashSync if phs => (true, t::PHS),
+            Item::PasswordHashSync => (false, (t::PHS.0, t::PHS_OFF)),
             Item::PasswordWriteback => (false, t::PASSWORD_WRITEBACK),
             Item::GroupWriteback => (f.group_writeback, t::GROUP_WRITEBACK),
             Item::DeviceWriteback => (f.device_writeback, t::DEVICE_WRITEBACK),
             Item::Extensions => (f.extensions, t::EXTENSIONS_FEATURE),
             Item::GroupOu => {
                 b.field(t::GROUP_OU, &f.group_ou, is, err(i), st);
-                continue;
-            }
-            Item::ExtensionAttributes => {
-                b.field(t::EXTENSIONS, &f.extension_attributes, is, err(i), st);
                 continue;
             }
         };
@@ -218,7 +185,7 @@ pub fn view(s: &State, st: &Styles) -> Body {
                 Check::from(on),
                 label,
                 is,
-                avail || i == Item::PasswordHashSync,
+                avail || (i == Item::PasswordHashSync && phs),
                 st,
             ),
             is,
@@ -251,7 +218,7 @@ pub fn apply(s: &State, c: &mut Config) {
     }
     c.features.device_writeback.enabled = f.device_writeback;
     c.features.directory_extensions.enabled = f.extensions;
-    if f.extensions {
-        c.features.directory_extensions.attributes = attributes(f);
+    if !f.extensions {
+        c.features.directory_extensions.attributes.clear();
     }
 }
