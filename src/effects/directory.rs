@@ -275,6 +275,7 @@ pub(crate) fn schema_extension_candidates(schema: &Schema) -> Vec<ExtensionCandi
                 continue;
             };
             if info.single_valued
+                && !info.constructed_or_local()
                 && matches!(info.syntax, Syntax::Str | Syntax::Num | Syntax::Bool)
                 && let Some(c) = extension_candidate(class, &info.name, info.syntax.kind())
             {
@@ -686,6 +687,7 @@ mod tests {
             name: name.into(),
             syntax,
             single_valued,
+            system_flags: 0,
         };
         let class = |name: &str, parent: Option<&str>, attributes: &[&str]| ClassInfo {
             name: name.into(),
@@ -704,6 +706,14 @@ mod tests {
                 attr("whenCreated", Syntax::Date, true),
                 attr("info", Syntax::Str, true),
                 attr("cn", Syntax::Str, true),
+                AttributeInfo {
+                    system_flags: 0x4,
+                    ..attr("msDS-User-Account-Control-Computed", Syntax::Num, true)
+                },
+                AttributeInfo {
+                    system_flags: 0x1,
+                    ..attr("msDS-FailedInteractiveLogonCount", Syntax::Num, true)
+                },
             ],
             vec![
                 class("top", None, &["objectGUID", "whenCreated", "cn"]),
@@ -711,7 +721,14 @@ mod tests {
                 class(
                     "user",
                     Some("person"),
-                    &["employeeID", "proxyAddresses", "manager", "info"],
+                    &[
+                        "employeeID",
+                        "proxyAddresses",
+                        "manager",
+                        "info",
+                        "msDS-User-Account-Control-Computed",
+                        "msDS-FailedInteractiveLogonCount",
+                    ],
                 ),
                 class("group", Some("top"), &["info", "isPublic"]),
             ],
