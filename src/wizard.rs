@@ -18,7 +18,8 @@
 //! Custom path asks for the user sign-in method (password hash sync, pass-through, AD FS,
 //! PingFederate or do not configure, with Seamless single sign-on) before the Entra ID sign-in,
 //! and, when directory extensions are ticked, offers the forest's candidate attributes from the
-//! live schema in a filtered picker ([`pages::directory_extensions`]). Over
+//! live schema in a filtered picker ([`pages::directory_extensions`]); with group writeback
+//! ticked, its target OU is chosen in the lazy OU tree ([`pages::group_writeback`]). Over
 //! an existing configuration the wizard opens the rerun "Additional tasks" menu
 //! ([`pages::additional_tasks`]: view or export the configuration, customize synchronization
 //! options by reopening the OU filtering and optional features pages pre-filled, with the
@@ -29,9 +30,9 @@
 //! unattended (`--answers FILE`). On a rerun the forest is not bound (no password is asked), so
 //! the OU tree is listed with the configuration's connector account, and Exchange options count
 //! as available only when an Exchange feature is already on. Not built yet: the Custom "Install
-//! required components" page of the first run, the group writeback OU picker (the OU is typed as
-//! a DN), the app and attribute filtering pages, several forests, device options, source anchor
-//! change and mouse support.
+//! required components" page of the first run, the app and attribute filtering pages, several
+//! forests, device options, source anchor change and mouse support.
+
 pub mod answers;
 pub mod app;
 pub mod keys;

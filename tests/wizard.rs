@@ -981,15 +981,145 @@ fn snapshots_optional_features() {
     // Group writeback is greyed (no Exchange schema): Space does nothing.
     w.space();
     assert!(!w.state.features.group_writeback);
-    // With Exchange in the schema it can be ticked, and its OU is validated next to the field.
-    if let hybridsync::wizard::pages::connect_directories::Bind::Connected(f) =
-        &mut w.state.directories.bind
-    {
-        f.exchange_schema = true;
+    // Without it the path has no group writeback page.
+    w.enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+}
+
+/// The lab with Exchange attributes in the forest's schema (group writeback possible).
+fn exchange_lab(e: &Effect) -> Vec<Reply> {
+    match e {
+        Effect::TestAdBind { .. } => vec![Reply::Forest(Ok(ForestInfo {
+            exchange_schema: true,
+            ..forest()
+        }))],
+        other => lab(other),
     }
-    w.space().down().typ("Cloud Groups").enter();
-    assert_eq!(w.page(), PageId::OptionalFeatures);
-    insta::assert_snapshot!("optional_features_invalid", w.screen());
+}
+
+/// The Custom path with `script` up to Optional features.
+fn to_features(script: fn(&Effect) -> Vec<Reply>) -> Wizard {
+    let mut w = Wizard::new(script);
+    w.reach_directories(true)
+        .typ("corp.example.com")
+        .tab()
+        .tab()
+        .tab()
+        .tab()
+        .typ("CORP\\admin")
+        .tab()
+        .typ("pw")
+        .enter();
+    while w.page() != PageId::OptionalFeatures {
+        let before = w.page();
+        w.enter();
+        assert_ne!(before, w.page(), "stuck on {before:?}");
+    }
+    w
+}
+
+#[test]
+fn group_writeback_ou_is_picked_in_the_tree_by_keys_and_by_answers() {
+    let mut w = to_features(exchange_lab);
+    for _ in 0..4 {
+        w.down();
+    }
+    w.space().enter();
+    assert_eq!(w.page(), PageId::GroupWriteback);
+    insta::assert_snapshot!("group_writeback", w.screen());
+    w.enter();
+    assert_eq!(w.page(), PageId::GroupWriteback, "no OU chosen");
+    insta::assert_snapshot!("group_writeback_nothing_chosen", w.screen());
+    // Open Sales (read lazily, once: the tree is the one OU filtering read), choose EMEA.
+    w.down().key(KeyCode::Right);
+    let reads = |w: &Wizard, dn: &str| {
+        w.runner
+            .effects
+            .iter()
+            .filter(|e| matches!(e, Effect::ListOus { parent, .. } if parent.to_string() == dn))
+            .count()
+    };
+    assert_eq!(reads(&w, "OU=Sales,DC=corp,DC=example,DC=com"), 1);
+    assert_eq!(reads(&w, "DC=corp,DC=example,DC=com"), 1);
+    w.down().space();
+    insta::assert_snapshot!("group_writeback_chosen", w.screen());
+    w.enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    let c = build_config(&w.state);
+    assert!(c.features.group_writeback.enabled);
+    let ou = c.features.group_writeback.target_ou.clone().unwrap();
+    assert_eq!(ou.dn, dn("OU=EMEA,OU=Sales,DC=corp,DC=example,DC=com"));
+    assert_eq!(ou.guid, Some(guid(4)));
+    assert!(
+        w.state.ready.problems.is_empty(),
+        "{:?}",
+        w.state.ready.problems
+    );
+
+    // The same answers unattended give the same configuration.
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "pw\n").unwrap();
+    let base = format!(
+        r#"
+[install]
+accept_license = true
+mode = "custom"
+[directory]
+forest = "corp.example.com"
+account = "create"
+username = "CORP\\admin"
+password_file = "{}"
+[features]
+group_writeback = true
+"#,
+        pw.display()
+    );
+    let run = |extra: &str| {
+        let answers = hybridsync::wizard::answers::parse(&format!("{base}{extra}")).unwrap();
+        let mut state = State::new(PathBuf::from(CONFIG), PathBuf::from("/var/lib/hybridsync"));
+        let mut exec = |e: Effect| exchange_lab(&e);
+        let r =
+            hybridsync::wizard::answers::drive(&mut state, &answers, &mut exec, &mut |_: &str| {});
+        (r, state)
+    };
+    let (r, state) = run("group_writeback_ou = \"OU=EMEA,OU=Sales,DC=corp,DC=example,DC=com\"\n");
+    r.unwrap();
+    assert_eq!(
+        build_config(&state).features.group_writeback,
+        c.features.group_writeback
+    );
+    for extra in [
+        "",
+        "group_writeback_ou = \"OU=Nowhere,OU=Sales,DC=corp,DC=example,DC=com\"\n",
+        "group_writeback_ou = \"not a dn\"\n",
+    ] {
+        let (r, _) = run(extra);
+        let e = r.expect_err(extra);
+        assert_eq!(e.key, "features.group_writeback_ou", "{e}");
+    }
+}
+
+#[test]
+fn group_writeback_tree_failure_is_shown_on_the_node() {
+    fn failing(e: &Effect) -> Vec<Reply> {
+        match e {
+            Effect::ListOus { parent, .. } if parent.to_string().starts_with("OU=Sales") => {
+                vec![Reply::Ous {
+                    parent: parent.clone(),
+                    children: Err(Failure::new("LDAP timeout", "check the DC")),
+                }]
+            }
+            other => exchange_lab(other),
+        }
+    }
+    let mut w = to_features(failing);
+    for _ in 0..4 {
+        w.down();
+    }
+    w.space().enter();
+    w.down().key(KeyCode::Right);
+    insta::assert_snapshot!("group_writeback_load_failed", w.screen());
 }
 
 #[test]

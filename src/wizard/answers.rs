@@ -335,6 +335,80 @@ fn root_of(o: &ou_filtering::OuFiltering, dn: &Dn) -> Option<Dn> {
         .cloned()
 }
 
+/// Parse `text` as a container of the forest and open the OU tree down to it (reading what was
+/// never read), as the arrows on its ancestors' rows do; errors are about answer key `k`.
+fn reach_container(d: &mut Driver<'_, '_>, k: &str, text: &str) -> Result<Dn, AnswerError> {
+    let forest = crate::wizard::pages::connect_directories::forest(d.s)
+        .map(|f| f.forest.clone())
+        .unwrap_or_default();
+    let dn = Dn::parse(text)
+        .ok()
+        .filter(|x| !x.is_empty())
+        .ok_or_else(|| {
+            err(
+                k,
+                format!(
+                    "\"{text}\" is not a DN — write it like \"OU=Sales,DC=corp,DC=example,DC=com\""
+                ),
+            )
+        })?;
+    let Some(root) = root_of(&d.s.ous, &dn) else {
+        return Err(err(
+            k,
+            format!(
+                "\"{text}\" is not a DN in {forest} — it must end with one of the forest's domains ({})",
+                d.s.ous
+                    .roots
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ));
+    };
+    // Open every container from the domain down to the parent of `dn`.
+    let mut chain = Vec::new();
+    let mut cur = dn.parent();
+    while let Some(p) = cur {
+        if p != root && !p.is_descendant_of(&root) {
+            break;
+        }
+        chain.push(p.clone());
+        if p == root {
+            break;
+        }
+        cur = p.parent();
+    }
+    for p in chain.into_iter().rev() {
+        let effects = ou_filtering::open(d.s, &p);
+        d.settle(effects);
+        match d.s.ous.nodes.get(&p).map(|n| &n.children) {
+            Some(ou_filtering::Children::Loaded(_)) => {}
+            Some(ou_filtering::Children::Failed(f)) => {
+                return Err(err(
+                    k,
+                    format!("cannot read {p}: {} (fix: {})", f.message, f.fix),
+                ));
+            }
+            _ => {
+                return Err(err(
+                    k,
+                    format!("\"{text}\" is not in {forest}: {p} was not found"),
+                ));
+            }
+        }
+    }
+    if dn != root && !d.s.ous.nodes.contains_key(&dn) {
+        return Err(err(
+            k,
+            format!(
+                "\"{text}\" is not in {forest}: no such container (check the spelling, or open the tree in the wizard)"
+            ),
+        ));
+    }
+    Ok(dn)
+}
+
 /// Tick the answers' containers in the tree, as Space on each row does, after opening the tree
 /// down to each of them (so each is known to exist, with its objectGUID).
 fn fill_ous(d: &mut Driver<'_, '_>, a: &OuAnswers) -> Result<(), AnswerError> {
@@ -350,9 +424,6 @@ fn fill_ous(d: &mut Driver<'_, '_>, a: &OuAnswers) -> Result<(), AnswerError> {
         } else {
             ScopeMode::Selected
         });
-    let forest = crate::wizard::pages::connect_directories::forest(d.s)
-        .map(|f| f.forest.clone())
-        .unwrap_or_default();
     let mut parsed = Vec::new();
     for (list, key, tick) in [
         (&a.include, "include", true),
@@ -360,68 +431,7 @@ fn fill_ous(d: &mut Driver<'_, '_>, a: &OuAnswers) -> Result<(), AnswerError> {
     ] {
         for (i, text) in list.iter().enumerate() {
             let k = format!("ou_filtering.{key}[{i}]");
-            let dn = Dn::parse(text).ok().filter(|x| !x.is_empty()).ok_or_else(|| {
-                err(
-                    &k,
-                    format!(
-                        "\"{text}\" is not a DN — write it like \"OU=Sales,DC=corp,DC=example,DC=com\""
-                    ),
-                )
-            })?;
-            let Some(root) = root_of(&d.s.ous, &dn) else {
-                return Err(err(
-                    &k,
-                    format!(
-                        "\"{text}\" is not a DN in {forest} — it must end with one of the forest's domains ({})",
-                        d.s.ous
-                            .roots
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    ),
-                ));
-            };
-            // Open every container from the domain down to the parent of `dn`.
-            let mut chain = Vec::new();
-            let mut cur = dn.parent();
-            while let Some(p) = cur {
-                if p != root && !p.is_descendant_of(&root) {
-                    break;
-                }
-                chain.push(p.clone());
-                if p == root {
-                    break;
-                }
-                cur = p.parent();
-            }
-            for p in chain.into_iter().rev() {
-                let effects = ou_filtering::open(d.s, &p);
-                d.settle(effects);
-                match d.s.ous.nodes.get(&p).map(|n| &n.children) {
-                    Some(ou_filtering::Children::Loaded(_)) => {}
-                    Some(ou_filtering::Children::Failed(f)) => {
-                        return Err(err(
-                            &k,
-                            format!("cannot read {p}: {} (fix: {})", f.message, f.fix),
-                        ));
-                    }
-                    _ => {
-                        return Err(err(
-                            &k,
-                            format!("\"{text}\" is not in {forest}: {p} was not found"),
-                        ));
-                    }
-                }
-            }
-            if dn != root && !d.s.ous.nodes.contains_key(&dn) {
-                return Err(err(
-                    &k,
-                    format!(
-                        "\"{text}\" is not in {forest}: no such container (check the spelling, or open the tree in the wizard)"
-                    ),
-                ));
-            }
+            let dn = reach_container(d, &k, text)?;
             parsed.push((dn, tick));
         }
     }
@@ -461,9 +471,6 @@ fn fill_features(s: &mut State, a: &FeatureAnswers) {
     }
     if let Some(v) = a.group_writeback {
         f.group_writeback = v;
-    }
-    if let Some(v) = &a.group_writeback_ou {
-        f.group_ou = TextField::new(v);
     }
     if let Some(v) = a.device_writeback {
         f.device_writeback = v;
@@ -627,14 +634,14 @@ fn refusal(s: &State, a: &Answers) -> AnswerError {
                 ),
             },
         ),
-        PageId::OptionalFeatures => {
-            use crate::wizard::pages::optional_features::Item;
-            match s.features.errors.first() {
-                Some((Item::GroupOu, m)) => err("features.group_writeback_ou", *m),
-                Some((_, m)) => err("features", *m),
-                None => err("features", "not accepted"),
-            }
-        }
+        PageId::OptionalFeatures => match s.features.errors.first() {
+            Some((_, m)) => err("features", *m),
+            None => err("features", "not accepted"),
+        },
+        PageId::GroupWriteback => err(
+            "features.group_writeback_ou",
+            crate::wizard::text::group_writeback::NOTHING,
+        ),
         PageId::DirectoryExtensions => err(
             "features.directory_extensions",
             s.extensions.error.unwrap_or("not accepted"),
@@ -814,6 +821,15 @@ pub fn drive(
             }
             PageId::OptionalFeatures => fill_features(d.s, &a.features),
             PageId::DirectoryExtensions => fill_extensions(d.s, &a.features)?,
+            PageId::GroupWriteback => {
+                if let Some(text) = &a.features.group_writeback_ou {
+                    let k = "features.group_writeback_ou";
+                    let effects = crate::wizard::pages::group_writeback::enter(d.s);
+                    d.settle(effects);
+                    let dn = reach_container(&mut d, k, text)?;
+                    crate::wizard::pages::group_writeback::choose(d.s, &dn);
+                }
+            }
             PageId::ReadyToConfigure => {
                 if let Some(v) = a.ready.start_sync {
                     d.s.ready.start_sync = v;

@@ -19,9 +19,9 @@ use crate::wizard::pages::additional_tasks::{self, Task};
 use crate::wizard::pages::{
     change_user_sign_in, configure, configure_staging_mode, connect_directories, connect_to_entra,
     customize_sync_options, directory_extensions, express_or_custom, filter_users_and_devices,
-    identifying_users, optional_features, ou_filtering, prerequisites, ready_to_configure,
-    refresh_directory_schema, troubleshoot, upn_suffixes, user_sign_in, view_configuration,
-    welcome,
+    group_writeback, identifying_users, optional_features, ou_filtering, prerequisites,
+    ready_to_configure, refresh_directory_schema, troubleshoot, upn_suffixes, user_sign_in,
+    view_configuration, welcome,
 };
 
 /// The pages, named as Entra Connect names them.
@@ -51,6 +51,8 @@ pub enum PageId {
     OptionalFeatures,
     /// Directory extensions (when directory extension attribute sync is ticked).
     DirectoryExtensions,
+    /// Group writeback: its target OU (when group writeback is ticked).
+    GroupWriteback,
     /// Ready to configure.
     ReadyToConfigure,
     /// Configuring.
@@ -130,6 +132,8 @@ pub struct State {
     pub features: optional_features::OptionalFeatures,
     /// Directory extensions.
     pub extensions: directory_extensions::DirectoryExtensions,
+    /// Group writeback's OU.
+    pub group_wb: group_writeback::GroupWriteback,
     /// Ready to configure.
     pub ready: ready_to_configure::ReadyToConfigure,
     /// Configuring.
@@ -176,6 +180,7 @@ impl State {
             filter: Default::default(),
             features: Default::default(),
             extensions: Default::default(),
+            group_wb: Default::default(),
             ready: Default::default(),
             configure: Default::default(),
             rerun: None,
@@ -296,6 +301,9 @@ pub fn sequence(s: &State) -> Vec<PageId> {
             ]);
             if directory_extensions::needed(s) {
                 seq.push(DirectoryExtensions);
+            }
+            if group_writeback::needed(s) {
+                seq.push(GroupWriteback);
             }
         }
     }
@@ -418,6 +426,7 @@ fn enter(s: &mut State) -> Vec<Effect> {
         PageId::UpnSuffixes => upn_suffixes::enter(s),
         PageId::OuFiltering => ou_filtering::enter(s),
         PageId::DirectoryExtensions => directory_extensions::enter(s),
+        PageId::GroupWriteback => group_writeback::enter(s),
         PageId::ReadyToConfigure => ready_to_configure::enter(s),
         PageId::Configure => configure::enter(s),
         PageId::ConfigureStagingMode => configure_staging_mode::enter(s),
@@ -440,6 +449,7 @@ fn page_input(s: &mut State, input: Input) -> Flow {
         PageId::FilterUsersAndDevices => filter_users_and_devices::input(s, input),
         PageId::OptionalFeatures => optional_features::input(s, input),
         PageId::DirectoryExtensions => directory_extensions::input(s, input),
+        PageId::GroupWriteback => group_writeback::input(s, input),
         PageId::ReadyToConfigure => ready_to_configure::input(s, input),
         PageId::Configure => configure::input(s, input),
         PageId::Complete => match input {
@@ -477,6 +487,7 @@ pub fn hints(s: &State) -> Vec<Action> {
         PageId::FilterUsersAndDevices => filter_users_and_devices::hints(s),
         PageId::OptionalFeatures => optional_features::hints(s),
         PageId::DirectoryExtensions => directory_extensions::hints(s),
+        PageId::GroupWriteback => group_writeback::hints(s),
         PageId::ReadyToConfigure => ready_to_configure::hints(s),
         PageId::Configure => configure::hints(s),
         PageId::Complete => vec![],
@@ -613,6 +624,7 @@ pub fn build_config(s: &State) -> Config {
         filter_users_and_devices::apply(s, &mut c);
         optional_features::apply(s, &mut c);
         directory_extensions::apply(s, &mut c);
+        group_writeback::apply(s, &mut c);
     }
     ready_to_configure::apply(s, &mut c);
     configure::apply(s, &mut c);

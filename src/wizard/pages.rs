@@ -24,6 +24,7 @@ pub mod customize_sync_options;
 pub mod directory_extensions;
 pub mod express_or_custom;
 pub mod filter_users_and_devices;
+pub mod group_writeback;
 pub mod identifying_users;
 pub mod optional_features;
 pub mod ou_filtering;

@@ -49,6 +49,8 @@ pub mod title {
     pub const FEATURES: &str = "Optional features";
     /// Directory extensions.
     pub const EXTENSIONS: &str = "Directory extensions";
+    /// Group writeback.
+    pub const GROUP_WRITEBACK: &str = "Group writeback";
     /// Ready to configure.
     pub const READY: &str = "Ready to configure";
     /// Configuring.
@@ -95,6 +97,8 @@ pub mod nav {
     pub const FEATURES: &str = "Optional features";
     /// Directory extensions.
     pub const EXTENSIONS: &str = "Extensions";
+    /// Group writeback.
+    pub const GROUP_WRITEBACK: &str = "Group writeback";
     /// Ready to configure.
     pub const READY: &str = "Configure";
     /// Configuring.
@@ -360,6 +364,29 @@ pub mod filter {
     }
 }
 
+/// Group writeback (the target OU picker).
+pub mod group_writeback {
+    /// What the page is for.
+    pub const INTRO: &str = "Choose the OU that receives the groups written back from Microsoft Entra ID (→ opens a container).";
+    /// Nothing chosen yet.
+    pub const PICK: &str = "Space chooses the highlighted OU.";
+    /// Scope reminder.
+    pub const SCOPE: &str =
+        "Keep this OU inside the synchronized OUs, or the written-back groups are not seen again.";
+    /// Next refused.
+    pub const NOTHING: &str = "Choose an OU first, or go back and clear Group writeback.";
+    /// The chosen OU.
+    pub fn chosen(dn: &str) -> String {
+        format!("Groups are written to: {dn}")
+    }
+    /// Not in the forest (answers file).
+    pub fn unknown(dn: &str, forest: &str) -> String {
+        format!(
+            "\"{dn}\" is not in {forest}: no such container (check the spelling, or open the tree in the wizard)"
+        )
+    }
+}
+
 /// Directory extensions (the attribute picker).
 pub mod extensions {
     /// What the page is for.
@@ -401,10 +428,6 @@ pub mod features {
     pub const INTRO: &str = "Choose the features to turn on. What each needs is shown under it.";
     /// Requires Exchange.
     pub const NO_EXCHANGE: &str = "Not available: the forest's schema has no Exchange attributes.";
-    /// Field.
-    pub const GROUP_OU: &str = "OU for written-back groups (DN)";
-    /// Bad OU.
-    pub const BAD_OU: &str = "Give the OU as a DN, e.g. OU=Cloud Groups,DC=corp,DC=example,DC=com.";
     /// Feature names and what each needs.
     pub const EXCHANGE_HYBRID: (&str, &str) = (
         "Exchange hybrid deployment",

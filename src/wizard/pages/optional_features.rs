@@ -1,21 +1,19 @@
 //! Optional features: each checkbox with what it needs underneath. Features the forest or
 //! hybridsync cannot support are shown greyed with the reason (no Exchange schema; password
 //! writeback needs Microsoft's relay; password hash sync is the sign-in method, so it stays on).
-//! Group writeback asks for its OU right under the box (validated next to the field); directory
-//! extensions choose their attributes on the next page ([`super::directory_extensions`]).
+//! Group writeback chooses its OU ([`super::group_writeback`]) and directory extensions their
+//! attributes ([`super::directory_extensions`]) on pages of their own that follow this one.
 //!
 //! Invariants: a greyed feature can never be turned on; the answers map one to one onto
 //! `[features]` in the configuration.
 
 use crate::config::Config;
-use crate::config::model::ObjectRef;
-use crate::domain::Dn;
 use crate::wizard::app::{Flow, State};
 use crate::wizard::keys::{Action, Input};
 use crate::wizard::pages::connect_directories;
 use crate::wizard::text::features as t;
 use crate::wizard::ui::{Body, Check, Styles, checkbox, note};
-use crate::wizard::widgets::{TextField, cycle};
+use crate::wizard::widgets::cycle;
 
 /// A feature (or a feature's field) on the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,8 +28,6 @@ pub enum Item {
     PasswordWriteback,
     /// Group writeback.
     GroupWriteback,
-    /// Its OU.
-    GroupOu,
     /// Device writeback.
     DeviceWriteback,
     /// Directory extensions.
@@ -45,10 +41,8 @@ pub struct OptionalFeatures {
     pub exchange_hybrid: bool,
     /// Public folders.
     pub public_folders: bool,
-    /// Group writeback.
+    /// Group writeback (its OU: [`super::group_writeback`]).
     pub group_writeback: bool,
-    /// Its OU.
-    pub group_ou: TextField,
     /// Device writeback.
     pub device_writeback: bool,
     /// Directory extensions (their attributes: [`super::directory_extensions`]).
@@ -63,21 +57,22 @@ fn exchange(s: &State) -> bool {
     connect_directories::forest(s).is_some_and(|f| f.exchange_schema)
 }
 
+/// Whether group writeback is ticked and possible (Exchange in the schema).
+pub fn group_writeback_on(s: &State) -> bool {
+    s.features.group_writeback && exchange(s)
+}
+
 /// The rows, in focus order.
-pub fn items(s: &State) -> Vec<Item> {
-    let f = &s.features;
-    let mut v = vec![
+pub fn items(_: &State) -> Vec<Item> {
+    vec![
         Item::ExchangeHybrid,
         Item::PublicFolders,
         Item::PasswordHashSync,
         Item::PasswordWriteback,
         Item::GroupWriteback,
-    ];
-    if f.group_writeback {
-        v.push(Item::GroupOu);
-    }
-    v.extend([Item::DeviceWriteback, Item::Extensions]);
-    v
+        Item::DeviceWriteback,
+        Item::Extensions,
+    ]
 }
 
 fn available(s: &State, i: Item) -> bool {
@@ -89,12 +84,10 @@ fn available(s: &State, i: Item) -> bool {
 }
 
 /// Validate the fields.
-pub fn validate(f: &OptionalFeatures) -> Vec<(Item, &'static str)> {
-    let mut e = Vec::new();
-    if f.group_writeback && Dn::parse(f.group_ou.text()).map_or(true, |d| d.is_empty()) {
-        e.push((Item::GroupOu, t::BAD_OU));
-    }
-    e
+/// Validate the answers: every row is a checkbox whose availability the page enforces, so
+/// nothing can be wrong here (the OU and the attributes are validated on their own pages).
+pub fn validate(_: &OptionalFeatures) -> Vec<(Item, &'static str)> {
+    Vec::new()
 }
 
 /// Handle a key.
@@ -103,16 +96,6 @@ pub fn input(s: &mut State, input: Input) -> Flow {
     let focused = items.get(s.features.focus).copied();
     let can = focused.is_some_and(|i| available(s, i));
     let f = &mut s.features;
-    let field = match focused {
-        Some(Item::GroupOu) => Some(&mut f.group_ou),
-        _ => None,
-    };
-    if let Some(field) = field
-        && field.input(input)
-    {
-        f.errors.retain(|(i, _)| Some(*i) != focused);
-        return Flow::stay();
-    }
     match input {
         Input::Action(Action::FocusNext | Action::Down) => {
             f.focus = cycle(f.focus, items.len(), true);
@@ -159,7 +142,6 @@ pub fn view(s: &State, st: &Styles) -> Body {
     let f = &s.features;
     let items = items(s);
     let focused = items.get(f.focus).copied();
-    let err = |i: Item| f.errors.iter().find(|(x, _)| *x == i).map(|(_, m)| *m);
     let phs = s.user_sign_in.method == crate::config::model::SignInMethod::PasswordHashSync;
     let mut b = Body::default();
     b.text(t::INTRO, st.muted);
@@ -174,10 +156,6 @@ pub fn view(s: &State, st: &Styles) -> Body {
             Item::GroupWriteback => (f.group_writeback, t::GROUP_WRITEBACK),
             Item::DeviceWriteback => (f.device_writeback, t::DEVICE_WRITEBACK),
             Item::Extensions => (f.extensions, t::EXTENSIONS_FEATURE),
-            Item::GroupOu => {
-                b.field(t::GROUP_OU, &f.group_ou, is, err(i), st);
-                continue;
-            }
         };
         let avail = available(s, i);
         b.push_focus(
@@ -211,10 +189,8 @@ pub fn apply(s: &State, c: &mut Config) {
     c.features.exchange_hybrid.enabled = f.exchange_hybrid && x;
     c.features.exchange_mail_public_folders.enabled = f.public_folders && x;
     c.features.group_writeback.enabled = f.group_writeback && x;
-    if c.features.group_writeback.enabled {
-        c.features.group_writeback.target_ou = Dn::parse(f.group_ou.text())
-            .ok()
-            .map(|dn| ObjectRef { dn, guid: None });
+    if !c.features.group_writeback.enabled {
+        c.features.group_writeback.target_ou = None;
     }
     c.features.device_writeback.enabled = f.device_writeback;
     c.features.directory_extensions.enabled = f.extensions;
