@@ -1,5 +1,6 @@
 //! The effects on the forest: bind and describe it, list one level of the OU tree, search
-//! groups, and create the AD DS connector account with its rights. A forest configured as an
+//! groups, list the schema's directory extension candidates, and create the AD DS connector
+//! account with its rights. A forest configured as an
 //! LDIF file (the demo's sample directory) gets the same answers computed from the file; it has
 //! no domain controller, so no connector account can be created in it.
 //!

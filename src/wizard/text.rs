@@ -379,12 +379,6 @@ pub mod group_writeback {
     pub fn chosen(dn: &str) -> String {
         format!("Groups are written to: {dn}")
     }
-    /// Not in the forest (answers file).
-    pub fn unknown(dn: &str, forest: &str) -> String {
-        format!(
-            "\"{dn}\" is not in {forest}: no such container (check the spelling, or open the tree in the wizard)"
-        )
-    }
 }
 
 /// Directory extensions (the attribute picker).
