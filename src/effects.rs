@@ -11,8 +11,8 @@
 //!
 //! The real runner ([`TokioRunner`], in `runner`) acts on the world its [`Context`] describes:
 //! `local` (prerequisite checks, the configuration file), `tenant` (device-code sign-in, domains,
-//! the sync application), `directory` (bind, OU tree, groups, the connector account; LDIF forests
-//! answered from the file), `rerun` (the rerun wizard's local effects: counting pending exports
+//! the sync application), `directory` (bind, OU tree, groups, directory extension candidates from
+//! the schema, the connector account; LDIF forests answered from the file), `rerun` (the rerun wizard's local effects: counting pending exports
 //! with the database opened read-only, exporting the settings bundle, running `hybridsync
 //! preflight --json` in a child process). Failures carry the fix the wizard shows next to them.
 
@@ -22,7 +22,7 @@ use std::path::PathBuf;
 use crate::config::Config;
 use crate::config::model::TlsMode;
 use crate::credentials::SecretRef;
-use crate::domain::{Dn, ObjectGuid, Secret};
+use crate::domain::{AttributeName, Dn, ObjectGuid, Secret};
 use crate::provision::rights::Features;
 
 mod context;
@@ -78,6 +78,13 @@ pub enum Effect {
         forest: String,
         /// The start of the group name.
         query: String,
+    },
+    /// Read the attributes of the forest that can become directory extensions
+    /// ([`Reply::ExtensionAttributes`]): single-valued text, number or boolean attributes of
+    /// `user` and `group`, from the live schema (an LDIF forest: the attributes its file uses).
+    ListExtensionAttributes {
+        /// The forest.
+        forest: String,
     },
     /// One step of the Configure page ([`Reply::Step`]).
     Configure(ConfigureStep),
@@ -139,6 +146,7 @@ impl Effect {
             Effect::TestAdBind { .. } => "connect to the directory",
             Effect::ListOus { .. } => "list organizational units",
             Effect::FindGroups { .. } => "search groups",
+            Effect::ListExtensionAttributes { .. } => "read the directory schema's attributes",
             Effect::Configure(step) => step.describe(),
             Effect::CountPendingExports { .. } => "count the pending exports",
             Effect::ExportConfiguration { .. } => "export the configuration",
@@ -292,6 +300,43 @@ pub struct GroupEntry {
     pub members: usize,
 }
 
+/// The object type a directory extension attribute belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ExtensionClass {
+    /// `user`.
+    User,
+    /// `group`.
+    Group,
+}
+
+impl ExtensionClass {
+    /// The prefix the configuration uses (`user` in `user.employeeID`).
+    pub fn prefix(self) -> &'static str {
+        match self {
+            ExtensionClass::User => "user",
+            ExtensionClass::Group => "group",
+        }
+    }
+}
+
+/// An attribute that can become a directory extension.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ExtensionCandidate {
+    /// User or group.
+    pub class: ExtensionClass,
+    /// The attribute, as the schema spells it.
+    pub name: AttributeName,
+    /// Its value type (`str`, `num` or `bool`).
+    pub kind: &'static str,
+}
+
+impl ExtensionCandidate {
+    /// The configuration's spelling: `user.employeeID`.
+    pub fn key(&self) -> String {
+        format!("{}.{}", self.class.prefix(), self.name)
+    }
+}
+
 /// Why an effect failed, and what the admin can do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Failure {
@@ -418,6 +463,8 @@ pub enum Reply {
     },
     /// Groups matching a search.
     Groups(Result<Vec<GroupEntry>, Failure>),
+    /// The directory extension candidates, sorted (users first, then by name).
+    ExtensionAttributes(Result<Vec<ExtensionCandidate>, Failure>),
     /// A Configure step finished.
     Step(Result<StepOutput, Failure>),
     /// The pending exports; `None` when no cycle has run yet (no database).

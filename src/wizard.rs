@@ -14,7 +14,12 @@
 //! accepts are `config::validate::BUILTIN_THEMES`.
 //!
 //! Status (issue 9): the first-run Express and Custom paths run on the real effects (see
-//! [`crate::effects`]); [`target`] points them at the demo's local tenant and LDIF forest. Over
+//! [`crate::effects`]); [`target`] points them at the demo's local tenant and LDIF forest. The
+//! Custom path asks for the user sign-in method (password hash sync, pass-through, AD FS,
+//! PingFederate or do not configure, with Seamless single sign-on) before the Entra ID sign-in,
+//! and, when directory extensions are ticked, offers the forest's candidate attributes from the
+//! live schema in a filtered picker ([`pages::directory_extensions`]); with group writeback
+//! ticked, its target OU is chosen in the lazy OU tree ([`pages::group_writeback`]). Over
 //! an existing configuration the wizard opens the rerun "Additional tasks" menu
 //! ([`pages::additional_tasks`]: view or export the configuration, customize synchronization
 //! options by reopening the OU filtering and optional features pages pre-filled, with the
@@ -25,8 +30,8 @@
 //! unattended (`--answers FILE`). On a rerun the forest is not bound (no password is asked), so
 //! the OU tree is listed with the configuration's connector account, and Exchange options count
 //! as available only when an Exchange feature is already on. Not built yet: the Custom "Install
-//! required components" and "User sign-in" pages of the first run, the app and attribute
-//! filtering pages, several forests, device options, source anchor change and mouse support.
+//! required components" page of the first run, the app and attribute filtering pages, several
+//! forests, device options, source anchor change and mouse support.
 
 pub mod answers;
 pub mod app;

@@ -6,12 +6,13 @@
 
 use std::path::PathBuf;
 
-use hybridsync::config::model::{ScopeMode, TlsMode, UserMatching};
+use hybridsync::config::model::{ScopeMode, SignInMethod, TlsMode, UserMatching};
 use hybridsync::credentials::SecretRef;
-use hybridsync::domain::{Dn, ObjectGuid};
+use hybridsync::domain::{AttributeName, Dn, ObjectGuid};
 use hybridsync::effects::{
-    CheckResult, CheckStatus, ConfigureStep, Effect, Failure, FakeRunner, ForestDomain, ForestInfo,
-    GroupEntry, OuEntry, Reply, Runner, StepOutput, TenantDomain, TenantInfo,
+    CheckResult, CheckStatus, ConfigureStep, Effect, ExtensionCandidate, ExtensionClass, Failure,
+    FakeRunner, ForestDomain, ForestInfo, GroupEntry, OuEntry, Reply, Runner, StepOutput,
+    TenantDomain, TenantInfo,
 };
 use hybridsync::wizard::app::{InstallPath, Message, PageId, Quit, State, build_config, update};
 use hybridsync::wizard::keys::{ctrl, press};
@@ -68,6 +69,31 @@ fn ou(s: &str, n: u8, has_children: bool) -> OuEntry {
         guid: Some(guid(n)),
         has_children,
     }
+}
+
+/// The forest's directory extension candidates (more than the picker shows at once).
+fn candidates() -> Vec<ExtensionCandidate> {
+    let cand = |class, name: &str, kind| ExtensionCandidate {
+        class,
+        name: AttributeName::new(name).unwrap(),
+        kind,
+    };
+    let mut v = vec![
+        cand(ExtensionClass::User, "department", "str"),
+        cand(ExtensionClass::User, "employeeID", "str"),
+        cand(ExtensionClass::User, "employeeNumber", "str"),
+        cand(ExtensionClass::User, "employeeType", "str"),
+        cand(ExtensionClass::User, "extensionAttribute1", "str"),
+        cand(ExtensionClass::User, "extensionAttribute2", "str"),
+        cand(ExtensionClass::User, "info", "str"),
+        cand(ExtensionClass::User, "msDS-cloudExtensionAttribute1", "str"),
+        cand(ExtensionClass::User, "preferredLanguage", "str"),
+        cand(ExtensionClass::User, "shoeSize", "num"),
+        cand(ExtensionClass::Group, "info", "str"),
+        cand(ExtensionClass::Group, "isPublic", "bool"),
+    ];
+    v.sort();
+    v
 }
 
 /// The lab: every effect succeeds.
@@ -143,6 +169,9 @@ fn lab(e: &Effect) -> Vec<Reply> {
                 StepOutput::Cycle("First cycle: 42 objects imported, 42 exported".into())
             }
         }))],
+        Effect::ListExtensionAttributes { .. } => {
+            vec![Reply::ExtensionAttributes(Ok(candidates()))]
+        }
         Effect::Cancel(_) => vec![],
         // Rerun-only effects (tests/wizard_rerun.rs).
         other @ (Effect::CountPendingExports { .. }
@@ -228,11 +257,20 @@ impl Wizard {
         self
     }
 
+    /// ... → Customize → User sign-in (Custom only).
+    fn reach_user_sign_in(&mut self) -> &mut Self {
+        self.reach_express_settings();
+        self.down().enter();
+        assert_eq!(self.page(), PageId::UserSignIn);
+        self
+    }
+
     /// ... → signed in on Connect to Entra ID → Connect your directories.
     fn reach_directories(&mut self, custom: bool) -> &mut Self {
-        self.reach_express_settings();
         if custom {
-            self.down();
+            self.reach_user_sign_in();
+        } else {
+            self.reach_express_settings();
         }
         self.enter();
         assert_eq!(self.page(), PageId::ConnectToEntra);
@@ -361,8 +399,17 @@ fn express_path_creates_the_account_and_writes_a_valid_config() {
 /// The Custom path through every page by keys (shared with the unattended comparison).
 fn custom_flow() -> Wizard {
     let mut w = Wizard::new(lab);
-    w.reach_directories(true);
+    w.reach_user_sign_in();
     assert_eq!(w.state.path, InstallPath::Custom);
+    // Pass-through authentication with Seamless single sign-on (the checkbox after the methods).
+    w.down().space();
+    for _ in 0..4 {
+        w.down();
+    }
+    w.space().enter();
+    assert_eq!(w.page(), PageId::ConnectToEntra);
+    w.enter();
+    assert_eq!(w.page(), PageId::ConnectDirectories);
     // forest, DCs, TLS (StartTLS), account mode (existing), user, password
     w.typ("corp.example.com")
         .tab()
@@ -406,22 +453,26 @@ fn custom_flow() -> Wizard {
     w.space().tab().typ("Pilot").ctrl('f');
     w.down().space().enter();
     assert_eq!(w.page(), PageId::OptionalFeatures);
-    // Device writeback and directory extensions with two attributes.
+    // Device writeback and directory extensions.
     for _ in 0..5 {
         w.down();
     }
-    w.space()
-        .down()
-        .space()
-        .down()
-        .typ("user.employeeID, group.info")
-        .enter();
+    w.space().down().space().enter();
     assert_eq!(
         w.page(),
-        PageId::ReadyToConfigure,
+        PageId::DirectoryExtensions,
         "{:?}",
         w.state.features.errors
     );
+    // The picker read the forest's schema; two attributes chosen through the filter.
+    assert!(w.runner.effects.iter().any(|e| matches!(e,
+        Effect::ListExtensionAttributes { forest } if forest == "corp.example.com")));
+    w.typ("EMPLOYEEID").space();
+    for _ in 0.."EMPLOYEEID".len() {
+        w.key(KeyCode::Backspace);
+    }
+    w.typ("group.in").space().enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
     // Staging on, no first cycle.
     w.space().tab().space();
     assert!(w.state.ready.problems.is_empty());
@@ -452,6 +503,9 @@ fn custom_path_every_page_maps_to_the_config() {
         hybridsync::config::model::InstallMode::Custom
     );
     assert_eq!(c.sign_in.upn_attribute.as_str(), "mail");
+    assert_eq!(c.sign_in.method, SignInMethod::PassThrough);
+    assert!(c.sign_in.single_sign_on);
+    assert_eq!(c.features.password_hash_sync.enabled, None);
     assert_eq!(c.identity.source_anchor.as_str(), "objectGUID");
     assert_eq!(c.identity.user_matching, UserMatching::Once);
     let d = &c.directories[0];
@@ -686,6 +740,64 @@ fn snapshots_connect_to_entra() {
 }
 
 #[test]
+fn snapshots_user_sign_in() {
+    let mut w = Wizard::new(lab);
+    w.reach_user_sign_in();
+    insta::assert_snapshot!("user_sign_in", w.screen());
+    // Do not configure: selectable on the first run; single sign-on greyed with the reason.
+    for _ in 0..4 {
+        w.down();
+    }
+    w.space();
+    assert_eq!(w.state.user_sign_in.method, SignInMethod::DoNotConfigure);
+    w.down().space(); // the single sign-on box refuses
+    assert!(!w.state.user_sign_in.single_sign_on);
+    insta::assert_snapshot!("user_sign_in_do_not_configure", w.screen());
+    // Single sign-on on with PHS, then AD FS clears it and warns about the outside parts.
+    w.down().space(); // wraps to password hash sync
+    w.key(KeyCode::Up).space(); // wraps to the single sign-on box
+    assert!(w.state.user_sign_in.single_sign_on);
+    w.key(KeyCode::Up).key(KeyCode::Up).key(KeyCode::Up).space();
+    assert_eq!(w.state.user_sign_in.method, SignInMethod::FederationAdfs);
+    assert!(!w.state.user_sign_in.single_sign_on);
+    insta::assert_snapshot!("user_sign_in_federation", w.screen());
+    // Back and forward again keeps the choice.
+    w.ctrl('b');
+    assert_eq!(w.page(), PageId::ExpressSettings);
+    w.enter();
+    assert_eq!(w.page(), PageId::UserSignIn);
+    assert_eq!(w.state.user_sign_in.method, SignInMethod::FederationAdfs);
+}
+
+#[test]
+fn user_sign_in_reaches_the_config_and_express_skips_it() {
+    // Do not configure, by keys: the configuration says so, and Optional features shows
+    // password hash synchronization off.
+    let mut w = Wizard::new(lab);
+    w.reach_user_sign_in();
+    for _ in 0..4 {
+        w.down();
+    }
+    w.space();
+    let c = build_config(&w.state);
+    assert_eq!(c.sign_in.method, SignInMethod::DoNotConfigure);
+    assert!(!c.sign_in.single_sign_on);
+    let mut w = to_custom_page(PageId::OptionalFeatures);
+    assert!(w.screen().contains("On: it is the sign-in method"));
+    w.state.user_sign_in.method = SignInMethod::PassThrough;
+    assert!(w.screen().contains("Off: another sign-in method"));
+    // Express: the page is not in the sequence and the default method stays.
+    let mut e = Wizard::new(lab);
+    e.reach_express_settings().enter();
+    assert_eq!(e.page(), PageId::ConnectToEntra);
+    assert!(!hybridsync::wizard::app::sequence(&e.state).contains(&PageId::UserSignIn));
+    assert_eq!(
+        build_config(&e.state).sign_in.method,
+        SignInMethod::PasswordHashSync
+    );
+}
+
+#[test]
 fn snapshots_connect_directories() {
     let mut w = Wizard::new(lab);
     w.reach_directories(false);
@@ -869,9 +981,226 @@ fn snapshots_optional_features() {
     // Group writeback is greyed (no Exchange schema): Space does nothing.
     w.space();
     assert!(!w.state.features.group_writeback);
-    w.down().down().space().enter();
-    assert_eq!(w.page(), PageId::OptionalFeatures);
-    insta::assert_snapshot!("optional_features_invalid", w.screen());
+    // Without it the path has no group writeback page.
+    w.enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+}
+
+/// The lab with Exchange attributes in the forest's schema (group writeback possible).
+fn exchange_lab(e: &Effect) -> Vec<Reply> {
+    match e {
+        Effect::TestAdBind { .. } => vec![Reply::Forest(Ok(ForestInfo {
+            exchange_schema: true,
+            ..forest()
+        }))],
+        other => lab(other),
+    }
+}
+
+/// The Custom path with `script` up to Optional features.
+fn to_features(script: fn(&Effect) -> Vec<Reply>) -> Wizard {
+    let mut w = Wizard::new(script);
+    w.reach_directories(true)
+        .typ("corp.example.com")
+        .tab()
+        .tab()
+        .tab()
+        .tab()
+        .typ("CORP\\admin")
+        .tab()
+        .typ("pw")
+        .enter();
+    while w.page() != PageId::OptionalFeatures {
+        let before = w.page();
+        w.enter();
+        assert_ne!(before, w.page(), "stuck on {before:?}");
+    }
+    w
+}
+
+#[test]
+fn group_writeback_ou_is_picked_in_the_tree_by_keys_and_by_answers() {
+    let mut w = to_features(exchange_lab);
+    for _ in 0..4 {
+        w.down();
+    }
+    w.space().enter();
+    assert_eq!(w.page(), PageId::GroupWriteback);
+    insta::assert_snapshot!("group_writeback", w.screen());
+    w.enter();
+    assert_eq!(w.page(), PageId::GroupWriteback, "no OU chosen");
+    insta::assert_snapshot!("group_writeback_nothing_chosen", w.screen());
+    // Open Sales (read lazily, once: the tree is the one OU filtering read), choose EMEA.
+    w.down().key(KeyCode::Right);
+    let reads = |w: &Wizard, dn: &str| {
+        w.runner
+            .effects
+            .iter()
+            .filter(|e| matches!(e, Effect::ListOus { parent, .. } if parent.to_string() == dn))
+            .count()
+    };
+    assert_eq!(reads(&w, "OU=Sales,DC=corp,DC=example,DC=com"), 1);
+    assert_eq!(reads(&w, "DC=corp,DC=example,DC=com"), 1);
+    w.down().space();
+    insta::assert_snapshot!("group_writeback_chosen", w.screen());
+    w.enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    let c = build_config(&w.state);
+    assert!(c.features.group_writeback.enabled);
+    let ou = c.features.group_writeback.target_ou.clone().unwrap();
+    assert_eq!(ou.dn, dn("OU=EMEA,OU=Sales,DC=corp,DC=example,DC=com"));
+    assert_eq!(ou.guid, Some(guid(4)));
+    assert!(
+        w.state.ready.problems.is_empty(),
+        "{:?}",
+        w.state.ready.problems
+    );
+
+    // The same answers unattended give the same configuration.
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "pw\n").unwrap();
+    let base = format!(
+        r#"
+[install]
+accept_license = true
+mode = "custom"
+[directory]
+forest = "corp.example.com"
+account = "create"
+username = "CORP\\admin"
+password_file = "{}"
+[features]
+group_writeback = true
+"#,
+        pw.display()
+    );
+    let run = |extra: &str| {
+        let answers = hybridsync::wizard::answers::parse(&format!("{base}{extra}")).unwrap();
+        let mut state = State::new(PathBuf::from(CONFIG), PathBuf::from("/var/lib/hybridsync"));
+        let mut exec = |e: Effect| exchange_lab(&e);
+        let r =
+            hybridsync::wizard::answers::drive(&mut state, &answers, &mut exec, &mut |_: &str| {});
+        (r, state)
+    };
+    let (r, state) = run("group_writeback_ou = \"OU=EMEA,OU=Sales,DC=corp,DC=example,DC=com\"\n");
+    r.unwrap();
+    assert_eq!(
+        build_config(&state).features.group_writeback,
+        c.features.group_writeback
+    );
+    for extra in [
+        "",
+        "group_writeback_ou = \"OU=Nowhere,OU=Sales,DC=corp,DC=example,DC=com\"\n",
+        "group_writeback_ou = \"not a dn\"\n",
+    ] {
+        let (r, _) = run(extra);
+        let e = r.expect_err(extra);
+        assert_eq!(e.key, "features.group_writeback_ou", "{e}");
+    }
+}
+
+#[test]
+fn group_writeback_tree_failure_is_shown_on_the_node() {
+    fn failing(e: &Effect) -> Vec<Reply> {
+        match e {
+            Effect::ListOus { parent, .. } if parent.to_string().starts_with("OU=Sales") => {
+                vec![Reply::Ous {
+                    parent: parent.clone(),
+                    children: Err(Failure::new("LDAP timeout", "check the DC")),
+                }]
+            }
+            other => exchange_lab(other),
+        }
+    }
+    let mut w = to_features(failing);
+    for _ in 0..4 {
+        w.down();
+    }
+    w.space().enter();
+    w.down().key(KeyCode::Right);
+    insta::assert_snapshot!("group_writeback_load_failed", w.screen());
+}
+
+#[test]
+fn snapshots_directory_extensions() {
+    let mut w = to_custom_page(PageId::OptionalFeatures);
+    for _ in 0..6 {
+        w.down();
+    }
+    w.space().enter();
+    assert_eq!(w.page(), PageId::DirectoryExtensions);
+    insta::assert_snapshot!("directory_extensions", w.screen());
+    // Scrolling: the cursor on the last row shows the rows above it.
+    for _ in 0..20 {
+        w.down();
+    }
+    w.space();
+    insta::assert_snapshot!("directory_extensions_scrolled", w.screen());
+    assert_eq!(w.state.extensions.selected, vec!["group.isPublic"]);
+    w.space(); // cleared again
+    w.enter();
+    assert_eq!(w.page(), PageId::DirectoryExtensions, "nothing chosen");
+    insta::assert_snapshot!("directory_extensions_nothing_chosen", w.screen());
+    w.typ("info");
+    insta::assert_snapshot!("directory_extensions_filtered", w.screen());
+    w.typ("zzz");
+    insta::assert_snapshot!("directory_extensions_no_match", w.screen());
+    // The loading state, then a failed read with its fix and the retry.
+    w.state.extensions.load = hybridsync::wizard::pages::directory_extensions::Load::Loading;
+    w.state.extensions.filter = Default::default();
+    w.state.extensions.error = None;
+    insta::assert_snapshot!("directory_extensions_loading", w.screen());
+    let mut f = Wizard::new(|e| match e {
+        Effect::ListExtensionAttributes { .. } => {
+            vec![Reply::ExtensionAttributes(Err(Failure::new(
+                "reading the schema of corp.example.com failed: insufficient access",
+                "give the connector account read access to CN=Schema,CN=Configuration",
+            )))]
+        }
+        other => lab(other),
+    });
+    f.reach_directories(true)
+        .typ("corp.example.com")
+        .tab()
+        .tab()
+        .tab()
+        .tab()
+        .typ("CORP\\admin")
+        .tab()
+        .typ("pw")
+        .enter();
+    while f.page() != PageId::OptionalFeatures {
+        f.enter();
+    }
+    for _ in 0..6 {
+        f.down();
+    }
+    f.space().enter();
+    insta::assert_snapshot!("directory_extensions_failed", f.screen());
+    let reads = |f: &Wizard| {
+        f.runner
+            .effects
+            .iter()
+            .filter(|e| matches!(e, Effect::ListExtensionAttributes { .. }))
+            .count()
+    };
+    assert_eq!(reads(&f), 1);
+    f.ctrl('r');
+    assert_eq!(reads(&f), 2, "Ctrl+R reads the schema again");
+    // An empty forest says so.
+    let mut e = Wizard::new(|e| match e {
+        Effect::ListExtensionAttributes { .. } => vec![Reply::ExtensionAttributes(Ok(vec![]))],
+        other => lab(other),
+    });
+    e.state = w.state.clone();
+    e.state.extensions.load = hybridsync::wizard::pages::directory_extensions::Load::NotLoaded;
+    e.state.extensions.filter = Default::default();
+    e.state.extensions.error = None;
+    e.state.page = PageId::OptionalFeatures;
+    e.enter();
+    assert_eq!(e.page(), PageId::DirectoryExtensions);
+    insta::assert_snapshot!("directory_extensions_empty_forest", e.screen());
 }
 
 #[test]
@@ -980,6 +1309,9 @@ const CUSTOM_ANSWERS: &str = r#"
 [install]
 accept_license = true
 mode = "custom"
+[user_sign_in]
+method = "pass-through"
+single_sign_on = true
 [directory]
 forest = "corp.example.com"
 domain_controllers = ["dc1.corp.example.com", "dc2.corp.example.com:389"]
@@ -1088,7 +1420,17 @@ fn unattended_first_run_errors_name_the_answer_key() {
         (
             "directory_extensions = [\"user.employeeID\", \"group.info\"]",
             "directory_extensions = [\"employeeID\"]",
-            "features.directory_extensions",
+            "features.directory_extensions[0]",
+        ),
+        (
+            "directory_extensions = [\"user.employeeID\", \"group.info\"]",
+            "directory_extensions = [\"user.employeeID\", \"user.memberOf\"]",
+            "features.directory_extensions[1]",
+        ),
+        (
+            "method = \"pass-through\"",
+            "method = \"federation-adfs\"",
+            "user_sign_in.single_sign_on",
         ),
         (
             &format!("password_file = \"{}\"", pw.display()),

@@ -246,6 +246,48 @@ fn bind_tree_groups_and_the_connector_account_against_samba() {
         assert!(groups[0].dn.to_string().starts_with("CN=Domain Admins"));
         assert!(groups[0].members >= 1);
 
+        // Directory extension candidates from the live schema: single-valued text, number or
+        // boolean attributes of user and group, never identity, reference or multi-valued ones.
+        runner.run(Effect::ListExtensionAttributes {
+            forest: "lab.example".into(),
+        });
+        let Reply::ExtensionAttributes(Ok(candidates)) = next(&mut rx).await else {
+            panic!("expected the extension candidates");
+        };
+        let keys: Vec<String> = candidates.iter().map(|c| c.key()).collect();
+        for want in [
+            "user.employeeID",
+            "user.department",
+            "user.msDS-cloudExtensionAttribute1",
+            "group.info",
+        ] {
+            assert!(
+                keys.iter().any(|k| k.eq_ignore_ascii_case(want)),
+                "{want}: {keys:?}"
+            );
+        }
+        for never in [
+            "user.objectGUID",
+            "user.manager",
+            "user.proxyAddresses",
+            "user.memberOf",
+            "group.member",
+            "user.whenCreated",
+            // Constructed (systemFlags 0x4).
+            "user.msDS-User-Account-Control-Computed",
+            "user.msDS-UserPasswordExpiryTimeComputed",
+        ] {
+            assert!(
+                !keys.iter().any(|k| k.eq_ignore_ascii_case(never)),
+                "{never}: {keys:?}"
+            );
+        }
+        assert!(
+            candidates
+                .iter()
+                .all(|c| ["str", "num", "bool"].contains(&c.kind))
+        );
+
         runner.run(Effect::Configure(ConfigureStep::CreateConnectorAccount {
             forest: "lab.example".into(),
             admin_username: dc.admin_user.clone(),

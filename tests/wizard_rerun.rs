@@ -12,10 +12,10 @@ use std::rc::Rc;
 
 use hybridsync::config::Config;
 use hybridsync::config::model::{ScopeMode, SignInMethod};
-use hybridsync::domain::{Dn, ObjectGuid};
+use hybridsync::domain::{AttributeName, Dn, ObjectGuid};
 use hybridsync::effects::{
-    CheckStatus, ConfigureStep, Effect, Failure, FakeRunner, ObjectNote, OuEntry, PendingCount,
-    PreflightCheck, PreflightResult, Reply, Runner, StepOutput,
+    CheckStatus, ConfigureStep, Effect, ExtensionCandidate, ExtensionClass, Failure, FakeRunner,
+    ObjectNote, OuEntry, PendingCount, PreflightCheck, PreflightResult, Reply, Runner, StepOutput,
 };
 use hybridsync::wizard::answers::{self, AnswerError};
 use hybridsync::wizard::app::{Message, PageId, State, build_config, update};
@@ -67,6 +67,17 @@ fn lab(pending: Option<PendingCount>) -> impl FnMut(&Effect) -> Vec<Reply> {
                 parent: parent.clone(),
                 children: Ok(children),
             }]
+        }
+        Effect::ListExtensionAttributes { .. } => {
+            let cand = |class, name: &str| ExtensionCandidate {
+                class,
+                name: AttributeName::new(name).unwrap(),
+                kind: "str",
+            };
+            vec![Reply::ExtensionAttributes(Ok(vec![
+                cand(ExtensionClass::User, "employeeID"),
+                cand(ExtensionClass::Group, "info"),
+            ]))]
         }
         Effect::CountPendingExports { .. } => vec![Reply::PendingExports(Ok(pending))],
         Effect::Configure(ConfigureStep::WriteConfig { config, path }) => {
@@ -514,17 +525,15 @@ fn prefilled_optional_features_still_validate_and_nothing_is_written() {
     let mut w = Wizard::over(TEMPLATE, lab(None));
     w.task(1).enter().enter();
     assert_eq!(w.page(), PageId::OptionalFeatures);
-    // Directory extensions on without attributes: the page refuses, as on a first run.
+    // Directory extensions on without attributes: the picker refuses, as on a first run.
     let before = w.written();
     w.state.features.extensions = true;
     w.enter();
-    assert_eq!(
-        w.page(),
-        PageId::OptionalFeatures,
-        "{:?}",
-        w.state.features.errors
-    );
-    insta::assert_snapshot!("rerun_features_invalid", w.screen());
+    assert_eq!(w.page(), PageId::DirectoryExtensions);
+    w.enter();
+    assert_eq!(w.page(), PageId::DirectoryExtensions);
+    assert!(w.state.extensions.error.is_some());
+    insta::assert_snapshot!("rerun_extensions_nothing_chosen", w.screen());
     assert_eq!(w.written(), before);
 }
 
@@ -713,8 +722,8 @@ include = ["=broken"]
 [features]
 directory_extensions = ["employeeID"]
 "#,
-            "features.directory_extensions",
-            "",
+            "features.directory_extensions[0]",
+            "is not a candidate in corp.example.com",
         ),
         (
             "task = \"change-user-sign-in\"\n[user_sign_in]\nmethod = \"do-not-configure\"\n",

@@ -310,6 +310,17 @@ impl AdConnector {
             .collect()
     }
 
+    /// The forest's schema (attributes and classes), read once per connector.
+    pub async fn read_schema(&self) -> Result<Arc<Schema>, AdError> {
+        let mut s = self.connect(None).await?;
+        let schema = match discovery::root_dse(&mut s).await {
+            Ok(root) => self.schema_for(&mut s, &root).await,
+            Err(e) => Err(e),
+        };
+        s.close().await;
+        schema
+    }
+
     /// The schema, read once per connector.
     async fn schema_for(
         &self,

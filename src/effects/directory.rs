@@ -1,5 +1,6 @@
 //! The effects on the forest: bind and describe it, list one level of the OU tree, search
-//! groups, and create the AD DS connector account with its rights. A forest configured as an
+//! groups, list the schema's directory extension candidates, and create the AD DS connector
+//! account with its rights. A forest configured as an
 //! LDIF file (the demo's sample directory) gets the same answers computed from the file; it has
 //! no domain controller, so no connector account can be created in it.
 //!
@@ -14,11 +15,16 @@ use ldap3::Scope;
 
 use super::context::Context;
 use super::runner::{ForestAccess, Shared, lock};
-use super::{Failure, ForestDomain, ForestInfo, GroupEntry, OuEntry, StepOutput};
+use super::{
+    ExtensionCandidate, ExtensionClass, Failure, ForestDomain, ForestInfo, GroupEntry, OuEntry,
+    StepOutput,
+};
 use crate::config::validate::is_dns_name;
+use crate::connectors::ad::schema::{Schema, Syntax};
 use crate::connectors::ad::{AdConnector, AdError, AdOptions, Endpoint, discovery};
 use crate::connectors::file::ldif::{self, Entry};
 use crate::credentials::SecretRef;
+use crate::domain::AttributeName;
 use crate::domain::{Dn, ObjectGuid, Secret};
 use crate::provision::account::{self, AccountRequest};
 use crate::provision::rights::Features;
@@ -192,6 +198,155 @@ pub(crate) async fn children(
             has_children: true,
         })
         .collect())
+}
+
+/// Attributes no directory extension can be made of: identity, naming and bookkeeping.
+const NOT_EXTENSIONS: &[&str] = &[
+    "objectclass",
+    "objectguid",
+    "objectsid",
+    "objectcategory",
+    "distinguishedname",
+    "name",
+    "cn",
+    "instancetype",
+    "whencreated",
+    "whenchanged",
+    "usncreated",
+    "usnchanged",
+    "samaccounttype",
+    "grouptype",
+    "useraccountcontrol",
+    "primarygroupid",
+    "admincount",
+    "iscriticalsystemobject",
+    "systemflags",
+    "pwdlastset",
+    "lastlogon",
+    "lastlogontimestamp",
+    "lastlogoff",
+    "logoncount",
+    "badpwdcount",
+    "badpasswordtime",
+    "accountexpires",
+    "codepage",
+    "countrycode",
+    "unicodepwd",
+];
+
+/// Attributes the AD schema makes multi-valued, which an LDIF export may show with one value.
+const MULTI_VALUED: &[&str] = &[
+    "proxyaddresses",
+    "member",
+    "memberof",
+    "othertelephone",
+    "othermobile",
+    "otherhomephone",
+    "otheripphone",
+    "otherpager",
+    "otherfacsimiletelephonenumber",
+    "url",
+    "serviceprincipalname",
+    "showinaddressbook",
+    "userworkstations",
+];
+
+fn extension_candidate(
+    class: ExtensionClass,
+    name: &str,
+    kind: &'static str,
+) -> Option<ExtensionCandidate> {
+    if name.contains(';') || NOT_EXTENSIONS.contains(&name.to_ascii_lowercase().as_str()) {
+        return None;
+    }
+    Some(ExtensionCandidate {
+        class,
+        name: AttributeName::new(name).ok()?,
+        kind,
+    })
+}
+
+/// The candidates a schema offers: single-valued text, number or boolean attributes that
+/// `user` or `group` may hold.
+pub(crate) fn schema_extension_candidates(schema: &Schema) -> Vec<ExtensionCandidate> {
+    let mut out = Vec::new();
+    for class in [ExtensionClass::User, ExtensionClass::Group] {
+        for name in schema.class_attributes(class.prefix()) {
+            let Some(info) = schema.attribute(&name) else {
+                continue;
+            };
+            if info.single_valued
+                && !info.constructed_or_local()
+                && matches!(info.syntax, Syntax::Str | Syntax::Num | Syntax::Bool)
+                && let Some(c) = extension_candidate(class, &info.name, info.syntax.kind())
+            {
+                out.push(c);
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The candidates an LDIF forest offers: the attributes its users and groups use, single-valued
+/// on every entry, whose values are text, numbers or booleans.
+fn ldif_extension_candidates(entries: &[Entry]) -> Vec<ExtensionCandidate> {
+    use crate::engine::expr::Value;
+    let mut seen: std::collections::BTreeMap<
+        (ExtensionClass, String),
+        (String, Option<&'static str>),
+    > = std::collections::BTreeMap::new();
+    for e in entries {
+        let cls = classes(e);
+        let class = if cls.iter().any(|c| c == "group") {
+            ExtensionClass::Group
+        } else if cls.iter().any(|c| c == "user") && !cls.iter().any(|c| c == "computer") {
+            ExtensionClass::User
+        } else {
+            continue;
+        };
+        for a in &e.attributes {
+            let multi = MULTI_VALUED.contains(&a.name.to_ascii_lowercase().as_str());
+            let kind = match a.values.as_slice() {
+                [one] if !multi => match crate::connectors::file::typing::typed_value(&a.name, one)
+                {
+                    Value::Str(_) => Some("str"),
+                    Value::Num(_) => Some("num"),
+                    Value::Bool(_) => Some("bool"),
+                    _ => None,
+                },
+                _ => None,
+            };
+            let slot = seen
+                .entry((class, a.name.to_ascii_lowercase()))
+                .or_insert((a.name.clone(), kind));
+            if slot.1 != kind {
+                slot.1 = None;
+            }
+        }
+    }
+    let mut out: Vec<ExtensionCandidate> = seen
+        .into_iter()
+        .filter_map(|((class, _), (name, kind))| extension_candidate(class, &name, kind?))
+        .collect();
+    out.sort();
+    out
+}
+
+/// The directory extension candidates of the forest.
+pub(crate) async fn extension_attributes(
+    ctx: &Context,
+    session: &Shared,
+    forest: &str,
+) -> Result<Vec<ExtensionCandidate>, Failure> {
+    if let Some(file) = ctx.ldif_file(forest) {
+        let entries = read_ldif(file).await?;
+        return Ok(ldif_extension_candidates(&entries));
+    }
+    let c = connector(ctx, forest, &access(session, forest)?)?;
+    let schema = c.read_schema().await.map_err(|e| ad_failure(&e))?;
+    Ok(schema_extension_candidates(&schema))
 }
 
 /// Groups whose name starts with `query`.
@@ -500,5 +655,98 @@ mod tests {
         assert_eq!(all.len(), 20);
         let some = ldif_groups(&entries, &all[0].dn.rdn().unwrap().value()[..3]);
         assert!(!some.is_empty() && some.len() <= all.len());
+    }
+
+    #[tokio::test]
+    async fn an_ldif_forest_offers_the_single_valued_text_attributes_its_file_uses() {
+        let entries = read_ldif(Path::new(SAMPLE)).await.unwrap();
+        let keys: Vec<String> = ldif_extension_candidates(&entries)
+            .iter()
+            .map(|c| c.key())
+            .collect();
+        for want in ["user.employeeID", "user.department", "group.description"] {
+            assert!(keys.contains(&want.to_string()), "{want}: {keys:?}");
+        }
+        for never in [
+            "user.proxyAddresses",
+            "user.objectGUID",
+            "user.whenCreated",
+            "user.cn",
+            "group.member",
+            "group.managedBy",
+        ] {
+            assert!(!keys.contains(&never.to_string()), "{never}: {keys:?}");
+        }
+        let users = keys.iter().take_while(|k| k.starts_with("user.")).count();
+        assert!(keys[users..].iter().all(|k| k.starts_with("group.")));
+    }
+
+    #[test]
+    fn a_schema_offers_single_valued_text_number_and_boolean_attributes() {
+        use crate::connectors::ad::schema::{AttributeInfo, ClassInfo};
+        let attr = |name: &str, syntax, single_valued| AttributeInfo {
+            name: name.into(),
+            syntax,
+            single_valued,
+            system_flags: 0,
+        };
+        let class = |name: &str, parent: Option<&str>, attributes: &[&str]| ClassInfo {
+            name: name.into(),
+            parent: parent.map(str::to_string),
+            auxiliary: vec![],
+            attributes: attributes.iter().map(|a| a.to_string()).collect(),
+        };
+        let schema = Schema::new(
+            vec![
+                attr("employeeID", Syntax::Str, true),
+                attr("proxyAddresses", Syntax::Str, false),
+                attr("manager", Syntax::Ref, true),
+                attr("shoeSize", Syntax::Num, true),
+                attr("isPublic", Syntax::Bool, true),
+                attr("objectGUID", Syntax::Bin, true),
+                attr("whenCreated", Syntax::Date, true),
+                attr("info", Syntax::Str, true),
+                attr("cn", Syntax::Str, true),
+                AttributeInfo {
+                    system_flags: 0x4,
+                    ..attr("msDS-User-Account-Control-Computed", Syntax::Num, true)
+                },
+                AttributeInfo {
+                    system_flags: 0x1,
+                    ..attr("msDS-FailedInteractiveLogonCount", Syntax::Num, true)
+                },
+            ],
+            vec![
+                class("top", None, &["objectGUID", "whenCreated", "cn"]),
+                class("person", Some("top"), &["shoeSize"]),
+                class(
+                    "user",
+                    Some("person"),
+                    &[
+                        "employeeID",
+                        "proxyAddresses",
+                        "manager",
+                        "info",
+                        "msDS-User-Account-Control-Computed",
+                        "msDS-FailedInteractiveLogonCount",
+                    ],
+                ),
+                class("group", Some("top"), &["info", "isPublic"]),
+            ],
+        );
+        let keys: Vec<String> = schema_extension_candidates(&schema)
+            .iter()
+            .map(|c| c.key())
+            .collect();
+        assert_eq!(
+            keys,
+            vec![
+                "user.employeeID",
+                "user.info",
+                "user.shoeSize",
+                "group.info",
+                "group.isPublic"
+            ]
+        );
     }
 }

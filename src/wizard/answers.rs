@@ -90,7 +90,7 @@ pub struct Answers {
     pub ready: ReadyAnswers,
     /// Rerun: Configure staging mode.
     pub staging: StagingAnswers,
-    /// Rerun: Change user sign-in.
+    /// Custom: User sign-in; rerun: Change user sign-in.
     pub user_sign_in: SignInAnswers,
 }
 
@@ -180,7 +180,8 @@ pub struct FeatureAnswers {
     pub group_writeback_ou: Option<String>,
     /// Device writeback.
     pub device_writeback: Option<bool>,
-    /// Directory extensions, `user.attr` or `group.attr`.
+    /// Directory extensions, `user.attr` or `group.attr`, each a candidate of the forest's
+    /// schema (an empty list turns the feature off).
     pub directory_extensions: Option<Vec<String>>,
 }
 
@@ -202,7 +203,7 @@ pub struct StagingAnswers {
     pub enabled: Option<bool>,
 }
 
-/// `[user_sign_in]` (rerun).
+/// `[user_sign_in]` (Custom first run, and the rerun's change-user-sign-in task).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SignInAnswers {
@@ -334,6 +335,80 @@ fn root_of(o: &ou_filtering::OuFiltering, dn: &Dn) -> Option<Dn> {
         .cloned()
 }
 
+/// Parse `text` as a container of the forest and open the OU tree down to it (reading what was
+/// never read), as the arrows on its ancestors' rows do; errors are about answer key `k`.
+fn reach_container(d: &mut Driver<'_, '_>, k: &str, text: &str) -> Result<Dn, AnswerError> {
+    let forest = crate::wizard::pages::connect_directories::forest(d.s)
+        .map(|f| f.forest.clone())
+        .unwrap_or_default();
+    let dn = Dn::parse(text)
+        .ok()
+        .filter(|x| !x.is_empty())
+        .ok_or_else(|| {
+            err(
+                k,
+                format!(
+                    "\"{text}\" is not a DN — write it like \"OU=Sales,DC=corp,DC=example,DC=com\""
+                ),
+            )
+        })?;
+    let Some(root) = root_of(&d.s.ous, &dn) else {
+        return Err(err(
+            k,
+            format!(
+                "\"{text}\" is not a DN in {forest} — it must end with one of the forest's domains ({})",
+                d.s.ous
+                    .roots
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ),
+        ));
+    };
+    // Open every container from the domain down to the parent of `dn`.
+    let mut chain = Vec::new();
+    let mut cur = dn.parent();
+    while let Some(p) = cur {
+        if p != root && !p.is_descendant_of(&root) {
+            break;
+        }
+        chain.push(p.clone());
+        if p == root {
+            break;
+        }
+        cur = p.parent();
+    }
+    for p in chain.into_iter().rev() {
+        let effects = ou_filtering::open(d.s, &p);
+        d.settle(effects);
+        match d.s.ous.nodes.get(&p).map(|n| &n.children) {
+            Some(ou_filtering::Children::Loaded(_)) => {}
+            Some(ou_filtering::Children::Failed(f)) => {
+                return Err(err(
+                    k,
+                    format!("cannot read {p}: {} (fix: {})", f.message, f.fix),
+                ));
+            }
+            _ => {
+                return Err(err(
+                    k,
+                    format!("\"{text}\" is not in {forest}: {p} was not found"),
+                ));
+            }
+        }
+    }
+    if dn != root && !d.s.ous.nodes.contains_key(&dn) {
+        return Err(err(
+            k,
+            format!(
+                "\"{text}\" is not in {forest}: no such container (check the spelling, or open the tree in the wizard)"
+            ),
+        ));
+    }
+    Ok(dn)
+}
+
 /// Tick the answers' containers in the tree, as Space on each row does, after opening the tree
 /// down to each of them (so each is known to exist, with its objectGUID).
 fn fill_ous(d: &mut Driver<'_, '_>, a: &OuAnswers) -> Result<(), AnswerError> {
@@ -349,9 +424,6 @@ fn fill_ous(d: &mut Driver<'_, '_>, a: &OuAnswers) -> Result<(), AnswerError> {
         } else {
             ScopeMode::Selected
         });
-    let forest = crate::wizard::pages::connect_directories::forest(d.s)
-        .map(|f| f.forest.clone())
-        .unwrap_or_default();
     let mut parsed = Vec::new();
     for (list, key, tick) in [
         (&a.include, "include", true),
@@ -359,68 +431,7 @@ fn fill_ous(d: &mut Driver<'_, '_>, a: &OuAnswers) -> Result<(), AnswerError> {
     ] {
         for (i, text) in list.iter().enumerate() {
             let k = format!("ou_filtering.{key}[{i}]");
-            let dn = Dn::parse(text).ok().filter(|x| !x.is_empty()).ok_or_else(|| {
-                err(
-                    &k,
-                    format!(
-                        "\"{text}\" is not a DN — write it like \"OU=Sales,DC=corp,DC=example,DC=com\""
-                    ),
-                )
-            })?;
-            let Some(root) = root_of(&d.s.ous, &dn) else {
-                return Err(err(
-                    &k,
-                    format!(
-                        "\"{text}\" is not a DN in {forest} — it must end with one of the forest's domains ({})",
-                        d.s.ous
-                            .roots
-                            .iter()
-                            .map(ToString::to_string)
-                            .collect::<Vec<_>>()
-                            .join("; ")
-                    ),
-                ));
-            };
-            // Open every container from the domain down to the parent of `dn`.
-            let mut chain = Vec::new();
-            let mut cur = dn.parent();
-            while let Some(p) = cur {
-                if p != root && !p.is_descendant_of(&root) {
-                    break;
-                }
-                chain.push(p.clone());
-                if p == root {
-                    break;
-                }
-                cur = p.parent();
-            }
-            for p in chain.into_iter().rev() {
-                let effects = ou_filtering::open(d.s, &p);
-                d.settle(effects);
-                match d.s.ous.nodes.get(&p).map(|n| &n.children) {
-                    Some(ou_filtering::Children::Loaded(_)) => {}
-                    Some(ou_filtering::Children::Failed(f)) => {
-                        return Err(err(
-                            &k,
-                            format!("cannot read {p}: {} (fix: {})", f.message, f.fix),
-                        ));
-                    }
-                    _ => {
-                        return Err(err(
-                            &k,
-                            format!("\"{text}\" is not in {forest}: {p} was not found"),
-                        ));
-                    }
-                }
-            }
-            if dn != root && !d.s.ous.nodes.contains_key(&dn) {
-                return Err(err(
-                    &k,
-                    format!(
-                        "\"{text}\" is not in {forest}: no such container (check the spelling, or open the tree in the wizard)"
-                    ),
-                ));
-            }
+            let dn = reach_container(d, &k, text)?;
             parsed.push((dn, tick));
         }
     }
@@ -461,16 +472,90 @@ fn fill_features(s: &mut State, a: &FeatureAnswers) {
     if let Some(v) = a.group_writeback {
         f.group_writeback = v;
     }
-    if let Some(v) = &a.group_writeback_ou {
-        f.group_ou = TextField::new(v);
-    }
     if let Some(v) = a.device_writeback {
         f.device_writeback = v;
     }
     if let Some(v) = &a.directory_extensions {
         f.extensions = !v.is_empty();
-        f.extension_attributes = TextField::new(&v.join(", "));
     }
+}
+
+/// `features.directory_extensions` on the Directory extensions page: each must be one of the
+/// forest's candidates, chosen as Space on its row does.
+fn fill_extensions(s: &mut State, a: &FeatureAnswers) -> Result<(), AnswerError> {
+    use crate::wizard::pages::directory_extensions::{self as page, Load};
+    let Some(wanted) = &a.directory_extensions else {
+        // No answer: the page keeps what it shows (a rerun's attributes).
+        return Ok(());
+    };
+    let forest = crate::wizard::pages::connect_directories::forest(s)
+        .map(|f| f.forest.clone())
+        .unwrap_or_default();
+    let candidates = match &s.extensions.load {
+        Load::Loaded(c) => c.clone(),
+        Load::Failed(f) => {
+            return Err(err(
+                "features.directory_extensions",
+                format!(
+                    "cannot read the schema of {forest}: {} (fix: {})",
+                    f.message, f.fix
+                ),
+            ));
+        }
+        _ => {
+            return Err(err(
+                "features.directory_extensions",
+                "the schema read did not finish",
+            ));
+        }
+    };
+    s.extensions.selected.clear();
+    for (i, key) in wanted.iter().enumerate() {
+        let k = format!("features.directory_extensions[{i}]");
+        let Some(c) = candidates
+            .iter()
+            .find(|c| c.key().eq_ignore_ascii_case(key))
+        else {
+            return Err(err(
+                k,
+                crate::wizard::text::extensions::unknown(key, &forest),
+            ));
+        };
+        if !page::is_selected(&s.extensions, &c.key()) {
+            page::toggle(&mut s.extensions, &c.key());
+        }
+        if let Some(m) = s.extensions.error {
+            return Err(err(k, m));
+        }
+    }
+    Ok(())
+}
+
+/// `[user_sign_in]` into the User sign-in page (first run) or the Change user sign-in task.
+fn fill_sign_in(s: &mut State, a: &SignInAnswers) -> Result<(), AnswerError> {
+    use crate::wizard::pages::change_user_sign_in::{methods, sso_possible};
+    if let Some(m) = a.method {
+        if !methods(s).contains(&m) {
+            return Err(err(
+                "user_sign_in.method",
+                crate::wizard::text::user_sign_in::NONE_WHY,
+            ));
+        }
+        s.user_sign_in.method = m;
+        if !sso_possible(m) {
+            s.user_sign_in.single_sign_on = false;
+        }
+    }
+    if let Some(v) = a.single_sign_on {
+        if v && !sso_possible(s.user_sign_in.method) {
+            return Err(err(
+                "user_sign_in.single_sign_on",
+                crate::wizard::text::user_sign_in::SSO_NOT_HERE,
+            ));
+        }
+        s.user_sign_in.single_sign_on = v;
+    }
+    Ok(())
 }
 
 /// The first answer key a page's refusal is about.
@@ -549,15 +634,18 @@ fn refusal(s: &State, a: &Answers) -> AnswerError {
                 ),
             },
         ),
-        PageId::OptionalFeatures => {
-            use crate::wizard::pages::optional_features::Item;
-            match s.features.errors.first() {
-                Some((Item::GroupOu, m)) => err("features.group_writeback_ou", *m),
-                Some((Item::ExtensionAttributes, m)) => err("features.directory_extensions", *m),
-                Some((_, m)) => err("features", *m),
-                None => err("features", "not accepted"),
-            }
-        }
+        PageId::OptionalFeatures => match s.features.errors.first() {
+            Some((_, m)) => err("features", *m),
+            None => err("features", "not accepted"),
+        },
+        PageId::GroupWriteback => err(
+            "features.group_writeback_ou",
+            crate::wizard::text::group_writeback::NOTHING,
+        ),
+        PageId::DirectoryExtensions => err(
+            "features.directory_extensions",
+            s.extensions.error.unwrap_or("not accepted"),
+        ),
         PageId::ReadyToConfigure => err(
             "ready",
             format!(
@@ -732,6 +820,16 @@ pub fn drive(
                 }
             }
             PageId::OptionalFeatures => fill_features(d.s, &a.features),
+            PageId::DirectoryExtensions => fill_extensions(d.s, &a.features)?,
+            PageId::GroupWriteback => {
+                if let Some(text) = &a.features.group_writeback_ou {
+                    let k = "features.group_writeback_ou";
+                    let effects = crate::wizard::pages::group_writeback::enter(d.s);
+                    d.settle(effects);
+                    let dn = reach_container(&mut d, k, text)?;
+                    crate::wizard::pages::group_writeback::choose(d.s, &dn);
+                }
+            }
             PageId::ReadyToConfigure => {
                 if let Some(v) = a.ready.start_sync {
                     d.s.ready.start_sync = v;
@@ -760,20 +858,7 @@ pub fn drive(
                     _ => {}
                 }
             }
-            PageId::ChangeUserSignIn => {
-                if let Some(m) = a.user_sign_in.method {
-                    if m == SignInMethod::DoNotConfigure {
-                        return Err(err(
-                            "user_sign_in.method",
-                            crate::wizard::text::user_sign_in::NONE_WHY,
-                        ));
-                    }
-                    d.s.user_sign_in.method = m;
-                }
-                if let Some(v) = a.user_sign_in.single_sign_on {
-                    d.s.user_sign_in.single_sign_on = v;
-                }
-            }
+            PageId::ChangeUserSignIn | PageId::UserSignIn => fill_sign_in(d.s, &a.user_sign_in)?,
             PageId::Configure => action = Action::Retry,
             _ => {}
         }

@@ -18,9 +18,10 @@ use crate::wizard::keys::{self, Action, Input};
 use crate::wizard::pages::additional_tasks::{self, Task};
 use crate::wizard::pages::{
     change_user_sign_in, configure, configure_staging_mode, connect_directories, connect_to_entra,
-    customize_sync_options, express_or_custom, filter_users_and_devices, identifying_users,
-    optional_features, ou_filtering, prerequisites, ready_to_configure, refresh_directory_schema,
-    troubleshoot, upn_suffixes, view_configuration, welcome,
+    customize_sync_options, directory_extensions, express_or_custom, filter_users_and_devices,
+    group_writeback, identifying_users, optional_features, ou_filtering, prerequisites,
+    ready_to_configure, refresh_directory_schema, troubleshoot, upn_suffixes, user_sign_in,
+    view_configuration, welcome,
 };
 
 /// The pages, named as Entra Connect names them.
@@ -32,6 +33,8 @@ pub enum PageId {
     Prerequisites,
     /// Express Settings: express or customize.
     ExpressSettings,
+    /// Custom: User sign-in (the sign-in method and Seamless single sign-on).
+    UserSignIn,
     /// Connect to Microsoft Entra ID (device-code sign-in).
     ConnectToEntra,
     /// Connect your directories.
@@ -46,6 +49,10 @@ pub enum PageId {
     FilterUsersAndDevices,
     /// Optional features.
     OptionalFeatures,
+    /// Directory extensions (when directory extension attribute sync is ticked).
+    DirectoryExtensions,
+    /// Group writeback: its target OU (when group writeback is ticked).
+    GroupWriteback,
     /// Ready to configure.
     ReadyToConfigure,
     /// Configuring.
@@ -123,6 +130,10 @@ pub struct State {
     pub filter: filter_users_and_devices::FilterUsersAndDevices,
     /// Optional features.
     pub features: optional_features::OptionalFeatures,
+    /// Directory extensions.
+    pub extensions: directory_extensions::DirectoryExtensions,
+    /// Group writeback's OU.
+    pub group_wb: group_writeback::GroupWriteback,
     /// Ready to configure.
     pub ready: ready_to_configure::ReadyToConfigure,
     /// Configuring.
@@ -168,6 +179,8 @@ impl State {
             identity: Default::default(),
             filter: Default::default(),
             features: Default::default(),
+            extensions: Default::default(),
+            group_wb: Default::default(),
             ready: Default::default(),
             configure: Default::default(),
             rerun: None,
@@ -266,26 +279,33 @@ pub fn sequence(s: &State) -> Vec<PageId> {
     if s.rerun.is_some() {
         return additional_tasks::sequence(s);
     }
-    let mut seq = vec![
-        Welcome,
-        Prerequisites,
-        ExpressSettings,
-        ConnectToEntra,
-        ConnectDirectories,
-    ];
+    let mut seq = vec![Welcome, Prerequisites, ExpressSettings];
+    // Entra Connect asks for the sign-in method before the Entra ID sign-in on the Custom path.
+    if s.path == InstallPath::Custom {
+        seq.push(UserSignIn);
+    }
+    seq.extend([ConnectToEntra, ConnectDirectories]);
     match s.path {
         InstallPath::Express => {
             if upn_suffixes::needed(s) {
                 seq.push(UpnSuffixes);
             }
         }
-        InstallPath::Custom => seq.extend([
-            UpnSuffixes,
-            OuFiltering,
-            IdentifyingUsers,
-            FilterUsersAndDevices,
-            OptionalFeatures,
-        ]),
+        InstallPath::Custom => {
+            seq.extend([
+                UpnSuffixes,
+                OuFiltering,
+                IdentifyingUsers,
+                FilterUsersAndDevices,
+                OptionalFeatures,
+            ]);
+            if directory_extensions::needed(s) {
+                seq.push(DirectoryExtensions);
+            }
+            if group_writeback::needed(s) {
+                seq.push(GroupWriteback);
+            }
+        }
     }
     seq.extend([ReadyToConfigure, Configure, Complete]);
     seq
@@ -405,6 +425,8 @@ fn enter(s: &mut State) -> Vec<Effect> {
         PageId::ConnectToEntra => connect_to_entra::enter(s),
         PageId::UpnSuffixes => upn_suffixes::enter(s),
         PageId::OuFiltering => ou_filtering::enter(s),
+        PageId::DirectoryExtensions => directory_extensions::enter(s),
+        PageId::GroupWriteback => group_writeback::enter(s),
         PageId::ReadyToConfigure => ready_to_configure::enter(s),
         PageId::Configure => configure::enter(s),
         PageId::ConfigureStagingMode => configure_staging_mode::enter(s),
@@ -426,6 +448,8 @@ fn page_input(s: &mut State, input: Input) -> Flow {
         PageId::IdentifyingUsers => identifying_users::input(s, input),
         PageId::FilterUsersAndDevices => filter_users_and_devices::input(s, input),
         PageId::OptionalFeatures => optional_features::input(s, input),
+        PageId::DirectoryExtensions => directory_extensions::input(s, input),
+        PageId::GroupWriteback => group_writeback::input(s, input),
         PageId::ReadyToConfigure => ready_to_configure::input(s, input),
         PageId::Configure => configure::input(s, input),
         PageId::Complete => match input {
@@ -441,6 +465,7 @@ fn page_input(s: &mut State, input: Input) -> Flow {
         PageId::RefreshDirectorySchema => refresh_directory_schema::input(s, input),
         PageId::ConfigureStagingMode => configure_staging_mode::input(s, input),
         PageId::ChangeUserSignIn => change_user_sign_in::input(s, input),
+        PageId::UserSignIn => user_sign_in::input(s, input),
         PageId::Troubleshoot => troubleshoot::input(s, input),
     }
 }
@@ -461,6 +486,8 @@ pub fn hints(s: &State) -> Vec<Action> {
         PageId::IdentifyingUsers => identifying_users::hints(s),
         PageId::FilterUsersAndDevices => filter_users_and_devices::hints(s),
         PageId::OptionalFeatures => optional_features::hints(s),
+        PageId::DirectoryExtensions => directory_extensions::hints(s),
+        PageId::GroupWriteback => group_writeback::hints(s),
         PageId::ReadyToConfigure => ready_to_configure::hints(s),
         PageId::Configure => configure::hints(s),
         PageId::Complete => vec![],
@@ -470,6 +497,7 @@ pub fn hints(s: &State) -> Vec<Action> {
         PageId::RefreshDirectorySchema => refresh_directory_schema::hints(s),
         PageId::ConfigureStagingMode => configure_staging_mode::hints(s),
         PageId::ChangeUserSignIn => change_user_sign_in::hints(s),
+        PageId::UserSignIn => user_sign_in::hints(s),
         PageId::Troubleshoot => troubleshoot::hints(s),
     };
     if !matches!(
@@ -502,6 +530,9 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
                     },
                 ),
                 Effect::FindGroups { .. } => on_reply(s, Reply::Groups(Err(failure))),
+                Effect::ListExtensionAttributes { .. } => {
+                    on_reply(s, Reply::ExtensionAttributes(Err(failure)))
+                }
                 Effect::Configure(_) => on_reply(s, Reply::Step(Err(failure))),
                 Effect::CountPendingExports { .. } => {
                     on_reply(s, Reply::PendingExports(Err(failure)))
@@ -538,6 +569,10 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
         }
         Reply::Groups(r) => {
             filter_users_and_devices::on_groups(s, r);
+            Flow::stay()
+        }
+        Reply::ExtensionAttributes(r) => {
+            directory_extensions::on_candidates(s, r);
             Flow::stay()
         }
         Reply::Step(r) => configure::on_step(s, r),
@@ -583,10 +618,13 @@ pub fn build_config(s: &State) -> Config {
     connect_directories::apply(s, &mut c);
     upn_suffixes::apply(s, &mut c);
     if s.path == InstallPath::Custom {
+        user_sign_in::apply(s, &mut c);
         ou_filtering::apply(s, &mut c);
         identifying_users::apply(s, &mut c);
         filter_users_and_devices::apply(s, &mut c);
         optional_features::apply(s, &mut c);
+        directory_extensions::apply(s, &mut c);
+        group_writeback::apply(s, &mut c);
     }
     ready_to_configure::apply(s, &mut c);
     configure::apply(s, &mut c);

@@ -47,6 +47,10 @@ pub mod title {
     pub const FILTER: &str = "Filter users and devices";
     /// Optional features.
     pub const FEATURES: &str = "Optional features";
+    /// Directory extensions.
+    pub const EXTENSIONS: &str = "Directory extensions";
+    /// Group writeback.
+    pub const GROUP_WRITEBACK: &str = "Group writeback";
     /// Ready to configure.
     pub const READY: &str = "Ready to configure";
     /// Configuring.
@@ -91,6 +95,10 @@ pub mod nav {
     pub const FILTER: &str = "Filtering";
     /// Optional features.
     pub const FEATURES: &str = "Optional features";
+    /// Directory extensions.
+    pub const EXTENSIONS: &str = "Extensions";
+    /// Group writeback.
+    pub const GROUP_WRITEBACK: &str = "Group writeback";
     /// Ready to configure.
     pub const READY: &str = "Configure";
     /// Configuring.
@@ -356,21 +364,64 @@ pub mod filter {
     }
 }
 
+/// Group writeback (the target OU picker).
+pub mod group_writeback {
+    /// What the page is for.
+    pub const INTRO: &str = "Choose the OU that receives the groups written back from Microsoft Entra ID (→ opens a container).";
+    /// Nothing chosen yet.
+    pub const PICK: &str = "Space chooses the highlighted OU.";
+    /// Scope reminder.
+    pub const SCOPE: &str =
+        "Keep this OU inside the synchronized OUs, or the written-back groups are not seen again.";
+    /// Next refused.
+    pub const NOTHING: &str = "Choose an OU first, or go back and clear Group writeback.";
+    /// The chosen OU.
+    pub fn chosen(dn: &str) -> String {
+        format!("Groups are written to: {dn}")
+    }
+}
+
+/// Directory extensions (the attribute picker).
+pub mod extensions {
+    /// What the page is for.
+    pub const INTRO: &str = "Choose the attributes to synchronize as directory extensions (single-valued text, number or boolean attributes of users and groups in the forest's schema).";
+    /// Filter field.
+    pub const FILTER: &str = "Filter";
+    /// Loading.
+    pub const LOADING: &str = "Reading the directory schema";
+    /// Nothing in the forest.
+    pub const NONE_IN_FOREST: &str =
+        "The forest has no attribute that can become a directory extension.";
+    /// The filter hides everything.
+    pub const NO_MATCH: &str = "No attribute matches the filter.";
+    /// Retry.
+    pub const RETRY: &str = "Ctrl+R reads the schema again.";
+    /// Nothing chosen.
+    pub const NOTHING: &str = "Choose at least one attribute (Space), or go back and clear Directory extension attribute sync.";
+    /// More rows than shown.
+    pub fn more(above: usize, below: usize) -> String {
+        format!("  … {above} above, {below} below (↑↓ to scroll)")
+    }
+    /// The selection.
+    pub fn selected(n: usize, keys: &str) -> String {
+        format!("Selected ({n}/100): {keys}")
+    }
+    /// Too many.
+    pub const TOO_MANY: &str = "At most 100 directory extensions: clear some first.";
+    /// Not a candidate (answers file).
+    pub fn unknown(key: &str, forest: &str) -> String {
+        format!(
+            "\"{key}\" is not a candidate in {forest}: write user.<attribute> or group.<attribute> with a single-valued text, number or boolean attribute of its schema"
+        )
+    }
+}
+
 /// Optional features.
 pub mod features {
     /// Introduction.
     pub const INTRO: &str = "Choose the features to turn on. What each needs is shown under it.";
     /// Requires Exchange.
     pub const NO_EXCHANGE: &str = "Not available: the forest's schema has no Exchange attributes.";
-    /// Field.
-    pub const GROUP_OU: &str = "OU for written-back groups (DN)";
-    /// Field.
-    pub const EXTENSIONS: &str = "Attributes (user.<name> or group.<name>, comma separated)";
-    /// Bad OU.
-    pub const BAD_OU: &str = "Give the OU as a DN, e.g. OU=Cloud Groups,DC=corp,DC=example,DC=com.";
-    /// Bad list.
-    pub const BAD_EXTENSIONS: &str =
-        "List at least one attribute, each as user.<name> or group.<name>.";
     /// Feature names and what each needs.
     pub const EXCHANGE_HYBRID: (&str, &str) = (
         "Exchange hybrid deployment",
@@ -386,6 +437,8 @@ pub mod features {
         "Password hash synchronization",
         "On: it is the sign-in method. Microsoft Graph cannot receive hashes, so synced users get no cloud password until a target that accepts hashes is configured.",
     );
+    /// PHS when another sign-in method was chosen.
+    pub const PHS_OFF: &str = "Off: another sign-in method was chosen on User sign-in, and Microsoft Graph cannot receive hashes as a backup.";
     /// Password writeback.
     pub const PASSWORD_WRITEBACK: (&str, &str) = (
         "Password writeback",
@@ -770,6 +823,10 @@ pub mod user_sign_in {
     pub const PING: &str = "Federation with PingFederate";
     /// Method.
     pub const NONE: &str = "Do not configure";
+    /// First run: what the page is for.
+    pub const INTRO: &str = "How your users sign in to Microsoft Entra ID. This can be changed later with the \"Change user sign-in\" task.";
+    /// First run: "Do not configure" chosen.
+    pub const NONE_FIRST_RUN: &str = "hybridsync synchronizes identities only; sign-in is set up outside it (a third-party identity provider).";
     /// Why.
     pub const NONE_WHY: &str =
         "Not available on a rerun: switch to another method instead (as in Entra Connect).";

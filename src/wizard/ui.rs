@@ -290,6 +290,8 @@ pub fn page_title(p: PageId) -> &'static str {
         PageId::IdentifyingUsers => IDENTITY,
         PageId::FilterUsersAndDevices => FILTER,
         PageId::OptionalFeatures => FEATURES,
+        PageId::DirectoryExtensions => EXTENSIONS,
+        PageId::GroupWriteback => GROUP_WRITEBACK,
         PageId::ReadyToConfigure => READY,
         PageId::Configure => CONFIGURE,
         PageId::Complete => COMPLETE,
@@ -300,6 +302,7 @@ pub fn page_title(p: PageId) -> &'static str {
         PageId::ConfigureStagingMode => STAGING,
         PageId::ChangeUserSignIn => USER_SIGN_IN,
         PageId::Troubleshoot => TROUBLESHOOT,
+        PageId::UserSignIn => text::nav::USER_SIGN_IN,
     }
 }
 
@@ -316,6 +319,8 @@ fn nav_name(p: PageId) -> &'static str {
         PageId::IdentifyingUsers => IDENTITY,
         PageId::FilterUsersAndDevices => FILTER,
         PageId::OptionalFeatures => FEATURES,
+        PageId::DirectoryExtensions => EXTENSIONS,
+        PageId::GroupWriteback => GROUP_WRITEBACK,
         PageId::ReadyToConfigure => READY,
         PageId::Configure => CONFIGURE,
         PageId::Complete => COMPLETE,
@@ -324,7 +329,7 @@ fn nav_name(p: PageId) -> &'static str {
         PageId::CustomizeSyncOptions => CUSTOMIZE,
         PageId::RefreshDirectorySchema => SCHEMA,
         PageId::ConfigureStagingMode => STAGING,
-        PageId::ChangeUserSignIn => USER_SIGN_IN,
+        PageId::ChangeUserSignIn | PageId::UserSignIn => USER_SIGN_IN,
         PageId::Troubleshoot => TROUBLESHOOT,
     }
 }
@@ -364,6 +369,8 @@ fn body(s: &State, st: &Styles) -> Body {
         PageId::IdentifyingUsers => pages::identifying_users::view(s, st),
         PageId::FilterUsersAndDevices => pages::filter_users_and_devices::view(s, st),
         PageId::OptionalFeatures => pages::optional_features::view(s, st),
+        PageId::DirectoryExtensions => pages::directory_extensions::view(s, st),
+        PageId::GroupWriteback => pages::group_writeback::view(s, st),
         PageId::ReadyToConfigure => pages::ready_to_configure::view(s, st),
         PageId::Configure => pages::configure::view(s, st),
         PageId::Complete => pages::complete::view(s, st),
@@ -373,6 +380,7 @@ fn body(s: &State, st: &Styles) -> Body {
         PageId::RefreshDirectorySchema => pages::refresh_directory_schema::view(s, st),
         PageId::ConfigureStagingMode => pages::configure_staging_mode::view(s, st),
         PageId::ChangeUserSignIn => pages::change_user_sign_in::view(s, st),
+        PageId::UserSignIn => pages::user_sign_in::view(s, st),
         PageId::Troubleshoot => pages::troubleshoot::view(s, st),
     }
 }

@@ -143,6 +143,7 @@ pub async fn schema(session: &mut Session, root: &RootDse) -> Result<Schema, AdE
                 "attributeSyntax",
                 "oMSyntax",
                 "isSingleValued",
+                "systemFlags",
             ],
         )
         .await?;
@@ -158,6 +159,7 @@ pub async fn schema(session: &mut Session, root: &RootDse) -> Result<Schema, AdE
                 single_valued: e
                     .text("isSingleValued")
                     .is_some_and(|v| v.eq_ignore_ascii_case("TRUE")),
+                system_flags: number(e, "systemFlags").unwrap_or(0),
             })
         })
         .collect();

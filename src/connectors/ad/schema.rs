@@ -72,6 +72,16 @@ pub struct AttributeInfo {
     pub syntax: Syntax,
     /// isSingleValued.
     pub single_valued: bool,
+    /// systemFlags (0x1: not replicated, 0x4: constructed).
+    pub system_flags: i64,
+}
+
+impl AttributeInfo {
+    /// Whether the attribute is computed on read or not replicated between domain controllers
+    /// (neither can be synchronized reliably).
+    pub fn constructed_or_local(&self) -> bool {
+        self.system_flags & 0x5 != 0
+    }
 }
 
 /// One class.
@@ -211,6 +221,7 @@ mod tests {
 
     fn schema() -> Schema {
         let a = |name: &str, syntax, single_valued| AttributeInfo {
+            system_flags: 0,
             name: name.into(),
             syntax,
             single_valued,

@@ -21,8 +21,8 @@ use crate::wizard::pages::identifying_users::Anchor;
 use crate::wizard::pages::ou_filtering::{Children, Node};
 use crate::wizard::pages::upn_suffixes::UpnAttribute;
 use crate::wizard::pages::{
-    change_user_sign_in, configure_staging_mode, customize_sync_options, optional_features,
-    ou_filtering,
+    change_user_sign_in, configure_staging_mode, customize_sync_options, directory_extensions,
+    group_writeback, optional_features, ou_filtering,
 };
 use crate::wizard::text::tasks as t;
 use crate::wizard::ui::{Body, Styles, note, radio};
@@ -116,7 +116,13 @@ pub fn sequence(s: &State) -> Vec<PageId> {
     match task {
         Task::ViewConfiguration => v.push(ViewConfiguration),
         Task::CustomizeSyncOptions => {
-            v.extend([CustomizeSyncOptions, OuFiltering, OptionalFeatures])
+            v.extend([CustomizeSyncOptions, OuFiltering, OptionalFeatures]);
+            if directory_extensions::needed(s) {
+                v.push(DirectoryExtensions);
+            }
+            if group_writeback::needed(s) {
+                v.push(GroupWriteback);
+            }
         }
         Task::RefreshDirectorySchema => v.push(RefreshDirectorySchema),
         Task::ConfigureStagingMode => v.push(ConfigureStagingMode),
@@ -297,16 +303,10 @@ pub fn prefill(s: &mut State) {
     feat.exchange_hybrid = f.exchange_hybrid.enabled;
     feat.public_folders = f.exchange_mail_public_folders.enabled;
     feat.group_writeback = f.group_writeback.enabled;
-    feat.group_ou = TextField::new(
-        &f.group_writeback
-            .target_ou
-            .as_ref()
-            .map(|o| o.dn.to_string())
-            .unwrap_or_default(),
-    );
+    s.group_wb.chosen = f.group_writeback.target_ou.clone();
     feat.device_writeback = f.device_writeback.enabled;
     feat.extensions = f.directory_extensions.enabled;
-    feat.extension_attributes = TextField::new(&f.directory_extensions.attributes.join(", "));
+    s.extensions.selected = f.directory_extensions.attributes.clone();
     let anchor = c.identity.source_anchor.as_str();
     s.identity.matching = c.identity.user_matching;
     if anchor.eq_ignore_ascii_case("mS-DS-ConsistencyGuid") {
@@ -416,7 +416,9 @@ pub fn build_config(s: &State) -> Config {
             }
             customize_sync_options::apply(s, &mut c);
             optional_features::apply(s, &mut c);
-            // The page keeps the group writeback OU as text; keep its objectGUID when unchanged.
+            directory_extensions::apply(s, &mut c);
+            group_writeback::apply(s, &mut c);
+            // An OU kept from the configuration keeps its objectGUID.
             if let (Some(new), Some(old)) = (
                 c.features.group_writeback.target_ou.as_mut(),
                 loaded.features.group_writeback.target_ou.as_ref(),

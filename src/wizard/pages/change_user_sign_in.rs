@@ -1,7 +1,9 @@
 //! Change user sign-in: switch between password hash synchronization, pass-through
 //! authentication and federation (AD FS or PingFederate), with Seamless single sign-on where the
 //! method supports it. "Do not configure" is shown but cannot be chosen on a rerun, as in Entra
-//! Connect, and the page says why.
+//! Connect, and the page says why. The first run's Custom "User sign-in" page
+//! ([`super::user_sign_in`]) is this page with "Do not configure" selectable; both share this
+//! state (`State::user_sign_in`), keys and drawing.
 //!
 //! Invariants: the page changes only `sign_in.method` and `sign_in.single_sign_on`; single
 //! sign-on is offered only with password hash sync or pass-through; the configuration rules
@@ -22,6 +24,24 @@ pub const METHODS: [SignInMethod; 4] = [
     SignInMethod::FederationAdfs,
     SignInMethod::FederationPingfederate,
 ];
+
+/// The methods the first run can choose, in screen order (as Entra Connect's Custom page).
+pub const FIRST_RUN_METHODS: [SignInMethod; 5] = [
+    SignInMethod::PasswordHashSync,
+    SignInMethod::PassThrough,
+    SignInMethod::FederationAdfs,
+    SignInMethod::FederationPingfederate,
+    SignInMethod::DoNotConfigure,
+];
+
+/// The methods selectable here: "Do not configure" only on the first run.
+pub fn methods(s: &State) -> &'static [SignInMethod] {
+    if s.rerun.is_some() {
+        &METHODS
+    } else {
+        &FIRST_RUN_METHODS
+    }
+}
 
 /// The page's state.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,8 +74,9 @@ pub fn sso_possible(m: SignInMethod) -> bool {
 
 /// Handle a key.
 pub fn input(s: &mut State, input: Input) -> Flow {
+    let methods = methods(s);
     let u = &mut s.user_sign_in;
-    let n = METHODS.len() + 1;
+    let n = methods.len() + 1;
     match input {
         Input::Action(Action::Down | Action::FocusNext) => {
             u.focus = cycle(u.focus, n, true);
@@ -66,7 +87,7 @@ pub fn input(s: &mut State, input: Input) -> Flow {
             Flow::stay()
         }
         Input::Action(Action::Toggle) | Input::Char(' ') => {
-            match METHODS.get(u.focus) {
+            match methods.get(u.focus) {
                 Some(m) => {
                     u.method = *m;
                     if !sso_possible(*m) {
@@ -102,19 +123,25 @@ pub fn label(m: SignInMethod) -> &'static str {
 /// The body.
 pub fn view(s: &State, st: &Styles) -> Body {
     let u = &s.user_sign_in;
+    let methods = methods(s);
     let mut b = Body::default();
-    if let Some(c) = s.loaded() {
-        b.text(t::current(label(c.sign_in.method)), st.text);
+    match s.loaded() {
+        Some(c) => b.text(t::current(label(c.sign_in.method)), st.text),
+        None => b.text(t::INTRO, st.muted),
     }
     b.blank();
-    for (i, m) in METHODS.iter().enumerate() {
+    for (i, m) in methods.iter().enumerate() {
         let focused = u.focus == i;
         b.push_focus(radio(u.method == *m, label(*m), focused, st), focused);
     }
-    b.push(radio(false, t::NONE, false, st).style(st.muted));
-    b.push(note(t::NONE_WHY, st));
+    if !methods.contains(&SignInMethod::DoNotConfigure) {
+        b.push(radio(false, t::NONE, false, st).style(st.muted));
+        b.push(note(t::NONE_WHY, st));
+    } else if u.method == SignInMethod::DoNotConfigure {
+        b.push(note(t::NONE_FIRST_RUN, st));
+    }
     b.blank();
-    let focused = u.focus == METHODS.len();
+    let focused = u.focus == methods.len();
     b.push_focus(
         checkbox(
             (u.single_sign_on && sso_possible(u.method)).into(),

@@ -1,21 +1,19 @@
 //! Optional features: each checkbox with what it needs underneath. Features the forest or
 //! hybridsync cannot support are shown greyed with the reason (no Exchange schema; password
 //! writeback needs Microsoft's relay; password hash sync is the sign-in method, so it stays on).
-//! Group writeback asks for its OU and directory extensions for their attributes right under the
-//! box; both are validated next to the field.
+//! Group writeback chooses its OU ([`super::group_writeback`]) and directory extensions their
+//! attributes ([`super::directory_extensions`]) on pages of their own that follow this one.
 //!
 //! Invariants: a greyed feature can never be turned on; the answers map one to one onto
 //! `[features]` in the configuration.
 
 use crate::config::Config;
-use crate::config::model::ObjectRef;
-use crate::domain::Dn;
 use crate::wizard::app::{Flow, State};
 use crate::wizard::keys::{Action, Input};
 use crate::wizard::pages::connect_directories;
 use crate::wizard::text::features as t;
 use crate::wizard::ui::{Body, Check, Styles, checkbox, note};
-use crate::wizard::widgets::{TextField, cycle};
+use crate::wizard::widgets::cycle;
 
 /// A feature (or a feature's field) on the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,14 +28,10 @@ pub enum Item {
     PasswordWriteback,
     /// Group writeback.
     GroupWriteback,
-    /// Its OU.
-    GroupOu,
     /// Device writeback.
     DeviceWriteback,
     /// Directory extensions.
     Extensions,
-    /// Their attributes.
-    ExtensionAttributes,
 }
 
 /// The page's state.
@@ -47,16 +41,12 @@ pub struct OptionalFeatures {
     pub exchange_hybrid: bool,
     /// Public folders.
     pub public_folders: bool,
-    /// Group writeback.
+    /// Group writeback (its OU: [`super::group_writeback`]).
     pub group_writeback: bool,
-    /// Its OU.
-    pub group_ou: TextField,
     /// Device writeback.
     pub device_writeback: bool,
-    /// Directory extensions.
+    /// Directory extensions (their attributes: [`super::directory_extensions`]).
     pub extensions: bool,
-    /// Their attributes.
-    pub extension_attributes: TextField,
     /// Focus index into [`items`].
     pub focus: usize,
     /// Validation messages.
@@ -67,24 +57,22 @@ fn exchange(s: &State) -> bool {
     connect_directories::forest(s).is_some_and(|f| f.exchange_schema)
 }
 
+/// Whether group writeback is ticked and possible (Exchange in the schema).
+pub fn group_writeback_on(s: &State) -> bool {
+    s.features.group_writeback && exchange(s)
+}
+
 /// The rows, in focus order.
-pub fn items(s: &State) -> Vec<Item> {
-    let f = &s.features;
-    let mut v = vec![
+pub fn items(_: &State) -> Vec<Item> {
+    vec![
         Item::ExchangeHybrid,
         Item::PublicFolders,
         Item::PasswordHashSync,
         Item::PasswordWriteback,
         Item::GroupWriteback,
-    ];
-    if f.group_writeback {
-        v.push(Item::GroupOu);
-    }
-    v.extend([Item::DeviceWriteback, Item::Extensions]);
-    if f.extensions {
-        v.push(Item::ExtensionAttributes);
-    }
-    v
+        Item::DeviceWriteback,
+        Item::Extensions,
+    ]
 }
 
 fn available(s: &State, i: Item) -> bool {
@@ -95,36 +83,11 @@ fn available(s: &State, i: Item) -> bool {
     }
 }
 
-fn attributes(f: &OptionalFeatures) -> Vec<String> {
-    f.extension_attributes
-        .text()
-        .split(',')
-        .map(str::trim)
-        .filter(|a| !a.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
 /// Validate the fields.
-pub fn validate(f: &OptionalFeatures) -> Vec<(Item, &'static str)> {
-    let mut e = Vec::new();
-    if f.group_writeback && Dn::parse(f.group_ou.text()).map_or(true, |d| d.is_empty()) {
-        e.push((Item::GroupOu, t::BAD_OU));
-    }
-    if f.extensions {
-        let attrs = attributes(f);
-        let ok = !attrs.is_empty()
-            && attrs.iter().all(|a| {
-                a.split_once('.').is_some_and(|(ty, name)| {
-                    matches!(ty, "user" | "group")
-                        && crate::domain::AttributeName::new(name).is_ok()
-                })
-            });
-        if !ok {
-            e.push((Item::ExtensionAttributes, t::BAD_EXTENSIONS));
-        }
-    }
-    e
+/// Validate the answers: every row is a checkbox whose availability the page enforces, so
+/// nothing can be wrong here (the OU and the attributes are validated on their own pages).
+pub fn validate(_: &OptionalFeatures) -> Vec<(Item, &'static str)> {
+    Vec::new()
 }
 
 /// Handle a key.
@@ -133,17 +96,6 @@ pub fn input(s: &mut State, input: Input) -> Flow {
     let focused = items.get(s.features.focus).copied();
     let can = focused.is_some_and(|i| available(s, i));
     let f = &mut s.features;
-    let field = match focused {
-        Some(Item::GroupOu) => Some(&mut f.group_ou),
-        Some(Item::ExtensionAttributes) => Some(&mut f.extension_attributes),
-        _ => None,
-    };
-    if let Some(field) = field
-        && field.input(input)
-    {
-        f.errors.retain(|(i, _)| Some(*i) != focused);
-        return Flow::stay();
-    }
     match input {
         Input::Action(Action::FocusNext | Action::Down) => {
             f.focus = cycle(f.focus, items.len(), true);
@@ -190,7 +142,7 @@ pub fn view(s: &State, st: &Styles) -> Body {
     let f = &s.features;
     let items = items(s);
     let focused = items.get(f.focus).copied();
-    let err = |i: Item| f.errors.iter().find(|(x, _)| *x == i).map(|(_, m)| *m);
+    let phs = s.user_sign_in.method == crate::config::model::SignInMethod::PasswordHashSync;
     let mut b = Body::default();
     b.text(t::INTRO, st.muted);
     for i in items {
@@ -198,19 +150,12 @@ pub fn view(s: &State, st: &Styles) -> Body {
         let (on, (label, needs)) = match i {
             Item::ExchangeHybrid => (f.exchange_hybrid, t::EXCHANGE_HYBRID),
             Item::PublicFolders => (f.public_folders, t::PUBLIC_FOLDERS),
-            Item::PasswordHashSync => (true, t::PHS),
+            Item::PasswordHashSync if phs => (true, t::PHS),
+            Item::PasswordHashSync => (false, (t::PHS.0, t::PHS_OFF)),
             Item::PasswordWriteback => (false, t::PASSWORD_WRITEBACK),
             Item::GroupWriteback => (f.group_writeback, t::GROUP_WRITEBACK),
             Item::DeviceWriteback => (f.device_writeback, t::DEVICE_WRITEBACK),
             Item::Extensions => (f.extensions, t::EXTENSIONS_FEATURE),
-            Item::GroupOu => {
-                b.field(t::GROUP_OU, &f.group_ou, is, err(i), st);
-                continue;
-            }
-            Item::ExtensionAttributes => {
-                b.field(t::EXTENSIONS, &f.extension_attributes, is, err(i), st);
-                continue;
-            }
         };
         let avail = available(s, i);
         b.push_focus(
@@ -218,7 +163,7 @@ pub fn view(s: &State, st: &Styles) -> Body {
                 Check::from(on),
                 label,
                 is,
-                avail || i == Item::PasswordHashSync,
+                avail || (i == Item::PasswordHashSync && phs),
                 st,
             ),
             is,
@@ -244,14 +189,12 @@ pub fn apply(s: &State, c: &mut Config) {
     c.features.exchange_hybrid.enabled = f.exchange_hybrid && x;
     c.features.exchange_mail_public_folders.enabled = f.public_folders && x;
     c.features.group_writeback.enabled = f.group_writeback && x;
-    if c.features.group_writeback.enabled {
-        c.features.group_writeback.target_ou = Dn::parse(f.group_ou.text())
-            .ok()
-            .map(|dn| ObjectRef { dn, guid: None });
+    if !c.features.group_writeback.enabled {
+        c.features.group_writeback.target_ou = None;
     }
     c.features.device_writeback.enabled = f.device_writeback;
     c.features.directory_extensions.enabled = f.extensions;
-    if f.extensions {
-        c.features.directory_extensions.attributes = attributes(f);
+    if !f.extensions {
+        c.features.directory_extensions.attributes.clear();
     }
 }

@@ -329,44 +329,15 @@ pub fn view(s: &State, st: &Styles) -> Body {
     );
     let enabled = o.mode == ScopeMode::Selected;
     for (i, (dn, depth)) in rows(o).iter().enumerate() {
-        let Some(n) = o.nodes.get(dn) else { continue };
         let focused = o.cursor == i + 2;
-        let arrow = match (&n.children, n.expanded, n.has_children) {
-            (Children::Loaded(k), _, _) if k.is_empty() => " ",
-            (_, _, false) => " ",
-            (_, true, _) => "▾",
-            (_, false, _) => "▸",
-        };
         let mark = match check(o, dn) {
             Check::On => "[x]",
             Check::Off => "[ ]",
             Check::Partial => "[-]",
         };
-        let label_style = if focused {
-            st.selection
-        } else if enabled {
-            st.text
-        } else {
-            st.muted
-        };
-        let mut spans = vec![
-            Span::styled(if focused { "› " } else { "  " }, st.focus_border),
-            Span::raw("  ".repeat(*depth)),
-            Span::styled(format!("{arrow} "), st.muted),
-            Span::styled(mark, if enabled { st.checkbox } else { st.muted }),
-            Span::raw(" "),
-            Span::styled(n.label.clone(), label_style),
-        ];
-        match &n.children {
-            Children::Loading if n.expanded => {
-                spans.push(Span::styled(format!("  {}", t::LOADING), st.progress));
-            }
-            Children::Failed(f) => {
-                spans.push(Span::styled(format!("  ✗ {}", f.message), st.error));
-            }
-            _ => {}
+        if let Some(line) = tree_row(o, dn, *depth, focused, mark, enabled, st) {
+            b.push_focus(line, focused);
         }
-        b.push_focus(Line::from(spans), focused);
     }
     b.blank();
     b.text(t::NEW_OUS, st.muted);
@@ -374,6 +345,58 @@ pub fn view(s: &State, st: &Styles) -> Body {
         b.text(t::NOTHING, st.error);
     }
     b
+}
+
+/// One row of the lazy OU tree (shared with the group writeback OU picker): cursor, indent,
+/// open/closed arrow, `mark` (a checkbox or radio), the name, and a loading or failure note.
+pub fn tree_row(
+    o: &OuFiltering,
+    dn: &Dn,
+    depth: usize,
+    focused: bool,
+    mark: &'static str,
+    enabled: bool,
+    st: &Styles,
+) -> Option<Line<'static>> {
+    let n = o.nodes.get(dn)?;
+    let arrow = match (&n.children, n.expanded, n.has_children) {
+        (Children::Loaded(k), _, _) if k.is_empty() => " ",
+        (_, _, false) => " ",
+        (_, true, _) => "▾",
+        (_, false, _) => "▸",
+    };
+    let label_style = if focused {
+        st.selection
+    } else if enabled {
+        st.text
+    } else {
+        st.muted
+    };
+    let mut spans = vec![
+        Span::styled(if focused { "› " } else { "  " }, st.focus_border),
+        Span::raw("  ".repeat(depth)),
+        Span::styled(format!("{arrow} "), st.muted),
+        Span::styled(mark, if enabled { st.checkbox } else { st.muted }),
+        Span::raw(" "),
+        Span::styled(n.label.clone(), label_style),
+    ];
+    match &n.children {
+        Children::Loading if n.expanded => {
+            spans.push(Span::styled(format!("  {}", t::LOADING), st.progress));
+        }
+        Children::Failed(f) => {
+            spans.push(Span::styled(format!("  ✗ {}", f.message), st.error));
+        }
+        _ => {}
+    }
+    Some(Line::from(spans))
+}
+
+/// Close `dn` (as ← on its row does).
+pub fn close(o: &mut OuFiltering, dn: &Dn) {
+    if let Some(n) = o.nodes.get_mut(dn) {
+        n.expanded = false;
+    }
 }
 
 /// Put the scope into the configuration (first directory).
