@@ -23,7 +23,7 @@ struct Pty {
 }
 
 impl Pty {
-    fn start(dir: &Path) -> Option<Self> {
+    fn start(dir: &Path) -> Self {
         let cmd = format!(
             "--config '{}' --state-dir '{}' wizard",
             dir.join("etc/hybridsync.toml").display(),
@@ -32,7 +32,7 @@ impl Pty {
         Self::start_args(dir, &cmd)
     }
 
-    fn start_args(dir: &Path, args: &str) -> Option<Self> {
+    fn start_args(dir: &Path, args: &str) -> Self {
         // tests/run.sh installs util-linux's `script` (package bsdutils); without it this
         // test fails rather than skipping.
         assert!(
@@ -62,7 +62,7 @@ impl Pty {
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        Some(Self { child, out })
+        Self { child, out }
     }
 
     fn text(&self) -> String {
@@ -117,9 +117,7 @@ impl Pty {
 #[test]
 fn wizard_opens_runs_live_checks_and_restores_the_terminal_on_ctrl_c() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(mut pty) = Pty::start(dir.path()) else {
-        return;
-    };
+    let mut pty = Pty::start(dir.path());
     pty.wait_for("Welcome to hybridsync");
     pty.wait_for("I agree to the license terms");
     pty.send(b" ");
@@ -140,9 +138,7 @@ fn wizard_opens_runs_live_checks_and_restores_the_terminal_on_ctrl_c() {
 #[test]
 fn esc_asks_before_quitting() {
     let dir = tempfile::tempdir().unwrap();
-    let Some(mut pty) = Pty::start(dir.path()) else {
-        return;
-    };
+    let mut pty = Pty::start(dir.path());
     pty.wait_for("I agree to the license terms");
     pty.send(b"\x1b");
     pty.wait_for("Quit the wizard?");
@@ -159,7 +155,7 @@ fn rerun_toggles_staging_keeps_comments_and_suspends_the_scheduler_meanwhile() {
     std::fs::create_dir_all(config.parent().unwrap()).unwrap();
     std::fs::write(&config, template).unwrap();
     let state = dir.path().join("state");
-    let mut pty = Pty::start(dir.path()).unwrap();
+    let mut pty = Pty::start(dir.path());
     pty.wait_for("Additional tasks");
     pty.wait_for("Configure staging mode");
     assert!(
@@ -222,7 +218,7 @@ fn rerun_troubleshoot_runs_the_real_preflight_for_one_object() {
             "tenant_id = \"contoso.onmicrosoft.com\"\nldif_file = \"tenant.ldif\"",
         );
     std::fs::write(etc.join("hybridsync.toml"), config).unwrap();
-    let mut pty = Pty::start(dir.path()).unwrap();
+    let mut pty = Pty::start(dir.path());
     pty.wait_for("Choose a task");
     for _ in 0..5 {
         pty.send(b"\x1b[B");
@@ -255,12 +251,10 @@ fn rerun_troubleshoot_runs_the_real_preflight_for_one_object() {
 fn demo_walks_the_express_path_to_a_synced_tenant() {
     let dir = tempfile::tempdir().unwrap();
     let demo = dir.path().join("demo");
-    let Some(mut pty) = Pty::start_args(
+    let mut pty = Pty::start_args(
         dir.path(),
         &format!("demo --state-dir '{}'", demo.display()),
-    ) else {
-        return;
-    };
+    );
     pty.wait_for("I agree to the license terms");
     pty.send(b" ");
     pty.send(b"\r");
@@ -299,12 +293,10 @@ fn demo_walks_the_express_path_to_a_synced_tenant() {
 fn demo_walks_the_custom_path_to_a_synced_tenant() {
     let dir = tempfile::tempdir().unwrap();
     let demo = dir.path().join("demo");
-    let Some(mut pty) = Pty::start_args(
+    let mut pty = Pty::start_args(
         dir.path(),
         &format!("demo --state-dir '{}'", demo.display()),
-    ) else {
-        return;
-    };
+    );
     pty.wait_for("I agree to the license terms");
     pty.send(b" ");
     pty.send(b"\r");
