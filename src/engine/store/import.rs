@@ -294,24 +294,7 @@ fn update_existing(
     let previous_object_class =
         (object.object_class != header.object_class).then(|| header.object_class.clone());
     let changed = !changes.is_empty() || previous_dn.is_some() || previous_object_class.is_some();
-    let pending = if changed || header.pending == PendingImport::Delete {
-        match header.pending {
-            PendingImport::Add => PendingImport::Add,
-            _ => PendingImport::Update,
-        }
-    } else {
-        header.pending
-    };
-    if pending == PendingImport::Update {
-        for change in &changes {
-            for v in &change.added {
-                accumulate(db, cs, &change.attribute, v, true)?;
-            }
-            for v in &change.removed {
-                accumulate(db, cs, &change.attribute, v, false)?;
-            }
-        }
-    }
+    let pending = pending_after(db, cs, header.pending, changed, &changes)?;
     let blob = codec::digests_to_blob(&digests);
     if changed || pending != header.pending || blob != header.digests_blob {
         db.exec(
@@ -495,24 +478,7 @@ fn import_value_changes(
         _ => None,
     };
     let changed = !effective.is_empty() || previous_dn.is_some();
-    let pending = if changed || header.pending == PendingImport::Delete {
-        match header.pending {
-            PendingImport::Add => PendingImport::Add,
-            _ => PendingImport::Update,
-        }
-    } else {
-        header.pending
-    };
-    if pending == PendingImport::Update {
-        for change in &effective {
-            for v in &change.added {
-                accumulate(db, cs, &change.attribute, v, true)?;
-            }
-            for v in &change.removed {
-                accumulate(db, cs, &change.attribute, v, false)?;
-            }
-        }
-    }
+    let pending = pending_after(db, cs, header.pending, changed, &effective)?;
     if changed || pending != header.pending {
         if let (Some(dn), Some(_)) = (dn, &previous_dn) {
             db.exec(
@@ -553,6 +519,37 @@ fn import_value_changes(
         values: effective,
         adopted: false,
     }))
+}
+
+/// The pending import of an object after an import that `changed` it (or not), recording the
+/// value changes the delta sync will see when it becomes (or stays) an Update. A new object
+/// stays Add (its values are all new anyway); a deleted one that comes back is an Update.
+fn pending_after(
+    db: &Db<'_>,
+    cs: i64,
+    before: PendingImport,
+    changed: bool,
+    changes: &[ValueChanges],
+) -> StoreResult<PendingImport> {
+    let pending = if changed || before == PendingImport::Delete {
+        match before {
+            PendingImport::Add => PendingImport::Add,
+            _ => PendingImport::Update,
+        }
+    } else {
+        before
+    };
+    if pending == PendingImport::Update {
+        for change in changes {
+            for v in &change.added {
+                accumulate(db, cs, &change.attribute, v, true)?;
+            }
+            for v in &change.removed {
+                accumulate(db, cs, &change.attribute, v, false)?;
+            }
+        }
+    }
+    Ok(pending)
 }
 
 fn import_deleted(
