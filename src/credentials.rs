@@ -15,7 +15,7 @@
 
 mod encrypted_file;
 mod error;
-mod private_file;
+pub(crate) mod private_file;
 mod secret_ref;
 mod secret_service;
 mod systemd;

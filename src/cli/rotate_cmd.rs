@@ -190,31 +190,11 @@ fn write_back(
 ) -> anyhow::Result<()> {
     match reference {
         SecretRef::Store(name) => Ok(store.store(name, certificate)?),
-        SecretRef::File(path) => write_private(path, certificate),
+        SecretRef::File(path) => Ok(crate::credentials::private_file::write_atomic(
+            path,
+            certificate.expose().as_bytes(),
+            "write the rotated certificate",
+        )?),
         SecretRef::Systemd(name) => bail!("systemd:{name} cannot be written"),
     }
-}
-
-/// Replace a root-only credential file atomically (same directory, mode 0600).
-fn write_private(path: &Path, secret: &Secret) -> anyhow::Result<()> {
-    use std::io::Write as _;
-    use std::os::unix::fs::OpenOptionsExt as _;
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    let tmp = dir.join(format!(
-        ".{}.rotating",
-        path.file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
-    ));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .with_context(|| format!("cannot write {}", tmp.display()))?;
-    f.write_all(secret.expose().as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
-    Ok(())
 }

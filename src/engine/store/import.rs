@@ -312,11 +312,7 @@ fn update_existing(
             ],
         )?;
     } else {
-        db.exec(
-            "marking an object as seen",
-            "UPDATE cs_object SET seen_generation = ?2 WHERE id = ?1 AND seen_generation <> ?2",
-            params![cs, c.generation],
-        )?;
+        mark_seen(db, cs, c.generation)?;
     }
     confirm_journal(db, cs)?;
     Ok(ImportOutcome {
@@ -499,11 +495,7 @@ fn import_value_changes(
             ],
         )?;
     } else {
-        db.exec(
-            "marking an object as seen",
-            "UPDATE cs_object SET seen_generation = ?2 WHERE id = ?1 AND seen_generation <> ?2",
-            params![cs, c.generation],
-        )?;
+        mark_seen(db, cs, c.generation)?;
     }
     confirm_journal(db, cs)?;
     Ok(Some(ImportOutcome {
@@ -519,6 +511,16 @@ fn import_value_changes(
         values: effective,
         adopted: false,
     }))
+}
+
+/// Records that this import generation saw the object (the full import's sweep spares it).
+fn mark_seen(db: &Db<'_>, cs: i64, generation: i64) -> StoreResult<()> {
+    db.exec(
+        "marking an object as seen",
+        "UPDATE cs_object SET seen_generation = ?2 WHERE id = ?1 AND seen_generation <> ?2",
+        params![cs, generation],
+    )?;
+    Ok(())
 }
 
 /// The pending import of an object after an import that `changed` it (or not), recording the
