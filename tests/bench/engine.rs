@@ -6,7 +6,8 @@
 //! to an LDIF tenant in batches of 10,000 (the file target rewrites its file per batch, so its
 //! export figure is the file's, not Graph's); the delta cycle then works on exported objects.
 //!
-//! `cargo bench --bench engine`; sizes: HYBRIDSYNC_BENCH_USERS, HYBRIDSYNC_BENCH_GROUPS.
+//! `cargo bench --bench engine`; sizes: HYBRIDSYNC_BENCH_USERS, HYBRIDSYNC_BENCH_GROUPS;
+//! HYBRIDSYNC_BENCH_FULL_ONLY=1 stops after the full cycle (for a profile of it alone).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // bench code: a panic is a failure report
 
 use std::fmt::Write as _;
@@ -183,6 +184,10 @@ fn main() {
         peak_rss_mib()
     );
 
+    if std::env::var_os("HYBRIDSYNC_BENCH_FULL_ONLY").is_some() {
+        // For profiling the full cycle alone.
+        return;
+    }
     // The confirming import of the export (the first delta after it) settles every object once.
     let settle = cycle(dir.path(), Requested::Delta);
     println!(

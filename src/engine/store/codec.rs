@@ -568,6 +568,68 @@ pub(crate) fn changes_from_blob(mut bytes: &[u8]) -> Result<Vec<AttributeChange>
     Ok(out)
 }
 
+/// One metaverse attribute kept inline in its object's row (`mv_object.attrs`, see
+/// `metaverse.rs`): its name, lineage (rule and connector row id) and values in order.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct InlineAttribute<N> {
+    pub name: N,
+    pub rule: String,
+    pub connector_id: i64,
+    pub values: Vec<Value>,
+}
+
+/// Encodes a metaverse object's inline attributes: per attribute the name and the rule (each
+/// as length and bytes), the connector row id, the value count and the values' [`element`]s.
+pub(crate) fn inline_to_blob(attributes: &[InlineAttribute<AttributeName>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(attributes.len() * 64);
+    for a in attributes {
+        for text in [a.name.as_str(), a.rule.as_str()] {
+            put_varint(&mut out, text.len() as u64);
+            out.extend_from_slice(text.as_bytes());
+        }
+        put_varint(&mut out, u64::try_from(a.connector_id).unwrap_or_default());
+        put_varint(&mut out, a.values.len() as u64);
+        for v in &a.values {
+            element(v, &mut out);
+        }
+    }
+    out
+}
+
+/// Decodes [`inline_to_blob`]; names are handed over as stored text (the caller resolves them,
+/// usually through a cache, since the same names repeat from object to object).
+pub(crate) fn inline_from_blob(mut bytes: &[u8]) -> Result<Vec<InlineAttribute<&str>>, String> {
+    let bad = || "a metaverse object's attribute list is truncated".to_string();
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let mut texts = ["", ""];
+        for text in &mut texts {
+            let len =
+                usize::try_from(take_varint(&mut bytes).ok_or_else(bad)?).map_err(|_| bad())?;
+            let (t, rest) = bytes.split_at_checked(len).ok_or_else(bad)?;
+            *text = std::str::from_utf8(t).map_err(|_| bad())?;
+            bytes = rest;
+        }
+        let connector_id =
+            i64::try_from(take_varint(&mut bytes).ok_or_else(bad)?).map_err(|_| bad())?;
+        let n = take_varint(&mut bytes).ok_or_else(bad)?;
+        let mut values = Vec::with_capacity(usize::try_from(n.min(64)).unwrap_or(0));
+        for _ in 0..n {
+            let (v, rest) = decode_element(bytes)?;
+            values.push(v);
+            bytes = rest;
+        }
+        let [name, rule] = texts;
+        out.push(InlineAttribute {
+            name,
+            rule: rule.to_owned(),
+            connector_id,
+            values,
+        });
+    }
+    Ok(out)
+}
+
 fn put_varint(out: &mut Vec<u8>, mut n: u64) {
     while n >= 0x80 {
         out.push((n as u8) | 0x80);
@@ -685,6 +747,42 @@ fn sip_round(v: &mut [u64; 4]) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn inline_attributes_round_trip_and_a_truncated_list_never_passes_for_the_whole(
+            attrs in proptest::collection::vec(
+                ("[a-zA-Z][a-zA-Z0-9-]{0,12}", ".{0,20}", 0i64..1000,
+                 proptest::collection::vec(any_value(), 0..4)),
+                0..4,
+            )
+        ) {
+            let attrs: Vec<InlineAttribute<AttributeName>> = attrs
+                .into_iter()
+                .map(|(name, rule, connector_id, values)| InlineAttribute {
+                    name: AttributeName::new(&name).unwrap(),
+                    rule,
+                    connector_id,
+                    values,
+                })
+                .collect();
+            let blob = inline_to_blob(&attrs);
+            let back = inline_from_blob(&blob).unwrap();
+            prop_assert_eq!(back.len(), attrs.len());
+            for (b, a) in back.iter().zip(&attrs) {
+                prop_assert_eq!(b.name, a.name.as_str());
+                prop_assert_eq!(&b.rule, &a.rule);
+                prop_assert_eq!(b.connector_id, a.connector_id);
+                prop_assert_eq!(&b.values, &a.values);
+            }
+            for cut in 1..blob.len() {
+                // A cut at an attribute boundary is a shorter valid list; anywhere else, an error.
+                if let Ok(shorter) = inline_from_blob(&blob[..cut]) {
+                    prop_assert!(shorter.len() < attrs.len());
+                }
+            }
+        }
+    }
 
     pub(crate) fn any_value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![

@@ -1,16 +1,27 @@
 //! [`MetaverseStore`] on SQLite: metaverse objects, their attributes with lineage, and join
 //! lookups.
 //!
-//! Layout: `mv_object` (id, type); `mv_attribute` holds each attribute's lineage (the rule and
-//! connector that contributed it) and the ordinal its next value gets; `mv_value` has one row
-//! per value. For the attributes named in `join_attribute`, each value row also carries a join
-//! key (see `codec::join_key`: case-folded text, raw binary), indexed by (attribute, key), so
-//! "which person has this employeeID" is one index probe. A case-sensitive lookup uses the same
-//! index and then compares the stored text exactly.
+//! Layout: `mv_object` (id, type, `attrs`); most attributes live **inline**, in the object's
+//! own row: `attrs` is one BLOB with each attribute's name, lineage (the rule and connector
+//! that contributed it) and values in order (`codec::inline_to_blob`). Two kinds of attribute
+//! live in rows instead: join attributes (named in `join_attribute`: each value row carries a
+//! join key, see `codec::join_key`, indexed by (attribute, key), so "which person has this
+//! employeeID" is one index probe; a case-sensitive lookup uses the same index and then
+//! compares the stored text exactly) and attributes holding references (a group's members: a
+//! member added or removed is one row, never a rewrite of the whole membership, and the
+//! partial index `mv_value_ref` finds who references an object). A row attribute has its
+//! lineage and next ordinal in `mv_attribute` and one `mv_value` row per value. Writing a
+//! typical person is therefore one row update plus its join values, instead of a row per value
+//! and per attribute. Databases from before schema version 4 have every attribute in rows;
+//! they are read as they are and move inline when next written.
 //!
-//! Invariants: an attribute has a lineage row exactly when it has at least one value row;
-//! the join key is set on exactly the rows of join attributes (both kept together by every
-//! write and by [`MetaverseStore::set_join_attributes`]).
+//! Invariants: an attribute is in exactly one place (inline, or in rows); every write puts it
+//! where [`goes_inline`] says (moving it if needed) and reports its changes against the values
+//! it had wherever they were; a row attribute has a lineage row exactly when it has at least
+//! one value row; the join key is set on exactly the rows of join attributes (both kept
+//! together by every write and by [`MetaverseStore::set_join_attributes`], which also moves a
+//! new join attribute's inline values into rows); inline values keep their order (kept values
+//! first, in their order, then new ones), as rows do by ordinal.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -18,7 +29,7 @@ use rusqlite::params;
 
 use super::codec;
 use super::records::{JoinCase, ValueChanges};
-use super::space::{CsHeader, require_mv};
+use super::space::CsHeader;
 use super::sqlite::{Db, SqliteTx, after_bound, limit, value_at};
 use super::valueset::ValueSet;
 use super::{MetaverseStore, StoreResult};
@@ -152,18 +163,308 @@ fn remove_attribute(db: &Db<'_>, mv: i64, attribute: &AttributeName) -> StoreRes
     Ok(old)
 }
 
-fn read_mv(db: &Db<'_>, mv: MvId, skip: &[AttributeName]) -> StoreResult<Option<MvObject>> {
-    let Some(type_text) = db.row(
+type Inline = codec::InlineAttribute<AttributeName>;
+
+/// Whether an attribute with these values is kept inline (see the module doc): not a join
+/// attribute, and no reference among its values.
+fn goes_inline(join: bool, values: &[Value]) -> bool {
+    !join && !values.iter().any(|v| matches!(v, Value::Ref(_)))
+}
+
+/// Decodes an object's inline attributes, resolving names through `names`.
+fn decode_inline(db: &Db<'_>, blob: &[u8], names: &mut NameCache) -> StoreResult<Vec<Inline>> {
+    let decoded = db.decode(codec::inline_from_blob(blob))?;
+    let mut out = Vec::with_capacity(decoded.len());
+    for a in decoded {
+        out.push(Inline {
+            name: db.decode(names.resolve(a.name.as_bytes()))?,
+            rule: a.rule,
+            connector_id: a.connector_id,
+            values: a.values,
+        });
+    }
+    Ok(out)
+}
+
+/// An object's type text and inline attributes; `None` when there is no such object.
+fn read_row(db: &Db<'_>, mv: i64) -> StoreResult<Option<(String, Vec<Inline>)>> {
+    let Some((type_text, blob)) = db.row(
         "reading a metaverse object",
-        "SELECT object_type FROM mv_object WHERE id = ?1",
-        [mv.0],
-        |r| r.get::<_, String>(0),
+        "SELECT object_type, attrs FROM mv_object WHERE id = ?1",
+        [mv],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, Option<Vec<u8>>>(1)?)),
     )?
     else {
         return Ok(None);
     };
+    let inline = match blob {
+        Some(b) => decode_inline(db, &b, &mut NameCache::default())?,
+        None => Vec::new(),
+    };
+    Ok(Some((type_text, inline)))
+}
+
+/// Like [`read_row`], for a write: a missing object is an error.
+fn require_row(db: &Db<'_>, mv: MvId) -> StoreResult<Vec<Inline>> {
+    match read_row(db, mv.0)? {
+        Some((_, inline)) => Ok(inline),
+        None => Err(db.not_found(format!("metaverse object {}", mv.0))),
+    }
+}
+
+/// Stores an object's inline attributes (NULL when there are none).
+fn write_inline(db: &Db<'_>, mv: i64, inline: &[Inline]) -> StoreResult<()> {
+    let blob = (!inline.is_empty()).then(|| codec::inline_to_blob(inline));
+    db.exec(
+        "storing a metaverse object's attributes",
+        "UPDATE mv_object SET attrs = ?2 WHERE id = ?1",
+        params![mv, blob],
+    )?;
+    Ok(())
+}
+
+/// An inline attribute as a contribution.
+fn contribution_of(db: &Db<'_>, a: Inline) -> StoreResult<(AttributeName, Contribution)> {
+    Ok((
+        a.name,
+        Contribution {
+            values: a.values,
+            rule: a.rule,
+            connector: db.connector_name(a.connector_id)?,
+        },
+    ))
+}
+
+/// Writes an attribute's values as rows (ordinals from 0) with its lineage; used when an
+/// inline attribute moves into rows.
+fn write_rows(db: &Db<'_>, mv: i64, a: &Inline, join: bool) -> StoreResult<()> {
+    let mut next = 0;
+    for v in &a.values {
+        if insert_value(db, mv, &a.name, v, next, join)? {
+            next += 1;
+        }
+    }
+    let connector = db.connector_name(a.connector_id)?;
+    write_lineage(db, mv, &a.name, &a.rule, &connector, next)
+}
+
+/// The lineage (rule, connector) of one attribute, inline or in rows.
+pub(crate) fn lineage_of(
+    db: &Db<'_>,
+    mv: MvId,
+    attribute: &AttributeName,
+) -> StoreResult<Option<(String, ConnectorName)>> {
+    if let Some((_, inline)) = read_row(db, mv.0)?
+        && let Some(a) = inline.into_iter().find(|a| &a.name == attribute)
+    {
+        return Ok(Some((a.rule, db.connector_name(a.connector_id)?)));
+    }
+    Ok(lineage(db, mv.0, attribute)?.map(|l| (l.rule, l.connector)))
+}
+
+/// [`MetaverseStore::set_mv_attributes`]: one read of the object's row and lineage, then only
+/// the differences are written (inline attributes in one row update at the end, new row
+/// values and lineage in a few statements for the whole object).
+fn write_attributes(
+    db: &Db<'_>,
+    mv: MvId,
+    attributes: &[(AttributeName, Option<Contribution>)],
+) -> StoreResult<Vec<ValueChanges>> {
+    let mut inline = require_row(db, mv)?;
+    let mut inline_changed = false;
+    let mut lineages: BTreeMap<AttributeName, i64> = BTreeMap::new();
+    for (attr, next) in db.rows(
+        "reading a metaverse object's lineage",
+        "SELECT attribute, next_ordinal FROM mv_attribute WHERE mv_id = ?1",
+        [mv.0],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+    )? {
+        lineages.insert(db.decode(codec::attribute_from(&attr))?, next);
+    }
+    let mut out = Vec::with_capacity(attributes.len());
+    let mut inserts: Vec<(&AttributeName, Value, i64, Option<Vec<u8>>)> = Vec::new();
+    let mut lineage_rows: Vec<(&AttributeName, &str, i64, i64)> = Vec::new();
+    let mut last_connector: Option<(&ConnectorName, i64)> = None;
+    for (attribute, contribution) in attributes {
+        let pos = inline.iter().position(|a| &a.name == attribute);
+        let in_rows = lineages.contains_key(attribute);
+        // Only the attributes being written are read (never, say, a group's whole
+        // membership), and only those that have values at all.
+        let old: Vec<Value> = match pos {
+            Some(i) => inline[i].values.clone(),
+            None if in_rows => values_of(db, mv.0, attribute)?,
+            None => Vec::new(),
+        };
+        let mut changes = ValueChanges {
+            attribute: attribute.clone(),
+            added: Vec::new(),
+            removed: Vec::new(),
+        };
+        let Some(c) = contribution.as_ref().filter(|c| !c.values.is_empty()) else {
+            if let Some(i) = pos {
+                inline.remove(i);
+                inline_changed = true;
+                changes.removed = old;
+            } else if in_rows || !old.is_empty() {
+                changes.removed = remove_attribute(db, mv.0, attribute)?;
+            }
+            out.push(changes);
+            continue;
+        };
+        let new = ValueSet::new(&c.values);
+        let new_index = HashIndex::new(new.values().iter().copied());
+        let old_index = HashIndex::new(old.iter());
+        changes.removed = old
+            .iter()
+            .filter(|v| !new_index.contains(v))
+            .cloned()
+            .collect();
+        changes.added = new
+            .values()
+            .iter()
+            .filter(|v| !old_index.contains(v))
+            .map(|v| (*v).clone())
+            .collect();
+        // Attributes of an object mostly come from one connector: its row is looked up once.
+        let connector_id = match &last_connector {
+            Some((name, id)) if *name == &c.connector => *id,
+            _ => {
+                let id = db.connector_or_create(&c.connector)?.id;
+                last_connector = Some((&c.connector, id));
+                id
+            }
+        };
+        let join = is_join_attribute(db, attribute)?;
+        if goes_inline(join, &c.values) {
+            if in_rows {
+                remove_attribute(db, mv.0, attribute)?;
+            }
+            let values: Vec<Value> = old
+                .iter()
+                .filter(|v| new_index.contains(v))
+                .cloned()
+                .chain(changes.added.iter().cloned())
+                .collect();
+            let entry = Inline {
+                name: attribute.clone(),
+                rule: c.rule.clone(),
+                connector_id,
+                values,
+            };
+            match pos {
+                Some(i) if inline[i] == entry => {}
+                Some(i) => {
+                    inline[i] = entry;
+                    inline_changed = true;
+                }
+                None => {
+                    inline.push(entry);
+                    inline_changed = true;
+                }
+            }
+            out.push(changes);
+            continue;
+        }
+        // Into rows: what is in rows now is compared with the new values (an attribute that
+        // was inline has no rows yet, so all its values are written).
+        let mut next = lineages.get(attribute).copied().unwrap_or(0);
+        if let Some(i) = pos {
+            inline.remove(i);
+            inline_changed = true;
+            for v in new.values() {
+                let key = if join { codec::join_key(v) } else { None };
+                inserts.push((attribute, (*v).clone(), next, key));
+                next += 1;
+            }
+        } else {
+            for v in &changes.removed {
+                delete_value(db, mv.0, attribute, v)?;
+            }
+            for v in &changes.added {
+                let key = if join { codec::join_key(v) } else { None };
+                inserts.push((attribute, v.clone(), next, key));
+                next += 1;
+            }
+        }
+        lineage_rows.push((attribute, c.rule.as_str(), connector_id, next));
+        out.push(changes);
+    }
+    if inline_changed {
+        write_inline(db, mv.0, &inline)?;
+    }
+    let tags: Vec<i64> = inserts.iter().map(|i| codec::tag(&i.1)).collect();
+    let payloads: Vec<_> = inserts.iter().map(|i| codec::payload(&i.1)).collect();
+    let names: Vec<&str> = inserts.iter().map(|i| i.0.as_str()).collect();
+    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(inserts.len() * 6);
+    for (i, row) in inserts.iter().enumerate() {
+        params.push(&mv.0);
+        params.push(&names[i]);
+        params.push(&tags[i]);
+        params.push(&payloads[i]);
+        params.push(&row.2);
+        params.push(&row.3);
+    }
+    db.insert_rows(
+        "storing metaverse values",
+        "INSERT OR IGNORE INTO mv_value (mv_id, attribute, tag, value, ordinal, value_key)",
+        6,
+        &params,
+    )?;
+    let lineage_names: Vec<&str> = lineage_rows.iter().map(|l| l.0.as_str()).collect();
+    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(lineage_rows.len() * 5);
+    for (i, row) in lineage_rows.iter().enumerate() {
+        params.push(&mv.0);
+        params.push(&lineage_names[i]);
+        params.push(&row.1);
+        params.push(&row.2);
+        params.push(&row.3);
+    }
+    db.insert_rows_then(
+        "recording attributes' lineage",
+        "INSERT INTO mv_attribute (mv_id, attribute, rule, connector_id, next_ordinal)",
+        "ON CONFLICT (mv_id, attribute) DO UPDATE SET rule = excluded.rule, \
+         connector_id = excluded.connector_id, next_ordinal = excluded.next_ordinal",
+        5,
+        &params,
+    )?;
+    Ok(out)
+}
+
+/// Moves every inline value of `attribute` into rows (it became a join attribute; the rows get
+/// their join keys from the caller).
+fn move_into_rows(db: &Db<'_>, attribute: &AttributeName) -> StoreResult<()> {
+    let rows: Vec<(i64, Vec<u8>)> = db.rows(
+        "finding metaverse objects with a new join attribute",
+        "SELECT id, attrs FROM mv_object WHERE attrs IS NOT NULL",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let mut names = NameCache::default();
+    for (mv, blob) in rows {
+        let mut inline = decode_inline(db, &blob, &mut names)?;
+        let Some(i) = inline.iter().position(|a| &a.name == attribute) else {
+            continue;
+        };
+        let moved = inline.remove(i);
+        write_inline(db, mv, &inline)?;
+        write_rows(db, mv, &moved, false)?;
+    }
+    Ok(())
+}
+
+fn read_mv(db: &Db<'_>, mv: MvId, skip: &[AttributeName]) -> StoreResult<Option<MvObject>> {
+    let Some((type_text, inline)) = read_row(db, mv.0)? else {
+        return Ok(None);
+    };
     let object_type = MvObjectType::parse(&type_text)
         .ok_or_else(|| db.corrupt(format!("unknown metaverse object type '{type_text}'")))?;
+    let mut attributes = BTreeMap::new();
+    for a in inline {
+        if !skip.contains(&a.name) {
+            let (name, c) = contribution_of(db, a)?;
+            attributes.insert(name, c);
+        }
+    }
     let lineages = db.rows(
         "reading a metaverse object's lineage",
         "SELECT a.attribute, a.rule, k.name FROM mv_attribute a \
@@ -184,7 +485,7 @@ fn read_mv(db: &Db<'_>, mv: MvId, skip: &[AttributeName]) -> StoreResult<Option<
     // One query for every value unless a skipped attribute is there (then one per attribute,
     // so a group's membership stays unread).
     let mut all: Option<HashMap<AttributeName, Vec<(i64, Value)>>> = None;
-    if !named.iter().any(|(name, _, _)| skip.contains(name)) {
+    if !named.is_empty() && !named.iter().any(|(name, _, _)| skip.contains(name)) {
         let mut by_name: HashMap<AttributeName, Vec<(i64, Value)>> =
             HashMap::with_capacity(named.len());
         for (name, _, _) in &named {
@@ -211,7 +512,6 @@ fn read_mv(db: &Db<'_>, mv: MvId, skip: &[AttributeName]) -> StoreResult<Option<
         }
         all = Some(by_name);
     }
-    let mut attributes = BTreeMap::new();
     for (name, rule, connector) in named {
         if skip.contains(&name) {
             continue;
@@ -426,6 +726,11 @@ impl MetaverseStore for SqliteTx<'_> {
         attribute: &AttributeName,
     ) -> StoreResult<Option<Contribution>> {
         let db = self.db();
+        if let Some((_, inline)) = read_row(&db, mv.0)?
+            && let Some(a) = inline.into_iter().find(|a| &a.name == attribute)
+        {
+            return Ok(Some(contribution_of(&db, a)?.1));
+        }
         let Some(l) = lineage(&db, mv.0, attribute)? else {
             return Ok(None);
         };
@@ -443,50 +748,13 @@ impl MetaverseStore for SqliteTx<'_> {
         attribute: &AttributeName,
         contribution: Option<&Contribution>,
     ) -> StoreResult<ValueChanges> {
-        self.atomic(|db| {
-            require_mv(db, mv)?;
-            let mut changes = ValueChanges {
-                attribute: attribute.clone(),
-                added: Vec::new(),
-                removed: Vec::new(),
-            };
-            let Some(c) = contribution.filter(|c| !c.values.is_empty()) else {
-                changes.removed = remove_attribute(db, mv.0, attribute)?;
-                return Ok(changes);
-            };
-            let join = is_join_attribute(db, attribute)?;
-            let mut next = lineage(db, mv.0, attribute)?.map_or(0, |l| l.next_ordinal);
-            let new = ValueSet::new(&c.values);
-            let mut present = vec![false; new.len()];
-            let gone = db.rows(
-                "reading a metaverse attribute",
-                "SELECT tag, value FROM mv_value WHERE mv_id = ?1 AND attribute = ?2 \
-                 ORDER BY ordinal",
-                params![mv.0, attribute.as_str()],
-                |r| {
-                    let (tag, payload) = (r.get::<_, i64>(0)?, r.get_ref(1)?);
-                    Ok(match new.find(tag, payload) {
-                        Some(i) => {
-                            present[i] = true;
-                            None
-                        }
-                        None => Some(codec::from_sql(tag, payload)),
-                    })
-                },
-            )?;
-            for v in gone.into_iter().flatten() {
-                let v = db.decode(v)?;
-                delete_value(db, mv.0, attribute, &v)?;
-                changes.removed.push(v);
-            }
-            for (v, _) in new.values().iter().zip(&present).filter(|(_, p)| !**p) {
-                insert_value(db, mv.0, attribute, v, next, join)?;
-                next += 1;
-                changes.added.push((*v).clone());
-            }
-            write_lineage(db, mv.0, attribute, &c.rule, &c.connector, next)?;
-            Ok(changes)
-        })
+        let one = [(attribute.clone(), contribution.cloned())];
+        let mut changes = self.set_mv_attributes(mv, &one)?;
+        Ok(changes.pop().unwrap_or(ValueChanges {
+            attribute: attribute.clone(),
+            added: Vec::new(),
+            removed: Vec::new(),
+        }))
     }
 
     fn set_mv_attributes(
@@ -497,114 +765,7 @@ impl MetaverseStore for SqliteTx<'_> {
         if attributes.is_empty() {
             return Ok(Vec::new());
         }
-        self.atomic(|db| {
-            require_mv(db, mv)?;
-            // One read of the object's lineage; then only the differences are written.
-            let mut lineages: BTreeMap<AttributeName, i64> = BTreeMap::new();
-            for (attr, next) in db.rows(
-                "reading a metaverse object's lineage",
-                "SELECT attribute, next_ordinal FROM mv_attribute WHERE mv_id = ?1",
-                [mv.0],
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
-            )? {
-                lineages.insert(db.decode(codec::attribute_from(&attr))?, next);
-            }
-            // Only the attributes being written are read (never, say, a group's whole
-            // membership), and only those that have values (a lineage row) at all.
-            let mut stored: Vec<Vec<Value>> = Vec::with_capacity(attributes.len());
-            for (attribute, _) in attributes {
-                stored.push(if lineages.contains_key(attribute) {
-                    values_of(db, mv.0, attribute)?
-                } else {
-                    Vec::new()
-                });
-            }
-            let mut out = Vec::with_capacity(attributes.len());
-            // New values and lineage rows are written together at the end, a few statements for
-            // the whole object.
-            let mut inserts: Vec<(&AttributeName, Value, i64, Option<Vec<u8>>)> = Vec::new();
-            let mut lineage_rows: Vec<(&AttributeName, &str, i64, i64)> = Vec::new();
-            let mut last_connector: Option<(&ConnectorName, i64)> = None;
-            for ((attribute, contribution), old) in attributes.iter().zip(stored) {
-                let mut changes = ValueChanges {
-                    attribute: attribute.clone(),
-                    added: Vec::new(),
-                    removed: Vec::new(),
-                };
-                match contribution.as_ref().filter(|c| !c.values.is_empty()) {
-                    None => {
-                        if !old.is_empty() || lineages.contains_key(attribute) {
-                            changes.removed = remove_attribute(db, mv.0, attribute)?;
-                        }
-                    }
-                    Some(c) => {
-                        let join = is_join_attribute(db, attribute)?;
-                        let mut next = lineages.get(attribute).copied().unwrap_or(0);
-                        let new = ValueSet::new(&c.values);
-                        let new_index = HashIndex::new(new.values().iter().copied());
-                        let old_index = HashIndex::new(old.iter());
-                        for v in old.iter().filter(|v| !new_index.contains(v)) {
-                            delete_value(db, mv.0, attribute, v)?;
-                            changes.removed.push(v.clone());
-                        }
-                        for v in new.values().iter().filter(|v| !old_index.contains(v)) {
-                            let key = if join { codec::join_key(v) } else { None };
-                            inserts.push((attribute, (*v).clone(), next, key));
-                            next += 1;
-                            changes.added.push((*v).clone());
-                        }
-                        // Attributes of an object mostly come from one connector: its row is
-                        // looked up once.
-                        let connector_id = match &last_connector {
-                            Some((name, id)) if *name == &c.connector => *id,
-                            _ => {
-                                let id = db.connector_or_create(&c.connector)?.id;
-                                last_connector = Some((&c.connector, id));
-                                id
-                            }
-                        };
-                        lineage_rows.push((attribute, c.rule.as_str(), connector_id, next));
-                    }
-                }
-                out.push(changes);
-            }
-            let tags: Vec<i64> = inserts.iter().map(|i| codec::tag(&i.1)).collect();
-            let payloads: Vec<_> = inserts.iter().map(|i| codec::payload(&i.1)).collect();
-            let names: Vec<&str> = inserts.iter().map(|i| i.0.as_str()).collect();
-            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(inserts.len() * 6);
-            for (i, row) in inserts.iter().enumerate() {
-                params.push(&mv.0);
-                params.push(&names[i]);
-                params.push(&tags[i]);
-                params.push(&payloads[i]);
-                params.push(&row.2);
-                params.push(&row.3);
-            }
-            db.insert_rows(
-                "storing metaverse values",
-                "INSERT OR IGNORE INTO mv_value (mv_id, attribute, tag, value, ordinal, value_key)",
-                6,
-                &params,
-            )?;
-            let lineage_names: Vec<&str> = lineage_rows.iter().map(|l| l.0.as_str()).collect();
-            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(lineage_rows.len() * 5);
-            for (i, row) in lineage_rows.iter().enumerate() {
-                params.push(&mv.0);
-                params.push(&lineage_names[i]);
-                params.push(&row.1);
-                params.push(&row.2);
-                params.push(&row.3);
-            }
-            db.insert_rows_then(
-                "recording attributes' lineage",
-                "INSERT INTO mv_attribute (mv_id, attribute, rule, connector_id, next_ordinal)",
-                "ON CONFLICT (mv_id, attribute) DO UPDATE SET rule = excluded.rule, \
-                 connector_id = excluded.connector_id, next_ordinal = excluded.next_ordinal",
-                5,
-                &params,
-            )?;
-            Ok(out)
-        })
+        self.atomic(|db| write_attributes(db, mv, attributes))
     }
 
     fn add_mv_values(
@@ -616,8 +777,51 @@ impl MetaverseStore for SqliteTx<'_> {
         connector: &ConnectorName,
     ) -> StoreResult<ValueChanges> {
         self.atomic(|db| {
-            require_mv(db, mv)?;
+            let mut inline = require_row(db, mv)?;
             let join = is_join_attribute(db, attribute)?;
+            let pos = inline.iter().position(|a| &a.name == attribute);
+            let in_rows = pos.is_none() && lineage(db, mv.0, attribute)?.is_some();
+            if !in_rows && goes_inline(join, values) {
+                let connector_id = db.connector_or_create(connector)?.id;
+                let entry = match pos {
+                    Some(i) => &mut inline[i],
+                    None => {
+                        inline.push(Inline {
+                            name: attribute.clone(),
+                            rule: String::new(),
+                            connector_id,
+                            values: Vec::new(),
+                        });
+                        let last = inline.len() - 1;
+                        &mut inline[last]
+                    }
+                };
+                let have = HashIndex::new(entry.values.iter());
+                let added: Vec<Value> = ValueSet::new(values)
+                    .values()
+                    .iter()
+                    .filter(|v| !have.contains(v))
+                    .map(|v| (*v).clone())
+                    .collect();
+                drop(have);
+                entry.values.extend(added.iter().cloned());
+                entry.rule = rule.to_owned();
+                entry.connector_id = connector_id;
+                if !entry.values.is_empty() {
+                    write_inline(db, mv.0, &inline)?;
+                }
+                return Ok(ValueChanges {
+                    attribute: attribute.clone(),
+                    added,
+                    removed: Vec::new(),
+                });
+            }
+            if let Some(i) = pos {
+                // A reference (or a new join attribute) arrives: the attribute moves into rows.
+                let moved = inline.remove(i);
+                write_inline(db, mv.0, &inline)?;
+                write_rows(db, mv.0, &moved, join)?;
+            }
             let mut next = lineage(db, mv.0, attribute)?.map_or(0, |l| l.next_ordinal);
             let mut added = Vec::new();
             for v in ValueSet::new(values).values() {
@@ -645,6 +849,29 @@ impl MetaverseStore for SqliteTx<'_> {
     ) -> StoreResult<ValueChanges> {
         self.atomic(|db| {
             let mut removed = Vec::new();
+            if let Some((_, mut inline)) = read_row(db, mv.0)?
+                && let Some(i) = inline.iter().position(|a| &a.name == attribute)
+            {
+                let gone = ValueSet::new(values);
+                let gone = HashIndex::new(gone.values().iter().copied());
+                let entry = &mut inline[i];
+                let (out, kept): (Vec<Value>, Vec<Value>) = std::mem::take(&mut entry.values)
+                    .into_iter()
+                    .partition(|v| gone.contains(v));
+                entry.values = kept;
+                removed = out;
+                if inline[i].values.is_empty() {
+                    inline.remove(i);
+                }
+                if !removed.is_empty() {
+                    write_inline(db, mv.0, &inline)?;
+                }
+                return Ok(ValueChanges {
+                    attribute: attribute.clone(),
+                    added: Vec::new(),
+                    removed,
+                });
+            }
             for v in ValueSet::new(values).values() {
                 if delete_value(db, mv.0, attribute, v)? {
                     removed.push((*v).clone());
@@ -696,6 +923,7 @@ impl MetaverseStore for SqliteTx<'_> {
                     "INSERT OR IGNORE INTO join_attribute (attribute) VALUES (?1)",
                     [new.as_str()],
                 )?;
+                move_into_rows(db, new)?;
                 let rows = db.rows(
                     "indexing a join attribute",
                     "SELECT mv_id, tag, value FROM mv_value WHERE attribute = ?1",
@@ -763,26 +991,40 @@ impl MetaverseStore for SqliteTx<'_> {
         let db = self.db();
         let after = after_bound(after.map(|m| m.0));
         let mut objects: Vec<MvObject> = Vec::new();
-        for (id, type_text) in db.rows(
+        // Attribute and connector names repeat from object to object: each distinct spelling
+        // is decoded once.
+        let mut names = NameCache::default();
+        for (id, type_text, blob) in db.rows(
             "reading a page of metaverse objects",
-            "SELECT id, object_type FROM mv_object WHERE id > ?1 AND id <= ?2 ORDER BY id",
+            "SELECT id, object_type, attrs FROM mv_object WHERE id > ?1 AND id <= ?2 ORDER BY id",
             params![after, through.0],
-            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<Vec<u8>>>(2)?,
+                ))
+            },
         )? {
             let object_type = MvObjectType::parse(&type_text).ok_or_else(|| {
                 db.corrupt(format!("unknown metaverse object type '{type_text}'"))
             })?;
+            let mut attributes = BTreeMap::new();
+            if let Some(blob) = blob {
+                for a in decode_inline(&db, &blob, &mut names)? {
+                    let (name, c) = contribution_of(&db, a)?;
+                    attributes.insert(name, c);
+                }
+            }
             objects.push(MvObject {
                 id: MvId(id),
                 object_type,
-                attributes: BTreeMap::new(),
+                attributes,
             });
         }
-        // Attribute and connector names repeat from object to object: each distinct spelling
-        // is decoded once. Lineage rows come per object in key order; the value rows are then
+        // Lineage rows of row attributes come per object in key order; the value rows are then
         // streamed in key order too, so an attribute's values arrive together and are turned
         // into its contribution as soon as the next attribute starts (no map of the page).
-        let mut names = NameCache::default();
         let mut raw: Vec<(i64, AttributeName, String, i64)> = Vec::new();
         let mut failure: Option<String> = None;
         db.for_each(

@@ -214,16 +214,7 @@ impl ReferenceStore for SqliteTx<'_> {
         mv: MvId,
         attribute: &AttributeName,
     ) -> StoreResult<Option<(String, ConnectorName)>> {
-        let db = self.db();
-        let found: Option<(String, i64)> = db.row(
-            "reading an attribute's lineage",
-            "SELECT rule, connector_id FROM mv_attribute WHERE mv_id = ?1 AND attribute = ?2",
-            params![mv.0, attribute.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        found
-            .map(|(rule, id)| Ok((rule, db.connector_name(id)?)))
-            .transpose()
+        super::metaverse::lineage_of(&self.db(), mv, attribute)
     }
 
     fn mv_referencing(&self, mv: MvId) -> StoreResult<Vec<(MvId, AttributeName)>> {

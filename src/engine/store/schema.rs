@@ -17,8 +17,8 @@
 //! | `cs_object` | connector-space objects: anchor, DN, class, MV link, pending import, last import generation, attribute digests | unique (connector, anchor); connector; (connector, DN key); (connector, id) of pending objects; unique (MV link, connector) |
 //! | `cs_value` | one row per value of a CS attribute | (object, attribute, tag, value) |
 //! | `cs_pending_value` | values added/removed since the last sync | (object, attribute, tag, value) |
-//! | `mv_object` | metaverse objects | type |
-//! | `mv_attribute` | lineage: rule and connector per MV attribute | (object, attribute) |
+//! | `mv_object` | metaverse objects (since version 4 with their inline attributes in `attrs`) | type |
+//! | `mv_attribute` | lineage: rule and connector per MV attribute kept in rows (since version 4 only join and reference attributes) | (object, attribute) |
 //! | `mv_value` | one row per value of an MV attribute, with a join key for join attributes | (object, attribute, tag, value); (attribute, join key) partial |
 //! | `join_attribute` | MV attributes whose values carry join keys | attribute |
 //! | `pending_export`, `pending_export_attribute`, `pending_export_value` | the export to make per CS object, per attribute old and new values (since version 3 in `pending_export.changes`; the two value tables only hold exports stored before) | unique CS object; connector |
@@ -52,6 +52,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 3,
         description: "pending export changes in one column",
         sql: V3,
+    },
+    Migration {
+        version: 4,
+        description: "metaverse attributes inline in their object's row",
+        sql: V4,
     },
 ];
 
@@ -285,6 +290,14 @@ ALTER TABLE run_connector ADD COLUMN filtered INTEGER NOT NULL DEFAULT 0;
 /// (`changes` NULL) and are read from them.
 const V3: &str = "
 ALTER TABLE pending_export ADD COLUMN changes BLOB;
+";
+
+/// Metaverse attributes other than join attributes and references live in one BLOB of their
+/// object's row (`mv_object.attrs`, see `metaverse.rs` and `codec::inline_to_blob`) instead of a
+/// lineage row plus a row per value. Objects stored before keep their rows (`attrs` NULL): they
+/// are read from them and move inline when next written.
+const V4: &str = "
+ALTER TABLE mv_object ADD COLUMN attrs BLOB;
 ";
 
 #[cfg(test)]

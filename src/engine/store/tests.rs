@@ -1933,3 +1933,199 @@ fn clearing_a_page_of_adds_clears_other_pending_imports_as_one_by_one_would() {
         Err(StoreError::NotFound { .. })
     ));
 }
+
+#[test]
+fn metaverse_attributes_live_inline_except_joins_and_references_and_move_between_the_two() {
+    let (dir, mut store) = store();
+    let path = dir.path().join("state/hybridsync.db");
+    let rows = |sql: &str| -> i64 {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap()
+    };
+    let c = |values: Vec<Value>| Contribution {
+        values,
+        rule: "In from AD - User Common".into(),
+        connector: ad(),
+    };
+    let m = |i: u32| Value::Ref(format!("mv:{i}"));
+    let mut tx = store.begin().unwrap();
+    tx.set_join_attributes(&[attr("sourceAnchor")]).unwrap();
+    let mv = tx.create_mv(MvObjectType::Person).unwrap();
+    let written = vec![
+        (attr("displayName"), Some(c(vec![s("Ann")]))),
+        (
+            attr("proxyAddresses"),
+            Some(c(vec![s("SMTP:a@x"), s("smtp:b@x")])),
+        ),
+        (attr("sourceAnchor"), Some(c(vec![s("QUJD")]))),
+        (attr("manager"), Some(c(vec![m(7)]))),
+    ];
+    tx.set_mv_attributes(mv, &written).unwrap();
+    tx.commit().unwrap();
+    // The join attribute and the reference are rows; the rest is the object's row alone.
+    assert_eq!(rows("SELECT COUNT(*) FROM mv_value"), 2);
+    assert_eq!(rows("SELECT COUNT(*) FROM mv_attribute"), 2);
+    assert_eq!(
+        rows("SELECT COUNT(*) FROM mv_object WHERE attrs IS NOT NULL"),
+        1
+    );
+
+    let mut tx = store.begin().unwrap();
+    let back = tx.mv_object(mv).unwrap().unwrap();
+    for (name, want) in &written {
+        assert_eq!(back.attributes.get(name), want.as_ref(), "{name}");
+    }
+    assert_eq!(tx.mv_page(None, mv).unwrap()[0].attributes, back.attributes);
+    assert_eq!(
+        tx.find_mv_by_value(
+            Some(MvObjectType::Person),
+            &attr("sourceAnchor"),
+            &s("QUJD"),
+            JoinCase::Sensitive
+        )
+        .unwrap(),
+        vec![mv]
+    );
+    assert_eq!(
+        tx.mv_referencing(MvId(7)).unwrap(),
+        vec![(mv, attr("manager"))]
+    );
+    assert_eq!(
+        tx.mv_lineage(mv, &attr("displayName")).unwrap(),
+        Some(("In from AD - User Common".to_string(), ad()))
+    );
+
+    // An inline attribute that gets a reference moves into rows; the change is reported
+    // against what it had inline.
+    let change = tx
+        .set_mv_attribute(
+            mv,
+            &attr("proxyAddresses"),
+            Some(&c(vec![s("smtp:b@x"), m(8)])),
+        )
+        .unwrap();
+    assert_eq!(change.added, vec![m(8)]);
+    assert_eq!(change.removed, vec![s("SMTP:a@x")]);
+    assert_eq!(
+        tx.mv_attribute(mv, &attr("proxyAddresses"))
+            .unwrap()
+            .unwrap()
+            .values,
+        vec![s("smtp:b@x"), m(8)]
+    );
+    // ... and back inline once it has no reference.
+    let change = tx
+        .set_mv_attribute(
+            mv,
+            &attr("proxyAddresses"),
+            Some(&c(vec![s("smtp:b@x"), s("x")])),
+        )
+        .unwrap();
+    assert_eq!((change.added, change.removed), (vec![s("x")], vec![m(8)]));
+    // Inline values added and removed one by one keep their order.
+    tx.add_mv_values(mv, &attr("proxyAddresses"), &[s("y"), s("x")], "r2", &ad())
+        .unwrap();
+    let removed = tx
+        .remove_mv_values(mv, &attr("proxyAddresses"), &[s("smtp:b@x"), s("zz")])
+        .unwrap();
+    assert_eq!(removed.removed, vec![s("smtp:b@x")]);
+    let now = tx
+        .mv_attribute(mv, &attr("proxyAddresses"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (now.values, now.rule.as_str()),
+        (vec![s("x"), s("y")], "r2")
+    );
+
+    // A new join attribute takes its inline values into rows, and joins find them.
+    tx.set_join_attributes(&[attr("sourceAnchor"), attr("displayName")])
+        .unwrap();
+    assert_eq!(
+        tx.find_mv_by_value(None, &attr("displayName"), &s("ANN"), JoinCase::Insensitive)
+            .unwrap(),
+        vec![mv]
+    );
+    assert_eq!(
+        tx.mv_object(mv)
+            .unwrap()
+            .unwrap()
+            .attributes
+            .get(&attr("displayName")),
+        written[0].1.as_ref()
+    );
+    tx.commit().unwrap();
+    assert_eq!(
+        rows("SELECT COUNT(*) FROM mv_value WHERE attribute = 'displayName'"),
+        1
+    );
+}
+
+#[test]
+fn metaverse_rows_from_before_version_4_are_read_and_move_inline_when_written() {
+    let (dir, mut store) = store();
+    let path = dir.path().join("state/hybridsync.db");
+    let mut tx = store.begin().unwrap();
+    let mv = tx.create_mv(MvObjectType::Person).unwrap();
+    tx.commit().unwrap();
+    // What a version 3 database holds: the attribute as a lineage row and value rows.
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch(&format!(
+        "INSERT INTO connector (name) VALUES ('corp.example.com');
+         INSERT INTO mv_attribute (mv_id, attribute, rule, connector_id, next_ordinal)
+             VALUES ({0}, 'department', 'old rule', 1, 2);
+         INSERT INTO mv_value (mv_id, attribute, tag, value, ordinal) VALUES
+             ({0}, 'department', 1, CAST('Sales' AS BLOB), 1),
+             ({0}, 'department', 1, CAST('Ops' AS BLOB), 0);",
+        mv.0
+    ))
+    .unwrap();
+    // Stored as TEXT by the old writer: the payload column has no affinity, so write it so.
+    raw.execute(
+        "UPDATE mv_value SET value = CAST(value AS TEXT) WHERE mv_id = ?1",
+        [mv.0],
+    )
+    .unwrap();
+    drop(raw);
+    let mut tx = store.begin().unwrap();
+    let old = tx.mv_attribute(mv, &attr("department")).unwrap().unwrap();
+    assert_eq!(old.values, vec![s("Ops"), s("Sales")]);
+    assert_eq!(old.rule, "old rule");
+    let change = tx
+        .set_mv_attribute(
+            mv,
+            &attr("department"),
+            Some(&Contribution {
+                values: vec![s("Sales"), s("Legal")],
+                rule: "new rule".into(),
+                connector: ad(),
+            }),
+        )
+        .unwrap();
+    assert_eq!(
+        (change.added, change.removed),
+        (vec![s("Legal")], vec![s("Ops")])
+    );
+    assert_eq!(
+        tx.mv_attribute(mv, &attr("department"))
+            .unwrap()
+            .unwrap()
+            .values,
+        vec![s("Sales"), s("Legal")]
+    );
+    tx.commit().unwrap();
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let left: i64 = raw
+        .query_row("SELECT COUNT(*) FROM mv_value", [], |r| r.get(0))
+        .unwrap();
+    let lineage: i64 = raw
+        .query_row("SELECT COUNT(*) FROM mv_attribute", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        (left, lineage),
+        (0, 0),
+        "the rows went when it moved inline"
+    );
+}
