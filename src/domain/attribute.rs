@@ -13,9 +13,10 @@ use std::str::FromStr;
 
 use super::DomainError;
 
-/// An LDAP attribute name (or OID), with optional `;options`, compared case-insensitively.
+/// An LDAP attribute name (or OID), with optional `;options`, compared case-insensitively. The
+/// text is shared, so a clone (names are map keys everywhere in the engine) allocates nothing.
 #[derive(Clone)]
-pub struct AttributeName(String);
+pub struct AttributeName(std::sync::Arc<str>);
 
 impl AttributeName {
     /// Validates an attribute name, optionally with `;options` (e.g. `member;range=0-1499`).
@@ -41,14 +42,14 @@ impl AttributeName {
                 ));
             }
         }
-        Ok(Self(name.to_owned()))
+        Ok(Self(std::sync::Arc::from(name)))
     }
 
     /// A name written as a literal in this crate's own source (defaults such as
     /// `userPrincipalName`). Not validated: every caller passes a literal that `new` accepts, and
     /// the tests of those callers check it.
     pub(crate) fn known(name: &'static str) -> Self {
-        Self(name.to_owned())
+        Self(std::sync::Arc::from(name))
     }
 
     /// The name as it was spelled when created.
