@@ -60,8 +60,8 @@ pub use sqlite::SqliteStore;
 use crate::domain::{AttributeName, Dn};
 use crate::engine::expr::{DateTime, Value};
 use crate::engine::model::{
-    Anchor, Attributes, ConnectorName, Contribution, CsId, CsObject, ImportItem, ImportedObject,
-    MvId, MvObject, PendingExport, ValueDelta,
+    Anchor, AttributeChange, Attributes, ConnectorName, Contribution, CsId, CsObject, ImportItem,
+    ImportedObject, MvId, MvObject, PendingExport, ValueDelta,
 };
 use crate::engine::rules::MvObjectType;
 
@@ -403,6 +403,18 @@ pub trait ExportStore {
         dn: &Dn,
         object_class: &str,
         attributes: &Attributes,
+    ) -> StoreResult<CsId>;
+
+    /// [`ExportStore::provision_export_object`] together with its pending export: an `Add` with
+    /// `changes` (what [`ExportStore::put_pending_export`] would store for it), in one step.
+    fn provision_export_add(
+        &mut self,
+        connector: &ConnectorName,
+        mv: MvId,
+        dn: &Dn,
+        object_class: &str,
+        attributes: &Attributes,
+        changes: &[AttributeChange],
     ) -> StoreResult<CsId>;
 
     /// Gives an object the anchor the target reported. Another object of the connector with

@@ -452,12 +452,17 @@ fn put_add(
         dn: cp.dn.clone(),
         object_class: cp.object_class.clone(),
         operation: Operation::Add,
-        changes: attributes
-            .iter()
-            .map(|(k, v)| AttributeChange::replace(k.clone(), Vec::new(), v.clone()))
-            .collect(),
+        changes: add_changes(attributes),
     })?;
     Ok(())
+}
+
+/// The changes of an add: every attribute, from nothing to its values.
+fn add_changes(attributes: &Attributes) -> Vec<AttributeChange> {
+    attributes
+        .iter()
+        .map(|(k, v)| AttributeChange::replace(k.clone(), Vec::new(), v.clone()))
+        .collect()
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -470,8 +475,10 @@ fn provision(
     object_class: &str,
     attributes: Attributes,
 ) -> Result<(), EngineError> {
-    let cs = match tx.provision_export_object(t.name(), mv, dn, object_class, &attributes) {
-        Ok(cs) => cs,
+    let changes = add_changes(&attributes);
+    // The export object and its pending add, in one store step.
+    match tx.provision_export_add(t.name(), mv, dn, object_class, &attributes, &changes) {
+        Ok(_) => {}
         Err(e @ crate::engine::store::StoreError::Conflict { .. }) => {
             cx.error(
                 tx,
@@ -485,14 +492,7 @@ fn provision(
             return Ok(());
         }
         Err(e) => return Err(e.into()),
-    };
-    let cp = Counterpart {
-        cs,
-        dn: dn.clone(),
-        object_class: object_class.to_string(),
-        anchor: None,
-    };
-    put_add(tx, t, &cp, &attributes)?;
+    }
     // Objects that reference this one and are already there get it as one added value.
     let target_value = Value::Ref(dn.to_string());
     for (referrer, attr) in tx.mv_referencing(mv)? {

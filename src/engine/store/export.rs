@@ -28,8 +28,8 @@ use super::{ExportStore, JournalStore, StoreResult};
 use crate::domain::Dn;
 use crate::engine::expr::DateTime;
 use crate::engine::model::{
-    Anchor, AttributeChange, Attributes, ChangeKind, ConnectorName, CsId, MvId, PendingExport,
-    PendingImport,
+    Anchor, AttributeChange, Attributes, ChangeKind, ConnectorName, CsId, MvId, Operation,
+    PendingExport, PendingImport,
 };
 
 const EXPORT_COLUMNS: &str = "e.id, k.name, e.cs_id, e.operation, e.anchor_kind, e.anchor, \
@@ -123,6 +123,93 @@ fn changes_from_rows(db: &Db<'_>, id: i64) -> StoreResult<Vec<AttributeChange>> 
     Ok(changes)
 }
 
+/// Inserts an export object. The object must not exist yet in the connector for `mv`, and `mv`
+/// must exist: the unique join index and the foreign key enforce both, so the checks that name
+/// the problem only run when the insert fails.
+#[allow(clippy::too_many_arguments)]
+fn new_export_object(
+    db: &Db<'_>,
+    connector_id: i64,
+    generation: i64,
+    connector: &ConnectorName,
+    mv: MvId,
+    dn: &Dn,
+    object_class: &str,
+    attributes: &Attributes,
+) -> StoreResult<CsId> {
+    let incoming = IncomingAttribute::all(attributes);
+    let digests: Vec<_> = incoming
+        .iter()
+        .map(IncomingAttribute::fresh_digest)
+        .collect();
+    let inserted = insert_object(
+        db,
+        &NewCsRow {
+            connector_id,
+            anchor: None,
+            dn,
+            object_class,
+            mv: Some(mv.0),
+            pending: PendingImport::None,
+            generation,
+            digests: &digests,
+        },
+    );
+    let id = match inserted {
+        Ok(id) => id,
+        Err(e) => {
+            require_mv(db, mv)?;
+            if let Some(other) = joined_in_connector(db, connector_id, mv.0)? {
+                return Err(db.conflict(format!(
+                    "metaverse object {} already has connector-space object {other} in \
+                     connector '{connector}'; provisioning a second one ({dn}) would be ambiguous",
+                    mv.0
+                )));
+            }
+            return Err(e);
+        }
+    };
+    insert_all(db, id, &incoming)?;
+    Ok(CsId(id))
+}
+
+/// Stores a pending export row (the caller has removed any earlier one of the object).
+#[allow(clippy::too_many_arguments)]
+fn insert_export(
+    db: &Db<'_>,
+    cs: CsId,
+    connector_id: i64,
+    operation: Operation,
+    anchor: Option<&Anchor>,
+    dn: &Dn,
+    object_class: &str,
+    changes: &[AttributeChange],
+) -> StoreResult<PendingExportId> {
+    let (kind, bytes) = match anchor.map(codec::anchor_parts) {
+        Some((k, b)) => (Some(k), Some(b)),
+        None => (None, None),
+    };
+    let changes: Vec<&AttributeChange> = changes.iter().filter(|c| !c.is_noop()).collect();
+    db.exec(
+        "storing a pending export",
+        "INSERT INTO pending_export (cs_id, connector_id, operation, anchor_kind, anchor, \
+         dn, object_class, created_at, changes) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![
+            cs.0,
+            connector_id,
+            codec::operation_code(operation),
+            kind,
+            bytes,
+            dn.to_string(),
+            object_class,
+            DateTime::now().ticks(),
+            codec::changes_to_blob(&changes)
+        ],
+    )?;
+    Ok(PendingExportId(db.last_id()))
+}
+
 impl ExportStore for SqliteTx<'_> {
     fn provision_export_object(
         &mut self,
@@ -134,34 +221,51 @@ impl ExportStore for SqliteTx<'_> {
     ) -> StoreResult<CsId> {
         self.atomic(|db| {
             let c = db.connector_or_create(connector)?;
-            require_mv(db, mv)?;
-            if let Some(other) = joined_in_connector(db, c.id, mv.0)? {
-                return Err(db.conflict(format!(
-                    "metaverse object {} already has connector-space object {other} in \
-                     connector '{connector}'; provisioning a second one ({dn}) would be ambiguous",
-                    mv.0
-                )));
-            }
-            let incoming = IncomingAttribute::all(attributes);
-            let digests: Vec<_> = incoming
-                .iter()
-                .map(IncomingAttribute::fresh_digest)
-                .collect();
-            let id = insert_object(
+            new_export_object(
                 db,
-                &NewCsRow {
-                    connector_id: c.id,
-                    anchor: None,
-                    dn,
-                    object_class,
-                    mv: Some(mv.0),
-                    pending: PendingImport::None,
-                    generation: c.generation,
-                    digests: &digests,
-                },
+                c.id,
+                c.generation,
+                connector,
+                mv,
+                dn,
+                object_class,
+                attributes,
+            )
+        })
+    }
+
+    fn provision_export_add(
+        &mut self,
+        connector: &ConnectorName,
+        mv: MvId,
+        dn: &Dn,
+        object_class: &str,
+        attributes: &Attributes,
+        changes: &[AttributeChange],
+    ) -> StoreResult<CsId> {
+        self.atomic(|db| {
+            let c = db.connector_or_create(connector)?;
+            let cs = new_export_object(
+                db,
+                c.id,
+                c.generation,
+                connector,
+                mv,
+                dn,
+                object_class,
+                attributes,
             )?;
-            insert_all(db, id, &incoming)?;
-            Ok(CsId(id))
+            insert_export(
+                db,
+                cs,
+                c.id,
+                Operation::Add,
+                None,
+                dn,
+                object_class,
+                changes,
+            )?;
+            Ok(cs)
         })
     }
 
@@ -241,31 +345,16 @@ impl ExportStore for SqliteTx<'_> {
                 "DELETE FROM pending_export WHERE cs_id = ?1",
                 [export.cs.0],
             )?;
-            let (kind, bytes) = match export.anchor.as_ref().map(codec::anchor_parts) {
-                Some((k, b)) => (Some(k), Some(b)),
-                None => (None, None),
-            };
-            let changes: Vec<&AttributeChange> =
-                export.changes.iter().filter(|c| !c.is_noop()).collect();
-            db.exec(
-                "storing a pending export",
-                "INSERT INTO pending_export (cs_id, connector_id, operation, anchor_kind, anchor, \
-                 dn, object_class, created_at, changes) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                params![
-                    export.cs.0,
-                    header.connector_id,
-                    codec::operation_code(export.operation),
-                    kind,
-                    bytes,
-                    export.dn.to_string(),
-                    export.object_class,
-                    DateTime::now().ticks(),
-                    codec::changes_to_blob(&changes)
-                ],
-            )?;
-            let id = db.last_id();
-            Ok(PendingExportId(id))
+            insert_export(
+                db,
+                export.cs,
+                header.connector_id,
+                export.operation,
+                export.anchor.as_ref(),
+                &export.dn,
+                &export.object_class,
+                &export.changes,
+            )
         })
     }
 

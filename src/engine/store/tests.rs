@@ -2129,3 +2129,65 @@ fn metaverse_rows_from_before_version_4_are_read_and_move_inline_when_written() 
         "the rows went when it moved inline"
     );
 }
+
+#[test]
+fn provisioning_with_its_add_is_one_step_and_a_second_object_or_a_missing_one_writes_nothing() {
+    let (_dir, mut store) = store();
+    let mut tx = store.begin().unwrap();
+    let mv = tx.create_mv(MvObjectType::Person).unwrap();
+    let mut attrs = Attributes::new();
+    attrs.insert(attr("displayName"), vec![s("Ann")]);
+    attrs.insert(attr("mail"), vec![s("ann@x")]);
+    let changes: Vec<AttributeChange> = attrs
+        .iter()
+        .map(|(k, v)| AttributeChange::replace(k.clone(), Vec::new(), v.clone()))
+        .collect();
+    let ann = dn("CN=Ann");
+    let cs = tx
+        .provision_export_add(&aad(), mv, &ann, "user", &attrs, &changes)
+        .unwrap();
+    let obj = tx.cs_object(cs).unwrap().unwrap();
+    assert_eq!(
+        (obj.mv, obj.anchor, &obj.attributes),
+        (Some(mv), None, &attrs)
+    );
+    let stored = tx.pending_export_for(cs).unwrap().unwrap().export;
+    assert_eq!(
+        (stored.operation, stored.dn, stored.changes),
+        (Operation::Add, ann.clone(), changes.clone())
+    );
+
+    // The same metaverse object again: a conflict that names the first object.
+    let err = tx
+        .provision_export_add(&aad(), mv, &dn("CN=Ann 2"), "user", &attrs, &changes)
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("already has connector-space object {}", cs.0)),
+        "{err}"
+    );
+    // A metaverse object that does not exist: not found.
+    let err = tx
+        .provision_export_add(
+            &aad(),
+            MvId(999),
+            &dn("CN=Nobody"),
+            "user",
+            &attrs,
+            &changes,
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+    assert!(
+        tx.find_cs_by_dn(&aad(), &dn("CN=Ann 2"))
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        tx.find_cs_by_dn(&aad(), &dn("CN=Nobody"))
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(tx.export_summary(&aad()).unwrap().adds, 1);
+}
