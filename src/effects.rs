@@ -27,12 +27,14 @@ use crate::provision::rights::Features;
 
 mod context;
 mod directory;
+mod install;
 mod local;
 mod rerun;
 mod runner;
 mod tenant;
 
 pub use context::{CERTIFICATE_SECRET, Context, CycleHook, DEFAULT_SIGN_IN_CLIENT_ID, Endpoints};
+pub use install::{find_user, parse_export};
 pub use rerun::{count_pending, parse_preflight};
 pub use runner::TokioRunner;
 
@@ -111,6 +113,17 @@ pub enum Effect {
         /// The state directory.
         state_dir: PathBuf,
     },
+    // --- install options ---
+    /// Check the Custom path's install options that need this machine
+    /// ([`Reply::InstallOptions`]): an existing local user as the service account, and a
+    /// settings export to import.
+    CheckInstallOptions {
+        /// The existing local user chosen as the service account (`None`: the dedicated user).
+        service_user: Option<String>,
+        /// The settings export to import (`None`: nothing imported).
+        import: Option<PathBuf>,
+    },
+    // --- end install options ---
     /// Stop the running effect of this kind, if any (no reply when nothing runs).
     Cancel(EffectKind),
 }
@@ -151,6 +164,7 @@ impl Effect {
             Effect::CountPendingExports { .. } => "count the pending exports",
             Effect::ExportConfiguration { .. } => "export the configuration",
             Effect::RunPreflight { .. } => "run the preflight checks",
+            Effect::CheckInstallOptions { .. } => "check the install options",
             Effect::Cancel(_) => "cancel",
         }
     }
@@ -475,6 +489,15 @@ pub enum Reply {
     Preflight(Result<PreflightResult, Failure>),
     /// A cancelled effect stopped.
     Cancelled(EffectKind),
+    // --- install options ---
+    /// The install options checked; each is `None` when it was not asked about.
+    InstallOptions {
+        /// The service account: a description of the user, or why it cannot be used.
+        service_user: Option<Result<String, Failure>>,
+        /// The imported configuration (staging mode on), or why the file cannot be imported.
+        import: Option<Result<Box<Config>, Failure>>,
+    },
+    // --- end install options ---
     /// This effect needs a part of hybridsync that the wizard is not connected to yet.
     NotConnected(Effect),
 }

@@ -170,6 +170,23 @@ async fn execute(
             config_path,
             state_dir,
         } => Reply::Preflight(super::rerun::run_preflight(&config_path, &state_dir).await),
+        Effect::CheckInstallOptions {
+            service_user,
+            import,
+        } => {
+            let user = match service_user {
+                Some(u) => Some(super::install::check_user(&u).await),
+                None => None,
+            };
+            let import = match import {
+                Some(p) => Some(super::install::read_export(&p).await.map(Box::new)),
+                None => None,
+            };
+            Reply::InstallOptions {
+                service_user: user,
+                import,
+            }
+        }
         Effect::Cancel(_) => Reply::NotConnected(effect),
     }
 }

@@ -12,7 +12,7 @@ use crate::credentials::SecretRef;
 use crate::effects::Effect;
 use crate::wizard::app::{Flow, State, build_config};
 use crate::wizard::keys::{Action, Input};
-use crate::wizard::pages::connect_directories::{self, AccountMode};
+use crate::wizard::pages::connect_directories::AccountMode;
 use crate::wizard::text::ready as t;
 use crate::wizard::ui::{Body, Styles, checkbox, note};
 use crate::wizard::widgets::cycle;
@@ -160,9 +160,20 @@ pub fn view(s: &State, st: &Styles) -> Body {
     let r = &s.ready;
     let mut b = Body::default();
     b.text(t::INTRO, st.text);
-    if let Some(f) = connect_directories::forest(s) {
-        if connect_directories::account_mode(s) == AccountMode::Create {
-            b.text(format!("  • {}", t::create_account(&f.forest)), st.muted);
+    for a in &s.directories.added {
+        if s.target.is_ldif(&a.info.forest) {
+            continue;
+        }
+        if a.mode == AccountMode::Create {
+            b.text(
+                format!("  • {}", t::create_account(&a.info.forest)),
+                st.muted,
+            );
+        } else if s.directories.added.len() > 1 {
+            b.text(
+                format!("  • {} ({})", t::STORE_SECRET, a.info.forest),
+                st.muted,
+            );
         } else {
             b.text(format!("  • {}", t::STORE_SECRET), st.muted);
         }
