@@ -333,7 +333,7 @@ pub mod ous {
     pub const FOREST: &str = "Forest:";
     /// Which of how many.
     pub fn forest_of(k: usize, n: usize) -> String {
-        format!("{k} of {n} — Space or →← for another forest; each keeps its own selection")
+        format!("({k} of {n}; Space: next forest)")
     }
     // --- end several forests ---
 }

@@ -17,7 +17,7 @@
 //! the configuration gets one `[[directories]]` entry per connected forest, in the order added.
 
 use crate::config::Config;
-use crate::config::model::{ConnectorAccount, Directory, DirectoryTls, Scope, TlsMode};
+use crate::config::model::{ConnectorAccount, Directory, DirectoryTls, TlsMode};
 use crate::config::validate::is_dns_name;
 use crate::credentials::SecretRef;
 use crate::effects::{Effect, Failure, ForestInfo};
@@ -675,7 +675,8 @@ pub fn directory(s: &State, a: &Added) -> Directory {
             secret_ref,
             managed,
         },
-        scope: Scope::default(),
+        // An imported forest keeps its selection until its OU tree is opened.
+        scope: imported.map(|d| d.scope.clone()).unwrap_or_default(),
         pilot_group: None,
         delete_guard: imported.and_then(|d| d.delete_guard.clone()),
         ldif_file: None,
