@@ -14,7 +14,9 @@
 //! the sync application), `directory` (bind, OU tree, groups, directory extension candidates from
 //! the schema, the connector account; LDIF forests answered from the file), `rerun` (the rerun wizard's local effects: counting pending exports
 //! with the database opened read-only, exporting the settings bundle, running `hybridsync
-//! preflight --json` in a child process). Failures carry the fix the wizard shows next to them.
+//! preflight --json` in a child process), `install` (the Custom path's install options: an existing
+//! local user looked up in `/etc/passwd`, a settings export read back for import). Failures carry
+//! the fix the wizard shows next to them.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;

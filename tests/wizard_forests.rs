@@ -686,3 +686,83 @@ fn importing_settings_prefills_every_page_turns_staging_on_and_asks_credentials_
         assert_eq!(new.account.managed, old.account.managed);
     }
 }
+
+#[test]
+fn rerun_customize_adds_a_directory_and_keeps_each_forest_scope() {
+    // A server configured with corp.example.com only (Sales cleared).
+    let mut source = written(&two_forest_flow().runner.effects);
+    source.directories.truncate(1);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hybridsync.toml");
+    std::fs::write(
+        &path,
+        hybridsync::config::save::render_new(&source).unwrap(),
+    )
+    .unwrap();
+    let loaded = hybridsync::config::load(&path).unwrap().config;
+    let mut w = Wizard {
+        state: State::rerun(path, PathBuf::from(STATE_DIR), loaded.clone()),
+        runner: FakeRunner::new(lab),
+    };
+    w.send(Message::Tick);
+    assert_eq!(w.page(), PageId::AdditionalTasks);
+    w.down().enter();
+    assert_eq!(w.page(), PageId::CustomizeSyncOptions);
+    w.space(); // Add a directory
+    assert!(w.state.customize.add_directory);
+    w.enter();
+    assert_eq!(w.page(), PageId::ConnectDirectories);
+    // The configured forest is listed and stays; the form is empty for the new one.
+    assert_eq!(w.state.directories.added.len(), 1);
+    assert!(w.state.directories.forest.is_empty());
+    w.up().key(KeyCode::Delete);
+    assert_eq!(
+        w.state.directories.added.len(),
+        1,
+        "a configured forest stays"
+    );
+    w.down();
+    w.fill_forest(
+        "fabrikam.example.com",
+        false,
+        "FABRIKAM\\administrator",
+        "P@ssw0rd!",
+    )
+    .enter();
+    assert_eq!(w.page(), PageId::OuFiltering);
+    // corp's tree comes from its configured scope; fabrikam's is read from the bind.
+    assert_eq!(w.state.ous.forest, "corp.example.com");
+    w.space(); // Forest row: fabrikam
+    assert_eq!(w.state.ous.forest, "fabrikam.example.com");
+    w.down().down().space().down().down().space(); // selected, Research cleared
+    w.enter();
+    assert_eq!(w.page(), PageId::OptionalFeatures);
+    w.enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    w.enter();
+    assert_eq!(w.page(), PageId::Complete);
+    let steps = configure_steps(&w.runner.effects);
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    assert!(matches!(steps[0],
+        ConfigureStep::CreateConnectorAccount { forest, .. } if forest == "fabrikam.example.com"));
+    let c = written(&w.runner.effects);
+    assert_eq!(c.directories.len(), 2);
+    assert_eq!(
+        c.directories[0], loaded.directories[0],
+        "corp is kept as it was"
+    );
+    let fab = &c.directories[1];
+    assert_eq!(fab.forest, "fabrikam.example.com");
+    assert!(fab.account.managed);
+    assert_eq!(
+        fab.account.username,
+        "MSOL_0123456789ab@fabrikam.example.com"
+    );
+    assert_eq!(
+        dns(&fab.scope.exclude),
+        vec!["OU=Research,DC=fabrikam,DC=example,DC=com"]
+    );
+    // The one-shot choices did not move.
+    assert_eq!(c.identity, loaded.identity);
+    assert_eq!(c.sign_in.upn_attribute, loaded.sign_in.upn_attribute);
+}
