@@ -35,8 +35,10 @@ mod rerun;
 mod runner;
 mod tenant;
 
-pub use context::{CERTIFICATE_SECRET, Context, CycleHook, DEFAULT_SIGN_IN_CLIENT_ID, Endpoints};
-pub use install::{find_user, parse_export};
+pub use context::{
+    CERTIFICATE_SECRET, Context, CycleHook, DEFAULT_SIGN_IN_CLIENT_ID, Endpoints, StoreOpener,
+};
+pub use install::{check_state_dir, find_user, parse_export};
 pub use rerun::{count_pending, parse_preflight};
 pub use runner::TokioRunner;
 
@@ -120,6 +122,8 @@ pub enum Effect {
     /// ([`Reply::InstallOptions`]): an existing local user as the service account, and a
     /// settings export to import.
     CheckInstallOptions {
+        /// The custom state directory (`None`: the default one).
+        state_dir: Option<PathBuf>,
         /// The existing local user chosen as the service account (`None`: the dedicated user).
         service_user: Option<String>,
         /// The settings export to import (`None`: nothing imported).
@@ -175,6 +179,12 @@ impl Effect {
 /// The actions of the Configure page, in the order they run.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConfigureStep {
+    /// Create the custom state directory (0700) and use its credential store for the steps
+    /// that follow (the Custom path's "Use a custom state directory").
+    UseStateDir {
+        /// The directory.
+        path: PathBuf,
+    },
     /// Create the AD DS connector account `MSOL_<hex>` with the admin's credentials (which are
     /// used for this step only and never stored) and store its password.
     CreateConnectorAccount {
@@ -213,6 +223,7 @@ impl ConfigureStep {
     /// The action as the Configure page lists it.
     pub fn describe(&self) -> &'static str {
         match self {
+            ConfigureStep::UseStateDir { .. } => "Prepare the state directory",
             ConfigureStep::CreateConnectorAccount { .. } => {
                 "Create the AD DS connector account and grant its rights"
             }
@@ -494,6 +505,8 @@ pub enum Reply {
     // --- install options ---
     /// The install options checked; each is `None` when it was not asked about.
     InstallOptions {
+        /// The custom state directory: what will happen to it, or why it cannot be used.
+        state_dir: Option<Result<String, Failure>>,
         /// The service account: a description of the user, or why it cannot be used.
         service_user: Option<Result<String, Failure>>,
         /// The imported configuration (staging mode on), or why the file cannot be imported.

@@ -159,7 +159,9 @@ fn lab(e: &Effect) -> Vec<Reply> {
                     secret_ref: SecretRef::Store(secret_name.clone()),
                 }
             }
-            ConfigureStep::StoreSecret { .. } => StepOutput::Done,
+            ConfigureStep::StoreSecret { .. } | ConfigureStep::UseStateDir { .. } => {
+                StepOutput::Done
+            }
             ConfigureStep::RegisterApplication => StepOutput::Application {
                 client_id: CLIENT_ID.into(),
                 certificate_ref: SecretRef::Store("entra-app-certificate".into()),
@@ -174,9 +176,13 @@ fn lab(e: &Effect) -> Vec<Reply> {
         }
         Effect::Cancel(_) => vec![],
         Effect::CheckInstallOptions {
+            state_dir,
             service_user,
             import,
         } => vec![Reply::InstallOptions {
+            state_dir: state_dir
+                .as_ref()
+                .map(|d| hybridsync::effects::check_state_dir(d)),
             service_user: service_user.as_ref().map(|u| match u.as_str() {
                 "svc-sync" => Ok("uid 998, home /var/lib/svc-sync".to_string()),
                 other => Err(Failure::new(

@@ -321,3 +321,75 @@ fn bind_tree_groups_and_the_connector_account_against_samba() {
         assert!(matches!(next(&mut rx).await, Reply::Forest(Ok(_))));
     });
 }
+
+// --- install options ---
+
+async fn next_reply(rx: &mut UnboundedReceiver<Reply>) -> Reply {
+    tokio::time::timeout(Duration::from_secs(30), rx.recv())
+        .await
+        .expect("a reply within 30 s")
+        .expect("the runner answers")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_options_are_checked_on_this_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = TokioRunner::new(tokio::runtime::Handle::current(), tx);
+    let broken = dir.path().join("settings.json");
+    std::fs::write(&broken, "not json").unwrap();
+    runner.run(Effect::CheckInstallOptions {
+        state_dir: Some(dir.path().join("new/state")),
+        // The real user database: root exists and is refused as the service account.
+        service_user: Some("root".into()),
+        import: Some(broken.clone()),
+    });
+    match next_reply(&mut rx).await {
+        Reply::InstallOptions {
+            state_dir: Some(Ok(d)),
+            service_user: Some(Err(u)),
+            import: Some(Err(i)),
+        } => {
+            assert!(d.starts_with("will be created in"), "{d}");
+            assert!(u.message.contains("uid 0"), "{u:?}");
+            assert!(i.message.contains(&broken.display().to_string()), "{i:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!dir.path().join("new").exists(), "checking creates nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_state_directory_receives_the_secrets_stored_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let default_dir = dir.path().join("default");
+    let custom = dir.path().join("srv/hybridsync");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let opener: hybridsync::effects::StoreOpener = Arc::new(|d: &std::path::Path| Ok(store(d)));
+    let context = Context {
+        credentials: Some(store(&default_dir)),
+        open_store: Some(opener),
+        ..Context::default()
+    };
+    let mut runner = TokioRunner::with_context(tokio::runtime::Handle::current(), tx, context);
+    runner.run(Effect::Configure(ConfigureStep::UseStateDir {
+        path: custom.clone(),
+    }));
+    assert_eq!(next_reply(&mut rx).await, Reply::Step(Ok(StepOutput::Done)));
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&custom).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    runner.run(Effect::Configure(ConfigureStep::StoreSecret {
+        name: "ad-corp.example.com".into(),
+        secret: Secret::new("s3cret".to_string()),
+    }));
+    assert_eq!(next_reply(&mut rx).await, Reply::Step(Ok(StepOutput::Done)));
+    let r = SecretRef::Store("ad-corp.example.com".into());
+    assert_eq!(store(&custom).resolve(&r).unwrap().expose(), "s3cret");
+    assert!(
+        store(&default_dir).resolve(&r).is_err(),
+        "nothing went to the default state directory"
+    );
+}

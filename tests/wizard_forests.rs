@@ -26,6 +26,8 @@ use ratatui::crossterm::event::KeyCode;
 
 const CONFIG: &str = "/etc/hybridsync/hybridsync.toml";
 const STATE_DIR: &str = "/var/lib/hybridsync";
+/// A state directory that can be created (its parent exists); nothing creates it in the tests.
+const CUSTOM_STATE: &str = "/tmp/hybridsync-wizard-test-state";
 const CLIENT_ID: &str = "3f1b2a4c-5d6e-4f70-8192-a3b4c5d6e7f8";
 
 fn dn(s: &str) -> Dn {
@@ -126,7 +128,9 @@ fn lab(e: &Effect) -> Vec<Reply> {
                 username: format!("MSOL_0123456789ab@{forest}"),
                 secret_ref: SecretRef::Store(secret_name.clone()),
             },
-            ConfigureStep::StoreSecret { .. } => StepOutput::Done,
+            ConfigureStep::StoreSecret { .. } | ConfigureStep::UseStateDir { .. } => {
+                StepOutput::Done
+            }
             ConfigureStep::RegisterApplication => StepOutput::Application {
                 client_id: CLIENT_ID.into(),
                 certificate_ref: SecretRef::Store("entra-app-certificate".into()),
@@ -135,9 +139,14 @@ fn lab(e: &Effect) -> Vec<Reply> {
             ConfigureStep::StartFirstCycle => StepOutput::Cycle("First cycle: done".into()),
         }))],
         Effect::CheckInstallOptions {
+            state_dir,
             service_user,
             import,
         } => vec![Reply::InstallOptions {
+            // The directory check is the real one.
+            state_dir: state_dir
+                .as_ref()
+                .map(|d| hybridsync::effects::check_state_dir(d)),
             // The user database of the lab: svc-sync exists, root is refused, others are missing.
             service_user: service_user.as_ref().map(|u| {
                 hybridsync::effects::find_user(
@@ -532,7 +541,12 @@ fn answer_errors_name_the_key_of_the_forest_and_the_install_option() {
         ),
         (
             "mode = \"custom\"",
-            "mode = \"custom\"\nstate_dir = \"/srv/hybridsync\"",
+            "mode = \"custom\"\nstate_dir = \"/etc/hostname/state\"",
+            "install.state_dir",
+        ),
+        (
+            "mode = \"custom\"",
+            "mode = \"custom\"\nstate_dir = \"relative/state\"",
             "install.state_dir",
         ),
         (
@@ -553,15 +567,24 @@ fn answer_errors_name_the_key_of_the_forest_and_the_install_option() {
         );
     }
     // The options that are fine land in the configuration.
-    let (state, _, r) = drive(&base.replacen(
+    let custom = dir.path().join("custom-state");
+    let (state, effects, r) = drive(&base.replacen(
         "mode = \"custom\"",
-        "mode = \"custom\"\nservice_user = \"svc-sync\"\nstate_dir = \"/var/lib/hybridsync\"",
+        &format!(
+            "mode = \"custom\"\nservice_user = \"svc-sync\"\nstate_dir = \"{}\"",
+            custom.display()
+        ),
         1,
     ));
     r.unwrap();
     let c = build_config(&state);
     assert_eq!(c.install.service_user, "svc-sync");
-    assert_eq!(c.install.state_dir, Some(PathBuf::from(STATE_DIR)));
+    assert_eq!(c.install.state_dir, Some(custom.clone()));
+    // The directory is prepared before any secret is stored.
+    assert_eq!(
+        *configure_steps(&effects)[0],
+        ConfigureStep::UseStateDir { path: custom }
+    );
 }
 
 #[test]
@@ -585,27 +608,30 @@ fn install_options_by_keys_check_each_choice_and_land_in_the_config() {
     w.enter();
     assert_eq!(w.page(), PageId::InstallComponents);
     insta::assert_snapshot!("install_components_invalid", w.screen());
-    // Fix the path to one elsewhere: the wizard names the command that installs there.
+    // A path that cannot be created and a missing user: both found by the check.
     for _ in 0.."srv/hybridsync".len() {
         w.key(KeyCode::Backspace);
     }
-    w.typ("/srv/hybridsync").enter();
+    w.typ("/etc/hostname/state").enter();
+    assert_eq!(w.page(), PageId::InstallComponents);
+    insta::assert_snapshot!("install_components_checks_failed", w.screen());
+    let errors: Vec<&str> = w
+        .state
+        .install
+        .errors
+        .iter()
+        .map(|(_, m)| m.as_str())
+        .collect();
     assert!(
-        w.state
-            .install
-            .errors
-            .iter()
-            .any(|(_, m)| m.contains("hybridsync --state-dir /srv/hybridsync wizard")),
-        "{:?}",
-        w.state.install.errors
+        errors[0].contains("/etc/hostname is not a directory"),
+        "{errors:?}"
     );
-    for _ in 0.."/srv/hybridsync".len() {
+    assert!(errors[1].contains("nobody-here"), "{errors:?}");
+    // Fixed: a directory that can be created and a user that exists.
+    for _ in 0.."/etc/hostname/state".len() {
         w.key(KeyCode::Backspace);
     }
-    w.typ(STATE_DIR).enter();
-    // The state directory is fine now; the user is looked up and missing.
-    assert_eq!(w.page(), PageId::InstallComponents);
-    insta::assert_snapshot!("install_components_user_missing", w.screen());
+    w.typ(CUSTOM_STATE).down().down().down();
     for _ in 0.."nobody-here".len() {
         w.key(KeyCode::Backspace);
     }
@@ -613,7 +639,7 @@ fn install_options_by_keys_check_each_choice_and_land_in_the_config() {
     assert_eq!(w.page(), PageId::UserSignIn);
     let c = build_config(&w.state);
     assert_eq!(c.install.service_user, "svc-sync");
-    assert_eq!(c.install.state_dir, Some(PathBuf::from(STATE_DIR)));
+    assert_eq!(c.install.state_dir, Some(PathBuf::from(CUSTOM_STATE)));
     // Back keeps the choices and the user found.
     w.ctrl('b');
     assert_eq!(w.page(), PageId::InstallComponents);

@@ -414,7 +414,7 @@ pub(crate) async fn create_account(
             "nothing to do for an LDIF forest; go back and start over",
         ));
     }
-    let store = ctx.store()?;
+    let store = super::runner::store(ctx, session)?;
     let mut access = access(session, forest)?;
     access.username = admin_username;
     access.password = admin_password;

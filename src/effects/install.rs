@@ -51,6 +51,55 @@ pub(crate) async fn check_user(name: &str) -> Result<String, Failure> {
     find_user(&text, name)
 }
 
+/// Whether `path` can be the state directory: an existing directory that can be written, or one
+/// that can be created (its nearest existing ancestor is a writable directory). `Ok` says which.
+pub fn check_state_dir(path: &Path) -> Result<String, Failure> {
+    let fix = "choose a directory on a local disk that root can write, e.g. /srv/hybridsync";
+    let probe = |dir: &Path| {
+        let f = dir.join(".hybridsync-probe");
+        std::fs::write(&f, b"").and_then(|()| std::fs::remove_file(&f))
+    };
+    if path.exists() {
+        if !path.is_dir() {
+            return Err(Failure::new(
+                format!("{} exists and is not a directory", path.display()),
+                fix,
+            ));
+        }
+        return probe(path)
+            .map(|()| "exists, writable".to_string())
+            .map_err(|e| Failure::new(format!("cannot write in {}: {e}", path.display()), fix));
+    }
+    let mut up = path.parent();
+    while let Some(p) = up {
+        if p.exists() {
+            if !p.is_dir() {
+                return Err(Failure::new(
+                    format!(
+                        "{} cannot be created: {} is not a directory",
+                        path.display(),
+                        p.display()
+                    ),
+                    fix,
+                ));
+            }
+            return probe(p)
+                .map(|()| format!("will be created in {}", p.display()))
+                .map_err(|e| {
+                    Failure::new(
+                        format!("{} cannot be created: {}: {e}", path.display(), p.display()),
+                        fix,
+                    )
+                });
+        }
+        up = p.parent();
+    }
+    Err(Failure::new(
+        format!("{} has no existing parent", path.display()),
+        fix,
+    ))
+}
+
 /// Read the settings export at `path` for "Import synchronization settings": its configuration,
 /// checked as `hybridsync config import` does, with staging mode turned on.
 pub(crate) async fn read_export(path: &Path) -> Result<Config, Failure> {
@@ -94,6 +143,24 @@ mod tests {
         assert!(f.message.contains("uid 0"), "{f:?}");
         // A prefix of a name is not the name.
         assert!(find_user(PASSWD_TEXT, "svc").is_err());
+    }
+
+    #[test]
+    fn state_directories_exist_or_can_be_created() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(check_state_dir(dir.path()).unwrap(), "exists, writable");
+        let deep = dir.path().join("a/b/state");
+        assert!(
+            check_state_dir(&deep)
+                .unwrap()
+                .starts_with("will be created in")
+        );
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        let f = check_state_dir(&file).unwrap_err();
+        assert!(f.message.contains("not a directory"), "{f:?}");
+        let f = check_state_dir(&file.join("state")).unwrap_err();
+        assert!(f.message.contains("cannot be created"), "{f:?}");
     }
 
     #[test]

@@ -555,11 +555,13 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
                 Effect::ExportConfiguration { .. } => on_reply(s, Reply::Exported(Err(failure))),
                 Effect::RunPreflight { .. } => on_reply(s, Reply::Preflight(Err(failure))),
                 Effect::CheckInstallOptions {
+                    state_dir,
                     service_user,
                     import,
                 } => on_reply(
                     s,
                     Reply::InstallOptions {
+                        state_dir: state_dir.map(|_| Err(failure.clone())),
                         service_user: service_user.map(|_| Err(failure.clone())),
                         import: import.map(|_| Err(failure.clone())),
                     },
@@ -619,9 +621,12 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
             Flow::stay()
         }
         Reply::InstallOptions {
+            state_dir,
             service_user,
             import,
-        } => crate::wizard::pages::install_components::on_checked(s, service_user, import),
+        } => {
+            crate::wizard::pages::install_components::on_checked(s, state_dir, service_user, import)
+        }
         Reply::Cancelled(kind) => {
             match kind {
                 crate::effects::EffectKind::SignIn => connect_to_entra::on_cancelled(s),

@@ -560,6 +560,10 @@ pub mod configure {
         "Press Ctrl+R to retry from this step, or Esc to quit (the steps already done stay done).";
     /// Cancelled.
     pub const CANCELLED: &str = "Cancelled. Press Ctrl+R to run this step again.";
+    // --- install options ---
+    /// Custom state directory step (followed by the path).
+    pub const USE_STATE_DIR: &str = "Prepare the state directory";
+    // --- end install options ---
 }
 
 /// Complete.
@@ -939,12 +943,8 @@ pub mod install {
             "Not inside the configuration directory {config_dir}: keep state (database, secrets) apart from the settings, e.g. /srv/hybridsync."
         )
     }
-    /// Not the directory the wizard runs with.
-    pub fn state_dir_elsewhere(wizard_dir: &str, wanted: &str) -> String {
-        format!(
-            "The wizard keeps the credentials it stores in {wizard_dir}. To install into {wanted}, quit (Esc) and start it again with: hybridsync --state-dir {wanted} wizard"
-        )
-    }
+    /// What a custom state directory means.
+    pub const STATE_DIR_HELP: &str = "Created (0700) on Configure; the credentials are stored there and the configuration names it, so the service finds it.";
     /// Existing database.
     pub const DATABASE: &str = "Use an existing PostgreSQL database";
     /// Why not.

@@ -21,6 +21,8 @@ use crate::wizard::ui::{Body, Styles, spinner};
 /// A step of the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
+    /// Create the custom state directory and use its credential store.
+    UseStateDir,
     /// Create `MSOL_<hex>` in the connected forest of this index.
     CreateAccount(usize),
     /// Store the password of the existing account of the connected forest of this index.
@@ -93,6 +95,7 @@ pub fn label(s: &State, step: Step) -> String {
     match step {
         Step::CreateAccount(i) => format!("{}{}", t::CREATE_ACCOUNT, forest(i)),
         Step::StoreSecret(i) => format!("{}{}", t::STORE_SECRET, forest(i)),
+        Step::UseStateDir => format!("{} {}", t::USE_STATE_DIR, s.install.state_dir.text()),
         Step::RegisterApplication => t::REGISTER.to_string(),
         Step::WriteConfig => t::WRITE.to_string(),
         Step::StartCycle => t::FIRST_CYCLE.to_string(),
@@ -118,6 +121,9 @@ fn effect(s: &State, step: Step) -> Effect {
         Step::StoreSecret(i) => ConfigureStep::StoreSecret {
             name: secret_name(&forest(i)),
             secret: password(i),
+        },
+        Step::UseStateDir => ConfigureStep::UseStateDir {
+            path: std::path::PathBuf::from(s.install.state_dir.text()),
         },
         Step::RegisterApplication => ConfigureStep::RegisterApplication,
         Step::WriteConfig => ConfigureStep::WriteConfig {
@@ -172,9 +178,17 @@ pub fn enter(s: &mut State) -> Vec<Effect> {
         };
         return run(s, 0);
     }
-    let mut steps: Vec<Step> = (0..s.directories.added.len())
-        .filter_map(|i| account_step(s, i))
-        .collect();
+    let mut steps: Vec<Step> = Vec::new();
+    // A custom state directory first: every secret stored afterwards goes into its store.
+    let custom_dir = &s.install;
+    if s.path == crate::wizard::app::InstallPath::Custom
+        && custom_dir.custom_state_dir
+        && !custom_dir.state_dir.is_empty()
+        && std::path::Path::new(custom_dir.state_dir.text()) != s.state_dir.as_path()
+    {
+        steps.push(Step::UseStateDir);
+    }
+    steps.extend((0..s.directories.added.len()).filter_map(|i| account_step(s, i)));
     steps.extend([Step::RegisterApplication, Step::WriteConfig]);
     if s.ready.start_sync {
         steps.push(Step::StartCycle);

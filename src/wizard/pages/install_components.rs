@@ -6,10 +6,12 @@
 //! later page, turns staging mode on and leaves the credentials to be given again.
 //!
 //! Invariants: Next checks what was ticked (syntax here, the user database and the file through
-//! [`Effect::CheckInstallOptions`]) and moves on only when all of it is usable; the state
-//! directory must be the one the wizard runs with (the credentials it stores go there), so a
-//! different one is refused with the command that starts the wizard on it; an import pre-fills
-//! the pages once per file read, and the imported forests still need their credentials.
+//! [`Effect::CheckInstallOptions`]: the state directory exists writable or can be created, the
+//! user exists and is not root, the file is a valid export) and moves on only when all of it is
+//! usable; a custom state directory is created on Configure, before any secret is stored, and
+//! the secrets go into its credential store (where the service will look for them); an import
+//! pre-fills the pages once per file read, and the imported forests still need their
+//! credentials.
 
 use std::path::PathBuf;
 
@@ -63,6 +65,8 @@ pub struct InstallComponents {
     pub checking: bool,
     /// The user found, for the name checked.
     pub user_ok: Option<(String, String)>,
+    /// The state directory checked, and what was found.
+    pub dir_ok: Option<(String, String)>,
     /// The configuration read from the export, with the file it came from.
     pub imported: Option<(PathBuf, Box<Config>)>,
 }
@@ -106,7 +110,6 @@ fn valid_user_name(u: &str) -> bool {
 /// The syntax checks; messages kept in the state.
 fn validate(s: &mut State) -> bool {
     let config_dir = s.config_path.parent().map(PathBuf::from);
-    let wizard_dir = s.state_dir.clone();
     let p = &mut s.install;
     let mut errors = Vec::new();
     if p.custom_state_dir {
@@ -119,11 +122,6 @@ fn validate(s: &mut State) -> bool {
             errors.push((
                 Field::StateDirPath,
                 t::state_dir_in_config(&cd.display().to_string()),
-            ));
-        } else if dir.components().ne(wizard_dir.components()) {
-            errors.push((
-                Field::StateDirPath,
-                t::state_dir_elsewhere(&wizard_dir.display().to_string(), p.state_dir.text()),
             ));
         }
     }
@@ -148,14 +146,20 @@ fn focus_first_error(s: &mut State) {
     }
 }
 
-/// What still needs the effect: the user not yet found, the file not yet read.
-fn to_check(s: &State) -> (Option<String>, Option<PathBuf>) {
+/// What still needs the effect: the directory not yet checked, the user not yet found, the file
+/// not yet read.
+type ToCheck = (Option<PathBuf>, Option<String>, Option<PathBuf>);
+
+fn to_check(s: &State) -> ToCheck {
     let p = &s.install;
+    let dir = Some(p.state_dir.text().to_string())
+        .filter(|d| p.custom_state_dir && p.dir_ok.as_ref().is_none_or(|(done, _)| done != d))
+        .map(PathBuf::from);
     let user = Some(p.user.text().to_string())
         .filter(|u| p.existing_user && p.user_ok.as_ref().is_none_or(|(name, _)| name != u));
     let file = Some(PathBuf::from(p.import_path.text()))
         .filter(|f| p.import && p.imported.as_ref().is_none_or(|(done, _)| done != f));
-    (user, file)
+    (dir, user, file)
 }
 
 /// Handle a key.
@@ -217,10 +221,11 @@ pub fn input(s: &mut State, input: Input) -> Flow {
                 return Flow::stay();
             }
             match to_check(s) {
-                (None, None) => Flow::Next(Vec::new()),
-                (service_user, import) => {
+                (None, None, None) => Flow::Next(Vec::new()),
+                (state_dir, service_user, import) => {
                     s.install.checking = true;
                     Flow::Stay(vec![Effect::CheckInstallOptions {
+                        state_dir,
                         service_user,
                         import,
                     }])
@@ -238,6 +243,7 @@ fn failed(f: &Failure) -> String {
 /// The check answered: keep what was found, show what was not, move on when all is usable.
 pub fn on_checked(
     s: &mut State,
+    state_dir: Option<Result<String, Failure>>,
     service_user: Option<Result<String, Failure>>,
     import: Option<Result<Box<Config>, Failure>>,
 ) -> Flow {
@@ -245,8 +251,17 @@ pub fn on_checked(
         return Flow::stay();
     }
     s.install.checking = false;
-    let (asked_user, asked_file) = to_check(s);
+    let (asked_dir, asked_user, asked_file) = to_check(s);
     let mut ok = true;
+    if let (Some(r), Some(dir)) = (state_dir, asked_dir) {
+        match r {
+            Ok(what) => s.install.dir_ok = Some((dir.display().to_string(), what)),
+            Err(f) => {
+                ok = false;
+                s.install.errors.push((Field::StateDirPath, failed(&f)));
+            }
+        }
+    }
     if let (Some(r), Some(name)) = (service_user, asked_user) {
         match r {
             Ok(what) => s.install.user_ok = Some((name, what)),
@@ -268,7 +283,7 @@ pub fn on_checked(
             }
         }
     }
-    if ok && to_check(s) == (None, None) {
+    if ok && to_check(s) == (None, None, None) {
         if s.page == crate::wizard::app::PageId::InstallComponents {
             return Flow::Next(Vec::new());
         }
@@ -323,6 +338,12 @@ pub fn view(s: &State, st: &Styles) -> Body {
             Field::StateDirPath => {
                 b.field(t::STATE_DIR_PATH, &p.state_dir, is, None, st);
                 errors_of(&mut b, p, *f, st);
+                if let Some((dir, what)) = &p.dir_ok
+                    && dir == p.state_dir.text()
+                {
+                    b.text(format!("  ✓ {dir} ({what})"), st.success);
+                }
+                b.push(note(t::STATE_DIR_HELP, st));
             }
             Field::Database => {
                 b.push_focus(checkbox(false.into(), t::DATABASE, is, false, st), is);
