@@ -792,3 +792,44 @@ fn rerun_customize_adds_a_directory_and_keeps_each_forest_scope() {
     assert_eq!(c.identity, loaded.identity);
     assert_eq!(c.sign_in.upn_attribute, loaded.sign_in.upn_attribute);
 }
+
+#[test]
+fn express_keeps_one_forest_and_refuses_custom_only_answers() {
+    // Two forests on the Custom path, then back to Express: one forest, as Express means.
+    let mut w = Wizard::new();
+    w.reach_install().reach_directories();
+    w.fill_forest("corp.example.com", false, "CORP\\administrator", "P@ss")
+        .ctrl('n');
+    w.fill_forest(
+        "fabrikam.example.com",
+        false,
+        "FABRIKAM\\administrator",
+        "P@ss",
+    )
+    .ctrl('n');
+    assert_eq!(w.state.directories.added.len(), 2);
+    for _ in 0..4 {
+        w.ctrl('b');
+    }
+    assert_eq!(w.page(), PageId::ExpressSettings);
+    w.up().enter();
+    assert_eq!(w.page(), PageId::ConnectToEntra);
+    let c = build_config(&w.state);
+    assert_eq!(c.directories.len(), 1);
+    assert_eq!(c.directories[0].forest, "corp.example.com");
+    assert_eq!(
+        hybridsync::wizard::pages::connect_directories::forests(&w.state).len(),
+        1
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let base = answers_with_passwords(dir.path(), TWO_FOREST_ANSWERS).replacen(
+        "mode = \"custom\"",
+        "mode = \"express\"",
+        1,
+    );
+    let (_, effects, r) = drive(&base);
+    let e = r.unwrap_err();
+    assert_eq!(e.key, "directories", "{e}");
+    assert!(effects.is_empty(), "nothing ran: {effects:?}");
+}

@@ -890,6 +890,25 @@ pub fn drive(
             "only for a configuration that exists already; remove it for a first installation",
         ));
     }
+    // --- install options / several forests ---
+    if s.rerun.is_none() && path(a)? == InstallPath::Express {
+        let i = &a.install;
+        for (set, key) in [
+            (i.state_dir.is_some(), "install.state_dir"),
+            (i.store.is_some(), "install.store"),
+            (i.service_user.is_some(), "install.service_user"),
+            (i.import_settings.is_some(), "install.import_settings"),
+            (!a.directories.is_empty(), "directories"),
+        ] {
+            if set {
+                return Err(err(
+                    key,
+                    "only with the custom settings: write mode = \"custom\" in [install] (express settings connect one forest with the defaults)",
+                ));
+            }
+        }
+    }
+    // --- end install options / several forests ---
     let mut d = Driver {
         s,
         exec,

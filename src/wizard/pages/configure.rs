@@ -188,7 +188,7 @@ pub fn enter(s: &mut State) -> Vec<Effect> {
     {
         steps.push(Step::UseStateDir);
     }
-    steps.extend((0..s.directories.added.len()).filter_map(|i| account_step(s, i)));
+    steps.extend((0..connect_directories::connected(s).len()).filter_map(|i| account_step(s, i)));
     steps.extend([Step::RegisterApplication, Step::WriteConfig]);
     if s.ready.start_sync {
         steps.push(Step::StartCycle);

@@ -167,9 +167,19 @@ pub fn forest(s: &State) -> Option<&ForestInfo> {
     s.directories.added.first().map(|a| &a.info)
 }
 
-/// Every forest connected, in order.
+/// The forests connected that the configuration gets, in order: every one on the Custom path,
+/// the first on the Express path (one forest, as in Entra Connect).
+pub fn connected(s: &State) -> &[Added] {
+    let a = &s.directories.added;
+    match s.path {
+        InstallPath::Express if s.rerun.is_none() => a.get(..1).unwrap_or_default(),
+        _ => a,
+    }
+}
+
+/// Every forest connected (see [`connected`]), in order.
 pub fn forests(s: &State) -> Vec<&ForestInfo> {
-    s.directories.added.iter().map(|a| &a.info).collect()
+    connected(s).iter().map(|a| &a.info).collect()
 }
 
 /// The account mode in effect (Express always creates).
@@ -685,7 +695,7 @@ pub fn directory(s: &State, a: &Added) -> Directory {
 
 /// Put the directories into the configuration, one entry per connected forest.
 pub fn apply(s: &State, c: &mut Config) {
-    for a in &s.directories.added {
+    for a in connected(s) {
         let d = directory(s, a);
         c.directories.push(d);
     }

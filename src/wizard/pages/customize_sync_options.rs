@@ -44,8 +44,7 @@ fn items(s: &State) -> Vec<Item> {
 
 fn pilot(s: &State) -> Option<String> {
     s.loaded()
-        .and_then(|c| c.directories.first())
-        .and_then(|d| d.pilot_group.as_ref())
+        .and_then(|c| c.directories.iter().find_map(|d| d.pilot_group.as_ref()))
         .map(|g| g.dn.to_string())
 }
 
@@ -155,9 +154,9 @@ pub fn view(s: &State, st: &Styles) -> Body {
 
 /// Remove the pilot group when asked.
 pub fn apply(s: &State, c: &mut Config) {
-    if s.customize.remove_pilot_group
-        && let Some(d) = c.directories.first_mut()
-    {
-        d.pilot_group = None;
+    if s.customize.remove_pilot_group {
+        for d in &mut c.directories {
+            d.pilot_group = None;
+        }
     }
 }

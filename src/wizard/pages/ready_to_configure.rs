@@ -160,7 +160,7 @@ pub fn view(s: &State, st: &Styles) -> Body {
     let r = &s.ready;
     let mut b = Body::default();
     b.text(t::INTRO, st.text);
-    for a in &s.directories.added {
+    for a in crate::wizard::pages::connect_directories::connected(s) {
         if s.target.is_ldif(&a.info.forest) {
             continue;
         }
