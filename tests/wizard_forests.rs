@@ -833,3 +833,54 @@ fn express_keeps_one_forest_and_refuses_custom_only_answers() {
     assert_eq!(e.key, "directories", "{e}");
     assert!(effects.is_empty(), "nothing ran: {effects:?}");
 }
+
+#[test]
+fn import_by_answers_prefills_the_pages_and_asks_each_forest_credentials() {
+    let source = written(&two_forest_flow().runner.effects);
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("settings.json");
+    let bundle = hybridsync::config::export::export(&source, std::time::SystemTime::now(), "old");
+    std::fs::write(&export, serde_json::to_string_pretty(&bundle).unwrap()).unwrap();
+    // Only the credentials and the UPN confirmation: the OU selections come from the file.
+    let corp = format!(
+        r#"
+[install]
+accept_license = true
+mode = "custom"
+import_settings = "{}"
+
+[directory]
+forest = "corp.example.com"
+account = "existing"
+username = "svc-sync@corp.example.com"
+password_file = "CORP_PW"
+
+[upn]
+continue_without_verified_domains = true
+"#,
+        export.display()
+    );
+    let fabrikam = r#"
+[[directories]]
+forest = "fabrikam.example.com"
+username = "FABRIKAM\\administrator"
+password_file = "FAB_PW"
+"#;
+    let (state, _, r) = drive(&answers_with_passwords(
+        dir.path(),
+        &format!("{corp}{fabrikam}"),
+    ));
+    r.unwrap();
+    let c = build_config(&state);
+    assert!(c.sync.staging_mode, "staging is on after an import");
+    assert_eq!(c.directories.len(), 2);
+    for (new, old) in c.directories.iter().zip(&source.directories) {
+        assert_eq!(new.forest, old.forest);
+        assert_eq!(new.scope, old.scope, "{}", new.forest);
+    }
+    // An imported forest without credentials in the answers is named.
+    let (_, _, r) = drive(&answers_with_passwords(dir.path(), &corp));
+    let e = r.unwrap_err();
+    assert_eq!(e.key, "directories", "{e}");
+    assert!(e.message.contains("fabrikam.example.com"), "{e}");
+}
