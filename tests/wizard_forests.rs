@@ -884,3 +884,25 @@ password_file = "FAB_PW"
     assert_eq!(e.key, "directories", "{e}");
     assert!(e.message.contains("fabrikam.example.com"), "{e}");
 }
+
+#[test]
+fn clearing_the_import_forgets_the_forests_waiting_for_credentials() {
+    let source = written(&two_forest_flow().runner.effects);
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("settings.json");
+    let bundle = hybridsync::config::export::export(&source, std::time::SystemTime::now(), "old");
+    std::fs::write(&export, serde_json::to_string(&bundle).unwrap()).unwrap();
+    let mut w = Wizard::new();
+    w.reach_install();
+    w.down().down().down().space().down();
+    w.typ(&export.display().to_string()).enter();
+    assert_eq!(w.page(), PageId::UserSignIn);
+    assert_eq!(w.state.directories.pending.len(), 2);
+    w.ctrl('b');
+    w.up().space(); // Import synchronization settings: cleared
+    assert!(!w.state.install.import);
+    assert!(w.state.directories.pending.is_empty());
+    w.enter();
+    assert_eq!(w.page(), PageId::UserSignIn);
+    assert!(hybridsync::wizard::pages::install_components::imported(&w.state).is_none());
+}

@@ -210,7 +210,14 @@ pub fn input(s: &mut State, input: Input) -> Flow {
                     .errors
                     .push((Field::Database, t::DATABASE_WHY.to_string())),
                 Field::Service => p.existing_user = !p.existing_user,
-                Field::Import => p.import = !p.import,
+                Field::Import => {
+                    p.import = !p.import;
+                    if !p.import && p.imported.take().is_some() {
+                        // The imported forests no longer wait for credentials (the pages keep
+                        // what was filled in).
+                        s.directories.pending.clear();
+                    }
+                }
                 _ => {}
             }
             Flow::stay()
