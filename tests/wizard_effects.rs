@@ -452,7 +452,7 @@ fn two_forests_samba_and_ldif_through_the_pages_with_the_real_runner() {
         let effects = update(s, Message::Key(k));
         settle(&rt, &mut runner, &mut rx, s, effects);
     };
-    let mut typ = |s: &mut State, text: &str| {
+    let typ = |s: &mut State, text: &str| {
         for c in text.chars() {
             let _ = update(s, Message::Key(press(KeyCode::Char(c))));
         }
