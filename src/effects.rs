@@ -130,6 +130,17 @@ pub enum Effect {
         import: Option<PathBuf>,
     },
     // --- end install options ---
+    // --- several forests ---
+    /// Read the effective rights of the account `forest` was bound with, for `features`
+    /// ([`Reply::AccountRights`]): an existing AD DS connector account is checked before
+    /// Configure.
+    CheckAccountRights {
+        /// The forest (bound before, with the account to check).
+        forest: String,
+        /// The features whose rights the account needs.
+        features: Features,
+    },
+    // --- end several forests ---
     /// Stop the running effect of this kind, if any (no reply when nothing runs).
     Cancel(EffectKind),
 }
@@ -171,6 +182,7 @@ impl Effect {
             Effect::ExportConfiguration { .. } => "export the configuration",
             Effect::RunPreflight { .. } => "run the preflight checks",
             Effect::CheckInstallOptions { .. } => "check the install options",
+            Effect::CheckAccountRights { .. } => "check the connector account's rights",
             Effect::Cancel(_) => "cancel",
         }
     }
@@ -513,8 +525,49 @@ pub enum Reply {
         import: Option<Result<Box<Config>, Failure>>,
     },
     // --- end install options ---
+    // --- several forests ---
+    /// The rights of an existing connector account.
+    AccountRights {
+        /// The forest.
+        forest: String,
+        /// What the account holds, or why it could not be read.
+        result: Result<AccountRights, Failure>,
+    },
+    // --- end several forests ---
     /// This effect needs a part of hybridsync that the wizard is not connected to yet.
     NotConnected(Effect),
+}
+
+/// The effective rights of an existing AD DS connector account for the chosen features.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountRights {
+    /// The privileged groups it is a member of (Entra Connect refuses such an account).
+    pub privileged: Vec<String>,
+    /// One line per required right.
+    pub lines: Vec<RightLine>,
+}
+
+/// One required right of the connector account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RightLine {
+    /// The feature that needs it.
+    pub feature: String,
+    /// The right.
+    pub right: String,
+    /// `granted`, `missing …` or `denied …`.
+    pub status: String,
+    /// A command that grants it.
+    pub fix: String,
+}
+
+impl AccountRights {
+    /// The rights not granted.
+    pub fn missing(&self) -> Vec<&RightLine> {
+        self.lines
+            .iter()
+            .filter(|l| l.status != "granted")
+            .collect()
+    }
 }
 
 /// Something that executes effects and later delivers replies.

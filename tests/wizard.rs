@@ -175,6 +175,10 @@ fn lab(e: &Effect) -> Vec<Reply> {
             vec![Reply::ExtensionAttributes(Ok(candidates()))]
         }
         Effect::Cancel(_) => vec![],
+        Effect::CheckAccountRights { forest, .. } => vec![Reply::AccountRights {
+            forest: forest.clone(),
+            result: Ok(hybridsync::effects::AccountRights::default()),
+        }],
         Effect::CheckInstallOptions {
             state_dir,
             service_user,

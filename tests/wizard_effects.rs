@@ -563,4 +563,42 @@ fn two_forests_samba_and_ldif_through_the_pages_with_the_real_runner() {
         )
     ));
     assert_eq!(build_config(&s).directories[0].account.username, user);
+
+    // The rights check of an existing account, live: the account hybridsync created holds every
+    // right the features need; the domain administrator is refused as a connector account.
+    let features = hybridsync::provision::rights::Features::from_config(&build_config(&s));
+    rt.block_on(async {
+        runner.run(Effect::CheckAccountRights {
+            forest: "lab.example".into(),
+            features: features.clone(),
+        });
+        let Reply::AccountRights {
+            result: Ok(rights), ..
+        } = next(&mut rx).await
+        else {
+            panic!("expected the rights");
+        };
+        assert!(rights.privileged.is_empty(), "{rights:?}");
+        assert!(!rights.lines.is_empty());
+        assert!(rights.missing().is_empty(), "{rights:?}");
+        runner.run(Effect::TestAdBind {
+            forest: "lab.example".into(),
+            domain_controllers: vec![format!("{}:{}", dc.host, dc.ldaps_port)],
+            tls: TlsMode::Ldaps,
+            username: dc.admin_user.clone(),
+            password: Secret::new(dc.admin_password.clone()),
+        });
+        assert!(matches!(next(&mut rx).await, Reply::Forest(Ok(_))));
+        runner.run(Effect::CheckAccountRights {
+            forest: "lab.example".into(),
+            features,
+        });
+        let Reply::AccountRights {
+            result: Ok(rights), ..
+        } = next(&mut rx).await
+        else {
+            panic!("expected the rights");
+        };
+        assert!(!rights.privileged.is_empty(), "{rights:?}");
+    });
 }

@@ -164,6 +164,27 @@ fn lab(e: &Effect) -> Vec<Reply> {
                     .map(Box::new)
             }),
         }],
+        // The lab's existing accounts: corp's holds its rights; fabrikam's is a Domain Admin
+        // and lacks Replicating Directory Changes All.
+        Effect::CheckAccountRights { forest, .. } => {
+            let fabrikam = forest == "fabrikam.example.com";
+            vec![Reply::AccountRights {
+                forest: forest.clone(),
+                result: Ok(hybridsync::effects::AccountRights {
+                    privileged: if fabrikam {
+                        vec!["Domain Admins".into()]
+                    } else {
+                        Vec::new()
+                    },
+                    lines: vec![hybridsync::effects::RightLine {
+                        feature: "password hash sync".into(),
+                        right: "Replicating Directory Changes All".into(),
+                        status: if fabrikam { "missing control access" } else { "granted" }.into(),
+                        fix: "dsacls \"DC=fabrikam,DC=example,DC=com\" /G \"FABRIKAM\\admin:CA;Replicating Directory Changes All\"".into(),
+                    }],
+                }),
+            }]
+        }
         other => vec![Reply::NotConnected(other.clone())],
     }
 }
@@ -905,4 +926,61 @@ fn clearing_the_import_forgets_the_forests_waiting_for_credentials() {
     w.enter();
     assert_eq!(w.page(), PageId::UserSignIn);
     assert!(hybridsync::wizard::pages::install_components::imported(&w.state).is_none());
+}
+
+#[test]
+fn an_existing_account_is_checked_for_its_rights_before_configure() {
+    let mut w = Wizard::new();
+    w.reach_install().reach_directories();
+    w.fill_forest("fabrikam.example.com", true, "FABRIKAM\\admin", "P@ss")
+        .enter();
+    assert_eq!(w.page(), PageId::UpnSuffixes);
+    w.tab().space().enter();
+    w.enter().enter().enter().enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    assert!(w.runner.effects.iter().any(|e| matches!(e,
+        Effect::CheckAccountRights { forest, features }
+            if forest == "fabrikam.example.com" && features.password_hash_sync)));
+    let problems = w.state.ready.problems.join("\n");
+    assert!(
+        problems.contains("FABRIKAM\\admin is a member of Domain Admins"),
+        "{problems}"
+    );
+    assert!(
+        problems.contains("lacks Replicating Directory Changes All"),
+        "{problems}"
+    );
+    assert!(problems.contains("dsacls"), "{problems}");
+    insta::assert_snapshot!("ready_to_configure_account_rights", w.screen());
+    w.enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure, "Configure is refused");
+    assert!(configure_steps(&w.runner.effects).is_empty());
+    // Back to let hybridsync create the account instead: nothing left to check.
+    for _ in 0..6 {
+        w.ctrl('b');
+    }
+    assert_eq!(w.page(), PageId::ConnectDirectories);
+    // Tab to the account choice (rows: the listed forest, forest, DCs, TLS, account, …).
+    let rows = hybridsync::wizard::pages::connect_directories::fields(&w.state);
+    let account = rows
+        .iter()
+        .position(|f| *f == hybridsync::wizard::pages::connect_directories::Field::AccountMode)
+        .unwrap();
+    while w.state.directories.focus != account {
+        w.tab();
+    }
+    w.space(); // account: create
+    assert_eq!(
+        w.state.directories.mode,
+        hybridsync::wizard::pages::connect_directories::AccountMode::Create
+    );
+    w.enter();
+    assert_eq!(w.page(), PageId::UpnSuffixes);
+    w.enter().enter().enter().enter().enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    assert!(
+        w.state.ready.problems.is_empty(),
+        "{:?}",
+        w.state.ready.problems
+    );
 }

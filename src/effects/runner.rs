@@ -221,6 +221,10 @@ async fn execute(
                 import,
             }
         }
+        Effect::CheckAccountRights { forest, features } => {
+            let result = super::directory::account_rights(ctx, session, &forest, &features).await;
+            Reply::AccountRights { forest, result }
+        }
         Effect::Cancel(_) => Reply::NotConnected(effect),
     }
 }

@@ -566,6 +566,13 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
                         import: import.map(|_| Err(failure.clone())),
                     },
                 ),
+                Effect::CheckAccountRights { forest, .. } => on_reply(
+                    s,
+                    Reply::AccountRights {
+                        forest,
+                        result: Err(failure),
+                    },
+                ),
                 Effect::Cancel(_) => Flow::stay(),
             }
         }
@@ -626,6 +633,10 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
             import,
         } => {
             crate::wizard::pages::install_components::on_checked(s, state_dir, service_user, import)
+        }
+        Reply::AccountRights { forest, result } => {
+            ready_to_configure::on_rights(s, &forest, result);
+            Flow::stay()
         }
         Reply::Cancelled(kind) => {
             match kind {

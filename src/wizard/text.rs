@@ -281,6 +281,26 @@ pub mod directories {
     pub fn pending(forest: &str) -> String {
         format!("{forest}: imported, give its credentials below")
     }
+    /// Rights being read.
+    pub fn rights_checking(user: &str, forest: &str) -> String {
+        format!("Checking the rights of {user} in {forest}…")
+    }
+    /// A privileged account.
+    pub fn privileged(user: &str, groups: &str) -> String {
+        format!(
+            "{user} is a member of {groups}: using an Enterprise or Domain administrator account as the AD DS connector account is not allowed. Go back to Connect your directories and let hybridsync create the account, or name a normal user with the rights needed."
+        )
+    }
+    /// A right missing.
+    pub fn right_missing(
+        user: &str,
+        right: &str,
+        feature: &str,
+        status: &str,
+        fix: &str,
+    ) -> String {
+        format!("{user} lacks {right} ({feature}: {status}). Fix: {fix}")
+    }
     // --- end several forests ---
 }
 

@@ -303,6 +303,7 @@ pub fn prefill(s: &mut State) {
             user: d.account.username.clone(),
             password: TextField::password(),
             from_config: Some(d.clone()),
+            rights: connect_directories::Rights::NotChecked,
         });
         let mut tree = scope_tree(d, &domains);
         tree.forest = d.forest.to_ascii_lowercase();

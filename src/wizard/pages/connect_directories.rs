@@ -20,7 +20,8 @@ use crate::config::Config;
 use crate::config::model::{ConnectorAccount, Directory, DirectoryTls, TlsMode};
 use crate::config::validate::is_dns_name;
 use crate::credentials::SecretRef;
-use crate::effects::{Effect, Failure, ForestInfo};
+use crate::effects::{AccountRights, Effect, Failure, ForestInfo};
+use crate::provision::rights::Features;
 use crate::wizard::app::{Flow, InstallPath, PageId, State};
 use crate::wizard::keys::{Action, Input};
 use crate::wizard::pages::configure;
@@ -121,6 +122,20 @@ pub struct Added {
     /// The configuration's entry for this forest: on a rerun, the configured directory (kept as
     /// it is, never bound again); after an import, the imported one (its scope and options).
     pub from_config: Option<Directory>,
+    /// An existing account's rights, checked on Ready to configure for the features chosen.
+    pub rights: Rights,
+}
+
+/// The rights check of an existing connector account.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Rights {
+    /// Not checked (or a created account: hybridsync grants its rights).
+    #[default]
+    NotChecked,
+    /// Being read, for these features.
+    Checking(Features),
+    /// Read for these features.
+    Done(Features, Result<AccountRights, Failure>),
 }
 
 impl Default for ConnectDirectories {
@@ -468,6 +483,7 @@ pub fn on_forest(s: &mut State, r: Result<ForestInfo, Failure>) -> Flow {
                 user: d.user.text().to_string(),
                 password: d.password.clone(),
                 from_config,
+                rights: Rights::NotChecked,
             };
             let existing = d.editing.filter(|i| *i < d.added.len()).or_else(|| {
                 d.added
@@ -700,6 +716,80 @@ pub fn apply(s: &State, c: &mut Config) {
         c.directories.push(d);
     }
 }
+
+// --- several forests: the existing accounts' rights ---
+/// Whether the account of `a` is checked: an existing account bound on this run (not an LDIF
+/// forest, not a rerun's configured forest).
+fn to_check(s: &State, a: &Added) -> bool {
+    a.mode == AccountMode::Existing
+        && !s.target.is_ldif(&a.info.forest)
+        && !(s.rerun.is_some() && a.from_config.is_some())
+}
+
+/// Start the rights checks of the existing accounts whose rights were not read for `features`.
+pub fn check_rights(s: &mut State, features: &Features) -> Vec<Effect> {
+    let wanted: Vec<usize> = connected(s)
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| to_check(s, a))
+        .filter(|(_, a)| match &a.rights {
+            Rights::NotChecked => true,
+            Rights::Checking(f) | Rights::Done(f, _) => f != features,
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let mut out = Vec::new();
+    for i in wanted {
+        if let Some(a) = s.directories.added.get_mut(i) {
+            a.rights = Rights::Checking(features.clone());
+            out.push(Effect::CheckAccountRights {
+                forest: a.info.forest.to_ascii_lowercase(),
+                features: features.clone(),
+            });
+        }
+    }
+    out
+}
+
+/// A rights check answered.
+pub fn on_rights(s: &mut State, forest: &str, r: Result<AccountRights, Failure>) {
+    if let Some(a) = s
+        .directories
+        .added
+        .iter_mut()
+        .find(|a| a.info.forest.eq_ignore_ascii_case(forest))
+        && let Rights::Checking(f) = &a.rights
+    {
+        a.rights = Rights::Done(f.clone(), r);
+    }
+}
+
+/// What the rights checks found that blocks Configure: one line per account.
+pub fn rights_problems(s: &State) -> Vec<String> {
+    let mut out = Vec::new();
+    for a in connected(s).iter().filter(|a| to_check(s, a)) {
+        let forest = &a.info.forest;
+        match &a.rights {
+            Rights::NotChecked => {}
+            Rights::Checking(_) => out.push(t::rights_checking(&a.user, forest)),
+            Rights::Done(_, Err(f)) => {
+                out.push(format!("{forest}: {} (fix: {})", f.message, f.fix))
+            }
+            Rights::Done(_, Ok(r)) => {
+                if !r.privileged.is_empty() {
+                    out.push(t::privileged(&a.user, &r.privileged.join(", ")));
+                }
+                for l in r.missing() {
+                    out.push(t::right_missing(
+                        &a.user, &l.right, &l.feature, &l.status, &l.fix,
+                    ));
+                }
+            }
+        }
+    }
+    out
+}
+// --- end several forests: the existing accounts' rights ---
 
 /// Rerun: add the forests connected on this run (the configured ones stay as loaded).
 pub fn apply_new(s: &State, c: &mut Config) {

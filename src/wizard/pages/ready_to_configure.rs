@@ -54,17 +54,35 @@ pub fn problems(s: &State) -> Vec<String> {
             d.account.username = format!("MSOL_000000000000@{}", d.forest);
         }
     }
-    crate::config::validate::validate(&c)
+    let mut out: Vec<String> = crate::config::validate::validate(&c)
         .into_iter()
         .filter(crate::config::ConfigIssue::is_error)
         .map(|i| i.to_string())
-        .collect()
+        .collect();
+    // --- several forests: the existing accounts' rights ---
+    out.extend(crate::wizard::pages::connect_directories::rights_problems(
+        s,
+    ));
+    out
+}
+
+/// A rights check answered: the problems shown follow.
+pub fn on_rights(
+    s: &mut State,
+    forest: &str,
+    r: Result<crate::effects::AccountRights, crate::effects::Failure>,
+) {
+    crate::wizard::pages::connect_directories::on_rights(s, forest, r);
+    s.ready.problems = problems(s);
 }
 
 /// Check the answers.
 pub fn enter(s: &mut State) -> Vec<Effect> {
+    // An existing connector account is checked for the rights the chosen features need.
+    let features = crate::provision::rights::Features::from_config(&build_config(s));
+    let effects = crate::wizard::pages::connect_directories::check_rights(s, &features);
     s.ready.problems = problems(s);
-    Vec::new()
+    effects
 }
 
 /// Handle a key.
