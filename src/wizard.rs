@@ -33,8 +33,8 @@
 //! "Install required components" ([`pages::install_components`]: state directory, the database
 //! (PostgreSQL shown but not built), the service account, and importing a settings export, which
 //! pre-fills the pages and turns staging on); Connect your directories takes several forests,
-//! each with its own OU tree and `[[directories]]` entry, and the rerun's customize task can add
-//! one. Not built yet: the app and attribute filtering pages, device options, source anchor
+//! each with its own OU tree and `[[directories]]` entry (an existing connector account's rights
+//! are checked before Configure), and the rerun's customize task can add one. Not built yet: the app and attribute filtering pages, device options, source anchor
 //! change and mouse support.
 
 pub mod answers;

@@ -10,7 +10,9 @@
 //! with an empty form moves on. A forest is never added twice. An import ("Install required
 //! components") lists the imported forests as pending: the form is filled with each in turn and
 //! only its credentials are asked. On a rerun the configured forests are listed read-only and new
-//! ones can be added.
+//! ones can be added. An existing account's effective rights (and whether it is an Enterprise or
+//! Domain admin, which is refused as in Entra Connect) are read on Ready to configure, once the
+//! features that decide the rights are chosen ([`check_rights`]).
 //!
 //! Invariants: passwords are masked and leave the page only inside an effect as a
 //! [`Secret`](crate::domain::Secret); admin credentials are never written to the configuration;
