@@ -734,21 +734,29 @@ fn importing_settings_prefills_every_page_turns_staging_on_and_asks_credentials_
     }
 }
 
-#[test]
-fn rerun_customize_adds_a_directory_and_keeps_each_forest_scope() {
-    // A server configured with corp.example.com only (Sales cleared).
+/// A rerun over a server configured with corp.example.com only (Sales cleared).
+fn corp_only_rerun(dir: &std::path::Path) -> (State, Config) {
     let mut source = written(&two_forest_flow().runner.effects);
     source.directories.truncate(1);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("hybridsync.toml");
+    let path = dir.join("hybridsync.toml");
     std::fs::write(
         &path,
         hybridsync::config::save::render_new(&source).unwrap(),
     )
     .unwrap();
     let loaded = hybridsync::config::load(&path).unwrap().config;
+    (
+        State::rerun(path, PathBuf::from(STATE_DIR), loaded.clone()),
+        loaded,
+    )
+}
+
+#[test]
+fn rerun_customize_adds_a_directory_and_keeps_each_forest_scope() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, loaded) = corp_only_rerun(dir.path());
     let mut w = Wizard {
-        state: State::rerun(path, PathBuf::from(STATE_DIR), loaded.clone()),
+        state,
         runner: FakeRunner::new(lab),
     };
     w.send(Message::Tick);
@@ -983,4 +991,46 @@ fn an_existing_account_is_checked_for_its_rights_before_configure() {
         "{:?}",
         w.state.ready.problems
     );
+}
+
+#[test]
+fn rerun_answers_add_a_directory_like_the_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut state, loaded) = corp_only_rerun(dir.path());
+    let text = answers_with_passwords(
+        dir.path(),
+        r#"
+task = "customize-sync-options"
+
+[[directories]]
+forest = "fabrikam.example.com"
+username = "FABRIKAM\\administrator"
+password_file = "FAB_PW"
+ou_filtering = { mode = "selected", include = ["DC=fabrikam,DC=example,DC=com"], exclude = ["OU=Research,DC=fabrikam,DC=example,DC=com"] }
+"#,
+    );
+    let answers = hybridsync::wizard::answers::parse(&text).unwrap();
+    let mut effects = Vec::new();
+    let mut exec = |e: Effect| {
+        let r = lab(&e);
+        effects.push(e);
+        r
+    };
+    hybridsync::wizard::answers::drive(&mut state, &answers, &mut exec, &mut |_: &str| {}).unwrap();
+    let c = written(&effects);
+    assert_eq!(c.directories.len(), 2);
+    assert_eq!(
+        c.directories[0], loaded.directories[0],
+        "corp is kept as it was"
+    );
+    let fab = &c.directories[1];
+    assert_eq!(
+        fab.account.username,
+        "MSOL_0123456789ab@fabrikam.example.com"
+    );
+    assert_eq!(
+        dns(&fab.scope.exclude),
+        vec!["OU=Research,DC=fabrikam,DC=example,DC=com"]
+    );
+    assert_eq!(fab.scope.exclude[0].guid, Some(guid(11)));
 }
