@@ -14,7 +14,9 @@
 //! the sync application), `directory` (bind, OU tree, groups, directory extension candidates from
 //! the schema, the connector account; LDIF forests answered from the file), `rerun` (the rerun wizard's local effects: counting pending exports
 //! with the database opened read-only, exporting the settings bundle, running `hybridsync
-//! preflight --json` in a child process). Failures carry the fix the wizard shows next to them.
+//! preflight --json` in a child process), `install` (the Custom path's install options: an existing
+//! local user looked up in `/etc/passwd`, a settings export read back for import). Failures carry
+//! the fix the wizard shows next to them.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -27,12 +29,16 @@ use crate::provision::rights::Features;
 
 mod context;
 mod directory;
+mod install;
 mod local;
 mod rerun;
 mod runner;
 mod tenant;
 
-pub use context::{CERTIFICATE_SECRET, Context, CycleHook, DEFAULT_SIGN_IN_CLIENT_ID, Endpoints};
+pub use context::{
+    CERTIFICATE_SECRET, Context, CycleHook, DEFAULT_SIGN_IN_CLIENT_ID, Endpoints, StoreOpener,
+};
+pub use install::{check_state_dir, find_user, parse_export};
 pub use rerun::{count_pending, parse_preflight};
 pub use runner::TokioRunner;
 
@@ -111,6 +117,30 @@ pub enum Effect {
         /// The state directory.
         state_dir: PathBuf,
     },
+    // --- install options ---
+    /// Check the Custom path's install options that need this machine
+    /// ([`Reply::InstallOptions`]): an existing local user as the service account, and a
+    /// settings export to import.
+    CheckInstallOptions {
+        /// The custom state directory (`None`: the default one).
+        state_dir: Option<PathBuf>,
+        /// The existing local user chosen as the service account (`None`: the dedicated user).
+        service_user: Option<String>,
+        /// The settings export to import (`None`: nothing imported).
+        import: Option<PathBuf>,
+    },
+    // --- end install options ---
+    // --- several forests ---
+    /// Read the effective rights of the account `forest` was bound with, for `features`
+    /// ([`Reply::AccountRights`]): an existing AD DS connector account is checked before
+    /// Configure.
+    CheckAccountRights {
+        /// The forest (bound before, with the account to check).
+        forest: String,
+        /// The features whose rights the account needs.
+        features: Features,
+    },
+    // --- end several forests ---
     /// Stop the running effect of this kind, if any (no reply when nothing runs).
     Cancel(EffectKind),
 }
@@ -151,6 +181,8 @@ impl Effect {
             Effect::CountPendingExports { .. } => "count the pending exports",
             Effect::ExportConfiguration { .. } => "export the configuration",
             Effect::RunPreflight { .. } => "run the preflight checks",
+            Effect::CheckInstallOptions { .. } => "check the install options",
+            Effect::CheckAccountRights { .. } => "check the connector account's rights",
             Effect::Cancel(_) => "cancel",
         }
     }
@@ -159,6 +191,12 @@ impl Effect {
 /// The actions of the Configure page, in the order they run.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConfigureStep {
+    /// Create the custom state directory (0700) and use its credential store for the steps
+    /// that follow (the Custom path's "Use a custom state directory").
+    UseStateDir {
+        /// The directory.
+        path: PathBuf,
+    },
     /// Create the AD DS connector account `MSOL_<hex>` with the admin's credentials (which are
     /// used for this step only and never stored) and store its password.
     CreateConnectorAccount {
@@ -197,6 +235,7 @@ impl ConfigureStep {
     /// The action as the Configure page lists it.
     pub fn describe(&self) -> &'static str {
         match self {
+            ConfigureStep::UseStateDir { .. } => "Prepare the state directory",
             ConfigureStep::CreateConnectorAccount { .. } => {
                 "Create the AD DS connector account and grant its rights"
             }
@@ -475,8 +514,60 @@ pub enum Reply {
     Preflight(Result<PreflightResult, Failure>),
     /// A cancelled effect stopped.
     Cancelled(EffectKind),
+    // --- install options ---
+    /// The install options checked; each is `None` when it was not asked about.
+    InstallOptions {
+        /// The custom state directory: what will happen to it, or why it cannot be used.
+        state_dir: Option<Result<String, Failure>>,
+        /// The service account: a description of the user, or why it cannot be used.
+        service_user: Option<Result<String, Failure>>,
+        /// The imported configuration (staging mode on), or why the file cannot be imported.
+        import: Option<Result<Box<Config>, Failure>>,
+    },
+    // --- end install options ---
+    // --- several forests ---
+    /// The rights of an existing connector account.
+    AccountRights {
+        /// The forest.
+        forest: String,
+        /// What the account holds, or why it could not be read.
+        result: Result<AccountRights, Failure>,
+    },
+    // --- end several forests ---
     /// This effect needs a part of hybridsync that the wizard is not connected to yet.
     NotConnected(Effect),
+}
+
+/// The effective rights of an existing AD DS connector account for the chosen features.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountRights {
+    /// The privileged groups it is a member of (Entra Connect refuses such an account).
+    pub privileged: Vec<String>,
+    /// One line per required right.
+    pub lines: Vec<RightLine>,
+}
+
+/// One required right of the connector account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RightLine {
+    /// The feature that needs it.
+    pub feature: String,
+    /// The right.
+    pub right: String,
+    /// `granted`, `missing …` or `denied …`.
+    pub status: String,
+    /// A command that grants it.
+    pub fix: String,
+}
+
+impl AccountRights {
+    /// The rights not granted.
+    pub fn missing(&self) -> Vec<&RightLine> {
+        self.lines
+            .iter()
+            .filter(|l| l.status != "granted")
+            .collect()
+    }
 }
 
 /// Something that executes effects and later delivers replies.

@@ -29,9 +29,13 @@
 //! holds the scheduler's suspend lock while the wizard is open. [`answers`] runs the same pages
 //! unattended (`--answers FILE`). On a rerun the forest is not bound (no password is asked), so
 //! the OU tree is listed with the configuration's connector account, and Exchange options count
-//! as available only when an Exchange feature is already on. Not built yet: the Custom "Install
-//! required components" page of the first run, the app and attribute filtering pages, several
-//! forests, device options, source anchor change and mouse support.
+//! as available only when an Exchange feature is already on. The Custom path opens with
+//! "Install required components" ([`pages::install_components`]: state directory, the database
+//! (PostgreSQL shown but not built), the service account, and importing a settings export, which
+//! pre-fills the pages and turns staging on); Connect your directories takes several forests,
+//! each with its own OU tree and `[[directories]]` entry (an existing connector account's rights
+//! are checked before Configure), and the rerun's customize task can add one. Not built yet: the app and attribute filtering pages, device options, source anchor
+//! change and mouse support.
 
 pub mod answers;
 pub mod app;

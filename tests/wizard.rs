@@ -159,7 +159,9 @@ fn lab(e: &Effect) -> Vec<Reply> {
                     secret_ref: SecretRef::Store(secret_name.clone()),
                 }
             }
-            ConfigureStep::StoreSecret { .. } => StepOutput::Done,
+            ConfigureStep::StoreSecret { .. } | ConfigureStep::UseStateDir { .. } => {
+                StepOutput::Done
+            }
             ConfigureStep::RegisterApplication => StepOutput::Application {
                 client_id: CLIENT_ID.into(),
                 certificate_ref: SecretRef::Store("entra-app-certificate".into()),
@@ -173,6 +175,32 @@ fn lab(e: &Effect) -> Vec<Reply> {
             vec![Reply::ExtensionAttributes(Ok(candidates()))]
         }
         Effect::Cancel(_) => vec![],
+        Effect::CheckAccountRights { forest, .. } => vec![Reply::AccountRights {
+            forest: forest.clone(),
+            result: Ok(hybridsync::effects::AccountRights::default()),
+        }],
+        Effect::CheckInstallOptions {
+            state_dir,
+            service_user,
+            import,
+        } => vec![Reply::InstallOptions {
+            state_dir: state_dir
+                .as_ref()
+                .map(|d| hybridsync::effects::check_state_dir(d)),
+            service_user: service_user.as_ref().map(|u| match u.as_str() {
+                "svc-sync" => Ok("uid 998, home /var/lib/svc-sync".to_string()),
+                other => Err(Failure::new(
+                    format!("there is no local user \"{other}\" in /etc/passwd"),
+                    "create it first",
+                )),
+            }),
+            import: import.as_ref().map(|p| {
+                std::fs::read_to_string(p)
+                    .map_err(|e| Failure::new(format!("cannot read {}: {e}", p.display()), "x"))
+                    .and_then(|json| hybridsync::effects::parse_export(p, &json))
+                    .map(Box::new)
+            }),
+        }],
         // Rerun-only effects (tests/wizard_rerun.rs).
         other @ (Effect::CountPendingExports { .. }
         | Effect::ExportConfiguration { .. }
@@ -257,10 +285,18 @@ impl Wizard {
         self
     }
 
-    /// ... → Customize → User sign-in (Custom only).
-    fn reach_user_sign_in(&mut self) -> &mut Self {
+    /// ... → Customize → Install required components (Custom only).
+    fn reach_install_components(&mut self) -> &mut Self {
         self.reach_express_settings();
         self.down().enter();
+        assert_eq!(self.page(), PageId::InstallComponents);
+        self
+    }
+
+    /// ... → Customize → Install required components (nothing ticked) → User sign-in.
+    fn reach_user_sign_in(&mut self) -> &mut Self {
+        self.reach_install_components();
+        self.enter();
         assert_eq!(self.page(), PageId::UserSignIn);
         self
     }
@@ -763,8 +799,10 @@ fn snapshots_user_sign_in() {
     insta::assert_snapshot!("user_sign_in_federation", w.screen());
     // Back and forward again keeps the choice.
     w.ctrl('b');
+    assert_eq!(w.page(), PageId::InstallComponents);
+    w.ctrl('b');
     assert_eq!(w.page(), PageId::ExpressSettings);
-    w.enter();
+    w.enter().enter();
     assert_eq!(w.page(), PageId::UserSignIn);
     assert_eq!(w.state.user_sign_in.method, SignInMethod::FederationAdfs);
 }

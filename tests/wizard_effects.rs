@@ -3,7 +3,9 @@
 //! (device-code sign-in approved through its approval endpoint, the tenant's domains, the sync
 //! application registered with its certificate in the credential store) and a Samba AD DC (the
 //! bind describes the forest, the OU tree and group search read it, the connector account is
-//! created with its password in the credential store and then binds).
+//! created with its password in the credential store and then binds). Also: two forests through
+//! the wizard's pages on the real runner (the Samba DC plus the sample LDIF forest, each with its
+//! own OU selection and account step), and the Custom path's install options on this machine.
 
 #[path = "support/emulator.rs"]
 mod emulator;
@@ -319,5 +321,284 @@ fn bind_tree_groups_and_the_connector_account_against_samba() {
             password,
         });
         assert!(matches!(next(&mut rx).await, Reply::Forest(Ok(_))));
+    });
+}
+
+// --- install options ---
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn install_options_are_checked_on_this_machine() {
+    let dir = tempfile::tempdir().unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = TokioRunner::new(tokio::runtime::Handle::current(), tx);
+    let broken = dir.path().join("settings.json");
+    std::fs::write(&broken, "not json").unwrap();
+    runner.run(Effect::CheckInstallOptions {
+        state_dir: Some(dir.path().join("new/state")),
+        // The real user database: root exists and is refused as the service account.
+        service_user: Some("root".into()),
+        import: Some(broken.clone()),
+    });
+    match next(&mut rx).await {
+        Reply::InstallOptions {
+            state_dir: Some(Ok(d)),
+            service_user: Some(Err(u)),
+            import: Some(Err(i)),
+        } => {
+            assert!(d.starts_with("will be created in"), "{d}");
+            assert!(u.message.contains("uid 0"), "{u:?}");
+            assert!(i.message.contains(&broken.display().to_string()), "{i:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(!dir.path().join("new").exists(), "checking creates nothing");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_custom_state_directory_receives_the_secrets_stored_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let default_dir = dir.path().join("default");
+    let custom = dir.path().join("srv/hybridsync");
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let opener: hybridsync::effects::StoreOpener = Arc::new(|d: &std::path::Path| Ok(store(d)));
+    let context = Context {
+        credentials: Some(store(&default_dir)),
+        open_store: Some(opener),
+        ..Context::default()
+    };
+    let mut runner = TokioRunner::with_context(tokio::runtime::Handle::current(), tx, context);
+    runner.run(Effect::Configure(ConfigureStep::UseStateDir {
+        path: custom.clone(),
+    }));
+    assert_eq!(next(&mut rx).await, Reply::Step(Ok(StepOutput::Done)));
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&custom).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    runner.run(Effect::Configure(ConfigureStep::StoreSecret {
+        name: "ad-corp.example.com".into(),
+        secret: Secret::new("s3cret".to_string()),
+    }));
+    assert_eq!(next(&mut rx).await, Reply::Step(Ok(StepOutput::Done)));
+    let r = SecretRef::Store("ad-corp.example.com".into());
+    assert_eq!(store(&custom).resolve(&r).unwrap().expose(), "s3cret");
+    assert!(
+        store(&default_dir).resolve(&r).is_err(),
+        "nothing went to the default state directory"
+    );
+}
+
+// --- several forests ---
+
+/// Run `effects` on the real runner and feed every reply back to the wizard until nothing is
+/// outstanding (each effect here answers once).
+fn settle(
+    rt: &tokio::runtime::Runtime,
+    runner: &mut TokioRunner,
+    rx: &mut UnboundedReceiver<Reply>,
+    s: &mut hybridsync::wizard::app::State,
+    mut effects: Vec<Effect>,
+) {
+    use hybridsync::wizard::app::{Message, update};
+    let mut outstanding = 0;
+    loop {
+        for e in effects.drain(..) {
+            if !matches!(e, Effect::Cancel(_)) {
+                outstanding += 1;
+            }
+            runner.run(e);
+        }
+        if outstanding == 0 {
+            return;
+        }
+        let r = rt.block_on(next(rx));
+        outstanding -= 1;
+        effects = update(s, Message::Reply(r));
+    }
+}
+
+#[test]
+fn two_forests_samba_and_ldif_through_the_pages_with_the_real_runner() {
+    use hybridsync::wizard::app::{InstallPath, Message, PageId, State, build_config, update};
+    use hybridsync::wizard::keys::{ctrl, press};
+    use hybridsync::wizard::pages::{configure, ou_filtering};
+    use ratatui::crossterm::event::KeyCode;
+
+    let dc = samba::SambaDc::shared();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let creds = store(&dir.path().join("state"));
+    let sample = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/templates/sample-directory.ldif"
+    );
+    let ctx = Context {
+        credentials: Some(creds.clone()),
+        ad_ca_file: Some(dc.ca_file.clone()),
+        ldif_forests: vec![("contoso.example".into(), sample.into())],
+        ..Context::default()
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut runner = TokioRunner::with_context(rt.handle().clone(), tx, ctx);
+    let mut s = State::new(dir.path().join("hybridsync.toml"), dir.path().join("state"));
+    s.path = InstallPath::Custom;
+    s.page = PageId::ConnectDirectories;
+    let mut key = |s: &mut State, k| {
+        let effects = update(s, Message::Key(k));
+        settle(&rt, &mut runner, &mut rx, s, effects);
+    };
+    let typ = |s: &mut State, text: &str| {
+        for c in text.chars() {
+            let _ = update(s, Message::Key(press(KeyCode::Char(c))));
+        }
+    };
+    // The Samba forest: its domain controller over LDAPS, a new connector account (Ctrl+N
+    // keeps the page for the next forest).
+    typ(&mut s, "lab.example");
+    key(&mut s, press(KeyCode::Tab));
+    typ(&mut s, &format!("{}:{}", dc.host, dc.ldaps_port));
+    for _ in 0..3 {
+        key(&mut s, press(KeyCode::Tab));
+    }
+    typ(&mut s, &dc.admin_user);
+    key(&mut s, press(KeyCode::Tab));
+    typ(&mut s, &dc.admin_password);
+    key(&mut s, ctrl('n'));
+    assert_eq!(
+        s.directories.added.len(),
+        1,
+        "{:?} {:?}",
+        s.directories.bind,
+        s.directories.errors
+    );
+    // The sample directory (read from its LDIF file; the account is not used to read it).
+    typ(&mut s, "contoso.example");
+    for _ in 0..3 {
+        key(&mut s, press(KeyCode::Tab));
+    }
+    key(&mut s, press(KeyCode::Char(' '))); // existing account
+    key(&mut s, press(KeyCode::Tab));
+    typ(&mut s, "svc-sync@contoso.example");
+    key(&mut s, press(KeyCode::Tab));
+    typ(&mut s, "unused");
+    key(&mut s, press(KeyCode::Enter));
+    assert_eq!(s.page, PageId::UpnSuffixes, "{:?}", s.directories.bind);
+    key(&mut s, press(KeyCode::Enter));
+    assert_eq!(s.page, PageId::OuFiltering);
+
+    // lab.example: clear the Domain Controllers OU (read live, with its objectGUID).
+    let clear = |s: &mut State,
+                 key: &mut dyn FnMut(&mut State, ratatui::crossterm::event::KeyEvent),
+                 starts: &str| {
+        key(s, press(KeyCode::Down));
+        key(s, press(KeyCode::Down));
+        key(s, press(KeyCode::Char(' '))); // Sync selected
+        let rows = ou_filtering::rows(&s.ous);
+        let i = rows
+            .iter()
+            .position(|(dn, _)| dn.to_string().starts_with(starts))
+            .unwrap_or_else(|| panic!("{starts} in {rows:?}"));
+        for _ in 0..=i {
+            key(s, press(KeyCode::Down));
+        }
+        key(s, press(KeyCode::Char(' ')));
+        for _ in 0..s.ous.cursor {
+            key(s, press(KeyCode::Up));
+        }
+    };
+    assert_eq!(s.ous.forest, "lab.example");
+    clear(&mut s, &mut key, "OU=Domain Controllers,");
+    key(&mut s, press(KeyCode::Char(' '))); // the Forest row: contoso.example
+    assert_eq!(s.ous.forest, "contoso.example");
+    clear(&mut s, &mut key, "OU=Contoso,");
+    key(&mut s, press(KeyCode::Enter));
+    assert_eq!(s.page, PageId::IdentifyingUsers);
+
+    let c = build_config(&s);
+    assert_eq!(c.directories.len(), 2);
+    let (lab, contoso) = (&c.directories[0], &c.directories[1]);
+    assert_eq!(lab.forest, "lab.example");
+    assert_eq!(lab.scope.exclude.len(), 1, "{:?}", lab.scope);
+    assert!(
+        lab.scope.exclude[0]
+            .dn
+            .to_string()
+            .starts_with("OU=Domain Controllers,")
+    );
+    assert!(lab.scope.exclude[0].guid.is_some(), "the live objectGUID");
+    assert_eq!(contoso.forest, "contoso.example");
+    assert_eq!(
+        contoso.scope.exclude[0].dn.to_string(),
+        "OU=Contoso,DC=contoso,DC=example"
+    );
+
+    // Configure: the account is created in the Samba forest, the existing account's password
+    // stored for the other; the sync application needs the Entra ID sign-in this test skipped,
+    // so the run stops there with its fix.
+    let effects = configure::enter(&mut s);
+    settle(&rt, &mut runner, &mut rx, &mut s, effects);
+    let (user, r) = configure::created_account(&s, "lab.example").expect("the account");
+    assert!(
+        user.starts_with("MSOL_") && user.ends_with("@lab.example"),
+        "{user}"
+    );
+    assert!(creds.resolve(r).unwrap().expose().len() >= 64);
+    assert_eq!(
+        creds
+            .resolve(&SecretRef::Store("ad-contoso.example".into()))
+            .unwrap()
+            .expose(),
+        "unused"
+    );
+    assert!(matches!(
+        s.configure.steps[2],
+        (
+            configure::Step::RegisterApplication,
+            configure::Status::Failed(_)
+        )
+    ));
+    assert_eq!(build_config(&s).directories[0].account.username, user);
+
+    // The rights check of an existing account, live: the account hybridsync created holds every
+    // right the features need; the domain administrator is refused as a connector account.
+    let features = hybridsync::provision::rights::Features::from_config(&build_config(&s));
+    rt.block_on(async {
+        runner.run(Effect::CheckAccountRights {
+            forest: "lab.example".into(),
+            features: features.clone(),
+        });
+        let Reply::AccountRights {
+            result: Ok(rights), ..
+        } = next(&mut rx).await
+        else {
+            panic!("expected the rights");
+        };
+        assert!(rights.privileged.is_empty(), "{rights:?}");
+        assert!(!rights.lines.is_empty());
+        assert!(rights.missing().is_empty(), "{rights:?}");
+        runner.run(Effect::TestAdBind {
+            forest: "lab.example".into(),
+            domain_controllers: vec![format!("{}:{}", dc.host, dc.ldaps_port)],
+            tls: TlsMode::Ldaps,
+            username: dc.admin_user.clone(),
+            password: Secret::new(dc.admin_password.clone()),
+        });
+        assert!(matches!(next(&mut rx).await, Reply::Forest(Ok(_))));
+        runner.run(Effect::CheckAccountRights {
+            forest: "lab.example".into(),
+            features,
+        });
+        let Reply::AccountRights {
+            result: Ok(rights), ..
+        } = next(&mut rx).await
+        else {
+            panic!("expected the rights");
+        };
+        assert!(!rights.privileged.is_empty(), "{rights:?}");
     });
 }

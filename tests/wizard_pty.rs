@@ -305,6 +305,8 @@ fn demo_walks_the_custom_path_to_a_synced_tenant() {
     pty.wait_for("Use express settings");
     pty.send(b"\x1b[B"); // Down: Customize
     pty.send(b"\r");
+    pty.wait_for("Import synchronization settings"); // Install required components: defaults
+    pty.send(b"\r");
     pty.wait_for("Federation with PingFederate"); // User sign-in: keep password hash sync
     pty.send(b"\r");
     pty.wait_for("Signed in as admin@contoso.onmicrosoft.com");

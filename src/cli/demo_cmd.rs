@@ -28,7 +28,7 @@ use crate::credentials::BackendChoice;
 use crate::effects::{Context, Endpoints, Runner, TokioRunner};
 use crate::emulator::{self, EmulatorConfig};
 use crate::wizard::app::{Message, PageId, State, update};
-use crate::wizard::pages::configure::{Status, Step};
+use crate::wizard::pages::configure::Status;
 use crate::wizard::pages::connect_directories::Bind;
 use crate::wizard::pages::connect_to_entra::SignIn;
 use crate::wizard::pages::prerequisites::Checks;
@@ -219,17 +219,6 @@ fn enter() -> Message {
     Message::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))
 }
 
-fn step_label(step: Step) -> &'static str {
-    use crate::wizard::text::configure as t;
-    match step {
-        Step::CreateAccount => t::CREATE_ACCOUNT,
-        Step::StoreSecret => t::STORE_SECRET,
-        Step::RegisterApplication => t::REGISTER,
-        Step::WriteConfig => t::WRITE,
-        Step::StartCycle => t::FIRST_CYCLE,
-    }
-}
-
 /// What the driver does on the current page.
 enum Act {
     /// Press Enter.
@@ -325,7 +314,10 @@ fn unattended(
                 .is_some_and(|(_, st)| *st == Status::Done)
         {
             if let Some((step, _)) = steps.get(printed) {
-                println!("      done: {}", step_label(*step));
+                println!(
+                    "      done: {}",
+                    crate::wizard::pages::configure::label(&s, *step)
+                );
             }
             printed += 1;
         }

@@ -123,6 +123,7 @@ fn context(
     crate::effects::Context {
         credentials: crate::cli::wizard_world::credential_store(global, state_dir, backend),
         first_cycle: Some(crate::cli::wizard_world::cycle_hook(global, log)),
+        open_store: Some(crate::cli::wizard_world::store_opener(global, backend)),
         ..crate::effects::Context::default()
     }
 }

@@ -32,6 +32,20 @@ pub(crate) fn credential_store(
         .map(Arc::new)
 }
 
+/// Opens the credential store of a custom state directory chosen on "Install required
+/// components" (the wizard's Configure page stores the secrets there).
+pub(crate) fn store_opener(g: &Global, choice: BackendChoice) -> crate::effects::StoreOpener {
+    let g = g.clone();
+    Arc::new(move |dir: &std::path::Path| {
+        credential_store(&g, dir, choice).ok_or_else(|| {
+            Failure::new(
+                format!("cannot open a credential store in {}", dir.display()),
+                "check that the directory is on a local disk root can write; the wizard log names the cause",
+            )
+        })
+    })
+}
+
 /// The lines the Complete page shows for a first cycle.
 pub(crate) fn cycle_lines(
     r: &CycleReport,
@@ -72,10 +86,15 @@ pub(crate) fn cycle_lines(
 pub(crate) fn cycle_hook(g: &Global, log: Option<PathBuf>) -> CycleHook {
     let g = g.clone();
     Arc::new(move |config_path: PathBuf, stop: Arc<AtomicBool>| {
-        let g = Global {
+        let mut g = Global {
             config_path: config_path.clone(),
             ..g.clone()
         };
+        // A state directory the configuration names (the Custom path's choice, where the
+        // wizard stored the secrets) is where the service will run: the first cycle runs there.
+        if crate::config::load(&config_path).is_ok_and(|l| l.config.install.state_dir.is_some()) {
+            g.state_dir_flag = None;
+        }
         let handle = tokio::runtime::Handle::current();
         let report = one_cycle(
             &g,

@@ -31,6 +31,11 @@ pub type CycleHook = Arc<
         + Sync,
 >;
 
+/// Opens the credential store of another state directory (the Custom path's "custom state
+/// directory"); handed in by the command line, which knows the backend.
+pub type StoreOpener =
+    Arc<dyn Fn(&std::path::Path) -> Result<Arc<CredentialStore>, Failure> + Send + Sync>;
+
 /// Where the tenant is.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Endpoints {
@@ -96,6 +101,9 @@ pub struct Context {
     pub first_cycle: Option<CycleHook>,
     /// The sync application's display name (a rerun finds it by this name).
     pub application_name: String,
+    /// Opens the credential store of a custom state directory; `None`: that step fails with a
+    /// fix.
+    pub open_store: Option<StoreOpener>,
 }
 
 impl std::fmt::Debug for Context {
@@ -129,6 +137,7 @@ impl Default for Context {
             ad_ca_file: None,
             first_cycle: None,
             application_name: format!("hybridsync ({host})"),
+            open_store: None,
         }
     }
 }

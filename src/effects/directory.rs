@@ -414,7 +414,7 @@ pub(crate) async fn create_account(
             "nothing to do for an LDIF forest; go back and start over",
         ));
     }
-    let store = ctx.store()?;
+    let store = super::runner::store(ctx, session)?;
     let mut access = access(session, forest)?;
     access.username = admin_username;
     access.password = admin_password;
@@ -611,6 +611,54 @@ fn ldif_groups(entries: &[Entry], query: &str) -> Vec<GroupEntry> {
         .collect();
     out.sort_by(|a, b| a.dn.cmp(&b.dn));
     out
+}
+
+/// The effective rights of the account `forest` was bound with (an existing connector account),
+/// for `features`; an LDIF forest has no rights to check.
+pub(crate) async fn account_rights(
+    ctx: &Context,
+    session: &Shared,
+    forest: &str,
+    features: &Features,
+) -> Result<super::AccountRights, Failure> {
+    if ctx.ldif_file(forest).is_some() {
+        return Ok(super::AccountRights::default());
+    }
+    let access = access(session, forest)?;
+    let c = connector(ctx, forest, &access)?;
+    let mut s = c.connect(None).await.map_err(|e| ad_failure(&e))?;
+    let checked = async {
+        let root = discovery::root_dse(&mut s)
+            .await
+            .map_err(|e| ad_failure(&e))?;
+        crate::provision::rights::check_account(&mut s, &root, &access.username, features)
+            .await
+            .map_err(|e| {
+                Failure::new(
+                    format!("cannot read the rights of {}: {e}", access.username),
+                    "let the account read its own tokenGroups and the domain's nTSecurityDescriptor, or let hybridsync create the connector account",
+                )
+            })
+    }
+    .await;
+    s.close().await;
+    let (token, lines) = checked?;
+    Ok(super::AccountRights {
+        privileged: token
+            .privileged_groups()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+        lines: lines
+            .into_iter()
+            .map(|l| super::RightLine {
+                feature: l.feature,
+                right: l.right,
+                status: l.status,
+                fix: l.fix,
+            })
+            .collect(),
+    })
 }
 
 #[cfg(test)]

@@ -39,6 +39,28 @@ pub(crate) struct Session {
     pub forests: HashMap<String, ForestAccess>,
     /// Where the configuration was written.
     pub config_path: Option<PathBuf>,
+    /// The credential store of the custom state directory, once Configure prepared it (it
+    /// replaces the context's store for the steps that follow).
+    pub credentials: Option<Arc<crate::credentials::CredentialStore>>,
+}
+
+/// The credential store the steps use: the custom state directory's once prepared, else the
+/// context's.
+pub(crate) fn store(
+    ctx: &Context,
+    session: &Shared,
+) -> Result<Arc<crate::credentials::CredentialStore>, Failure> {
+    if let Some(s) = lock(session).credentials.clone() {
+        return Ok(s);
+    }
+    match (&ctx.credentials, ctx.store()) {
+        (Some(s), _) => Ok(s.clone()),
+        (None, Err(f)) => Err(f),
+        (None, Ok(_)) => Err(Failure::new(
+            "no credential store is open",
+            "rerun the wizard",
+        )),
+    }
 }
 
 /// The session, shared by the tasks.
@@ -170,6 +192,39 @@ async fn execute(
             config_path,
             state_dir,
         } => Reply::Preflight(super::rerun::run_preflight(&config_path, &state_dir).await),
+        Effect::CheckInstallOptions {
+            state_dir,
+            service_user,
+            import,
+        } => {
+            let dir = match state_dir {
+                Some(p) => Some(
+                    tokio::task::spawn_blocking(move || super::install::check_state_dir(&p))
+                        .await
+                        .unwrap_or_else(|e| {
+                            Err(Failure::new(format!("the check stopped: {e}"), "retry"))
+                        }),
+                ),
+                None => None,
+            };
+            let user = match service_user {
+                Some(u) => Some(super::install::check_user(&u).await),
+                None => None,
+            };
+            let import = match import {
+                Some(p) => Some(super::install::read_export(&p).await.map(Box::new)),
+                None => None,
+            };
+            Reply::InstallOptions {
+                state_dir: dir,
+                service_user: user,
+                import,
+            }
+        }
+        Effect::CheckAccountRights { forest, features } => {
+            let result = super::directory::account_rights(ctx, session, &forest, &features).await;
+            Reply::AccountRights { forest, result }
+        }
         Effect::Cancel(_) => Reply::NotConnected(effect),
     }
 }
@@ -180,6 +235,40 @@ async fn configure(
     session: &Shared,
 ) -> Result<StepOutput, Failure> {
     match step {
+        ConfigureStep::UseStateDir { path } => {
+            let Some(open) = ctx.open_store.clone() else {
+                return Err(Failure::new(
+                    format!("this wizard cannot keep credentials in {}", path.display()),
+                    format!(
+                        "start it on that directory: hybridsync --state-dir {} wizard",
+                        path.display()
+                    ),
+                ));
+            };
+            let opened = tokio::task::spawn_blocking(move || {
+                use std::os::unix::fs::DirBuilderExt as _;
+                std::fs::DirBuilder::new()
+                    .recursive(true)
+                    .mode(0o700)
+                    .create(&path)
+                    .map_err(|e| {
+                        Failure::new(
+                            format!("cannot create the state directory {}: {e}", path.display()),
+                            "choose a directory root can create, or create it first (mkdir -p)",
+                        )
+                    })?;
+                open(&path)
+            })
+            .await
+            .map_err(|e| {
+                Failure::new(
+                    format!("preparing the state directory stopped: {e}"),
+                    "retry",
+                )
+            })??;
+            lock(session).credentials = Some(opened);
+            Ok(StepOutput::Done)
+        }
         ConfigureStep::CreateConnectorAccount {
             forest,
             admin_username,
@@ -199,7 +288,7 @@ async fn configure(
             .await
         }
         ConfigureStep::StoreSecret { name, secret } => {
-            let store = ctx.store()?;
+            let store = store(ctx, session)?;
             store.store(&name, &secret).map_err(|e| {
                 Failure::new(
                     format!("cannot store '{name}' in the credential store: {e}"),

@@ -264,7 +264,7 @@ pub(crate) async fn register_application(
     session: &Shared,
 ) -> Result<StepOutput, Failure> {
     let (admin, tenant_id) = token(session)?;
-    let store = ctx.store()?;
+    let store = super::runner::store(ctx, session)?;
     let existing_certificate = store
         .resolve(&SecretRef::Store(CERTIFICATE_SECRET.to_string()))
         .ok();

@@ -76,6 +76,12 @@ pub struct Answers {
     pub install: InstallAnswers,
     /// Connect your directories.
     pub directory: DirectoryAnswers,
+    // --- several forests ---
+    /// More forests (Custom): each like `[directory]`, with its own `ou_filtering`; without a
+    /// `[directory]` the first entry is the first forest. On a rerun's customize task: the
+    /// forests to add.
+    pub directories: Vec<DirectoryAnswers>,
+    // --- end several forests ---
     /// Microsoft Entra sign-in configuration.
     pub upn: UpnAnswers,
     /// Domain and OU filtering.
@@ -102,6 +108,17 @@ pub struct InstallAnswers {
     pub accept_license: bool,
     /// `express` (default) or `custom`.
     pub mode: Option<String>,
+    // --- install options ---
+    /// Custom: a custom state directory (must be the one the wizard runs with).
+    pub state_dir: Option<std::path::PathBuf>,
+    /// Custom: `sqlite` (default); `postgres` is refused (not built yet).
+    pub store: Option<String>,
+    /// Custom: an existing local user as the service account (default: the dedicated user
+    /// `hybridsync`). Can't be changed after installation.
+    pub service_user: Option<String>,
+    /// Custom: a settings export to import (pre-fills every page, staging mode on).
+    pub import_settings: Option<std::path::PathBuf>,
+    // --- end install options ---
 }
 
 /// `[directory]`.
@@ -122,6 +139,8 @@ pub struct DirectoryAnswers {
     pub password_env: Option<String>,
     /// Or a file holding it (first line).
     pub password_file: Option<std::path::PathBuf>,
+    /// In `[[directories]]`: this forest's Domain and OU filtering.
+    pub ou_filtering: Option<OuAnswers>,
 }
 
 /// `[upn]`.
@@ -300,11 +319,11 @@ fn path(a: &Answers) -> Result<InstallPath, AnswerError> {
     }
 }
 
-fn password(a: &DirectoryAnswers) -> Result<String, AnswerError> {
+fn password(a: &DirectoryAnswers, key: &str) -> Result<String, AnswerError> {
     match (&a.password_env, &a.password_file) {
         (Some(var), None) => std::env::var(var).map_err(|_| {
             err(
-                "directory.password_env",
+                format!("{key}.password_env"),
                 format!("the environment variable {var} is not set — export it before the run"),
             )
         }),
@@ -312,16 +331,16 @@ fn password(a: &DirectoryAnswers) -> Result<String, AnswerError> {
             .map(|t| t.lines().next().unwrap_or("").to_string())
             .map_err(|e| {
                 err(
-                    "directory.password_file",
+                    format!("{key}.password_file"),
                     format!("cannot read {}: {e}", file.display()),
                 )
             }),
         (Some(_), Some(_)) => Err(err(
-            "directory.password_env",
+            format!("{key}.password_env"),
             "give password_env or password_file, not both",
         )),
         (None, None) => Err(err(
-            "directory.password_env",
+            format!("{key}.password_env"),
             "missing — name the environment variable holding the password (or use password_file); passwords never go into the answers file",
         )),
     }
@@ -338,9 +357,13 @@ fn root_of(o: &ou_filtering::OuFiltering, dn: &Dn) -> Option<Dn> {
 /// Parse `text` as a container of the forest and open the OU tree down to it (reading what was
 /// never read), as the arrows on its ancestors' rows do; errors are about answer key `k`.
 fn reach_container(d: &mut Driver<'_, '_>, k: &str, text: &str) -> Result<Dn, AnswerError> {
-    let forest = crate::wizard::pages::connect_directories::forest(d.s)
-        .map(|f| f.forest.clone())
-        .unwrap_or_default();
+    let forest = if d.s.ous.forest.is_empty() {
+        crate::wizard::pages::connect_directories::forest(d.s)
+            .map(|f| f.forest.clone())
+            .unwrap_or_default()
+    } else {
+        d.s.ous.forest.clone()
+    };
     let dn = Dn::parse(text)
         .ok()
         .filter(|x| !x.is_empty())
@@ -411,7 +434,7 @@ fn reach_container(d: &mut Driver<'_, '_>, k: &str, text: &str) -> Result<Dn, An
 
 /// Tick the answers' containers in the tree, as Space on each row does, after opening the tree
 /// down to each of them (so each is known to exist, with its objectGUID).
-fn fill_ous(d: &mut Driver<'_, '_>, a: &OuAnswers) -> Result<(), AnswerError> {
+fn fill_ous(d: &mut Driver<'_, '_>, a: &OuAnswers, prefix: &str) -> Result<(), AnswerError> {
     if a.mode.is_none() && a.include.is_empty() && a.exclude.is_empty() {
         // No [ou_filtering] answers: the page keeps what it shows (all, or the saved selection
         // on a rerun).
@@ -430,7 +453,7 @@ fn fill_ous(d: &mut Driver<'_, '_>, a: &OuAnswers) -> Result<(), AnswerError> {
         (&a.exclude, "exclude", false),
     ] {
         for (i, text) in list.iter().enumerate() {
-            let k = format!("ou_filtering.{key}[{i}]");
+            let k = format!("{prefix}.{key}[{i}]");
             let dn = reach_container(d, &k, text)?;
             parsed.push((dn, tick));
         }
@@ -558,9 +581,182 @@ fn fill_sign_in(s: &mut State, a: &SignInAnswers) -> Result<(), AnswerError> {
     Ok(())
 }
 
+// --- several forests ---
+/// The forests the answers connect, each with the key its errors name: `[directory]` then
+/// `[[directories]]` (a rerun adds only the `[[directories]]`).
+fn forests_of(a: &Answers, rerun: bool) -> Vec<(String, &DirectoryAnswers)> {
+    let mut v = Vec::new();
+    if !rerun && (!a.directory.forest.is_empty() || a.directories.is_empty()) {
+        v.push(("directory".to_string(), &a.directory));
+    }
+    v.extend(
+        a.directories
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (format!("directories[{i}]"), x)),
+    );
+    v
+}
+
+/// Why Connect your directories refused the forest of answer key `key`.
+fn dir_refusal(s: &State, key: &str, x: &DirectoryAnswers) -> AnswerError {
+    use crate::wizard::pages::connect_directories::Field;
+    if let Bind::Failed(f) = &s.directories.bind {
+        return err(
+            key,
+            format!(
+                "cannot connect to {}: {} (fix: {})",
+                x.forest, f.message, f.fix
+            ),
+        );
+    }
+    match s.directories.errors.first() {
+        Some((field, msg)) => {
+            let k = match field {
+                Field::Forest | Field::Listed(_) => "forest",
+                Field::Dcs => "domain_controllers",
+                Field::Tls => "tls",
+                Field::AccountMode => "account",
+                Field::User => "username",
+                Field::Password => "password_env",
+            };
+            err(format!("{key}.{k}"), *msg)
+        }
+        None => match s.directories.pending.first() {
+            Some(p) => err(
+                "directories",
+                format!(
+                    "the imported forest {} needs its credentials: add a [[directories]] entry with forest = \"{}\"",
+                    p.forest, p.forest
+                ),
+            ),
+            None => err(key, "the directory page did not accept the answers"),
+        },
+    }
+}
+
+/// Type one forest's answers into the form.
+fn fill_directory(
+    d: &mut Driver<'_, '_>,
+    key: &str,
+    x: &DirectoryAnswers,
+) -> Result<(), AnswerError> {
+    d.type_into(|s| &mut s.directories.forest, &x.forest);
+    d.type_into(|s| &mut s.directories.dcs, &x.domain_controllers.join(", "));
+    d.type_into(|s| &mut s.directories.user, &x.username);
+    if let Some(t) = x.tls {
+        d.s.directories.tls = t;
+    }
+    d.s.directories.mode = match x.account.as_deref() {
+        None | Some("create") => AccountMode::Create,
+        Some("existing") => AccountMode::Existing,
+        Some(o) => {
+            return Err(err(
+                format!("{key}.account"),
+                format!("\"{o}\" is not an account choice — write \"create\" or \"existing\""),
+            ));
+        }
+    };
+    let pw = password(x, key)?;
+    d.s.directories.password = TextField::password();
+    for c in pw.chars() {
+        d.s.directories.password.input(Input::Char(c));
+    }
+    Ok(())
+}
+
+/// Connect every forest of the answers: Ctrl+N after each but the last, Enter after the last.
+fn connect_all(d: &mut Driver<'_, '_>, a: &Answers) -> Result<(), AnswerError> {
+    let rerun = d.s.rerun.is_some();
+    let list = forests_of(a, rerun);
+    let n = list.len();
+    for (i, (key, x)) in list.into_iter().enumerate() {
+        fill_directory(d, &key, x)?;
+        if i + 1 < n {
+            let before = d.s.directories.added.len();
+            d.press(Action::AddDirectory);
+            if d.s.directories.added.len() == before {
+                return Err(dir_refusal(d.s, &key, x));
+            }
+        } else {
+            d.press(Action::Next);
+            if d.s.page == PageId::ConnectDirectories {
+                return Err(dir_refusal(d.s, &key, x));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Domain and OU filtering of every forest: the first takes `[ou_filtering]` (or its own), the
+/// others their `[[directories]]` entry's `ou_filtering`.
+fn fill_all_ous(d: &mut Driver<'_, '_>, a: &Answers) -> Result<(), AnswerError> {
+    let forests: Vec<String> = crate::wizard::pages::connect_directories::forests(d.s)
+        .iter()
+        .map(|f| f.forest.clone())
+        .collect();
+    let list = forests_of(a, d.s.rerun.is_some());
+    for (i, forest) in forests.iter().enumerate() {
+        let own = list
+            .iter()
+            .find(|(_, x)| x.forest.eq_ignore_ascii_case(forest))
+            .and_then(|(k, x)| {
+                x.ou_filtering
+                    .as_ref()
+                    .map(|o| (format!("{k}.ou_filtering"), o))
+            });
+        let (prefix, answers) = match own {
+            Some(o) => o,
+            None if i == 0 => ("ou_filtering".to_string(), &a.ou_filtering),
+            None => continue,
+        };
+        if forests.len() > 1 {
+            let effects = ou_filtering::switch_forest(d.s, forest);
+            d.settle(effects);
+        }
+        fill_ous(d, answers, &prefix)?;
+    }
+    Ok(())
+}
+// --- end several forests ---
+
+// --- install options ---
+/// `[install]`'s Custom options into Install required components.
+fn fill_install(s: &mut State, a: &InstallAnswers) -> Result<(), AnswerError> {
+    let p = &mut s.install;
+    if let Some(dir) = &a.state_dir {
+        p.custom_state_dir = true;
+        p.state_dir = TextField::new(&dir.display().to_string());
+    }
+    match a.store.as_deref() {
+        None | Some("sqlite") => {}
+        Some("postgres") => {
+            return Err(err(
+                "install.store",
+                crate::wizard::text::install::DATABASE_WHY,
+            ));
+        }
+        Some(o) => {
+            return Err(err(
+                "install.store",
+                format!("\"{o}\" is not a store — write \"sqlite\""),
+            ));
+        }
+    }
+    if let Some(u) = &a.service_user {
+        p.existing_user = true;
+        p.user = TextField::new(u);
+    }
+    if let Some(f) = &a.import_settings {
+        p.import = true;
+        p.import_path = TextField::new(&f.display().to_string());
+    }
+    Ok(())
+}
+// --- end install options ---
+
 /// The first answer key a page's refusal is about.
 fn refusal(s: &State, a: &Answers) -> AnswerError {
-    use crate::wizard::pages::connect_directories::Field;
     match s.page {
         PageId::Welcome => err(
             "install.accept_license",
@@ -588,29 +784,20 @@ fn refusal(s: &State, a: &Answers) -> AnswerError {
             ),
             _ => err("install", "sign-in to Entra ID did not finish"),
         },
-        PageId::ConnectDirectories => {
-            if let Bind::Failed(f) = &s.directories.bind {
-                return err(
-                    "directory",
-                    format!(
-                        "cannot connect to {}: {} (fix: {})",
-                        a.directory.forest, f.message, f.fix
-                    ),
-                );
-            }
-            match s.directories.errors.first() {
-                Some((field, msg)) => {
-                    let k = match field {
-                        Field::Forest => "directory.forest",
-                        Field::Dcs => "directory.domain_controllers",
-                        Field::Tls => "directory.tls",
-                        Field::AccountMode => "directory.account",
-                        Field::User => "directory.username",
-                        Field::Password => "directory.password_env",
-                    };
-                    err(k, *msg)
-                }
-                None => err("directory", "the directory page did not accept the answers"),
+        PageId::ConnectDirectories => dir_refusal(s, "directory", &a.directory),
+        PageId::InstallComponents => {
+            use crate::wizard::pages::install_components::Field as F;
+            match s.install.errors.first() {
+                Some((f, m)) => err(
+                    match f {
+                        F::StateDir | F::StateDirPath => "install.state_dir",
+                        F::Database => "install.store",
+                        F::Service | F::ServiceUser => "install.service_user",
+                        F::Import | F::ImportPath => "install.import_settings",
+                    },
+                    m.replace('\n', " "),
+                ),
+                None => err("install", "the install options were not accepted"),
             }
         }
         PageId::UpnSuffixes => err(
@@ -703,6 +890,25 @@ pub fn drive(
             "only for a configuration that exists already; remove it for a first installation",
         ));
     }
+    // --- install options / several forests ---
+    if s.rerun.is_none() && path(a)? == InstallPath::Express {
+        let i = &a.install;
+        for (set, key) in [
+            (i.state_dir.is_some(), "install.state_dir"),
+            (i.store.is_some(), "install.store"),
+            (i.service_user.is_some(), "install.service_user"),
+            (i.import_settings.is_some(), "install.import_settings"),
+            (!a.directories.is_empty(), "directories"),
+        ] {
+            if set {
+                return Err(err(
+                    key,
+                    "only with the custom settings: write mode = \"custom\" in [install] (express settings connect one forest with the defaults)",
+                ));
+            }
+        }
+    }
+    // --- end install options / several forests ---
     let mut d = Driver {
         s,
         exec,
@@ -736,31 +942,10 @@ pub fn drive(
             PageId::Welcome => d.s.welcome.agreed = a.install.accept_license,
             PageId::ExpressSettings => d.s.path = path(a)?,
             PageId::ConnectDirectories => {
-                let x = &a.directory;
-                d.type_into(|s| &mut s.directories.forest, &x.forest);
-                d.type_into(|s| &mut s.directories.dcs, &x.domain_controllers.join(", "));
-                d.type_into(|s| &mut s.directories.user, &x.username);
-                if let Some(t) = x.tls {
-                    d.s.directories.tls = t;
-                }
-                d.s.directories.mode = match x.account.as_deref() {
-                    None | Some("create") => AccountMode::Create,
-                    Some("existing") => AccountMode::Existing,
-                    Some(o) => {
-                        return Err(err(
-                            "directory.account",
-                            format!(
-                                "\"{o}\" is not an account choice — write \"create\" or \"existing\""
-                            ),
-                        ));
-                    }
-                };
-                let pw = password(x)?;
-                d.s.directories.password = TextField::password();
-                for c in pw.chars() {
-                    d.s.directories.password.input(Input::Char(c));
-                }
+                connect_all(&mut d, a)?;
+                continue;
             }
+            PageId::InstallComponents => fill_install(d.s, &a.install)?,
             PageId::UpnSuffixes => {
                 d.s.upn.continue_anyway = a.upn.continue_without_verified_domains;
                 d.s.upn.attribute = match a.upn.attribute.as_deref() {
@@ -779,7 +964,7 @@ pub fn drive(
                     }
                 };
             }
-            PageId::OuFiltering => fill_ous(&mut d, &a.ou_filtering)?,
+            PageId::OuFiltering => fill_all_ous(&mut d, a)?,
             PageId::IdentifyingUsers => {
                 if let Some(m) = a.identity.user_matching {
                     d.s.identity.matching = m;
@@ -840,6 +1025,9 @@ pub fn drive(
             }
             PageId::CustomizeSyncOptions => {
                 d.s.customize.remove_pilot_group = a.filtering.remove_pilot_group;
+                if !a.directories.is_empty() {
+                    crate::wizard::pages::customize_sync_options::set_add_directory(d.s, true);
+                }
             }
             PageId::ConfigureStagingMode => {
                 if let Some(v) = a.staging.enabled {

@@ -73,6 +73,11 @@ pub enum PageId {
     ChangeUserSignIn,
     /// Rerun: Troubleshoot.
     Troubleshoot,
+    // --- install options ---
+    /// Custom: Install required components (state directory, database, service account,
+    /// import synchronization settings).
+    InstallComponents,
+    // --- end install options ---
 }
 
 /// Express or Custom.
@@ -154,6 +159,10 @@ pub struct State {
     pub user_sign_in: change_user_sign_in::ChangeUserSignIn,
     /// Troubleshoot.
     pub troubleshoot: troubleshoot::Troubleshoot,
+    // --- install options ---
+    /// Install required components.
+    pub install: crate::wizard::pages::install_components::InstallComponents,
+    // --- end install options ---
     /// Quit state.
     pub quit: Quit,
     /// Animation frame for spinners (advanced by [`Message::Tick`]).
@@ -191,6 +200,7 @@ impl State {
             staging: Default::default(),
             user_sign_in: Default::default(),
             troubleshoot: Default::default(),
+            install: Default::default(),
             quit: Quit::No,
             tick: 0,
         }
@@ -282,6 +292,9 @@ pub fn sequence(s: &State) -> Vec<PageId> {
     let mut seq = vec![Welcome, Prerequisites, ExpressSettings];
     // Entra Connect asks for the sign-in method before the Entra ID sign-in on the Custom path.
     if s.path == InstallPath::Custom {
+        // --- install options ---
+        seq.push(InstallComponents);
+        // --- end install options ---
         seq.push(UserSignIn);
     }
     seq.extend([ConnectToEntra, ConnectDirectories]);
@@ -467,6 +480,7 @@ fn page_input(s: &mut State, input: Input) -> Flow {
         PageId::ChangeUserSignIn => change_user_sign_in::input(s, input),
         PageId::UserSignIn => user_sign_in::input(s, input),
         PageId::Troubleshoot => troubleshoot::input(s, input),
+        PageId::InstallComponents => crate::wizard::pages::install_components::input(s, input),
     }
 }
 
@@ -499,6 +513,7 @@ pub fn hints(s: &State) -> Vec<Action> {
         PageId::ChangeUserSignIn => change_user_sign_in::hints(s),
         PageId::UserSignIn => user_sign_in::hints(s),
         PageId::Troubleshoot => troubleshoot::hints(s),
+        PageId::InstallComponents => crate::wizard::pages::install_components::hints(s),
     };
     if !matches!(
         s.page,
@@ -539,6 +554,25 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
                 }
                 Effect::ExportConfiguration { .. } => on_reply(s, Reply::Exported(Err(failure))),
                 Effect::RunPreflight { .. } => on_reply(s, Reply::Preflight(Err(failure))),
+                Effect::CheckInstallOptions {
+                    state_dir,
+                    service_user,
+                    import,
+                } => on_reply(
+                    s,
+                    Reply::InstallOptions {
+                        state_dir: state_dir.map(|_| Err(failure.clone())),
+                        service_user: service_user.map(|_| Err(failure.clone())),
+                        import: import.map(|_| Err(failure.clone())),
+                    },
+                ),
+                Effect::CheckAccountRights { forest, .. } => on_reply(
+                    s,
+                    Reply::AccountRights {
+                        forest,
+                        result: Err(failure),
+                    },
+                ),
                 Effect::Cancel(_) => Flow::stay(),
             }
         }
@@ -593,6 +627,17 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
             }
             Flow::stay()
         }
+        Reply::InstallOptions {
+            state_dir,
+            service_user,
+            import,
+        } => {
+            crate::wizard::pages::install_components::on_checked(s, state_dir, service_user, import)
+        }
+        Reply::AccountRights { forest, result } => {
+            ready_to_configure::on_rights(s, &forest, result);
+            Flow::stay()
+        }
         Reply::Cancelled(kind) => {
             match kind {
                 crate::effects::EffectKind::SignIn => connect_to_entra::on_cancelled(s),
@@ -609,7 +654,11 @@ pub fn build_config(s: &State) -> Config {
     if s.rerun.is_some() {
         return additional_tasks::build_config(s);
     }
-    let mut c = Config::default();
+    let mut c = if s.path == InstallPath::Custom {
+        crate::wizard::pages::install_components::base_config(s)
+    } else {
+        Config::default()
+    };
     c.install.mode = match s.path {
         InstallPath::Express => InstallMode::Express,
         InstallPath::Custom => InstallMode::Custom,
@@ -618,6 +667,7 @@ pub fn build_config(s: &State) -> Config {
     connect_directories::apply(s, &mut c);
     upn_suffixes::apply(s, &mut c);
     if s.path == InstallPath::Custom {
+        crate::wizard::pages::install_components::apply(s, &mut c);
         user_sign_in::apply(s, &mut c);
         ou_filtering::apply(s, &mut c);
         identifying_users::apply(s, &mut c);

@@ -43,6 +43,12 @@ pub enum Action {
     Yes,
     /// Answer "no" in the quit dialog.
     No,
+    // --- several forests ---
+    /// Add another directory (Connect your directories).
+    AddDirectory,
+    /// Remove the focused entry (a listed directory).
+    Remove,
+    // --- end several forests ---
 }
 
 /// One row of the key table.
@@ -130,6 +136,20 @@ pub const BINDINGS: &[Binding] = &[
         Action::Retry,
         Some(("Ctrl+R", "retry")),
     ),
+    // --- several forests ---
+    bind(
+        KeyCode::Char('n'),
+        CTRL,
+        Action::AddDirectory,
+        Some(("Ctrl+N", "add directory")),
+    ),
+    bind(
+        KeyCode::Delete,
+        NONE,
+        Action::Remove,
+        Some(("Del", "remove")),
+    ),
+    // --- end several forests ---
     bind(KeyCode::Esc, NONE, Action::Quit, Some(("Esc", "quit"))),
     bind(KeyCode::Char('c'), CTRL, Action::Abort, None),
     bind(KeyCode::Char('y'), NONE, Action::Yes, Some(("y", "quit"))),

@@ -26,6 +26,7 @@ pub mod express_or_custom;
 pub mod filter_users_and_devices;
 pub mod group_writeback;
 pub mod identifying_users;
+pub mod install_components;
 pub mod optional_features;
 pub mod ou_filtering;
 pub mod prerequisites;

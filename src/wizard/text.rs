@@ -257,6 +257,51 @@ pub mod directories {
     pub fn connected(forest: &str, domains: usize) -> String {
         format!("Connected to {forest} ({domains} domain(s)).")
     }
+    // --- several forests ---
+    /// The list's title.
+    pub const LISTED: &str = "Directories";
+    /// How to add or remove.
+    pub const ADD_ANOTHER: &str = "Ctrl+N adds the forest below and keeps this page for another; Del removes a listed one; Enter with an empty form goes on.";
+    /// The same forest twice.
+    pub const ALREADY_ADDED: &str =
+        "This forest is already in the list. Remove it first (Del on its row) to connect it again.";
+    /// A configured or imported forest.
+    pub const CONFIGURED_STAYS: &str = "A configured or imported forest stays in the list (as in Entra Connect); a forest added on this run can be removed.";
+    /// Create.
+    pub const LISTED_CREATE: &str = "a new connector account is created on Configure";
+    /// Existing.
+    pub fn listed_existing(user: &str) -> String {
+        format!("existing account {user}")
+    }
+    /// Configured.
+    pub fn listed_configured(user: &str) -> String {
+        format!("configured, account {user}")
+    }
+    /// Imported, waiting.
+    pub fn pending(forest: &str) -> String {
+        format!("{forest}: imported, give its credentials below")
+    }
+    /// Rights being read.
+    pub fn rights_checking(user: &str, forest: &str) -> String {
+        format!("Checking the rights of {user} in {forest}…")
+    }
+    /// A privileged account.
+    pub fn privileged(user: &str, groups: &str) -> String {
+        format!(
+            "{user} is a member of {groups}: using an Enterprise or Domain administrator account as the AD DS connector account is not allowed. Go back to Connect your directories and let hybridsync create the account, or name a normal user with the rights needed."
+        )
+    }
+    /// A right missing.
+    pub fn right_missing(
+        user: &str,
+        right: &str,
+        feature: &str,
+        status: &str,
+        fix: &str,
+    ) -> String {
+        format!("{user} lacks {right} ({feature}: {status}). Fix: {fix}")
+    }
+    // --- end several forests ---
 }
 
 /// UPN suffixes.
@@ -303,6 +348,14 @@ pub mod ous {
     pub const NOTHING: &str = "Nothing is selected. Tick at least one domain or OU, or sync all.";
     /// No forest.
     pub const NO_FOREST: &str = "Connect a directory first.";
+    // --- several forests ---
+    /// The Forest row.
+    pub const FOREST: &str = "Forest:";
+    /// Which of how many.
+    pub fn forest_of(k: usize, n: usize) -> String {
+        format!("({k} of {n}; Space: next forest)")
+    }
+    // --- end several forests ---
 }
 
 /// Uniquely identifying your users.
@@ -527,6 +580,10 @@ pub mod configure {
         "Press Ctrl+R to retry from this step, or Esc to quit (the steps already done stay done).";
     /// Cancelled.
     pub const CANCELLED: &str = "Cancelled. Press Ctrl+R to run this step again.";
+    // --- install options ---
+    /// Custom state directory step (followed by the path).
+    pub const USE_STATE_DIR: &str = "Prepare the state directory";
+    // --- end install options ---
 }
 
 /// Complete.
@@ -805,6 +862,16 @@ pub mod customize {
     pub const PILOT_WHY: &str = "A pilot group can be removed on a rerun but not added back or changed: it is meant for pilots, not production.";
     /// No pilot.
     pub const NO_PILOT: &str = "No pilot group: all users and devices in scope are synchronized (a pilot group can only be set at installation).";
+    // --- several forests ---
+    /// The configured forests.
+    pub fn forests(names: &str) -> String {
+        format!("Directories: {names}")
+    }
+    /// Add a directory.
+    pub const ADD_DIRECTORY: &str = "Add a directory (another forest)";
+    /// What it does.
+    pub const ADD_DIRECTORY_HELP: &str = "Connect your directories joins this task; the new forest's account is created or stored on Configure. Every forest keeps its own OU filtering.";
+    // --- end several forests ---
 }
 
 /// Change user sign-in.
@@ -874,3 +941,64 @@ pub mod troubleshoot {
     /// Checks.
     pub const CHECKS_BAD: &str = "Checks that failed or warned:";
 }
+
+// --- install options ---
+/// Install required components (Custom path, C1).
+pub mod install {
+    /// Page title.
+    pub const TITLE: &str = "Install required components";
+    /// Page list name.
+    pub const NAV: &str = "Install options";
+    /// Introduction.
+    pub const INTRO: &str = "Optional. With nothing ticked, hybridsync keeps its state in the default state directory, uses a SQLite database there and runs as its dedicated system user.";
+    /// Custom state directory.
+    pub const STATE_DIR: &str = "Use a custom state directory";
+    /// Its path.
+    pub const STATE_DIR_PATH: &str = "State directory (database, credentials, logs)";
+    /// Not absolute.
+    pub const STATE_DIR_RELATIVE: &str = "Give an absolute path, e.g. /srv/hybridsync.";
+    /// Inside the configuration directory.
+    pub fn state_dir_in_config(config_dir: &str) -> String {
+        format!(
+            "Not inside the configuration directory {config_dir}: keep state (database, secrets) apart from the settings, e.g. /srv/hybridsync."
+        )
+    }
+    /// What a custom state directory means.
+    pub const STATE_DIR_HELP: &str = "Created (0700) on Configure; the credentials are stored there and the configuration names it, so the service finds it.";
+    /// Existing database.
+    pub const DATABASE: &str = "Use an existing PostgreSQL database";
+    /// Why not.
+    pub const DATABASE_WHY: &str = "Not available yet: this version's sync engine has only the SQLite store (the file hybridsync.db in the state directory).";
+    /// Service account.
+    pub const SERVICE: &str = "Use an existing local user as the service account";
+    /// The default.
+    pub const SERVICE_DEFAULT: &str =
+        "Default: the dedicated system user hybridsync, created when the service is installed.";
+    /// The user field.
+    pub const SERVICE_USER: &str = "Local user (from the system's user database)";
+    /// Bad user name.
+    pub const BAD_USER: &str =
+        "Not a user name: lower-case letters, digits, '_' and '-', starting with a letter or '_'.";
+    /// Fixed after install.
+    pub const SERVICE_FIXED: &str = "The service account can't be changed after installation (uninstall and reinstall to change it).";
+    /// Found.
+    pub fn user_found(name: &str, what: &str) -> String {
+        format!("✓ {name} ({what})")
+    }
+    /// Import.
+    pub const IMPORT: &str = "Import synchronization settings";
+    /// Its file.
+    pub const IMPORT_PATH: &str =
+        "Settings export (JSON from \"View or export current configuration\")";
+    /// What import does.
+    pub const IMPORT_HELP: &str = "Every later page is pre-filled from the file; staging mode is on by default; the Entra ID sign-in and each forest's credentials must be given again.";
+    /// Imported.
+    pub fn imported(file: &str, forests: usize) -> String {
+        format!("✓ Settings read from {file} ({forests} forest(s)).")
+    }
+    /// Checking.
+    pub const CHECKING: &str = "Checking the install options";
+    /// A check failed.
+    pub const FAILED: &str = "✗ ";
+}
+// --- end install options ---

@@ -303,6 +303,7 @@ pub fn page_title(p: PageId) -> &'static str {
         PageId::ChangeUserSignIn => USER_SIGN_IN,
         PageId::Troubleshoot => TROUBLESHOOT,
         PageId::UserSignIn => text::nav::USER_SIGN_IN,
+        PageId::InstallComponents => text::install::TITLE,
     }
 }
 
@@ -331,6 +332,7 @@ fn nav_name(p: PageId) -> &'static str {
         PageId::ConfigureStagingMode => STAGING,
         PageId::ChangeUserSignIn | PageId::UserSignIn => USER_SIGN_IN,
         PageId::Troubleshoot => TROUBLESHOOT,
+        PageId::InstallComponents => text::install::NAV,
     }
 }
 
@@ -381,6 +383,7 @@ fn body(s: &State, st: &Styles) -> Body {
         PageId::ConfigureStagingMode => pages::configure_staging_mode::view(s, st),
         PageId::ChangeUserSignIn => pages::change_user_sign_in::view(s, st),
         PageId::UserSignIn => pages::user_sign_in::view(s, st),
+        PageId::InstallComponents => pages::install_components::view(s, st),
         PageId::Troubleshoot => pages::troubleshoot::view(s, st),
     }
 }

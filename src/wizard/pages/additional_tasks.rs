@@ -16,7 +16,7 @@ use crate::domain::Dn;
 use crate::effects::{ForestDomain, ForestInfo, GroupEntry};
 use crate::wizard::app::{Flow, PageId, State};
 use crate::wizard::keys::{Action, Input};
-use crate::wizard::pages::connect_directories::{AccountMode, Bind};
+use crate::wizard::pages::connect_directories::{self, AccountMode, Added, Bind};
 use crate::wizard::pages::identifying_users::Anchor;
 use crate::wizard::pages::ou_filtering::{Children, Node};
 use crate::wizard::pages::upn_suffixes::UpnAttribute;
@@ -116,7 +116,11 @@ pub fn sequence(s: &State) -> Vec<PageId> {
     match task {
         Task::ViewConfiguration => v.push(ViewConfiguration),
         Task::CustomizeSyncOptions => {
-            v.extend([CustomizeSyncOptions, OuFiltering, OptionalFeatures]);
+            v.push(CustomizeSyncOptions);
+            if s.customize.add_directory {
+                v.push(ConnectDirectories);
+            }
+            v.extend([OuFiltering, OptionalFeatures]);
             if directory_extensions::needed(s) {
                 v.push(DirectoryExtensions);
             }
@@ -232,11 +236,79 @@ fn label(dn: &Dn) -> String {
         .unwrap_or_else(|| dn.to_string())
 }
 
+/// The domains of a configured directory: those its scope names, else the forest root; plus
+/// the domain of every included or excluded container.
+fn configured_domains(d: &crate::config::model::Directory) -> Vec<ForestDomain> {
+    let mut domains: Vec<ForestDomain> = d
+        .scope
+        .domains
+        .iter()
+        .map(|x| ForestDomain {
+            name: x.name.clone(),
+            naming_context: x.naming_context.clone(),
+        })
+        .collect();
+    if domains.is_empty()
+        && let Some(nc) = naming_context(&d.forest)
+    {
+        domains.push(ForestDomain {
+            name: d.forest.clone(),
+            naming_context: nc,
+        });
+    }
+    for o in d.scope.include.iter().chain(&d.scope.exclude) {
+        if let Some((nc, name)) = domain_of(&o.dn)
+            && !domains.iter().any(|x| x.naming_context == nc)
+        {
+            domains.push(ForestDomain {
+                name,
+                naming_context: nc,
+            });
+        }
+    }
+    domains
+}
+
 /// Fill every page from the loaded configuration.
 pub fn prefill(s: &mut State) {
     let Some(c) = s.loaded().cloned() else {
         return;
     };
+    // Every configured forest is listed (never bound again: a rerun has no password); the form
+    // shows the first, and each forest's OU tree starts from its scope.
+    let f = &c.features;
+    // Known only when a feature that needs it is on; a rerun cannot bind without the
+    // connector account's password, so it does not read the schema.
+    let exchange_schema = f.exchange_hybrid.enabled
+        || f.exchange_mail_public_folders.enabled
+        || f.group_writeback.enabled;
+    let mut trees: Vec<ou_filtering::OuFiltering> = Vec::new();
+    for d in &c.directories {
+        let domains = configured_domains(d);
+        let info = ForestInfo {
+            forest: d.forest.clone(),
+            domains: domains.clone(),
+            upn_suffixes: Vec::new(),
+            exchange_schema,
+        };
+        s.directories.added.push(Added {
+            info,
+            dcs: d.domain_controllers.clone(),
+            tls: d.tls.mode,
+            mode: if d.account.managed {
+                AccountMode::Create
+            } else {
+                AccountMode::Existing
+            },
+            user: d.account.username.clone(),
+            password: TextField::password(),
+            from_config: Some(d.clone()),
+            rights: connect_directories::Rights::NotChecked,
+        });
+        let mut tree = scope_tree(d, &domains);
+        tree.forest = d.forest.to_ascii_lowercase();
+        trees.push(tree);
+    }
     if let Some(d) = c.directories.first() {
         let dir = &mut s.directories;
         dir.forest = TextField::new(&d.forest);
@@ -248,47 +320,10 @@ pub fn prefill(s: &mut State) {
             AccountMode::Existing
         };
         dir.user = TextField::new(&d.account.username);
-        // The domains: those the scope names, else the forest root; plus the domain of every
-        // included or excluded container.
-        let mut domains: Vec<ForestDomain> = d
-            .scope
-            .domains
-            .iter()
-            .map(|x| ForestDomain {
-                name: x.name.clone(),
-                naming_context: x.naming_context.clone(),
-            })
-            .collect();
-        if domains.is_empty()
-            && let Some(nc) = naming_context(&d.forest)
-        {
-            domains.push(ForestDomain {
-                name: d.forest.clone(),
-                naming_context: nc,
-            });
+        dir.editing = Some(0);
+        if let Some(a) = dir.added.first() {
+            dir.bind = Bind::Connected(a.info.clone());
         }
-        for o in d.scope.include.iter().chain(&d.scope.exclude) {
-            if let Some((nc, name)) = domain_of(&o.dn)
-                && !domains.iter().any(|x| x.naming_context == nc)
-            {
-                domains.push(ForestDomain {
-                    name,
-                    naming_context: nc,
-                });
-            }
-        }
-        let f = &c.features;
-        dir.bind = Bind::Connected(ForestInfo {
-            forest: d.forest.clone(),
-            domains: domains.clone(),
-            upn_suffixes: Vec::new(),
-            // Known only when a feature that needs it is on; a rerun cannot bind without the
-            // connector account's password, so it does not read the schema.
-            exchange_schema: f.exchange_hybrid.enabled
-                || f.exchange_mail_public_folders.enabled
-                || f.group_writeback.enabled,
-        });
-        prefill_scope(s, d, &domains);
         if let Some(g) = &d.pilot_group {
             s.filter.selected = true;
             s.filter.chosen = Some(GroupEntry {
@@ -298,6 +333,25 @@ pub fn prefill(s: &mut State) {
             });
         }
     }
+    let mut trees = trees.into_iter();
+    if let Some(mut first) = trees.next() {
+        first.others = trees.map(|t| (t.forest.clone(), t)).collect();
+        s.ous = first;
+    }
+    prefill_settings(s, &c);
+    s.user_sign_in = change_user_sign_in::ChangeUserSignIn {
+        method: match c.sign_in.method {
+            SignInMethod::DoNotConfigure => SignInMethod::PasswordHashSync,
+            m => m,
+        },
+        single_sign_on: c.sign_in.single_sign_on,
+        ..Default::default()
+    };
+}
+
+/// Fill the pages that do not depend on a forest (features, identity, sign-in, staging) from
+/// `c`: a rerun's loaded configuration or an imported one.
+pub fn prefill_settings(s: &mut State, c: &Config) {
     let f = &c.features;
     let feat = &mut s.features;
     feat.exchange_hybrid = f.exchange_hybrid.enabled;
@@ -331,18 +385,19 @@ pub fn prefill(s: &mut State) {
         ..Default::default()
     };
     s.user_sign_in = change_user_sign_in::ChangeUserSignIn {
-        method: match c.sign_in.method {
-            SignInMethod::DoNotConfigure => SignInMethod::PasswordHashSync,
-            m => m,
-        },
+        method: c.sign_in.method,
         single_sign_on: c.sign_in.single_sign_on,
         ..Default::default()
     };
 }
 
-fn prefill_scope(s: &mut State, d: &crate::config::model::Directory, domains: &[ForestDomain]) {
-    let o = &mut s.ous;
-    *o = ou_filtering::OuFiltering {
+/// The OU tree of a configured directory: its domains, the containers its scope names (with
+/// their objectGUIDs) and the ticks the scope describes.
+pub fn scope_tree(
+    d: &crate::config::model::Directory,
+    domains: &[ForestDomain],
+) -> ou_filtering::OuFiltering {
+    let mut o = ou_filtering::OuFiltering {
         mode: d.scope.mode,
         ..Default::default()
     };
@@ -369,7 +424,7 @@ fn prefill_scope(s: &mut State, d: &crate::config::model::Directory, domains: &[
         });
     }
     if d.scope.mode != ScopeMode::Selected {
-        return;
+        return o;
     }
     let roots = o.roots.clone();
     for r in &roots {
@@ -385,6 +440,7 @@ fn prefill_scope(s: &mut State, d: &crate::config::model::Directory, domains: &[
     for x in &d.scope.exclude {
         o.overrides.insert(x.dn.clone(), false);
     }
+    o
 }
 
 /// The configuration after the chosen task: the loaded one with that task's answers applied.
@@ -398,17 +454,28 @@ pub fn build_config(s: &State) -> Config {
     };
     match task {
         Task::CustomizeSyncOptions => {
+            connect_directories::apply_new(s, &mut c);
             ou_filtering::apply(s, &mut c);
-            if let (Some(d), Some(old)) = (c.directories.first_mut(), loaded.directories.first())
-                && d.scope.mode == ScopeMode::Selected
-            {
+            for d in &mut c.directories {
+                let (Some(old), Some(tree)) = (
+                    loaded
+                        .directories
+                        .iter()
+                        .find(|o| o.forest.eq_ignore_ascii_case(&d.forest)),
+                    ou_filtering::tree_for(&s.ous, &d.forest),
+                ) else {
+                    continue;
+                };
+                if d.scope.mode != ScopeMode::Selected {
+                    continue;
+                }
                 // Keep the domains the loaded scope named, unless the admin cleared them whole.
                 d.scope.domains = old
                     .scope
                     .domains
                     .iter()
                     .filter(|x| {
-                        ou_filtering::check(&s.ous, &x.naming_context)
+                        ou_filtering::check(tree, &x.naming_context)
                             != crate::wizard::ui::Check::Off
                     })
                     .cloned()

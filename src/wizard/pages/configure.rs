@@ -21,10 +21,12 @@ use crate::wizard::ui::{Body, Styles, spinner};
 /// A step of the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
-    /// Create `MSOL_<hex>`.
-    CreateAccount,
-    /// Store an existing account's password.
-    StoreSecret,
+    /// Create the custom state directory and use its credential store.
+    UseStateDir,
+    /// Create `MSOL_<hex>` in the connected forest of this index.
+    CreateAccount(usize),
+    /// Store the password of the existing account of the connected forest of this index.
+    StoreSecret(usize),
     /// Register the application.
     RegisterApplication,
     /// Write the file.
@@ -53,8 +55,10 @@ pub enum Status {
 pub struct Configure {
     /// The plan and each step's status.
     pub steps: Vec<(Step, Status)>,
-    /// The connector account created.
-    pub account: Option<(String, SecretRef)>,
+    /// The connector accounts created, by forest (lower case).
+    pub accounts: std::collections::BTreeMap<String, (String, SecretRef)>,
+    /// The forest whose account the running step creates.
+    pub creating_in: Option<String>,
     /// The application registered.
     pub application: Option<(String, SecretRef)>,
     /// Lines for the Complete page.
@@ -69,37 +73,57 @@ pub fn is_running(s: &State) -> bool {
         .any(|(_, st)| *st == Status::Running)
 }
 
-/// The created connector account, once it exists.
-pub fn created_account(s: &State) -> Option<(&str, &SecretRef)> {
-    s.configure.account.as_ref().map(|(u, r)| (u.as_str(), r))
+/// The connector account created in `forest`, once it exists.
+pub fn created_account<'a>(s: &'a State, forest: &str) -> Option<(&'a str, &'a SecretRef)> {
+    s.configure
+        .accounts
+        .get(&forest.to_ascii_lowercase())
+        .map(|(u, r)| (u.as_str(), r))
 }
 
-fn label(step: Step) -> &'static str {
+/// The label of a step; with several forests the account steps name theirs.
+pub fn label(s: &State, step: Step) -> String {
+    let forest = |i: usize| {
+        let many = s.directories.added.len() > 1;
+        s.directories
+            .added
+            .get(i)
+            .filter(|_| many)
+            .map(|a| format!(" ({})", a.info.forest))
+            .unwrap_or_default()
+    };
     match step {
-        Step::CreateAccount => t::CREATE_ACCOUNT,
-        Step::StoreSecret => t::STORE_SECRET,
-        Step::RegisterApplication => t::REGISTER,
-        Step::WriteConfig => t::WRITE,
-        Step::StartCycle => t::FIRST_CYCLE,
+        Step::CreateAccount(i) => format!("{}{}", t::CREATE_ACCOUNT, forest(i)),
+        Step::StoreSecret(i) => format!("{}{}", t::STORE_SECRET, forest(i)),
+        Step::UseStateDir => format!("{} {}", t::USE_STATE_DIR, s.install.state_dir.text()),
+        Step::RegisterApplication => t::REGISTER.to_string(),
+        Step::WriteConfig => t::WRITE.to_string(),
+        Step::StartCycle => t::FIRST_CYCLE.to_string(),
     }
 }
 
 fn effect(s: &State, step: Step) -> Effect {
-    let d = &s.directories;
-    let forest = connect_directories::forest(s)
-        .map(|f| f.forest.clone())
-        .unwrap_or_default();
+    let added = |i: usize| s.directories.added.get(i);
+    let forest = |i: usize| added(i).map(|a| a.info.forest.clone()).unwrap_or_default();
+    let password = |i: usize| {
+        added(i)
+            .map(|a| a.password.secret())
+            .unwrap_or_else(|| crate::domain::Secret::new(String::new()))
+    };
     Effect::Configure(match step {
-        Step::CreateAccount => ConfigureStep::CreateConnectorAccount {
-            secret_name: secret_name(&forest),
-            forest,
-            admin_username: d.user.text().to_string(),
-            admin_password: d.password.secret(),
+        Step::CreateAccount(i) => ConfigureStep::CreateConnectorAccount {
+            secret_name: secret_name(&forest(i)),
+            forest: forest(i),
+            admin_username: added(i).map(|a| a.user.clone()).unwrap_or_default(),
+            admin_password: password(i),
             features: crate::provision::rights::Features::from_config(&build_config(s)),
         },
-        Step::StoreSecret => ConfigureStep::StoreSecret {
-            name: secret_name(&forest),
-            secret: d.password.secret(),
+        Step::StoreSecret(i) => ConfigureStep::StoreSecret {
+            name: secret_name(&forest(i)),
+            secret: password(i),
+        },
+        Step::UseStateDir => ConfigureStep::UseStateDir {
+            path: std::path::PathBuf::from(s.install.state_dir.text()),
         },
         Step::RegisterApplication => ConfigureStep::RegisterApplication,
         Step::WriteConfig => ConfigureStep::WriteConfig {
@@ -115,6 +139,10 @@ fn run(s: &mut State, i: usize) -> Vec<Effect> {
         return Vec::new();
     };
     let e = effect(s, step);
+    s.configure.creating_in = match step {
+        Step::CreateAccount(f) => s.directories.added.get(f).map(|a| a.info.forest.clone()),
+        _ => None,
+    };
     if let Some(slot) = s.configure.steps.get_mut(i) {
         slot.1 = Status::Running;
     }
@@ -123,27 +151,44 @@ fn run(s: &mut State, i: usize) -> Vec<Effect> {
 
 /// Plan the steps and start the first.
 pub fn enter(s: &mut State) -> Vec<Effect> {
+    let account_step = |s: &State, i: usize| {
+        let a = s.directories.added.get(i)?;
+        // An LDIF forest has no domain controller: no account to create, no password to store.
+        if s.target.is_ldif(&a.info.forest) {
+            return None;
+        }
+        Some(match (s.path, a.mode) {
+            (crate::wizard::app::InstallPath::Express, _) | (_, AccountMode::Create) => {
+                Step::CreateAccount(i)
+            }
+            (_, AccountMode::Existing) => Step::StoreSecret(i),
+        })
+    };
     if s.rerun.is_some() {
-        // A rerun changes only the configuration; the scheduler picks it up when the wizard
-        // releases the suspend lock.
+        // A rerun changes only the configuration (and the accounts of forests added on it); the
+        // scheduler picks it up when the wizard releases the suspend lock.
+        let mut steps: Vec<Step> = connect_directories::new_on_rerun(s)
+            .into_iter()
+            .filter_map(|i| account_step(s, i))
+            .collect();
+        steps.push(Step::WriteConfig);
         s.configure = Configure {
-            steps: vec![(Step::WriteConfig, Status::Pending)],
+            steps: steps.into_iter().map(|k| (k, Status::Pending)).collect(),
             ..Configure::default()
         };
         return run(s, 0);
     }
-    let forest = connect_directories::forest(s)
-        .map(|f| f.forest.clone())
-        .unwrap_or_default();
-    // An LDIF forest has no domain controller: no account to create, no password to store.
-    let mut steps = if s.target.is_ldif(&forest) {
-        Vec::new()
-    } else {
-        vec![match connect_directories::account_mode(s) {
-            AccountMode::Create => Step::CreateAccount,
-            AccountMode::Existing => Step::StoreSecret,
-        }]
-    };
+    let mut steps: Vec<Step> = Vec::new();
+    // A custom state directory first: every secret stored afterwards goes into its store.
+    let custom_dir = &s.install;
+    if s.path == crate::wizard::app::InstallPath::Custom
+        && custom_dir.custom_state_dir
+        && !custom_dir.state_dir.is_empty()
+        && std::path::Path::new(custom_dir.state_dir.text()) != s.state_dir.as_path()
+    {
+        steps.push(Step::UseStateDir);
+    }
+    steps.extend((0..connect_directories::connected(s).len()).filter_map(|i| account_step(s, i)));
     steps.extend([Step::RegisterApplication, Step::WriteConfig]);
     if s.ready.start_sync {
         steps.push(Step::StartCycle);
@@ -178,7 +223,11 @@ pub fn on_step(s: &mut State, r: Result<StepOutput, Failure>) -> Flow {
                     secret_ref,
                 } => {
                     s.configure.summaries.push(t::account(&username));
-                    s.configure.account = Some((username, secret_ref));
+                    if let Some(forest) = s.configure.creating_in.take() {
+                        s.configure
+                            .accounts
+                            .insert(forest.to_ascii_lowercase(), (username, secret_ref));
+                    }
                 }
                 StepOutput::Application {
                     client_id,
@@ -271,7 +320,7 @@ pub fn view(s: &State, st: &Styles) -> Body {
         b.push_focus(
             Line::from(vec![
                 Span::styled(format!("  {sym} "), style),
-                Span::styled(label(*step), text_style),
+                Span::styled(label(s, *step), text_style),
             ]),
             *status == Status::Running,
         );

@@ -7,6 +7,10 @@
 //! selection is stored as the fewest overrides (a node is recorded only where it differs from its
 //! parent), which maps directly onto the configuration's `include`/`exclude` lists; OUs are kept
 //! with their objectGUID so a rename does not drop them from scope.
+//!
+//! Several forests: a "Forest" row above the options picks which forest's tree is shown; each
+//! forest keeps its own tree and selection ([`OuFiltering::others`] holds the trees not shown),
+//! and each `[[directories]]` entry gets its own scope.
 
 use std::collections::BTreeMap;
 
@@ -66,13 +70,80 @@ pub struct OuFiltering {
     pub cursor: usize,
     /// Next refused: nothing selected.
     pub nothing: bool,
+    /// The forest this tree is of (lower case; empty until the page is first built).
+    pub forest: String,
+    /// The trees of the other forests, by forest (lower case).
+    pub others: BTreeMap<String, OuFiltering>,
 }
 
 fn forest_name(s: &State) -> String {
+    if !s.ous.forest.is_empty() {
+        return s.ous.forest.clone();
+    }
     connect_directories::forest(s)
-        .map(|f| f.forest.clone())
+        .map(|f| f.forest.to_ascii_lowercase())
         .unwrap_or_default()
 }
+
+// --- several forests ---
+/// Whether several forests are connected (the page then shows the Forest row).
+pub fn multi(s: &State) -> bool {
+    connect_directories::forests(s).len() > 1
+}
+
+/// The rows above the tree: the Forest row (several forests), then the two options.
+fn base(s: &State) -> usize {
+    if multi(s) { 3 } else { 2 }
+}
+
+/// The tree of `forest` (shown or not).
+pub fn tree_for<'a>(o: &'a OuFiltering, forest: &str) -> Option<&'a OuFiltering> {
+    let key = forest.to_ascii_lowercase();
+    if o.forest == key {
+        Some(o)
+    } else {
+        o.others.get(&key)
+    }
+}
+
+/// Show the tree of `forest` (building it from the bind, or from an imported scope, the first
+/// time) and read what it needs.
+pub fn switch_forest(s: &mut State, forest: &str) -> Vec<Effect> {
+    let key = forest.to_ascii_lowercase();
+    if s.ous.forest != key {
+        let mut others = std::mem::take(&mut s.ous.others);
+        let cur = std::mem::take(&mut s.ous);
+        if !cur.forest.is_empty() {
+            others.insert(cur.forest.clone(), cur);
+        }
+        let mut next = others.remove(&key).unwrap_or_else(|| OuFiltering {
+            forest: key.clone(),
+            ..OuFiltering::default()
+        });
+        next.others = others;
+        s.ous = next;
+    }
+    enter(s)
+}
+
+fn step_forest(s: &mut State, forward: bool) -> Vec<Effect> {
+    let names: Vec<String> = connect_directories::forests(s)
+        .iter()
+        .map(|f| f.forest.to_ascii_lowercase())
+        .collect();
+    let i = names.iter().position(|n| *n == s.ous.forest).unwrap_or(0);
+    let j = crate::wizard::widgets::cycle(i, names.len(), forward);
+    match names.get(j) {
+        Some(n) => {
+            let n = n.clone();
+            let effects = switch_forest(s, &n);
+            s.ous.cursor = 0;
+            effects
+        }
+        None => Vec::new(),
+    }
+}
+// --- end several forests ---
 
 fn load(s: &mut State, dn: &Dn) -> Vec<Effect> {
     let forest = forest_name(s);
@@ -100,9 +171,27 @@ pub fn open(s: &mut State, dn: &Dn) -> Vec<Effect> {
 
 /// Build the roots from the forest's domains and read their first level.
 pub fn enter(s: &mut State) -> Vec<Effect> {
-    let Some(forest) = connect_directories::forest(s).cloned() else {
+    let forests: Vec<crate::effects::ForestInfo> = connect_directories::forests(s)
+        .into_iter()
+        .cloned()
+        .collect();
+    s.ous
+        .others
+        .retain(|k, _| forests.iter().any(|f| f.forest.eq_ignore_ascii_case(k)));
+    let Some(forest) = forests
+        .iter()
+        .find(|f| f.forest.eq_ignore_ascii_case(&s.ous.forest))
+        .or(forests.first())
+        .cloned()
+    else {
         return Vec::new();
     };
+    let key = forest.forest.to_ascii_lowercase();
+    if s.ous.forest.is_empty() {
+        s.ous.forest = key.clone();
+    } else if s.ous.forest != key {
+        return switch_forest(s, &key);
+    }
     let roots: Vec<Dn> = forest
         .domains
         .iter()
@@ -123,10 +212,29 @@ pub fn enter(s: &mut State) -> Vec<Effect> {
             .collect();
         return unread.iter().flat_map(|r| load(s, r)).collect();
     }
+    let others = std::mem::take(&mut s.ous.others);
     s.ous = OuFiltering {
         mode: s.ous.mode,
+        forest: key.clone(),
+        others,
         ..OuFiltering::default()
     };
+    // An imported forest starts with the imported selection.
+    if let Some(d) = crate::wizard::pages::install_components::imported(s)
+        .and_then(|c| {
+            c.directories
+                .iter()
+                .find(|d| d.forest.eq_ignore_ascii_case(&key))
+        })
+        .cloned()
+    {
+        let others = std::mem::take(&mut s.ous.others);
+        let domains: Vec<crate::effects::ForestDomain> = forest.domains.clone();
+        s.ous = crate::wizard::pages::additional_tasks::scope_tree(&d, &domains);
+        s.ous.forest = key.clone();
+        s.ous.others = others;
+        return roots.iter().flat_map(|r| load(s, r)).collect();
+    }
     for d in &forest.domains {
         s.ous.nodes.insert(
             d.naming_context.clone(),
@@ -145,7 +253,20 @@ pub fn enter(s: &mut State) -> Vec<Effect> {
 
 /// Children arrived.
 pub fn on_children(s: &mut State, parent: &Dn, r: Result<Vec<OuEntry>, Failure>) {
-    let o = &mut s.ous;
+    // The tree the container is in (the admin may have switched forests meanwhile).
+    let o = if s.ous.nodes.contains_key(parent) {
+        &mut s.ous
+    } else {
+        match s
+            .ous
+            .others
+            .values_mut()
+            .find(|t| t.nodes.contains_key(parent))
+        {
+            Some(t) => t,
+            None => return,
+        }
+    };
     let children = match r {
         Ok(entries) => {
             let mut dns = Vec::new();
@@ -248,13 +369,17 @@ fn anything_selected(o: &OuFiltering) -> bool {
 /// Handle a key.
 pub fn input(s: &mut State, input: Input) -> Flow {
     let rows = rows(&s.ous);
-    let total = 2 + rows.len();
+    let base = base(s);
+    // The option rows: with several forests row 0 is the Forest row.
+    let (all_row, selected_row) = (base - 2, base - 1);
+    let total = base + rows.len();
     let cur_row = s
         .ous
         .cursor
-        .checked_sub(2)
+        .checked_sub(base)
         .and_then(|i| rows.get(i))
         .cloned();
+    let on_forest_row = base == 3 && s.ous.cursor == 0;
     match input {
         Input::Action(Action::Down | Action::FocusNext) => {
             s.ous.cursor = (s.ous.cursor + 1).min(total.saturating_sub(1));
@@ -264,10 +389,14 @@ pub fn input(s: &mut State, input: Input) -> Flow {
             s.ous.cursor = s.ous.cursor.saturating_sub(1);
             Flow::stay()
         }
+        Input::Action(Action::Toggle | Action::Expand) | Input::Char(' ') if on_forest_row => {
+            Flow::Stay(step_forest(s, true))
+        }
+        Input::Action(Action::Collapse) if on_forest_row => Flow::Stay(step_forest(s, false)),
         Input::Action(Action::Toggle) | Input::Char(' ') => {
             match (s.ous.cursor, cur_row) {
-                (0, _) => s.ous.mode = ScopeMode::All,
-                (1, _) => s.ous.mode = ScopeMode::Selected,
+                (c, _) if c == all_row => s.ous.mode = ScopeMode::All,
+                (c, _) if c == selected_row => s.ous.mode = ScopeMode::Selected,
                 (_, Some((dn, _))) => {
                     s.ous.mode = ScopeMode::Selected;
                     toggle(&mut s.ous, &dn);
@@ -290,12 +419,24 @@ pub fn input(s: &mut State, input: Input) -> Flow {
             Flow::stay()
         }
         Input::Action(Action::Next) => {
-            if s.ous.mode == ScopeMode::Selected && !anything_selected(&s.ous) {
+            let empty = |o: &OuFiltering| o.mode == ScopeMode::Selected && !anything_selected(o);
+            if empty(&s.ous) {
                 s.ous.nothing = true;
-                Flow::stay()
-            } else {
-                Flow::Next(Vec::new())
+                return Flow::stay();
             }
+            // Another forest's selection is empty: show it.
+            if let Some(k) = s
+                .ous
+                .others
+                .iter()
+                .find(|(_, o)| empty(o))
+                .map(|(k, _)| k.clone())
+            {
+                let effects = switch_forest(s, &k);
+                s.ous.nothing = true;
+                return Flow::Stay(effects);
+            }
+            Flow::Next(Vec::new())
         }
         _ => Flow::Unhandled,
     }
@@ -314,22 +455,47 @@ pub fn view(s: &State, st: &Styles) -> Body {
         b.text(t::NO_FOREST, st.error);
         return b;
     }
+    let base = base(s);
+    if base == 3 {
+        let names: Vec<String> = connect_directories::forests(s)
+            .iter()
+            .map(|f| f.forest.clone())
+            .collect();
+        let i = names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(&o.forest))
+            .unwrap_or(0);
+        let focused = o.cursor == 0;
+        let name = names.get(i).cloned().unwrap_or_default();
+        b.push_focus(
+            Line::from(vec![
+                Span::styled(if focused { "› " } else { "  " }, st.focus_border),
+                Span::styled(format!("{} ", t::FOREST), st.text),
+                Span::styled(
+                    format!("‹ {name} ›"),
+                    if focused { st.selection } else { st.title },
+                ),
+                Span::styled(format!("  {}", t::forest_of(i + 1, names.len())), st.muted),
+            ]),
+            focused,
+        );
+    }
     b.push_focus(
-        radio(o.mode == ScopeMode::All, t::ALL, o.cursor == 0, st),
-        o.cursor == 0,
+        radio(o.mode == ScopeMode::All, t::ALL, o.cursor == base - 2, st),
+        o.cursor == base - 2,
     );
     b.push_focus(
         radio(
             o.mode == ScopeMode::Selected,
             t::SELECTED,
-            o.cursor == 1,
+            o.cursor == base - 1,
             st,
         ),
-        o.cursor == 1,
+        o.cursor == base - 1,
     );
     let enabled = o.mode == ScopeMode::Selected;
     for (i, (dn, depth)) in rows(o).iter().enumerate() {
-        let focused = o.cursor == i + 2;
+        let focused = o.cursor == i + base;
         let mark = match check(o, dn) {
             Check::On => "[x]",
             Check::Off => "[ ]",
@@ -399,15 +565,10 @@ pub fn close(o: &mut OuFiltering, dn: &Dn) {
     }
 }
 
-/// Put the scope into the configuration (first directory).
-pub fn apply(s: &State, c: &mut Config) {
-    let o = &s.ous;
-    let Some(d) = c.directories.first_mut() else {
-        return;
-    };
+/// The scope a tree describes.
+pub fn scope_of(o: &OuFiltering) -> Scope {
     if o.mode == ScopeMode::All {
-        d.scope = Scope::default();
-        return;
+        return Scope::default();
     }
     let obj = |dn: &Dn| ObjectRef {
         dn: dn.clone(),
@@ -432,7 +593,23 @@ pub fn apply(s: &State, c: &mut Config) {
             scope.exclude.push(obj(dn));
         }
     }
-    d.scope = scope;
+    scope
+}
+
+/// Put each forest's scope into its `[[directories]]` entry (a forest whose tree was never
+/// built keeps the scope it has).
+pub fn apply(s: &State, c: &mut Config) {
+    for d in &mut c.directories {
+        let tree = if s.ous.forest.is_empty() && connect_directories::forests(s).len() <= 1 {
+            // Built before forests were named (one forest): the shown tree is its tree.
+            Some(&s.ous).filter(|o| !o.roots.is_empty())
+        } else {
+            tree_for(&s.ous, &d.forest)
+        };
+        if let Some(o) = tree {
+            d.scope = scope_of(o);
+        }
+    }
 }
 
 #[cfg(test)]

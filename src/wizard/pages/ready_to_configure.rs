@@ -12,7 +12,7 @@ use crate::credentials::SecretRef;
 use crate::effects::Effect;
 use crate::wizard::app::{Flow, State, build_config};
 use crate::wizard::keys::{Action, Input};
-use crate::wizard::pages::connect_directories::{self, AccountMode};
+use crate::wizard::pages::connect_directories::AccountMode;
 use crate::wizard::text::ready as t;
 use crate::wizard::ui::{Body, Styles, checkbox, note};
 use crate::wizard::widgets::cycle;
@@ -54,17 +54,35 @@ pub fn problems(s: &State) -> Vec<String> {
             d.account.username = format!("MSOL_000000000000@{}", d.forest);
         }
     }
-    crate::config::validate::validate(&c)
+    let mut out: Vec<String> = crate::config::validate::validate(&c)
         .into_iter()
         .filter(crate::config::ConfigIssue::is_error)
         .map(|i| i.to_string())
-        .collect()
+        .collect();
+    // --- several forests: the existing accounts' rights ---
+    out.extend(crate::wizard::pages::connect_directories::rights_problems(
+        s,
+    ));
+    out
+}
+
+/// A rights check answered: the problems shown follow.
+pub fn on_rights(
+    s: &mut State,
+    forest: &str,
+    r: Result<crate::effects::AccountRights, crate::effects::Failure>,
+) {
+    crate::wizard::pages::connect_directories::on_rights(s, forest, r);
+    s.ready.problems = problems(s);
 }
 
 /// Check the answers.
 pub fn enter(s: &mut State) -> Vec<Effect> {
+    // An existing connector account is checked for the rights the chosen features need.
+    let features = crate::provision::rights::Features::from_config(&build_config(s));
+    let effects = crate::wizard::pages::connect_directories::check_rights(s, &features);
     s.ready.problems = problems(s);
-    Vec::new()
+    effects
 }
 
 /// Handle a key.
@@ -160,9 +178,20 @@ pub fn view(s: &State, st: &Styles) -> Body {
     let r = &s.ready;
     let mut b = Body::default();
     b.text(t::INTRO, st.text);
-    if let Some(f) = connect_directories::forest(s) {
-        if connect_directories::account_mode(s) == AccountMode::Create {
-            b.text(format!("  • {}", t::create_account(&f.forest)), st.muted);
+    for a in crate::wizard::pages::connect_directories::connected(s) {
+        if s.target.is_ldif(&a.info.forest) {
+            continue;
+        }
+        if a.mode == AccountMode::Create {
+            b.text(
+                format!("  • {}", t::create_account(&a.info.forest)),
+                st.muted,
+            );
+        } else if s.directories.added.len() > 1 {
+            b.text(
+                format!("  • {} ({})", t::STORE_SECRET, a.info.forest),
+                st.muted,
+            );
         } else {
             b.text(format!("  • {}", t::STORE_SECRET), st.muted);
         }

@@ -60,15 +60,21 @@ pub struct UpnSuffixes {
 
 /// Each forest UPN suffix with its state.
 pub fn rows(s: &State) -> Vec<(String, SuffixState)> {
-    let (Some(tenant), Some(forest)) =
-        (connect_to_entra::tenant(s), connect_directories::forest(s))
-    else {
+    let Some(tenant) = connect_to_entra::tenant(s) else {
         return Vec::new();
     };
     let domains = s.upn.refreshed.as_ref().unwrap_or(&tenant.domains);
-    forest
-        .upn_suffixes
-        .iter()
+    // The suffixes of every connected forest, each once.
+    let mut suffixes: Vec<&String> = Vec::new();
+    for f in connect_directories::forests(s) {
+        for x in &f.upn_suffixes {
+            if !suffixes.iter().any(|y| y.eq_ignore_ascii_case(x)) {
+                suffixes.push(x);
+            }
+        }
+    }
+    suffixes
+        .into_iter()
         .map(|suffix| {
             let state = match domains.iter().find(|d| d.name.eq_ignore_ascii_case(suffix)) {
                 Some(d) if d.verified => SuffixState::Verified,
