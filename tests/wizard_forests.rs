@@ -14,7 +14,7 @@ use hybridsync::credentials::SecretRef;
 use hybridsync::domain::{Dn, ObjectGuid};
 use hybridsync::effects::{
     CheckResult, CheckStatus, ConfigureStep, Effect, Failure, FakeRunner, ForestDomain, ForestInfo,
-    OuEntry, Reply, Runner, StepOutput, TenantDomain, TenantInfo,
+    GroupEntry, OuEntry, Reply, Runner, StepOutput, TenantDomain, TenantInfo,
 };
 use hybridsync::wizard::app::{Message, PageId, State, build_config, update};
 use hybridsync::wizard::keys::{ctrl, press};
@@ -185,6 +185,22 @@ fn lab(e: &Effect) -> Vec<Reply> {
                 }),
             }]
         }
+        // Each forest has its own "Pilot" group.
+        Effect::FindGroups { forest, query } => vec![Reply::Groups(Ok(
+            match forest.as_str() {
+                "corp.example.com" => vec![GroupEntry {
+                    dn: dn(&format!("CN={query} Users,OU=Staff,DC=corp,DC=example,DC=com")),
+                    guid: Some(guid(21)),
+                    members: 4,
+                }],
+                "fabrikam.example.com" => vec![GroupEntry {
+                    dn: dn(&format!("CN={query} Users,OU=Labs,DC=fabrikam,DC=example,DC=com")),
+                    guid: Some(guid(22)),
+                    members: 3,
+                }],
+                _ => Vec::new(),
+            },
+        ))],
         other => vec![Reply::NotConnected(other.clone())],
     }
 }
@@ -1033,4 +1049,65 @@ ou_filtering = { mode = "selected", include = ["DC=fabrikam,DC=example,DC=com"],
         vec!["OU=Research,DC=fabrikam,DC=example,DC=com"]
     );
     assert_eq!(fab.scope.exclude[0].guid, Some(guid(11)));
+}
+
+#[test]
+fn the_pilot_group_is_searched_in_the_chosen_forest_and_goes_to_its_directory() {
+    let mut w = Wizard::new();
+    w.reach_install().reach_directories();
+    w.fill_forest(
+        "corp.example.com",
+        true,
+        "svc-sync@corp.example.com",
+        "s3cret-Corp",
+    )
+    .ctrl('n');
+    w.fill_forest(
+        "fabrikam.example.com",
+        false,
+        "FABRIKAM\\administrator",
+        "P@ssw0rd!",
+    )
+    .enter();
+    assert_eq!(w.page(), PageId::UpnSuffixes);
+    w.tab().space().enter();
+    assert_eq!(w.page(), PageId::OuFiltering);
+    w.enter().enter();
+    assert_eq!(w.page(), PageId::FilterUsersAndDevices);
+    w.space(); // "Synchronize selected"
+    w.down(); // the Forest row: corp first
+    assert!(
+        w.screen().contains("Forest: corp.example.com"),
+        "{}",
+        w.screen()
+    );
+    // Search corp, pick its group, then switch forests: the choice is forgotten.
+    w.down().typ("Pilot").enter().down().space();
+    assert!(w.state.filter.chosen.is_some());
+    w.up().up().space();
+    assert!(
+        w.screen().contains("Forest: fabrikam.example.com"),
+        "{}",
+        w.screen()
+    );
+    assert_eq!(w.state.filter.chosen, None);
+    w.down().enter(); // search fabrikam with the same text
+    assert!(w.runner.effects.iter().any(|e| matches!(e,
+        Effect::FindGroups { forest, .. } if forest == "fabrikam.example.com")));
+    w.down().space();
+    insta::assert_snapshot!("filter_users_and_devices_two_forests", w.screen());
+    w.enter();
+    assert_eq!(w.page(), PageId::OptionalFeatures);
+    w.enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    w.enter();
+    assert_eq!(w.page(), PageId::Complete);
+    let c = written(&w.runner.effects);
+    assert_eq!(c.directories[0].pilot_group, None);
+    let pilot = c.directories[1].pilot_group.as_ref().unwrap();
+    assert_eq!(
+        pilot.dn.to_string(),
+        "CN=Pilot Users,OU=Labs,DC=fabrikam,DC=example,DC=com"
+    );
+    assert_eq!(pilot.guid, Some(guid(22)));
 }

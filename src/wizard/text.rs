@@ -415,6 +415,10 @@ pub mod filter {
     pub fn chosen(dn: &str) -> String {
         format!("Pilot group: {dn}")
     }
+    /// The forest row (several forests).
+    pub fn forest(name: &str) -> String {
+        format!("Forest: {name}   (Space: next forest)")
+    }
 }
 
 /// Group writeback (the target OU picker).

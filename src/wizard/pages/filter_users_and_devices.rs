@@ -2,8 +2,13 @@
 //! found by searching the forest (an [`Effect::FindGroups`]) and picked from the results, with the
 //! pilot's limits spelled out (direct members only; for pilots, not production).
 //!
+//! With several forests (Custom path), a Forest row above the search picks the forest the group
+//! is searched in, as Entra Connect's FOREST field does; the group goes to that forest's
+//! directory.
+//!
 //! Invariants: with "selected", Next is refused until a group is picked; the group is kept by DN
-//! and objectGUID.
+//! and objectGUID; changing the forest forgets the search and the choice (a group belongs to
+//! one forest).
 
 use ratatui::text::{Line, Span};
 
@@ -40,8 +45,11 @@ pub struct FilterUsersAndDevices {
     pub query: TextField,
     /// The search.
     pub search: Search,
-    /// Focus: 0 the option, 1 the search field, 2.. result rows.
+    /// Focus: 0 the option, then the Forest row (several forests only), the search field and
+    /// the result rows (see [`search_row`]).
     pub focus: usize,
+    /// The forest searched, as an index into the connected forests.
+    pub forest: usize,
     /// The chosen group.
     pub chosen: Option<GroupEntry>,
     /// Next refused: no group.
@@ -55,10 +63,27 @@ fn results(f: &FilterUsersAndDevices) -> &[GroupEntry] {
     }
 }
 
-fn search(s: &mut State) -> Flow {
-    let forest = connect_directories::forest(s)
+/// Whether the Forest row is shown.
+fn several(s: &State) -> bool {
+    connect_directories::forests(s).len() > 1
+}
+
+/// The focus index of the search field (the result rows follow it).
+fn search_row(s: &State) -> usize {
+    if several(s) { 2 } else { 1 }
+}
+
+/// The forest searched and given the group.
+fn chosen_forest(s: &State) -> Option<String> {
+    let forests = connect_directories::forests(s);
+    forests
+        .get(s.filter.forest)
+        .or(forests.first())
         .map(|f| f.forest.clone())
-        .unwrap_or_default();
+}
+
+fn search(s: &mut State) -> Flow {
+    let forest = chosen_forest(s).unwrap_or_default();
     let f = &mut s.filter;
     if f.query.is_empty() {
         return Flow::stay();
@@ -80,9 +105,15 @@ pub fn on_groups(s: &mut State, r: Result<Vec<GroupEntry>, Failure>) {
 
 /// Handle a key.
 pub fn input(s: &mut State, input: Input) -> Flow {
+    let row = search_row(s);
+    let forests = connect_directories::forests(s).len();
     let f = &mut s.filter;
-    let count = if f.selected { 2 + results(f).len() } else { 1 };
-    if f.focus == 1 && f.query.input(input) {
+    let count = if f.selected {
+        row + 1 + results(f).len()
+    } else {
+        1
+    };
+    if f.focus == row && f.query.input(input) {
         return Flow::stay();
     }
     match input {
@@ -95,11 +126,15 @@ pub fn input(s: &mut State, input: Input) -> Flow {
             Flow::stay()
         }
         Input::Action(Action::Search) => search(s),
-        Input::Action(Action::Next) if f.focus == 1 => search(s),
+        Input::Action(Action::Next) if f.focus == row => search(s),
         Input::Action(Action::Toggle) | Input::Char(' ') => {
             if f.focus == 0 {
                 f.selected = !f.selected;
-            } else if let Some(g) = f.focus.checked_sub(2).and_then(|i| results(f).get(i)) {
+            } else if f.focus == 1 && row == 2 {
+                f.forest = (f.forest + 1) % forests.max(1);
+                f.search = Search::Idle;
+                f.chosen = None;
+            } else if let Some(g) = f.focus.checked_sub(row + 1).and_then(|i| results(f).get(i)) {
                 f.chosen = Some(g.clone());
                 f.must_pick = false;
             }
@@ -145,7 +180,18 @@ pub fn view(s: &State, st: &Styles) -> Body {
         return b;
     }
     b.blank();
-    b.field(t::SEARCH, &f.query, f.focus == 1, None, st);
+    let row = search_row(s);
+    if row == 2 {
+        let name = chosen_forest(s).unwrap_or_default();
+        b.push_focus(
+            Line::from(vec![
+                Span::styled(if f.focus == 1 { "› " } else { "  " }, st.focus_border),
+                Span::styled(t::forest(&name), st.text),
+            ]),
+            f.focus == 1,
+        );
+    }
+    b.field(t::SEARCH, &f.query, f.focus == row, None, st);
     match &f.search {
         Search::Idle => b.text(t::PICK, st.muted),
         Search::Running => b.push(working(s.tick, t::SEARCHING, st)),
@@ -156,7 +202,7 @@ pub fn view(s: &State, st: &Styles) -> Body {
         Search::Done(groups) if groups.is_empty() => b.text(t::NONE_FOUND, st.warning),
         Search::Done(groups) => {
             for (i, g) in groups.iter().enumerate() {
-                let focused = f.focus == i + 2;
+                let focused = f.focus == i + row + 1;
                 let chosen = f.chosen.as_ref().is_some_and(|c| c.dn == g.dn);
                 b.push_focus(
                     Line::from(vec![
@@ -182,10 +228,23 @@ pub fn view(s: &State, st: &Styles) -> Body {
     b
 }
 
-/// Put the pilot group into the configuration (first directory).
+/// Put the pilot group into the configuration: the directory of the forest it was found in.
 pub fn apply(s: &State, c: &mut Config) {
     let f = &s.filter;
-    if let (true, Some(g), Some(d)) = (f.selected, &f.chosen, c.directories.first_mut()) {
+    let (true, Some(g)) = (f.selected, &f.chosen) else {
+        return;
+    };
+    let forest = chosen_forest(s);
+    let at = c
+        .directories
+        .iter()
+        .position(|d| {
+            forest
+                .as_ref()
+                .is_some_and(|n| d.forest.eq_ignore_ascii_case(n))
+        })
+        .unwrap_or(0);
+    if let Some(d) = c.directories.get_mut(at) {
         d.pilot_group = Some(ObjectRef {
             dn: g.dn.clone(),
             guid: g.guid,
