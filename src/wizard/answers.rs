@@ -183,6 +183,15 @@ pub struct FeatureAnswers {
     /// Directory extensions, `user.attr` or `group.attr`, each a candidate of the forest's
     /// schema (an empty list turns the feature off).
     pub directory_extensions: Option<Vec<String>>,
+    // ---- wizfeatures (begin)
+    /// Microsoft Entra app and attribute filtering (on when `apps` or `excluded_attributes`
+    /// is given and this is not `false`).
+    pub app_and_attribute_filtering: Option<bool>,
+    /// Its cloud services (`exchange-online`, ...); not given: all of them.
+    pub apps: Option<Vec<String>>,
+    /// Its cleared attributes, `user.title`, `group.info`, `contact.department`.
+    pub excluded_attributes: Option<Vec<String>>,
+    // ---- wizfeatures (end)
 }
 
 /// `[ready]`.
@@ -478,7 +487,83 @@ fn fill_features(s: &mut State, a: &FeatureAnswers) {
     if let Some(v) = &a.directory_extensions {
         f.extensions = !v.is_empty();
     }
+    // wizfeatures
+    if let Some(v) = a
+        .app_and_attribute_filtering
+        .or((a.apps.is_some() || a.excluded_attributes.is_some()).then_some(true))
+    {
+        f.app_filtering = v;
+    }
 }
+
+// ---- wizfeatures (begin): app and attribute filtering answers.
+
+/// `features.apps` on the Microsoft Entra app filtering page.
+fn fill_apps(s: &mut State, a: &FeatureAnswers) -> Result<(), AnswerError> {
+    let Some(wanted) = &a.apps else {
+        return Ok(());
+    };
+    let mut apps = Vec::new();
+    for (i, text) in wanted.iter().enumerate() {
+        let app = crate::config::apps::parse(text).ok_or_else(|| {
+            err(
+                format!("features.apps[{i}]"),
+                crate::wizard::text::attribute_filtering::unknown_app(text),
+            )
+        })?;
+        apps.push(app);
+    }
+    s.app_filter.apps.clear();
+    for app in apps {
+        if !s.app_filter.apps.contains(&app) {
+            crate::wizard::pages::app_filtering::toggle(&mut s.app_filter, app);
+        }
+    }
+    if s.app_filter.apps.is_empty() {
+        return Err(err(
+            "features.apps",
+            crate::wizard::text::app_filtering::NOTHING,
+        ));
+    }
+    Ok(())
+}
+
+/// `features.excluded_attributes` on the Microsoft Entra attributes page: each must be listed
+/// there and clearable.
+fn fill_attributes(s: &mut State, a: &FeatureAnswers) -> Result<(), AnswerError> {
+    use crate::wizard::pages::attribute_filtering as page;
+    use crate::wizard::text::attribute_filtering as t;
+    let Some(wanted) = &a.excluded_attributes else {
+        return Ok(());
+    };
+    s.app_filter.cleared.clear();
+    for (i, k) in wanted.iter().enumerate() {
+        let key = format!("features.excluded_attributes[{i}]");
+        let (class, attr) = k.split_once('.').unwrap_or(("", k.as_str()));
+        if crate::config::apps::is_mandatory(attr) {
+            return Err(err(key, t::mandatory(k)));
+        }
+        let Some((c, x)) = s
+            .app_filter
+            .attributes
+            .iter()
+            .find(|(c, x)| c.eq_ignore_ascii_case(class) && x.eq_ignore_ascii_case(attr))
+            .cloned()
+        else {
+            return Err(err(key, t::unknown(k)));
+        };
+        if page::left_out(s, &x) {
+            // Already not synchronized because of the services chosen: nothing to clear.
+            continue;
+        }
+        if !page::is_cleared(s, &page::key(&c, &x)) {
+            page::toggle(s, &c, &x);
+        }
+    }
+    Ok(())
+}
+
+// ---- wizfeatures (end)
 
 /// `features.directory_extensions` on the Directory extensions page: each must be one of the
 /// forest's candidates, chosen as Space on its row does.
@@ -642,6 +727,8 @@ fn refusal(s: &State, a: &Answers) -> AnswerError {
             "features.group_writeback_ou",
             crate::wizard::text::group_writeback::NOTHING,
         ),
+        // wizfeatures
+        PageId::AppFiltering => err("features.apps", crate::wizard::text::app_filtering::NOTHING),
         PageId::DirectoryExtensions => err(
             "features.directory_extensions",
             s.extensions.error.unwrap_or("not accepted"),
@@ -821,6 +908,9 @@ pub fn drive(
             }
             PageId::OptionalFeatures => fill_features(d.s, &a.features),
             PageId::DirectoryExtensions => fill_extensions(d.s, &a.features)?,
+            // wizfeatures
+            PageId::AppFiltering => fill_apps(d.s, &a.features)?,
+            PageId::AttributeFiltering => fill_attributes(d.s, &a.features)?,
             PageId::GroupWriteback => {
                 if let Some(text) = &a.features.group_writeback_ou {
                     let k = "features.group_writeback_ou";

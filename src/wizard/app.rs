@@ -23,6 +23,8 @@ use crate::wizard::pages::{
     ready_to_configure, refresh_directory_schema, troubleshoot, upn_suffixes, user_sign_in,
     view_configuration, welcome,
 };
+// wizfeatures
+use crate::wizard::pages::{app_filtering, attribute_filtering};
 
 /// The pages, named as Entra Connect names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -73,6 +75,12 @@ pub enum PageId {
     ChangeUserSignIn,
     /// Rerun: Troubleshoot.
     Troubleshoot,
+    // ---- wizfeatures (begin)
+    /// App and attribute filtering, page 1: the cloud services.
+    AppFiltering,
+    /// App and attribute filtering, page 2: the attributes.
+    AttributeFiltering,
+    // ---- wizfeatures (end)
 }
 
 /// Express or Custom.
@@ -154,6 +162,8 @@ pub struct State {
     pub user_sign_in: change_user_sign_in::ChangeUserSignIn,
     /// Troubleshoot.
     pub troubleshoot: troubleshoot::Troubleshoot,
+    /// wizfeatures: app and attribute filtering (both pages).
+    pub app_filter: app_filtering::AppFiltering,
     /// Quit state.
     pub quit: Quit,
     /// Animation frame for spinners (advanced by [`Message::Tick`]).
@@ -191,6 +201,7 @@ impl State {
             staging: Default::default(),
             user_sign_in: Default::default(),
             troubleshoot: Default::default(),
+            app_filter: Default::default(),
             quit: Quit::No,
             tick: 0,
         }
@@ -299,6 +310,10 @@ pub fn sequence(s: &State) -> Vec<PageId> {
                 FilterUsersAndDevices,
                 OptionalFeatures,
             ]);
+            // wizfeatures
+            if app_filtering::needed(s) {
+                seq.extend([AppFiltering, AttributeFiltering]);
+            }
             if directory_extensions::needed(s) {
                 seq.push(DirectoryExtensions);
             }
@@ -432,6 +447,8 @@ fn enter(s: &mut State) -> Vec<Effect> {
         PageId::ConfigureStagingMode => configure_staging_mode::enter(s),
         PageId::ViewConfiguration => view_configuration::enter(s),
         PageId::RefreshDirectorySchema => refresh_directory_schema::enter(s),
+        // wizfeatures
+        PageId::AttributeFiltering => attribute_filtering::enter(s),
         _ => Vec::new(),
     }
 }
@@ -467,6 +484,9 @@ fn page_input(s: &mut State, input: Input) -> Flow {
         PageId::ChangeUserSignIn => change_user_sign_in::input(s, input),
         PageId::UserSignIn => user_sign_in::input(s, input),
         PageId::Troubleshoot => troubleshoot::input(s, input),
+        // wizfeatures
+        PageId::AppFiltering => app_filtering::input(s, input),
+        PageId::AttributeFiltering => attribute_filtering::input(s, input),
     }
 }
 
@@ -499,6 +519,9 @@ pub fn hints(s: &State) -> Vec<Action> {
         PageId::ChangeUserSignIn => change_user_sign_in::hints(s),
         PageId::UserSignIn => user_sign_in::hints(s),
         PageId::Troubleshoot => troubleshoot::hints(s),
+        // wizfeatures
+        PageId::AppFiltering => app_filtering::hints(s),
+        PageId::AttributeFiltering => attribute_filtering::hints(s),
     };
     if !matches!(
         s.page,
@@ -625,6 +648,7 @@ pub fn build_config(s: &State) -> Config {
         optional_features::apply(s, &mut c);
         directory_extensions::apply(s, &mut c);
         group_writeback::apply(s, &mut c);
+        app_filtering::apply(s, &mut c); // wizfeatures
     }
     ready_to_configure::apply(s, &mut c);
     configure::apply(s, &mut c);

@@ -36,3 +36,7 @@ pub mod upn_suffixes;
 pub mod user_sign_in;
 pub mod view_configuration;
 pub mod welcome;
+
+// wizfeatures: app and attribute filtering, device options, source anchor.
+pub mod app_filtering;
+pub mod attribute_filtering;

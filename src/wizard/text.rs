@@ -874,3 +874,98 @@ pub mod troubleshoot {
     /// Checks.
     pub const CHECKS_BAD: &str = "Checks that failed or warned:";
 }
+
+// ---- wizfeatures: app and attribute filtering, device options, source anchor (begin) ----
+
+/// Optional features: the app and attribute filtering checkbox.
+pub mod app_filtering_feature {
+    /// Label and what it needs.
+    pub const FEATURE: (&str, &str) = (
+        "Microsoft Entra app and attribute filtering",
+        "Choose the cloud services you use and the attributes to synchronize, on two pages that follow.",
+    );
+}
+
+/// App and attribute filtering, page 1: the cloud services.
+pub mod app_filtering {
+    use crate::config::model::CloudApp;
+    /// Title.
+    pub const TITLE: &str = "Microsoft Entra app filtering";
+    /// Page list name.
+    pub const NAV: &str = "App filtering";
+    /// Introduction.
+    pub const INTRO: &str = "Choose the cloud services you use. Attributes that only the services you leave out use are not synchronized.";
+    /// Nothing chosen.
+    pub const NOTHING: &str = "Choose at least one service, or go back and clear app and attribute filtering on Optional features.";
+    /// After the list.
+    pub const LATER: &str =
+        "You can change this later with the Customize synchronization options task.";
+    /// A service's name as Entra Connect lists it.
+    pub fn label(app: CloudApp) -> &'static str {
+        match app {
+            CloudApp::Office365Proplus => "Office 365 ProPlus (Microsoft 365 Apps)",
+            CloudApp::ExchangeOnline => "Exchange Online",
+            CloudApp::SharepointOnline => "SharePoint Online",
+            CloudApp::LyncOnline => "Lync Online (Skype for Business, Teams)",
+            CloudApp::AzureRms => "Azure RMS",
+            CloudApp::Intune => "Intune",
+            CloudApp::DynamicsCrm => "Dynamics CRM",
+            CloudApp::ThirdPartyApplications => "3rd party application",
+        }
+    }
+    /// What leaving a service out drops.
+    pub fn drops(n: usize) -> String {
+        if n == 0 {
+            "Uses only attributes every service needs.".to_string()
+        } else {
+            format!("Uses {n} attributes of its own.")
+        }
+    }
+}
+
+/// App and attribute filtering, page 2: the attributes.
+pub mod attribute_filtering {
+    /// Title.
+    pub const TITLE: &str = "Microsoft Entra attributes";
+    /// Page list name.
+    pub const NAV: &str = "Attributes";
+    /// Introduction.
+    pub const INTRO: &str = "Clear the attributes you do not want in Microsoft Entra ID (every object type). Attributes hybridsync always needs are not listed.";
+    /// The warning.
+    pub const WARNING: &str =
+        "! Removing attributes can break features that use them (address book, mail flow, Teams).";
+    /// An attribute only unchosen services use.
+    pub fn only_unchosen(apps: &str) -> String {
+        format!("not synchronized: only used by {apps}")
+    }
+    /// An attribute a chosen service needs.
+    pub fn needed(apps: &str) -> String {
+        format!("needed by {apps}")
+    }
+    /// A cleared attribute a chosen service needs.
+    pub fn breaks(apps: &str) -> String {
+        format!("! cleared, but {apps} needs it")
+    }
+    /// Summary.
+    pub fn summary(cleared: usize, by_apps: usize) -> String {
+        format!("{cleared} cleared by you, {by_apps} left out by the services chosen.")
+    }
+    /// Answers: not on the list.
+    pub fn unknown(key: &str) -> String {
+        format!(
+            "\"{key}\" is not an attribute the rules synchronize — write type.attribute (user, group or contact), as listed on the Microsoft Entra attributes page"
+        )
+    }
+    /// Answers: mandatory.
+    pub fn mandatory(key: &str) -> String {
+        format!(
+            "\"{key}\" is always synchronized: hybridsync needs it to identify, join or scope objects"
+        )
+    }
+    /// Answers: an unknown service.
+    pub fn unknown_app(text: &str) -> String {
+        format!(
+            "\"{text}\" is not a cloud service — write one of office365-proplus, exchange-online, sharepoint-online, lync-online, azure-rms, intune, dynamics-crm, third-party-applications"
+        )
+    }
+}

@@ -303,6 +303,9 @@ pub fn page_title(p: PageId) -> &'static str {
         PageId::ChangeUserSignIn => USER_SIGN_IN,
         PageId::Troubleshoot => TROUBLESHOOT,
         PageId::UserSignIn => text::nav::USER_SIGN_IN,
+        // wizfeatures
+        PageId::AppFiltering => text::app_filtering::TITLE,
+        PageId::AttributeFiltering => text::attribute_filtering::TITLE,
     }
 }
 
@@ -331,6 +334,9 @@ fn nav_name(p: PageId) -> &'static str {
         PageId::ConfigureStagingMode => STAGING,
         PageId::ChangeUserSignIn | PageId::UserSignIn => USER_SIGN_IN,
         PageId::Troubleshoot => TROUBLESHOOT,
+        // wizfeatures
+        PageId::AppFiltering => text::app_filtering::NAV,
+        PageId::AttributeFiltering => text::attribute_filtering::NAV,
     }
 }
 
@@ -382,6 +388,9 @@ fn body(s: &State, st: &Styles) -> Body {
         PageId::ChangeUserSignIn => pages::change_user_sign_in::view(s, st),
         PageId::UserSignIn => pages::user_sign_in::view(s, st),
         PageId::Troubleshoot => pages::troubleshoot::view(s, st),
+        // wizfeatures
+        PageId::AppFiltering => pages::app_filtering::view(s, st),
+        PageId::AttributeFiltering => pages::attribute_filtering::view(s, st),
     }
 }
 

@@ -117,6 +117,10 @@ pub fn sequence(s: &State) -> Vec<PageId> {
         Task::ViewConfiguration => v.push(ViewConfiguration),
         Task::CustomizeSyncOptions => {
             v.extend([CustomizeSyncOptions, OuFiltering, OptionalFeatures]);
+            // wizfeatures
+            if crate::wizard::pages::app_filtering::needed(s) {
+                v.extend([AppFiltering, AttributeFiltering]);
+            }
             if directory_extensions::needed(s) {
                 v.push(DirectoryExtensions);
             }
@@ -307,6 +311,7 @@ pub fn prefill(s: &mut State) {
     feat.device_writeback = f.device_writeback.enabled;
     feat.extensions = f.directory_extensions.enabled;
     s.extensions.selected = f.directory_extensions.attributes.clone();
+    crate::wizard::pages::app_filtering::prefill(s, &f.app_and_attribute_filtering); // wizfeatures
     let anchor = c.identity.source_anchor.as_str();
     s.identity.matching = c.identity.user_matching;
     if anchor.eq_ignore_ascii_case("mS-DS-ConsistencyGuid") {
@@ -418,6 +423,7 @@ pub fn build_config(s: &State) -> Config {
             optional_features::apply(s, &mut c);
             directory_extensions::apply(s, &mut c);
             group_writeback::apply(s, &mut c);
+            crate::wizard::pages::app_filtering::apply(s, &mut c); // wizfeatures
             // An OU kept from the configuration keeps its objectGUID.
             if let (Some(new), Some(old)) = (
                 c.features.group_writeback.target_ou.as_mut(),
