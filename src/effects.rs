@@ -27,6 +27,7 @@ use crate::provision::rights::Features;
 
 mod context;
 mod directory;
+mod forest_tasks; // wizfeatures
 mod local;
 mod rerun;
 mod runner;
@@ -113,7 +114,89 @@ pub enum Effect {
     },
     /// Stop the running effect of this kind, if any (no reply when nothing runs).
     Cancel(EffectKind),
+    // ---- wizfeatures (begin)
+    /// Look in each forest, under its scope, for users whose `mS-DS-ConsistencyGuid` is already
+    /// set ([`Reply::ConsistencyGuids`]); the rerun's "Configure source anchor" runs it before
+    /// switching from objectGUID.
+    FindConsistencyGuids {
+        /// One search per forest.
+        searches: Vec<ForestSearch>,
+    },
+    /// Write the Microsoft Entra hybrid join service connection point into the forest's
+    /// configuration partition ([`Reply::Scp`]), with an Enterprise Admin's credentials that are
+    /// used for this write only.
+    ConfigureScp {
+        /// The forest and the admin.
+        login: ForestLogin,
+        /// The tenant ID (`azureADId`).
+        tenant_id: String,
+        /// A verified domain of the tenant (`azureADName`).
+        domain: String,
+    },
+    // ---- wizfeatures (end)
 }
+
+// ---- wizfeatures (begin): types of the forest tasks.
+
+/// How to bind to a forest for one effect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForestLogin {
+    /// Forest root DNS name.
+    pub forest: String,
+    /// Domain controllers (empty: DNS SRV discovery).
+    pub domain_controllers: Vec<String>,
+    /// Transport security.
+    pub tls: TlsMode,
+    /// The account (`DOMAIN\user` or `user@realm`).
+    pub username: String,
+    /// Its password.
+    pub password: LoginSecret,
+}
+
+/// Where a [`ForestLogin`]'s password comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoginSecret {
+    /// Typed by the admin (used for this effect only, never stored).
+    Given(Secret),
+    /// The connector account's password in the credential store.
+    Stored(SecretRef),
+}
+
+/// One forest's part of [`Effect::FindConsistencyGuids`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForestSearch {
+    /// The forest and the account.
+    pub login: ForestLogin,
+    /// Where to look (the scope's included containers, or its domains).
+    pub bases: Vec<Dn>,
+    /// Containers left out of the scope.
+    pub exclude: Vec<Dn>,
+}
+
+/// What [`Effect::FindConsistencyGuids`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GuidsInUse {
+    /// How many users in scope have the attribute set.
+    pub total: usize,
+    /// The first few of them.
+    pub sample: Vec<Dn>,
+}
+
+/// The service connection point as written and read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScpWritten {
+    /// Its DN.
+    pub dn: Dn,
+    /// Its `keywords`, as read back.
+    pub keywords: Vec<String>,
+    /// Whether it was created (false: updated).
+    pub created: bool,
+}
+
+/// The service connection point's RDN value (the same in every forest).
+pub const SCP_CN: &str = "62a0ff2e-97b9-4513-943f-0d221bd30080";
+
+// ---- wizfeatures (end)
 
 /// Which long-running effect [`Effect::Cancel`] stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -152,6 +235,9 @@ impl Effect {
             Effect::ExportConfiguration { .. } => "export the configuration",
             Effect::RunPreflight { .. } => "run the preflight checks",
             Effect::Cancel(_) => "cancel",
+            // wizfeatures
+            Effect::FindConsistencyGuids { .. } => "look for mS-DS-ConsistencyGuid values in use",
+            Effect::ConfigureScp { .. } => "write the service connection point",
         }
     }
 }
@@ -191,6 +277,16 @@ pub enum ConfigureStep {
     },
     /// Start the first full cycle (in staging mode when the config says so).
     StartFirstCycle,
+    /// wizfeatures: prepare the forest for device writeback with an Enterprise Admin's
+    /// credentials (used for this step only): the `CN=Device Registration Configuration`
+    /// container and `CN=RegisteredDevices` under the domain, then, when `grant` names the
+    /// connector account, its rights for `features` (device writeback among them).
+    PrepareDeviceWriteback {
+        /// The forest and the admin.
+        login: ForestLogin,
+        /// The connector account to give its rights, with every feature it serves.
+        grant: Option<(String, Features)>,
+    },
 }
 
 impl ConfigureStep {
@@ -206,6 +302,9 @@ impl ConfigureStep {
             }
             ConfigureStep::WriteConfig { .. } => "Write the configuration file",
             ConfigureStep::StartFirstCycle => "Start the first synchronization cycle",
+            ConfigureStep::PrepareDeviceWriteback { .. } => {
+                "Create the device writeback containers"
+            }
         }
     }
 }
@@ -477,6 +576,12 @@ pub enum Reply {
     Cancelled(EffectKind),
     /// This effect needs a part of hybridsync that the wizard is not connected to yet.
     NotConnected(Effect),
+    // ---- wizfeatures (begin)
+    /// The users in scope whose mS-DS-ConsistencyGuid is set.
+    ConsistencyGuids(Result<GuidsInUse, Failure>),
+    /// The service connection point was written (and read back).
+    Scp(Result<ScpWritten, Failure>),
+    // ---- wizfeatures (end)
 }
 
 /// Something that executes effects and later delivers replies.

@@ -227,6 +227,7 @@ fn step_label(step: Step) -> &'static str {
         Step::RegisterApplication => t::REGISTER,
         Step::WriteConfig => t::WRITE,
         Step::StartCycle => t::FIRST_CYCLE,
+        Step::PrepareDevices => crate::wizard::text::device_writeback::PREPARE_STEP, // wizfeatures
     }
 }
 

@@ -171,6 +171,15 @@ async fn execute(
             state_dir,
         } => Reply::Preflight(super::rerun::run_preflight(&config_path, &state_dir).await),
         Effect::Cancel(_) => Reply::NotConnected(effect),
+        // wizfeatures
+        Effect::FindConsistencyGuids { searches } => {
+            Reply::ConsistencyGuids(super::forest_tasks::consistency_guids(ctx, &searches).await)
+        }
+        Effect::ConfigureScp {
+            login,
+            tenant_id,
+            domain,
+        } => Reply::Scp(super::forest_tasks::configure_scp(ctx, &login, &tenant_id, &domain).await),
     }
 }
 
@@ -215,6 +224,10 @@ async fn configure(
             let out = super::local::write_config(&config, &path).await?;
             lock(session).config_path = Some(path);
             Ok(out)
+        }
+        // wizfeatures
+        ConfigureStep::PrepareDeviceWriteback { login, grant } => {
+            super::forest_tasks::prepare_device_writeback(ctx, &login, grant.as_ref()).await
         }
         ConfigureStep::StartFirstCycle => {
             let Some(hook) = ctx.first_cycle.clone() else {

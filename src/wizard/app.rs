@@ -24,7 +24,10 @@ use crate::wizard::pages::{
     view_configuration, welcome,
 };
 // wizfeatures
-use crate::wizard::pages::{app_filtering, attribute_filtering};
+use crate::wizard::pages::{
+    app_filtering, attribute_filtering, configure_device_options, configure_source_anchor,
+    device_container, device_writeback, hybrid_join,
+};
 
 /// The pages, named as Entra Connect names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,6 +83,16 @@ pub enum PageId {
     AppFiltering,
     /// App and attribute filtering, page 2: the attributes.
     AttributeFiltering,
+    /// Device writeback, page 1: the writeback forest.
+    DeviceWritebackForest,
+    /// Device writeback, page 2: the device container.
+    DeviceContainer,
+    /// Rerun: Configure device options.
+    DeviceOptions,
+    /// Rerun: Configure Microsoft Entra hybrid join (SCP configuration).
+    HybridJoin,
+    /// Rerun: Configure source anchor.
+    ConfigureSourceAnchor,
     // ---- wizfeatures (end)
 }
 
@@ -164,6 +177,14 @@ pub struct State {
     pub troubleshoot: troubleshoot::Troubleshoot,
     /// wizfeatures: app and attribute filtering (both pages).
     pub app_filter: app_filtering::AppFiltering,
+    /// wizfeatures: device writeback (forest and container pages).
+    pub device: device_writeback::DeviceWriteback,
+    /// wizfeatures: Configure device options.
+    pub device_options: configure_device_options::ConfigureDeviceOptions,
+    /// wizfeatures: SCP configuration.
+    pub hybrid_join: hybrid_join::HybridJoin,
+    /// wizfeatures: Configure source anchor.
+    pub source_anchor: configure_source_anchor::ConfigureSourceAnchor,
     /// Quit state.
     pub quit: Quit,
     /// Animation frame for spinners (advanced by [`Message::Tick`]).
@@ -202,6 +223,10 @@ impl State {
             user_sign_in: Default::default(),
             troubleshoot: Default::default(),
             app_filter: Default::default(),
+            device: Default::default(),
+            device_options: Default::default(),
+            hybrid_join: Default::default(),
+            source_anchor: Default::default(),
             quit: Quit::No,
             tick: 0,
         }
@@ -319,6 +344,10 @@ pub fn sequence(s: &State) -> Vec<PageId> {
             }
             if group_writeback::needed(s) {
                 seq.push(GroupWriteback);
+            }
+            // wizfeatures
+            if device_writeback::needed(s) {
+                seq.extend([DeviceWritebackForest, DeviceContainer]);
             }
         }
     }
@@ -449,6 +478,7 @@ fn enter(s: &mut State) -> Vec<Effect> {
         PageId::RefreshDirectorySchema => refresh_directory_schema::enter(s),
         // wizfeatures
         PageId::AttributeFiltering => attribute_filtering::enter(s),
+        PageId::ConfigureSourceAnchor => configure_source_anchor::enter(s),
         _ => Vec::new(),
     }
 }
@@ -487,6 +517,11 @@ fn page_input(s: &mut State, input: Input) -> Flow {
         // wizfeatures
         PageId::AppFiltering => app_filtering::input(s, input),
         PageId::AttributeFiltering => attribute_filtering::input(s, input),
+        PageId::DeviceWritebackForest => device_writeback::input(s, input),
+        PageId::DeviceContainer => device_container::input(s, input),
+        PageId::DeviceOptions => configure_device_options::input(s, input),
+        PageId::HybridJoin => hybrid_join::input(s, input),
+        PageId::ConfigureSourceAnchor => configure_source_anchor::input(s, input),
     }
 }
 
@@ -522,6 +557,11 @@ pub fn hints(s: &State) -> Vec<Action> {
         // wizfeatures
         PageId::AppFiltering => app_filtering::hints(s),
         PageId::AttributeFiltering => attribute_filtering::hints(s),
+        PageId::DeviceWritebackForest => device_writeback::hints(s),
+        PageId::DeviceContainer => device_container::hints(s),
+        PageId::DeviceOptions => configure_device_options::hints(s),
+        PageId::HybridJoin => hybrid_join::hints(s),
+        PageId::ConfigureSourceAnchor => configure_source_anchor::hints(s),
     };
     if !matches!(
         s.page,
@@ -563,6 +603,11 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
                 Effect::ExportConfiguration { .. } => on_reply(s, Reply::Exported(Err(failure))),
                 Effect::RunPreflight { .. } => on_reply(s, Reply::Preflight(Err(failure))),
                 Effect::Cancel(_) => Flow::stay(),
+                // wizfeatures
+                Effect::FindConsistencyGuids { .. } => {
+                    on_reply(s, Reply::ConsistencyGuids(Err(failure)))
+                }
+                Effect::ConfigureScp { .. } => on_reply(s, Reply::Scp(Err(failure))),
             }
         }
         Reply::Prerequisites(checks) => {
@@ -616,6 +661,15 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
             }
             Flow::stay()
         }
+        // wizfeatures
+        Reply::ConsistencyGuids(r) => {
+            configure_source_anchor::on_checked(s, r);
+            Flow::stay()
+        }
+        Reply::Scp(r) => {
+            hybrid_join::on_written(s, r);
+            Flow::stay()
+        }
         Reply::Cancelled(kind) => {
             match kind {
                 crate::effects::EffectKind::SignIn => connect_to_entra::on_cancelled(s),
@@ -649,6 +703,9 @@ pub fn build_config(s: &State) -> Config {
         directory_extensions::apply(s, &mut c);
         group_writeback::apply(s, &mut c);
         app_filtering::apply(s, &mut c); // wizfeatures
+        if device_writeback::needed(s) {
+            device_writeback::apply(s, &mut c); // wizfeatures
+        }
     }
     ready_to_configure::apply(s, &mut c);
     configure::apply(s, &mut c);

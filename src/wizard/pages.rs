@@ -40,3 +40,8 @@ pub mod welcome;
 // wizfeatures: app and attribute filtering, device options, source anchor.
 pub mod app_filtering;
 pub mod attribute_filtering;
+pub mod configure_device_options;
+pub mod configure_source_anchor;
+pub mod device_container;
+pub mod device_writeback;
+pub mod hybrid_join;

@@ -43,24 +43,51 @@ pub enum Task {
     ChangeUserSignIn,
     /// Troubleshoot.
     Troubleshoot,
+    // ---- wizfeatures (begin)
+    /// Configure device options.
+    ConfigureDeviceOptions,
+    /// Configure source anchor (offered while the anchor is objectGUID).
+    ConfigureSourceAnchor,
+    // ---- wizfeatures (end)
 }
 
-/// The menu, in order.
-pub const TASKS: [Task; 6] = [
+/// The menu, in order (a task not offered for the loaded configuration is left out: [`menu`]).
+pub const TASKS: [Task; 8] = [
     Task::ViewConfiguration,
     Task::CustomizeSyncOptions,
     Task::RefreshDirectorySchema,
     Task::ConfigureStagingMode,
     Task::ChangeUserSignIn,
     Task::Troubleshoot,
+    // wizfeatures
+    Task::ConfigureDeviceOptions,
+    Task::ConfigureSourceAnchor,
 ];
+
+/// wizfeatures: the tasks offered for the loaded configuration, in [`TASKS`] order ("Configure
+/// source anchor" only while the anchor is objectGUID).
+pub fn menu(s: &State) -> Vec<Task> {
+    TASKS
+        .iter()
+        .copied()
+        .filter(|t| match t {
+            Task::ConfigureSourceAnchor => s
+                .loaded()
+                .is_some_and(crate::wizard::pages::configure_source_anchor::offered),
+            _ => true,
+        })
+        .collect()
+}
 
 impl Task {
     /// Whether the task writes the configuration (ends on Ready to configure and Configure).
     pub fn changes_config(self) -> bool {
         matches!(
             self,
-            Task::CustomizeSyncOptions | Task::ConfigureStagingMode | Task::ChangeUserSignIn
+            Task::CustomizeSyncOptions
+                | Task::ConfigureStagingMode
+                | Task::ChangeUserSignIn
+                | Task::ConfigureSourceAnchor
         )
     }
 
@@ -73,6 +100,8 @@ impl Task {
             Task::ConfigureStagingMode => "configure-staging-mode",
             Task::ChangeUserSignIn => "change-user-sign-in",
             Task::Troubleshoot => "troubleshoot",
+            Task::ConfigureDeviceOptions => "configure-device-options",
+            Task::ConfigureSourceAnchor => "configure-source-anchor",
         }
     }
 
@@ -84,6 +113,8 @@ impl Task {
             Task::ConfigureStagingMode => t::STAGING,
             Task::ChangeUserSignIn => t::SIGN_IN,
             Task::Troubleshoot => t::TROUBLESHOOT,
+            Task::ConfigureDeviceOptions => crate::wizard::text::device_options::TITLE,
+            Task::ConfigureSourceAnchor => crate::wizard::text::source_anchor::TITLE,
         }
     }
 
@@ -95,6 +126,8 @@ impl Task {
             Task::ConfigureStagingMode => t::STAGING_HELP,
             Task::ChangeUserSignIn => t::SIGN_IN_HELP,
             Task::Troubleshoot => t::TROUBLESHOOT_HELP,
+            Task::ConfigureDeviceOptions => crate::wizard::text::device_options::HELP,
+            Task::ConfigureSourceAnchor => crate::wizard::text::source_anchor::HELP,
         }
     }
 }
@@ -132,6 +165,22 @@ pub fn sequence(s: &State) -> Vec<PageId> {
         Task::ConfigureStagingMode => v.push(ConfigureStagingMode),
         Task::ChangeUserSignIn => v.push(ChangeUserSignIn),
         Task::Troubleshoot => v.push(Troubleshoot),
+        // wizfeatures
+        Task::ConfigureSourceAnchor => v.push(ConfigureSourceAnchor),
+        Task::ConfigureDeviceOptions => {
+            use crate::wizard::pages::configure_device_options::{self as o, DeviceOption};
+            v.push(DeviceOptions);
+            match s.device_options.choice {
+                DeviceOption::HybridJoin => v.push(HybridJoin),
+                DeviceOption::ConfigureWriteback => {
+                    v.extend([DeviceWritebackForest, DeviceContainer]);
+                }
+                DeviceOption::DisableWriteback => {}
+            }
+            if o::changes_config(s) {
+                v.extend([ReadyToConfigure, Configure, Complete]);
+            }
+        }
     }
     if task.changes_config() {
         v.extend([ReadyToConfigure, Configure, Complete]);
@@ -141,7 +190,7 @@ pub fn sequence(s: &State) -> Vec<PageId> {
 
 /// Choose `task` (as Enter on its row does) and move to its first page.
 pub fn choose(s: &mut State, task: Task) -> Flow {
-    if let Some(i) = TASKS.iter().position(|x| *x == task) {
+    if let Some(i) = menu(s).iter().position(|x| *x == task) {
         s.tasks.cursor = i;
     }
     if let Some(r) = s.rerun.as_mut() {
@@ -154,14 +203,14 @@ pub fn choose(s: &mut State, task: Task) -> Flow {
 pub fn input(s: &mut State, input: Input) -> Flow {
     match input {
         Input::Action(Action::Down | Action::FocusNext) => {
-            s.tasks.cursor = (s.tasks.cursor + 1).min(TASKS.len() - 1);
+            s.tasks.cursor = (s.tasks.cursor + 1).min(menu(s).len().saturating_sub(1));
             Flow::stay()
         }
         Input::Action(Action::Up | Action::FocusPrev) => {
             s.tasks.cursor = s.tasks.cursor.saturating_sub(1);
             Flow::stay()
         }
-        Input::Action(Action::Next) | Input::Char(' ') => match TASKS.get(s.tasks.cursor) {
+        Input::Action(Action::Next) | Input::Char(' ') => match menu(s).get(s.tasks.cursor) {
             Some(task) => choose(s, *task),
             None => Flow::stay(),
         },
@@ -182,7 +231,7 @@ pub fn view(s: &State, st: &Styles) -> Body {
         b.text(t::IN_STAGING, st.warning);
     }
     b.blank();
-    for (i, task) in TASKS.iter().enumerate() {
+    for (i, task) in menu(s).iter().enumerate() {
         let focused = i == s.tasks.cursor;
         b.push_focus(radio(focused, task.label(), focused, st), focused);
         if focused {
@@ -335,6 +384,7 @@ pub fn prefill(s: &mut State) {
         enabled: c.sync.staging_mode,
         ..Default::default()
     };
+    crate::wizard::pages::hybrid_join::prefill(s); // wizfeatures
     s.user_sign_in = change_user_sign_in::ChangeUserSignIn {
         method: match c.sign_in.method {
             SignInMethod::DoNotConfigure => SignInMethod::PasswordHashSync,
@@ -435,9 +485,19 @@ pub fn build_config(s: &State) -> Config {
         }
         Task::ConfigureStagingMode => configure_staging_mode::apply(s, &mut c),
         Task::ChangeUserSignIn => change_user_sign_in::apply(s, &mut c),
+        // wizfeatures
+        Task::ConfigureSourceAnchor => {
+            crate::wizard::pages::configure_source_anchor::apply(s, &mut c);
+        }
+        Task::ConfigureDeviceOptions => {
+            crate::wizard::pages::configure_device_options::apply(s, &mut c);
+        }
         _ => {}
     }
-    if task.changes_config() {
+    if task.changes_config()
+        || (task == Task::ConfigureDeviceOptions
+            && crate::wizard::pages::configure_device_options::changes_config(s))
+    {
         c.sync.scheduler_enabled = s.ready.start_sync;
     }
     c

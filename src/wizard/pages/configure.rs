@@ -15,6 +15,7 @@ use crate::effects::{ConfigureStep, Effect, Failure, StepOutput};
 use crate::wizard::app::{Flow, State, build_config};
 use crate::wizard::keys::{Action, Input};
 use crate::wizard::pages::connect_directories::{self, AccountMode, secret_name};
+use crate::wizard::pages::device_writeback; // wizfeatures
 use crate::wizard::text::configure as t;
 use crate::wizard::ui::{Body, Styles, spinner};
 
@@ -31,6 +32,8 @@ pub enum Step {
     WriteConfig,
     /// First cycle.
     StartCycle,
+    /// wizfeatures: create the device writeback containers (Enterprise Admin credentials).
+    PrepareDevices,
 }
 
 /// A step's status.
@@ -81,6 +84,7 @@ fn label(step: Step) -> &'static str {
         Step::RegisterApplication => t::REGISTER,
         Step::WriteConfig => t::WRITE,
         Step::StartCycle => t::FIRST_CYCLE,
+        Step::PrepareDevices => crate::wizard::text::device_writeback::PREPARE_STEP,
     }
 }
 
@@ -107,6 +111,19 @@ fn effect(s: &State, step: Step) -> Effect {
             path: s.config_path.clone(),
         },
         Step::StartCycle => ConfigureStep::StartFirstCycle,
+        // wizfeatures
+        Step::PrepareDevices => ConfigureStep::PrepareDeviceWriteback {
+            login: device_writeback::login(s).unwrap_or_else(|| crate::effects::ForestLogin {
+                forest,
+                domain_controllers: Vec::new(),
+                tls: crate::config::model::TlsMode::Ldaps,
+                username: String::new(),
+                password: crate::effects::LoginSecret::Given(crate::domain::Secret::new(
+                    String::new(),
+                )),
+            }),
+            grant: device_writeback::grant(s),
+        },
     })
 }
 
@@ -126,8 +143,18 @@ pub fn enter(s: &mut State) -> Vec<Effect> {
     if s.rerun.is_some() {
         // A rerun changes only the configuration; the scheduler picks it up when the wizard
         // releases the suspend lock.
+        // wizfeatures: device writeback prepares the forest first when asked to.
+        let mut steps = Vec::new();
+        if s.task() == Some(crate::wizard::pages::additional_tasks::Task::ConfigureDeviceOptions)
+            && s.device_options.choice
+                == crate::wizard::pages::configure_device_options::DeviceOption::ConfigureWriteback
+            && device_writeback::prepares(s)
+        {
+            steps.push((Step::PrepareDevices, Status::Pending));
+        }
+        steps.push((Step::WriteConfig, Status::Pending));
         s.configure = Configure {
-            steps: vec![(Step::WriteConfig, Status::Pending)],
+            steps,
             ..Configure::default()
         };
         return run(s, 0);
@@ -144,6 +171,10 @@ pub fn enter(s: &mut State) -> Vec<Effect> {
             AccountMode::Existing => Step::StoreSecret,
         }]
     };
+    // wizfeatures: the containers exist before the account is given its rights on them.
+    if !s.target.is_ldif(&forest) && device_writeback::needed(s) && device_writeback::prepares(s) {
+        steps.insert(0, Step::PrepareDevices);
+    }
     steps.extend([Step::RegisterApplication, Step::WriteConfig]);
     if s.ready.start_sync {
         steps.push(Step::StartCycle);
