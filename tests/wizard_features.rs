@@ -483,3 +483,481 @@ fn rerun_customize_changes_app_and_attribute_filtering_and_keeps_comments() {
     };
     assert_eq!(comments(&written), comments(&text), "every comment kept");
 }
+
+// ------------------------------------------------------------------- source anchor
+
+use hybridsync::effects::{
+    Failure, ForestLogin, ForestSearch, GuidsInUse, LoginSecret, ScpWritten,
+};
+use hybridsync::wizard::pages::additional_tasks::{Task, menu};
+
+fn object_guid_anchor() -> String {
+    let t = TEMPLATE.replace(
+        "source_anchor = \"mS-DS-ConsistencyGuid\"",
+        "source_anchor = \"objectGUID\"",
+    );
+    assert_ne!(t, TEMPLATE);
+    t
+}
+
+/// The rerun lab answering the consistency-guid check with `found`.
+fn anchor_lab(found: Result<GuidsInUse, Failure>) -> impl FnMut(&Effect) -> Vec<Reply> {
+    move |e| match e {
+        Effect::FindConsistencyGuids { .. } => vec![Reply::ConsistencyGuids(found.clone())],
+        other => lab(other),
+    }
+}
+
+fn in_use() -> GuidsInUse {
+    GuidsInUse {
+        total: 7,
+        sample: (1..=5)
+            .map(|i| dn(&format!("CN=User {i},OU=Staff,DC=corp,DC=example,DC=com")))
+            .collect(),
+    }
+}
+
+impl Wizard {
+    /// Open `task` from the Additional tasks menu.
+    fn open(&mut self, task: Task) -> &mut Self {
+        assert_eq!(self.page(), PageId::AdditionalTasks);
+        let i = menu(&self.state)
+            .iter()
+            .position(|t| *t == task)
+            .unwrap_or_else(|| panic!("{task:?} is not offered"));
+        while self.state.tasks.cursor > 0 {
+            self.key(KeyCode::Up);
+        }
+        self.downs(i).enter()
+    }
+
+    fn written(&self) -> Config {
+        hybridsync::config::load(self.path()).unwrap().config
+    }
+}
+
+#[test]
+fn source_anchor_is_offered_only_for_object_guid_and_switches_after_a_clean_check() {
+    let plain = Wizard::over(TEMPLATE, lab);
+    assert!(!menu(&plain.state).contains(&Task::ConfigureSourceAnchor));
+
+    let text = object_guid_anchor();
+    let mut w = Wizard::over(&text, anchor_lab(Ok(GuidsInUse::default())));
+    assert!(menu(&w.state).contains(&Task::ConfigureSourceAnchor));
+    w.open(Task::ConfigureSourceAnchor);
+    assert_eq!(w.page(), PageId::ConfigureSourceAnchor);
+    // The check binds as the connector account (stored password) under the forest's scope.
+    assert_eq!(
+        w.runner.effects,
+        vec![Effect::FindConsistencyGuids {
+            searches: vec![ForestSearch {
+                login: ForestLogin {
+                    forest: "corp.example.com".into(),
+                    domain_controllers: vec![],
+                    tls: hybridsync::config::model::TlsMode::Ldaps,
+                    username: "MSOL_0123456789ab@corp.example.com".into(),
+                    password: LoginSecret::Stored(SecretRef::Store(
+                        "ad-connector-corp.example.com".into()
+                    )),
+                },
+                bases: vec![dn("DC=corp,DC=example,DC=com")],
+                exclude: vec![],
+            }]
+        }]
+    );
+    insta::assert_snapshot!("source_anchor_clear", w.screen());
+    w.enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    assert_eq!(
+        hybridsync::wizard::pages::ready_to_configure::changes(&w.state),
+        vec!["~ identity.source_anchor: 'objectGUID' -> 'mS-DS-ConsistencyGuid'".to_string()]
+    );
+    w.enter();
+    assert_eq!(w.page(), PageId::Complete);
+    let written = std::fs::read_to_string(w.path()).unwrap();
+    assert_eq!(
+        written, TEMPLATE,
+        "only the anchor changed, every comment kept"
+    );
+}
+
+#[test]
+fn source_anchor_values_in_use_block_until_the_explicit_override() {
+    let mut w = Wizard::over(&object_guid_anchor(), anchor_lab(Ok(in_use())));
+    w.open(Task::ConfigureSourceAnchor);
+    insta::assert_snapshot!("source_anchor_in_use", w.screen());
+    w.enter();
+    assert_eq!(w.page(), PageId::ConfigureSourceAnchor, "blocked");
+    insta::assert_snapshot!("source_anchor_refused", w.screen());
+    w.space().enter();
+    assert_eq!(
+        w.page(),
+        PageId::ReadyToConfigure,
+        "the override lets it through"
+    );
+    w.enter();
+    assert_eq!(
+        w.written().identity.source_anchor.as_str(),
+        "mS-DS-ConsistencyGuid"
+    );
+
+    // A check that cannot run blocks too, with its fix; Ctrl+R runs it again.
+    let mut f = Wizard::over(
+        &object_guid_anchor(),
+        anchor_lab(Err(Failure::new(
+            "cannot read the password of MSOL_0123456789ab@corp.example.com: not found",
+            "check the credential store",
+        ))),
+    );
+    f.open(Task::ConfigureSourceAnchor);
+    insta::assert_snapshot!("source_anchor_failed", f.screen());
+    f.enter();
+    assert_eq!(f.page(), PageId::ConfigureSourceAnchor);
+    f.send(Message::Key(hybridsync::wizard::keys::ctrl('r')));
+    assert_eq!(
+        f.runner
+            .effects
+            .iter()
+            .filter(|e| matches!(e, Effect::FindConsistencyGuids { .. }))
+            .count(),
+        2
+    );
+}
+
+/// Run `answers` over the configuration `text` with `script`.
+fn rerun_answers(
+    text: &str,
+    answers_text: &str,
+    mut script: impl FnMut(&Effect) -> Vec<Reply>,
+) -> (Result<(), answers::AnswerError>, PathBuf, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hybridsync.toml");
+    std::fs::write(&path, text).unwrap();
+    let loaded = hybridsync::config::load(&path).unwrap().config;
+    let mut state = State::rerun(path.clone(), PathBuf::from(STATE_DIR), loaded);
+    let a = answers::parse(answers_text).unwrap();
+    let mut exec = |e: Effect| script(&e);
+    let r = answers::drive(&mut state, &a, &mut exec, &mut |_: &str| {});
+    (r, path, dir)
+}
+
+#[test]
+fn source_anchor_answers_and_their_errors() {
+    let task = "task = \"configure-source-anchor\"\n";
+    let (r, path, _d) = rerun_answers(
+        &object_guid_anchor(),
+        task,
+        anchor_lab(Ok(GuidsInUse::default())),
+    );
+    r.unwrap();
+    assert_eq!(std::fs::read_to_string(path).unwrap(), TEMPLATE);
+
+    let (r, _, _d) = rerun_answers(&object_guid_anchor(), task, anchor_lab(Ok(in_use())));
+    let e = r.unwrap_err();
+    assert_eq!(e.key, "source_anchor.skip_ldap_search", "{e}");
+    assert!(
+        e.message.contains("7 users") && e.message.contains("CN=User 1"),
+        "{e}"
+    );
+
+    let (r, path, _d) = rerun_answers(
+        &object_guid_anchor(),
+        &format!("{task}[source_anchor]\nskip_ldap_search = true\n"),
+        anchor_lab(Ok(in_use())),
+    );
+    r.unwrap();
+    assert_eq!(std::fs::read_to_string(path).unwrap(), TEMPLATE);
+
+    // Not offered over a consistency-guid anchor.
+    let (r, _, _d) = rerun_answers(TEMPLATE, task, lab);
+    let e = r.unwrap_err();
+    assert_eq!(e.key, "task", "{e}");
+    assert!(e.message.contains("objectGUID"), "{e}");
+}
+
+// ------------------------------------------------------------------ device options
+
+fn scp_lab(e: &Effect) -> Vec<Reply> {
+    match e {
+        Effect::ConfigureScp {
+            tenant_id, domain, ..
+        } => {
+            let mut keywords = vec![
+                format!("azureADId:{tenant_id}"),
+                format!("azureADName:{domain}"),
+            ];
+            keywords.sort();
+            vec![Reply::Scp(Ok(ScpWritten {
+                dn: dn(
+                    "CN=62a0ff2e-97b9-4513-943f-0d221bd30080,CN=Device Registration Configuration,CN=Services,CN=Configuration,DC=corp,DC=example,DC=com",
+                ),
+                keywords,
+                created: true,
+            }))]
+        }
+        other => lab(other),
+    }
+}
+
+const TENANT_ID: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+
+fn with_tenant(text: &str) -> String {
+    text.replace(
+        "tenant_id = \"00000000-0000-0000-0000-000000000000\"",
+        &format!("tenant_id = \"{TENANT_ID}\""),
+    )
+}
+
+#[test]
+fn hybrid_join_writes_the_scp_with_the_admins_credentials_and_changes_no_config() {
+    let text = with_tenant(TEMPLATE);
+    let mut w = Wizard::over(&text, scp_lab);
+    w.open(Task::ConfigureDeviceOptions);
+    assert_eq!(w.page(), PageId::DeviceOptions);
+    insta::assert_snapshot!("device_options", w.screen());
+    w.enter();
+    assert_eq!(w.page(), PageId::HybridJoin);
+    assert_eq!(w.state.hybrid_join.tenant.text(), TENANT_ID, "pre-filled");
+    // No admin yet: nothing is written.
+    w.enter();
+    assert!(
+        !w.runner
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::ConfigureScp { .. }))
+    );
+    insta::assert_snapshot!("hybrid_join_invalid", w.screen());
+    w.typ("CORP\\admin").tab().typ("Adm1n!").enter();
+    let scp: Vec<&Effect> = w
+        .runner
+        .effects
+        .iter()
+        .filter(|e| matches!(e, Effect::ConfigureScp { .. }))
+        .collect();
+    let [
+        Effect::ConfigureScp {
+            login,
+            tenant_id,
+            domain,
+        },
+    ] = scp.as_slice()
+    else {
+        panic!("{scp:?}")
+    };
+    assert_eq!(tenant_id, TENANT_ID);
+    assert_eq!(domain, "corp.example.com");
+    assert_eq!(login.forest, "corp.example.com");
+    assert_eq!(login.username, "CORP\\admin");
+    let LoginSecret::Given(pw) = &login.password else {
+        panic!()
+    };
+    assert_eq!(pw.expose(), "Adm1n!");
+    assert!(!format!("{login:?}").contains("Adm1n!"), "never in Debug");
+    insta::assert_snapshot!("hybrid_join_written", w.screen());
+    assert_eq!(w.page(), PageId::HybridJoin);
+    assert_eq!(
+        std::fs::read_to_string(w.path()).unwrap(),
+        text,
+        "the configuration is not touched"
+    );
+
+    // A refused write shows its fix.
+    let mut f = Wizard::over(&text, |e: &Effect| match e {
+        Effect::ConfigureScp { .. } => vec![Reply::Scp(Err(Failure::new(
+            "cannot write the service connection point: insufficient access (50)",
+            "sign in with an Enterprise Admin of the forest",
+        )))],
+        other => lab(other),
+    });
+    f.open(Task::ConfigureDeviceOptions).enter();
+    f.tab().tab().typ("CORP\\someone").tab().typ("pw").enter();
+    insta::assert_snapshot!("hybrid_join_failed", f.screen());
+}
+
+#[test]
+fn device_writeback_from_the_rerun_prepares_the_forest_and_grants_the_account() {
+    let mut w = Wizard::over(TEMPLATE, lab);
+    w.open(Task::ConfigureDeviceOptions);
+    w.down().enter();
+    assert_eq!(w.page(), PageId::DeviceWritebackForest);
+    insta::assert_snapshot!("device_writeback_forest", w.screen());
+    w.enter();
+    assert_eq!(w.page(), PageId::DeviceContainer);
+    w.enter();
+    assert_eq!(w.page(), PageId::DeviceContainer, "create needs an admin");
+    insta::assert_snapshot!("device_container_invalid", w.screen());
+    w.typ("CORP\\admin").tab().typ("Adm1n!").enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    w.enter();
+    assert_eq!(w.page(), PageId::Complete);
+    let steps: Vec<&ConfigureStep> = w
+        .runner
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Configure(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let [
+        ConfigureStep::PrepareDeviceWriteback { login, grant },
+        ConfigureStep::WriteConfig { .. },
+    ] = steps.as_slice()
+    else {
+        panic!("{steps:?}")
+    };
+    assert_eq!(login.username, "CORP\\admin");
+    let (account, features) = grant.clone().unwrap();
+    assert_eq!(account, "MSOL_0123456789ab@corp.example.com");
+    assert!(features.device_writeback);
+    let c = w.written();
+    assert!(c.features.device_writeback.enabled);
+    assert_eq!(
+        c.features.device_writeback.forest.as_deref(),
+        Some("corp.example.com")
+    );
+
+    // Disable: offered now that it is on; the configuration alone changes.
+    let text = std::fs::read_to_string(w.path()).unwrap();
+    let mut off = Wizard::over(&text, lab);
+    off.open(Task::ConfigureDeviceOptions);
+    insta::assert_snapshot!("device_options_enabled", off.screen());
+    off.downs(2).enter();
+    assert_eq!(off.page(), PageId::ReadyToConfigure);
+    off.enter();
+    assert_eq!(off.page(), PageId::Complete);
+    assert!(!off.written().features.device_writeback.enabled);
+    assert!(
+        !off.runner.effects.iter().any(|e| matches!(
+            e,
+            Effect::Configure(ConfigureStep::PrepareDeviceWriteback { .. })
+        )),
+        "disabling touches no forest"
+    );
+}
+
+#[test]
+fn device_writeback_on_the_custom_path_creates_the_containers_before_the_account() {
+    let mut w = Wizard::custom_to(lab, PageId::OptionalFeatures);
+    w.downs(5).space().enter();
+    assert_eq!(w.page(), PageId::DeviceWritebackForest);
+    w.enter();
+    assert_eq!(w.page(), PageId::DeviceContainer);
+    insta::assert_snapshot!("device_container", w.screen());
+    // Manual: the exact steps for this forest.
+    w.down();
+    insta::assert_snapshot!("device_container_manual", w.screen());
+    w.up_to_create();
+    w.tab().typ("CORP\\ea").tab().typ("Ea-pw").enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    w.enter();
+    let steps: Vec<&ConfigureStep> = w
+        .runner
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Configure(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        matches!(
+            steps.first(),
+            Some(ConfigureStep::PrepareDeviceWriteback { grant: None, login }) if login.username == "CORP\\ea"
+        ),
+        "{steps:?}"
+    );
+    assert!(matches!(
+        steps.get(1),
+        Some(ConfigureStep::CreateConnectorAccount { features, .. }) if features.device_writeback
+    ));
+    let c = build_config(&w.state);
+    assert!(c.features.device_writeback.enabled);
+}
+
+impl Wizard {
+    /// On the device container page: back to "create".
+    fn up_to_create(&mut self) -> &mut Self {
+        if self.state.device.container
+            == hybridsync::wizard::pages::device_writeback::Container::Manual
+        {
+            self.key(KeyCode::Up);
+        }
+        self
+    }
+}
+
+#[test]
+fn device_options_answers_and_their_errors() {
+    let text = with_tenant(TEMPLATE);
+    let pw_dir = tempfile::tempdir().unwrap();
+    let pw = pw_dir.path().join("ea");
+    std::fs::write(&pw, "Adm1n!\n").unwrap();
+    let hybrid = format!(
+        "task = \"configure-device-options\"\n[device_options]\naction = \"hybrid-join\"\ndomain = \"corp.example.com\"\nadmin_username = \"CORP\\\\admin\"\nadmin_password_file = \"{}\"\n",
+        pw.display()
+    );
+    let (r, path, _d) = rerun_answers(&text, &hybrid, scp_lab);
+    r.unwrap();
+    assert_eq!(std::fs::read_to_string(path).unwrap(), text);
+
+    for (answers_text, key) in [
+        (
+            hybrid.replace(
+                "action = \"hybrid-join\"",
+                "action = \"disable-device-writeback\"",
+            ),
+            "device_options.action",
+        ),
+        (
+            hybrid.replace("domain = \"corp.example.com\"", "domain = \"not a domain\""),
+            "device_options.domain",
+        ),
+        (
+            hybrid.replace("admin_username = \"CORP\\\\admin\"\n", ""),
+            "device_options.admin_username",
+        ),
+        (
+            format!("{hybrid}tenant_id = \"contoso\"\n")
+                .replace("[device_options]\n", "[device_options]\n"),
+            "device_options.tenant_id",
+        ),
+    ] {
+        let (r, _, _d) = rerun_answers(&text, &answers_text, scp_lab);
+        let e = r.expect_err(&answers_text);
+        assert_eq!(e.key, key, "{e}");
+    }
+
+    // Device writeback from answers: the same steps as the keys.
+    let wb = format!(
+        "task = \"configure-device-options\"\n[device_options]\naction = \"device-writeback\"\n[device_writeback]\nadmin_username = \"CORP\\\\admin\"\nadmin_password_file = \"{}\"\n",
+        pw.display()
+    );
+    let mut seen = Vec::new();
+    let (r, path, _d) = rerun_answers(TEMPLATE, &wb, |e: &Effect| {
+        seen.push(e.clone());
+        lab(e)
+    });
+    r.unwrap();
+    assert!(
+        hybridsync::config::load(&path)
+            .unwrap()
+            .config
+            .features
+            .device_writeback
+            .enabled
+    );
+    assert!(seen.iter().any(|e| matches!(
+        e,
+        Effect::Configure(ConfigureStep::PrepareDeviceWriteback { grant: Some(_), .. })
+    )));
+    let (r, _, _d) = rerun_answers(
+        TEMPLATE,
+        &wb.replace(
+            "[device_writeback]\n",
+            "[device_writeback]\ncontainer = \"later\"\n",
+        ),
+        lab,
+    );
+    assert_eq!(r.unwrap_err().key, "device_writeback.container");
+}
