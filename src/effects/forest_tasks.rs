@@ -4,8 +4,9 @@
 //! point (`CN=62a0ff2e-97b9-4513-943f-0d221bd30080,CN=Device Registration
 //! Configuration,CN=Services,<configuration NC>`, `keywords` = `azureADName:<verified domain>`
 //! and `azureADId:<tenant id>`), and the containers device writeback writes into
-//! (`CN=Device Registration Configuration,CN=Services,<configuration NC>` and
-//! `CN=RegisteredDevices,<domain NC>`), with the connector account's rights on them.
+//! (`CN=Device Registration Configuration,CN=Services,<configuration NC>`, a container, and
+//! `CN=RegisteredDevices,<domain NC>`, an msDS-DeviceContainer), with the connector account's
+//! rights on them.
 //!
 //! Invariants: an admin's password is used for the one effect and never stored; admin
 //! credentials only travel over an encrypted connection; every write is idempotent (an existing
@@ -137,16 +138,18 @@ fn attr(name: &str, values: &[&str]) -> (Vec<u8>, HashSet<Vec<u8>>) {
     )
 }
 
-/// Create the container `dn` unless it exists; true when it was created.
-async fn ensure_container(s: &mut Session, dn: &str, cn: &str) -> Result<bool, AdError> {
+/// Create `dn` (of `class`) unless it exists; true when it was created.
+async fn ensure_container(
+    s: &mut Session,
+    dn: &str,
+    cn: &str,
+    class: &str,
+) -> Result<bool, AdError> {
     if exists(s, dn).await? {
         return Ok(false);
     }
-    s.add(
-        dn,
-        vec![attr("objectClass", &["container"]), attr("cn", &[cn])],
-    )
-    .await?;
+    s.add(dn, vec![attr("objectClass", &[class]), attr("cn", &[cn])])
+        .await?;
     Ok(true)
 }
 
@@ -177,7 +180,7 @@ pub(crate) async fn configure_scp(
 async fn write_scp(s: &mut Session, tenant_id: &str, domain: &str) -> Result<ScpWritten, AdError> {
     let root = discovery::root_dse(s).await?;
     let drc = format!("{DRC},{}", root.configuration_naming_context);
-    ensure_container(s, &drc, "Device Registration Configuration").await?;
+    ensure_container(s, &drc, "Device Registration Configuration", "container").await?;
     let scp = format!("CN={SCP_CN},{drc}");
     let name = format!("azureADName:{domain}");
     let id = format!("azureADId:{tenant_id}");
@@ -239,7 +242,7 @@ async fn prepare(
         .await
         .map_err(|e| admin_failure(&e, what))?;
     let drc = format!("{DRC},{}", root.configuration_naming_context);
-    ensure_container(s, &drc, "Device Registration Configuration")
+    ensure_container(s, &drc, "Device Registration Configuration", "container")
         .await
         .map_err(|e| admin_failure(&e, what))?;
     let devices = format!(
@@ -247,7 +250,7 @@ async fn prepare(
         crate::provision::rights::REGISTERED_DEVICES,
         root.default_naming_context
     );
-    ensure_container(s, &devices, "RegisteredDevices")
+    ensure_container(s, &devices, "RegisteredDevices", "msDS-DeviceContainer")
         .await
         .map_err(|e| admin_failure(&e, what))?;
     if let Some((account, features)) = grant {

@@ -1054,7 +1054,7 @@ pub mod device_writeback {
                 "1. Create the container CN=Device Registration Configuration,CN=Services,{config_nc} (objectClass: container)."
             ),
             format!(
-                "2. Create the container CN=RegisteredDevices,{domain_nc} (objectClass: container)."
+                "2. Create CN=RegisteredDevices,{domain_nc} (objectClass: msDS-DeviceContainer)."
             ),
             format!(
                 "3. Give {account} Create/Delete msDS-Device objects and Write all properties on CN=RegisteredDevices and below (Initialize-ADSyncDeviceWriteback does this on Windows)."
