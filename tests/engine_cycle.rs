@@ -636,3 +636,30 @@ fn the_object_guid_anchor_ignores_a_foreign_consistency_guid_and_the_switch_keep
     assert_eq!(entra(&r).export.updates, 0, "{r:#?}");
     assert_eq!(immutable_ids(&lab), baseline);
 }
+
+// wizfeatures: attribute filtering turned on later (`sync run` then changes the rules
+// fingerprint, which forces a full cycle).
+#[test]
+fn an_attribute_filtered_later_is_removed_from_the_tenant_by_the_full_cycle() {
+    let mut lab = Lab::new();
+    lab.cycle(Requested::Auto, ExportMode::Send);
+    let grace = |lab: &Lab| {
+        lab.tenant_entry("userPrincipalName", "grace.wilson@contoso.example")
+            .unwrap()
+    };
+    assert!(!values(&grace(&lab), "jobTitle").is_empty());
+    lab.excluded = vec![("user".into(), AttributeName::new("title").unwrap())];
+    lab.rules_version = "rules-v1 + excluded user.title";
+    let r = lab.cycle(Requested::Auto, ExportMode::Send);
+    assert!(
+        matches!(r.kind, hybridsync::engine::cycle::CycleKind::Full(_)),
+        "{:?}",
+        r.kind
+    );
+    assert!(
+        values(&grace(&lab), "jobTitle").is_empty(),
+        "{:?}",
+        grace(&lab)
+    );
+    assert_eq!(values(&grace(&lab), "department"), vec!["Engineering"]);
+}

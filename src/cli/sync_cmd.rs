@@ -453,7 +453,15 @@ pub(crate) fn one_cycle(
         )?;
         tx.commit()?;
     }
-    let rules_fp = fingerprint([format!("{:?}", rules.rules()).as_str()]);
+    // wizfeatures: attribute filtering changes what the rules see, as a rule change does, so a
+    // change to it forces a full cycle (values of a newly filtered attribute then disappear).
+    // (Nothing filtered: the fingerprint is the rules' alone, as before.)
+    let excluded = excluded_attributes(c);
+    let mut fp_parts = vec![format!("{:?}", rules.rules())];
+    if !excluded.is_empty() {
+        fp_parts.push(format!("{excluded:?}"));
+    }
+    let rules_fp = fingerprint(fp_parts.iter().map(String::as_str));
     let scope_text = serde_json::to_string(
         &c.directories
             .iter()
@@ -473,7 +481,7 @@ pub(crate) fn one_cycle(
         },
         stop,
         history_retention: c.sync.history_retention.as_duration(),
-        excluded_attributes: excluded_attributes(c),
+        excluded_attributes: excluded,
         ..CycleOptions::default()
     };
     Ok(engine.run_cycle(rt, &options)?)
