@@ -961,3 +961,22 @@ fn device_options_answers_and_their_errors() {
     );
     assert_eq!(r.unwrap_err().key, "device_writeback.container");
 }
+
+#[test]
+fn an_account_set_up_by_hand_keeps_its_rights_when_device_writeback_is_configured() {
+    let text = TEMPLATE.replace("managed = true", "managed = false");
+    assert_ne!(text, TEMPLATE);
+    let mut w = Wizard::over(&text, lab);
+    w.open(Task::ConfigureDeviceOptions);
+    w.down().enter().enter();
+    w.typ("CORP\\admin").tab().typ("Adm1n!").enter().enter();
+    assert_eq!(w.page(), PageId::Complete);
+    assert!(
+        w.runner.effects.iter().any(|e| matches!(
+            e,
+            Effect::Configure(ConfigureStep::PrepareDeviceWriteback { grant: None, .. })
+        )),
+        "{:?}",
+        w.runner.effects
+    );
+}

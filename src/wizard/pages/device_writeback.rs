@@ -158,10 +158,15 @@ pub fn prepares(s: &State) -> bool {
 }
 
 /// The connector account (rerun) to give its device rights, with every feature it serves.
+/// Only an account hybridsync manages: granting also drops its explicit ACEs that no feature
+/// needs, which an account set up by hand may rely on (its admin follows the manual steps).
 pub fn grant(s: &State) -> Option<(String, Features)> {
     let c = s.loaded()?;
     let forest = chosen(s)?;
     let d = c.directories.iter().find(|d| d.forest == forest)?;
+    if !d.account.managed {
+        return None;
+    }
     Some((
         d.account.username.clone(),
         Features::from_config(&build_config(s)),
