@@ -969,7 +969,13 @@ fn an_account_set_up_by_hand_keeps_its_rights_when_device_writeback_is_configure
     let mut w = Wizard::over(&text, lab);
     w.open(Task::ConfigureDeviceOptions);
     w.down().enter().enter();
-    w.typ("CORP\\admin").tab().typ("Adm1n!").enter().enter();
+    assert_eq!(w.page(), PageId::DeviceContainer);
+    w.tab()
+        .typ("CORP\\admin")
+        .tab()
+        .typ("Adm1n!")
+        .enter()
+        .enter();
     assert_eq!(w.page(), PageId::Complete);
     assert!(
         w.runner.effects.iter().any(|e| matches!(
