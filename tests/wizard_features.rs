@@ -986,3 +986,70 @@ fn an_account_set_up_by_hand_keeps_its_rights_when_device_writeback_is_configure
         w.runner.effects
     );
 }
+
+/// The template with a second forest.
+fn two_forests() -> String {
+    format!(
+        "{}\n[[directories]]\nforest = \"fabrikam.example\"\ndomain_controllers = [\"dc1.fabrikam.example\"]\n[directories.account]\nusername = \"MSOL_ba9876543210@fabrikam.example\"\nsecret_ref = \"store:ad-connector-fabrikam.example\"\n",
+        with_tenant(TEMPLATE)
+    )
+}
+
+#[test]
+fn hybrid_join_writes_one_scp_per_forest_chosen_on_the_page_or_in_the_answers() {
+    let mut w = Wizard::over(&two_forests(), scp_lab);
+    w.open(Task::ConfigureDeviceOptions).enter();
+    assert_eq!(w.page(), PageId::HybridJoin);
+    w.key(KeyCode::BackTab).space();
+    insta::assert_snapshot!("hybrid_join_two_forests", w.screen());
+    w.tab()
+        .tab()
+        .tab()
+        .typ("FABRIKAM\\ea")
+        .tab()
+        .typ("pw")
+        .enter();
+    let forests: Vec<(String, Vec<String>)> = w
+        .runner
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::ConfigureScp { login, .. } => {
+                Some((login.forest.clone(), login.domain_controllers.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        forests,
+        vec![(
+            "fabrikam.example".to_string(),
+            vec!["dc1.fabrikam.example".to_string()]
+        )]
+    );
+
+    let pw_dir = tempfile::tempdir().unwrap();
+    let pw = pw_dir.path().join("ea");
+    std::fs::write(&pw, "pw\n").unwrap();
+    let answers_text = |forest: &str| {
+        format!(
+            "task = \"configure-device-options\"\n[device_options]\naction = \"hybrid-join\"\nforest = \"{forest}\"\ndomain = \"fabrikam.example\"\nadmin_username = \"FABRIKAM\\\\ea\"\nadmin_password_file = \"{}\"\n",
+            pw.display()
+        )
+    };
+    let mut seen = Vec::new();
+    let (r, _, _d) = rerun_answers(
+        &two_forests(),
+        &answers_text("FABRIKAM.example"),
+        |e: &Effect| {
+            seen.push(e.clone());
+            scp_lab(e)
+        },
+    );
+    r.unwrap();
+    assert!(seen.iter().any(
+        |e| matches!(e, Effect::ConfigureScp { login, .. } if login.forest == "fabrikam.example")
+    ));
+    let (r, _, _d) = rerun_answers(&two_forests(), &answers_text("nowhere.example"), scp_lab);
+    assert_eq!(r.unwrap_err().key, "device_options.forest");
+}

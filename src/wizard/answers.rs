@@ -127,6 +127,8 @@ pub struct DeviceWritebackAnswers {
 pub struct DeviceOptionsAnswers {
     /// `hybrid-join`, `device-writeback` or `disable-device-writeback`.
     pub action: Option<String>,
+    /// Hybrid join: the forest whose SCP is written (default: the first).
+    pub forest: Option<String>,
     /// Hybrid join: the verified domain (`azureADName`).
     pub domain: Option<String>,
     /// Hybrid join: the tenant ID (`azureADId`; default: the configuration's).
@@ -274,6 +276,16 @@ fn fill_device_options(s: &mut State, a: &DeviceOptionsAnswers) -> Result<(), An
 
 /// `[device_options]` on the SCP configuration page.
 fn fill_hybrid_join(s: &mut State, a: &DeviceOptionsAnswers) -> Result<(), AnswerError> {
+    if let Some(f) = &a.forest
+        && !crate::wizard::pages::hybrid_join::choose_forest(s, f)
+    {
+        return Err(err(
+            "device_options.forest",
+            format!(
+                "\"{f}\" is not a configured forest — write the forest of one of [[directories]]"
+            ),
+        ));
+    }
     if let Some(d) = &a.domain {
         s.hybrid_join.domain = typed(d, false);
     }
@@ -301,6 +313,7 @@ fn hybrid_join_refusal(s: &State) -> AnswerError {
     use crate::wizard::pages::hybrid_join::{Field, Write};
     if let Some((f, m)) = s.hybrid_join.errors.first() {
         let k = match f {
+            Field::Forest => "device_options.forest",
             Field::Domain => "device_options.domain",
             Field::Tenant => "device_options.tenant_id",
             Field::Admin => "device_options.admin_username",

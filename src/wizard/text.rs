@@ -1107,6 +1107,8 @@ pub mod hybrid_join {
             "The service connection point in {forest}'s configuration partition tells domain-joined devices which tenant to register with."
         )
     }
+    /// Forest choice (Space picks the next).
+    pub const FOREST: &str = "Forest (Space chooses; one SCP per forest)";
     /// Authentication service.
     pub const SERVICE: &str = "Authentication service: Microsoft Entra ID (federation with AD FS is not managed by hybridsync).";
     /// Field.

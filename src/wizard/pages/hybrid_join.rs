@@ -17,6 +17,8 @@ use crate::wizard::widgets::TextField;
 /// A field of the page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
+    /// The forest (a choice, when several are configured).
+    Forest,
     /// `azureADName`.
     Domain,
     /// `azureADId`.
@@ -27,7 +29,15 @@ pub enum Field {
     Password,
 }
 
-const FIELDS: [Field; 4] = [Field::Domain, Field::Tenant, Field::Admin, Field::Password];
+/// The fields in focus order (the forest only when there is a choice).
+fn fields(s: &State) -> Vec<Field> {
+    let mut v = Vec::new();
+    if s.loaded().is_some_and(|c| c.directories.len() > 1) {
+        v.push(Field::Forest);
+    }
+    v.extend([Field::Domain, Field::Tenant, Field::Admin, Field::Password]);
+    v
+}
 
 /// The write's state.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -54,6 +64,8 @@ pub struct HybridJoin {
     pub admin: TextField,
     /// Its password.
     pub password: TextField,
+    /// The forest (index into the configured directories).
+    pub forest: usize,
     /// The focused field.
     pub focus: Field,
     /// Validation messages.
@@ -69,6 +81,7 @@ impl Default for HybridJoin {
             tenant: TextField::default(),
             admin: TextField::default(),
             password: TextField::password(),
+            forest: 0,
             focus: Field::Domain,
             errors: Vec::new(),
             write: Write::NotRun,
@@ -106,9 +119,24 @@ pub fn prefill(s: &mut State) {
     }
 }
 
-/// The forest the SCP goes into (the first configured).
+/// The forest the SCP goes into (the one chosen; the SCP is per forest).
 pub fn forest(s: &State) -> Option<&crate::config::model::Directory> {
-    s.loaded().and_then(|c| c.directories.first())
+    s.loaded()
+        .and_then(|c| c.directories.get(s.hybrid_join.forest))
+}
+
+/// Choose the forest named `name` (case-insensitive); false when none is configured so.
+pub fn choose_forest(s: &mut State, name: &str) -> bool {
+    let Some(i) = s.loaded().and_then(|c| {
+        c.directories
+            .iter()
+            .position(|d| d.forest.eq_ignore_ascii_case(name))
+    }) else {
+        return false;
+    };
+    s.hybrid_join.forest = i;
+    s.hybrid_join.write = Write::NotRun;
+    true
 }
 
 /// Validate the fields.
@@ -156,18 +184,25 @@ pub fn on_written(s: &mut State, r: Result<ScpWritten, Failure>) {
 
 /// Handle a key.
 pub fn input(s: &mut State, input: Input) -> Flow {
-    let at = FIELDS
+    let fields = fields(s);
+    let at = fields
         .iter()
         .position(|f| *f == s.hybrid_join.focus)
         .unwrap_or(0);
+    let forests = s.loaded().map_or(0, |c| c.directories.len());
     let h = &mut s.hybrid_join;
     match input {
+        Input::Action(Action::Toggle) | Input::Char(' ') if h.focus == Field::Forest => {
+            h.forest = (h.forest + 1) % forests.max(1);
+            h.write = Write::NotRun;
+            Flow::stay()
+        }
         Input::Action(Action::FocusNext | Action::Down) => {
-            h.focus = FIELDS[(at + 1) % FIELDS.len()];
+            h.focus = fields[(at + 1) % fields.len()];
             Flow::stay()
         }
         Input::Action(Action::FocusPrev | Action::Up) => {
-            h.focus = FIELDS[(at + FIELDS.len() - 1) % FIELDS.len()];
+            h.focus = fields[(at + fields.len() - 1) % fields.len()];
             Flow::stay()
         }
         Input::Action(Action::Next | Action::Retry) => {
@@ -189,6 +224,7 @@ pub fn input(s: &mut State, input: Input) -> Flow {
         }
         other => {
             let field = match h.focus {
+                Field::Forest => return Flow::Unhandled,
                 Field::Domain => &mut h.domain,
                 Field::Tenant => &mut h.tenant,
                 Field::Admin => &mut h.admin,
@@ -220,6 +256,20 @@ pub fn view(s: &State, st: &Styles) -> Body {
     let forest = forest(s).map(|d| d.forest.clone()).unwrap_or_default();
     b.text(t::intro(&forest), st.muted);
     b.text(t::SERVICE, st.muted);
+    if fields(s).contains(&Field::Forest) {
+        let all: Vec<String> = s
+            .loaded()
+            .map(|c| c.directories.iter().map(|d| d.forest.clone()).collect())
+            .unwrap_or_default();
+        b.text(t::FOREST, st.text);
+        for (i, f) in all.iter().enumerate() {
+            let focused = h.focus == Field::Forest && i == h.forest;
+            b.push_focus(
+                crate::wizard::ui::radio(i == h.forest, f, focused, st),
+                focused,
+            );
+        }
+    }
     for (f, label, field) in [
         (Field::Domain, t::DOMAIN, &h.domain),
         (Field::Tenant, t::TENANT, &h.tenant),
