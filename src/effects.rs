@@ -12,7 +12,9 @@
 //! The real runner ([`TokioRunner`], in `runner`) acts on the world its [`Context`] describes:
 //! `local` (prerequisite checks, the configuration file), `tenant` (device-code sign-in, domains,
 //! the sync application), `directory` (bind, OU tree, groups, directory extension candidates from
-//! the schema, the connector account; LDIF forests answered from the file), `rerun` (the rerun wizard's local effects: counting pending exports
+//! the schema, the connector account; LDIF forests answered from the file), `forest_tasks` (the
+//! rerun's forest writes and checks: the hybrid join SCP, the device writeback containers, the
+//! mS-DS-ConsistencyGuid values in use), `rerun` (the rerun wizard's local effects: counting pending exports
 //! with the database opened read-only, exporting the settings bundle, running `hybridsync
 //! preflight --json` in a child process). Failures carry the fix the wizard shows next to them.
 

@@ -35,9 +35,12 @@ pub const ALL: [CloudApp; 8] = [
 /// The object types attribute filtering knows (`user.title`, `group.info`, `contact.mail`).
 pub const CLASSES: [&str; 3] = ["user", "group", "contact"];
 
-/// Attributes that can never be filtered: the source anchor and identity, joins, the scoping
-/// and cloud-filtering inputs, and group membership.
+/// Attributes that can never be filtered: the entry's name and class, the source anchor and
+/// identity, joins, the scoping and cloud-filtering inputs, and group membership.
 pub const MANDATORY: &[&str] = &[
+    "dn",
+    "distinguishedName",
+    "objectClass",
     "objectGUID",
     "mS-DS-ConsistencyGuid",
     "objectSid",

@@ -385,6 +385,14 @@ pub fn prefill(s: &mut State) {
         ..Default::default()
     };
     crate::wizard::pages::hybrid_join::prefill(s); // wizfeatures
+    // wizfeatures: device writeback's forest as configured.
+    if let Some(i) = f.device_writeback.forest.as_ref().and_then(|name| {
+        c.directories
+            .iter()
+            .position(|d| d.forest.eq_ignore_ascii_case(name))
+    }) {
+        s.device.forest = i;
+    }
     s.user_sign_in = change_user_sign_in::ChangeUserSignIn {
         method: match c.sign_in.method {
             SignInMethod::DoNotConfigure => SignInMethod::PasswordHashSync,
