@@ -1053,3 +1053,29 @@ fn hybrid_join_writes_one_scp_per_forest_chosen_on_the_page_or_in_the_answers() 
     let (r, _, _d) = rerun_answers(&two_forests(), &answers_text("nowhere.example"), scp_lab);
     assert_eq!(r.unwrap_err().key, "device_options.forest");
 }
+
+#[test]
+fn a_refused_device_container_step_stops_configure_with_its_fix() {
+    let mut w = Wizard::over(TEMPLATE, |e: &Effect| match e {
+        Effect::Configure(ConfigureStep::PrepareDeviceWriteback { .. }) => {
+            vec![Reply::Step(Err(Failure::new(
+                "cannot create the device writeback containers: insufficient access (50)",
+                "sign in with an Enterprise Admin of the forest, then retry",
+            )))]
+        }
+        other => lab(other),
+    });
+    w.open(Task::ConfigureDeviceOptions);
+    w.down().enter().enter();
+    w.tab().typ("CORP\\someone").tab().typ("pw").enter().enter();
+    assert_eq!(w.page(), PageId::Configure);
+    insta::assert_snapshot!("device_container_step_failed", w.screen());
+    assert!(
+        !w.runner
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::Configure(ConfigureStep::WriteConfig { .. }))),
+        "nothing written after the failure"
+    );
+    assert_eq!(std::fs::read_to_string(w.path()).unwrap(), TEMPLATE);
+}
