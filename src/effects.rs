@@ -289,6 +289,17 @@ pub enum ConfigureStep {
         /// The connector account to give its rights, with every feature it serves.
         grant: Option<(String, Features)>,
     },
+    /// wizfeatures: before the source anchor switches to mS-DS-ConsistencyGuid, with an admin's
+    /// credentials (used for this step only; each search's login): in each forest, give the
+    /// connector account named beside it (if any) its rights for `features` (writing
+    /// mS-DS-ConsistencyGuid on users among them), then write each in-scope user's objectGUID
+    /// into its empty mS-DS-ConsistencyGuid, as Entra Connect's writeback of the anchor does.
+    StampConsistencyGuids {
+        /// One per forest, bound as the admin, with the connector account to grant.
+        searches: Vec<(ForestSearch, Option<String>)>,
+        /// Every feature the connector accounts serve.
+        features: Features,
+    },
 }
 
 impl ConfigureStep {
@@ -306,6 +317,9 @@ impl ConfigureStep {
             ConfigureStep::StartFirstCycle => "Start the first synchronization cycle",
             ConfigureStep::PrepareDeviceWriteback { .. } => {
                 "Create the device writeback containers"
+            }
+            ConfigureStep::StampConsistencyGuids { .. } => {
+                "Write objectGUID into mS-DS-ConsistencyGuid"
             }
         }
     }
@@ -462,6 +476,8 @@ impl Failure {
 pub enum StepOutput {
     /// Nothing to remember.
     Done,
+    /// wizfeatures: this many users got their objectGUID as mS-DS-ConsistencyGuid.
+    Stamped(usize),
     /// The connector account was created: its name and where its password is.
     ConnectorAccount {
         /// `MSOL_<hex>`.

@@ -635,6 +635,28 @@ fn the_object_guid_anchor_ignores_a_foreign_consistency_guid_and_the_switch_keep
     assert_eq!(r.status, RunStatus::Success, "{r:#?}");
     assert_eq!(entra(&r).export.updates, 0, "{r:#?}");
     assert_eq!(immutable_ids(&lab), baseline);
+
+    // The wizard's writeback of the anchor: every user's objectGUID into its
+    // mS-DS-ConsistencyGuid. The anchor is now the consistency guid, and nothing changes.
+    let mut stamped = 0;
+    lab.edit(|e| {
+        for x in e.iter_mut() {
+            let is_user = x.get("objectClass").is_some_and(|a| {
+                a.values.iter().any(|v| {
+                    v.eq_ignore_ascii_case(b"user") || v.eq_ignore_ascii_case(b"inetOrgPerson")
+                })
+            });
+            let guid = x.get("objectGUID").and_then(|a| a.values.first()).cloned();
+            if let (true, Some(g)) = (is_user, guid) {
+                x.push("mS-DS-ConsistencyGuid", g);
+                stamped += 1;
+            }
+        }
+    });
+    assert!(stamped >= baseline.len(), "{stamped} users stamped");
+    let r = lab.cycle(Requested::Full, ExportMode::Send);
+    assert_eq!(entra(&r).export.updates, 0, "{r:#?}");
+    assert_eq!(immutable_ids(&lab), baseline);
 }
 
 // wizfeatures: attribute filtering turned on later (`sync run` then changes the rules

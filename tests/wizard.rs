@@ -170,6 +170,7 @@ fn lab(e: &Effect) -> Vec<Reply> {
             }
             // Device writeback (tests/wizard_features.rs).
             ConfigureStep::PrepareDeviceWriteback { .. } => StepOutput::Done,
+            ConfigureStep::StampConsistencyGuids { .. } => StepOutput::Stamped(0),
         }))],
         Effect::ListExtensionAttributes { .. } => {
             vec![Reply::ExtensionAttributes(Ok(candidates()))]

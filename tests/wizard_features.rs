@@ -1079,3 +1079,78 @@ fn a_refused_device_container_step_stops_configure_with_its_fix() {
     );
     assert_eq!(std::fs::read_to_string(w.path()).unwrap(), TEMPLATE);
 }
+
+#[test]
+fn the_switch_can_write_object_guids_into_the_consistency_guid_with_an_admin() {
+    let mut w = Wizard::over(&object_guid_anchor(), anchor_lab(Ok(GuidsInUse::default())));
+    w.open(Task::ConfigureSourceAnchor);
+    w.space().enter();
+    assert_eq!(
+        w.page(),
+        PageId::ConfigureSourceAnchor,
+        "the admin is missing"
+    );
+    insta::assert_snapshot!("source_anchor_stamp_invalid", w.screen());
+    w.typ("CORP\\da").tab().typ("Da-pw").enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    w.enter();
+    assert_eq!(w.page(), PageId::Complete);
+    let steps: Vec<&ConfigureStep> = w
+        .runner
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Configure(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    let [
+        ConfigureStep::StampConsistencyGuids { searches, features },
+        ConfigureStep::WriteConfig { config, .. },
+    ] = steps.as_slice()
+    else {
+        panic!("{steps:?}")
+    };
+    assert!(features.consistency_guid_anchor, "the right to write it");
+    assert_eq!(searches.len(), 1);
+    let (search, account) = &searches[0];
+    assert_eq!(search.login.username, "CORP\\da");
+    let LoginSecret::Given(pw) = &search.login.password else {
+        panic!()
+    };
+    assert_eq!(pw.expose(), "Da-pw");
+    assert_eq!(search.bases, vec![dn("DC=corp,DC=example,DC=com")]);
+    assert_eq!(
+        account.as_deref(),
+        Some("MSOL_0123456789ab@corp.example.com")
+    );
+    assert_eq!(
+        config.identity.source_anchor.as_str(),
+        "mS-DS-ConsistencyGuid"
+    );
+
+    // The same from answers; a missing admin is named.
+    let pw_dir = tempfile::tempdir().unwrap();
+    let pw = pw_dir.path().join("da");
+    std::fs::write(&pw, "Da-pw\n").unwrap();
+    let text = format!(
+        "task = \"configure-source-anchor\"\n[source_anchor]\nwrite_from_object_guid = true\nadmin_username = \"CORP\\\\da\"\nadmin_password_file = \"{}\"\n",
+        pw.display()
+    );
+    let mut seen = Vec::new();
+    let (r, _, _d) = rerun_answers(&object_guid_anchor(), &text, |e: &Effect| {
+        seen.push(e.clone());
+        anchor_lab(Ok(GuidsInUse::default()))(e)
+    });
+    r.unwrap();
+    assert!(seen.iter().any(|e| matches!(
+        e,
+        Effect::Configure(ConfigureStep::StampConsistencyGuids { .. })
+    )));
+    let (r, _, _d) = rerun_answers(
+        &object_guid_anchor(),
+        &text.replace("admin_username = \"CORP\\\\da\"\n", ""),
+        anchor_lab(Ok(GuidsInUse::default())),
+    );
+    assert_eq!(r.unwrap_err().key, "source_anchor.admin_username");
+}

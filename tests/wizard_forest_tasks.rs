@@ -330,3 +330,59 @@ fn device_writeback_containers_are_created_and_the_account_gets_its_rights() {
     let e = prepare(&lab);
     assert_eq!(lab.ask(e), Reply::Step(Ok(StepOutput::Done)));
 }
+
+#[test]
+fn object_guids_are_written_into_empty_consistency_guids_under_the_scope() {
+    let mut lab = Lab::start();
+    let dc = lab.dc;
+    let scope = dc.fresh_ou("stamp");
+    let users = dc.add_users(&scope, 3);
+    let out = format!("OU=Out,{scope}");
+    dc.ldif_modify(&format!(
+        "dn: {out}\nchangetype: add\nobjectClass: organizationalUnit\n"
+    ));
+    let outside = dc.add_users(&out, 1);
+    // One user already has a value: it is kept.
+    dc.ldif_modify(&format!(
+        "dn: {}\nchangetype: modify\nreplace: mS-DS-ConsistencyGuid\nmS-DS-ConsistencyGuid:: ESIzRFVmd4iZqrvM3e7/AA==\n-\n",
+        users[2]
+    ));
+    let search = ForestSearch {
+        login: lab.admin(),
+        bases: vec![Dn::parse(&scope).unwrap()],
+        exclude: vec![Dn::parse(&out).unwrap()],
+    };
+    let step = Effect::Configure(ConfigureStep::StampConsistencyGuids {
+        searches: vec![(search, None)],
+        features: Features {
+            consistency_guid_anchor: true,
+            ..Features::default()
+        },
+    });
+    assert_eq!(
+        lab.ask(step.clone()),
+        Reply::Step(Ok(StepOutput::Stamped(2)))
+    );
+    // Read back: objectGUID and mS-DS-ConsistencyGuid hold the same bytes (the same base64).
+    let value = |dn: &str, attr: &str| -> Option<String> {
+        let text = dc.ldap_search(dn, "(objectClass=*)", &[attr]);
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{attr}:: ")).map(str::to_string))
+    };
+    for u in &users[..2] {
+        let guid = value(u, "objectGUID").unwrap();
+        assert_eq!(value(u, "mS-DS-ConsistencyGuid"), Some(guid), "{u}");
+    }
+    assert_eq!(
+        value(&users[2], "mS-DS-ConsistencyGuid").as_deref(),
+        Some("ESIzRFVmd4iZqrvM3e7/AA=="),
+        "a value already there is kept"
+    );
+    assert_eq!(
+        value(&outside[0], "mS-DS-ConsistencyGuid"),
+        None,
+        "out of scope: untouched"
+    );
+    // Run again: nothing left to write.
+    assert_eq!(lab.ask(step), Reply::Step(Ok(StepOutput::Stamped(0))));
+}

@@ -228,6 +228,7 @@ fn step_label(step: Step) -> &'static str {
         Step::WriteConfig => t::WRITE,
         Step::StartCycle => t::FIRST_CYCLE,
         Step::PrepareDevices => crate::wizard::text::device_writeback::PREPARE_STEP, // wizfeatures
+        Step::StampGuids => crate::wizard::text::source_anchor::STAMP_STEP,          // wizfeatures
     }
 }
 

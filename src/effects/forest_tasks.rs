@@ -266,3 +266,77 @@ async fn prepare(
     }
     Ok(StepOutput::Done)
 }
+
+/// Give the connector account its rights, then write each in-scope user's objectGUID into its
+/// empty mS-DS-ConsistencyGuid; answers with how many users were written.
+pub(crate) async fn stamp_consistency_guids(
+    ctx: &Context,
+    searches: &[(ForestSearch, Option<String>)],
+    features: &Features,
+) -> Result<StepOutput, Failure> {
+    let mut written = 0usize;
+    for (search, account) in searches {
+        let mut s = open(ctx, &search.login, true).await?;
+        let grant = account.as_ref().map(|a| (a.clone(), features.clone()));
+        let r = stamp(&mut s, search, grant.as_ref()).await;
+        s.close().await;
+        written += r?;
+    }
+    Ok(StepOutput::Stamped(written))
+}
+
+async fn stamp(
+    s: &mut Session,
+    search: &ForestSearch,
+    grant: Option<&(String, Features)>,
+) -> Result<usize, Failure> {
+    let what = "cannot write mS-DS-ConsistencyGuid";
+    let fix = "sign in with a Domain or Enterprise Admin of the forest, then retry";
+    if let Some((account, features)) = grant {
+        let root = discovery::root_dse(s)
+            .await
+            .map_err(|e| admin_failure(&e, what))?;
+        let domain = Dn::parse(&root.default_naming_context)
+            .map_err(|e| Failure::new(e.to_string(), "check the forest's naming context"))?;
+        let token = crate::provision::rights::token_of(s, &domain, account)
+            .await
+            .map_err(|e| Failure::new(e.to_string(), fix))?;
+        crate::provision::account::grant(s, &root, &domain, &token.sid, features)
+            .await
+            .map_err(|e| Failure::new(e.to_string(), fix))?;
+    }
+    let mut written = 0;
+    for base in &search.bases {
+        let users = s
+            .search_all(
+                &base.to_string(),
+                Scope::Subtree,
+                "(&(|(objectClass=user)(objectClass=inetOrgPerson))(!(objectClass=computer))(!(mS-DS-ConsistencyGuid=*)))",
+                &["objectGUID"],
+            )
+            .await
+            .map_err(|e| admin_failure(&e, what))?;
+        for u in users {
+            let Some(dn) = u.dn_text().and_then(|d| Dn::parse(d).ok()) else {
+                continue;
+            };
+            if search.exclude.iter().any(|x| under(&dn, x)) {
+                continue;
+            }
+            let Some(guid) = u.get("objectGUID").and_then(|v| v.first()).cloned() else {
+                continue;
+            };
+            s.modify(
+                &dn.to_string(),
+                vec![Mod::Replace(
+                    b"mS-DS-ConsistencyGuid".to_vec(),
+                    HashSet::from([guid]),
+                )],
+            )
+            .await
+            .map_err(|e| admin_failure(&e, &format!("{what} on {dn}")))?;
+            written += 1;
+        }
+    }
+    Ok(written)
+}

@@ -229,6 +229,9 @@ async fn configure(
         ConfigureStep::PrepareDeviceWriteback { login, grant } => {
             super::forest_tasks::prepare_device_writeback(ctx, &login, grant.as_ref()).await
         }
+        ConfigureStep::StampConsistencyGuids { searches, features } => {
+            super::forest_tasks::stamp_consistency_guids(ctx, &searches, &features).await
+        }
         ConfigureStep::StartFirstCycle => {
             let Some(hook) = ctx.first_cycle.clone() else {
                 return Err(Failure::new(

@@ -147,6 +147,15 @@ pub struct DeviceOptionsAnswers {
 pub struct SourceAnchorAnswers {
     /// Switch even when users already have mS-DS-ConsistencyGuid set (`/SkipLdapSearch`).
     pub skip_ldap_search: bool,
+    /// Write each in-scope user's objectGUID into mS-DS-ConsistencyGuid and grant the
+    /// connector account that right, with the admin below.
+    pub write_from_object_guid: bool,
+    /// The Domain or Enterprise Admin for it.
+    pub admin_username: Option<String>,
+    /// The environment variable holding its password.
+    pub admin_password_env: Option<String>,
+    /// Or a file holding it (first line).
+    pub admin_password_file: Option<std::path::PathBuf>,
 }
 
 /// A password named by an environment variable or a file, for the answer `table`.
@@ -334,6 +343,29 @@ fn hybrid_join_refusal(s: &State) -> AnswerError {
             "the service connection point was not written",
         ),
     }
+}
+
+/// `[source_anchor]` on the Configure source anchor page.
+fn fill_source_anchor(s: &mut State, a: &SourceAnchorAnswers) -> Result<(), AnswerError> {
+    let p = &mut s.source_anchor;
+    p.skip = a.skip_ldap_search;
+    p.stamp = a.write_from_object_guid;
+    if p.stamp {
+        let user = a.admin_username.clone().ok_or_else(|| {
+            err(
+                "source_anchor.admin_username",
+                "missing — name the Domain or Enterprise Admin that writes mS-DS-ConsistencyGuid (or leave write_from_object_guid out)",
+            )
+        })?;
+        p.admin = typed(&user, false);
+        let pw = secret_answer(
+            "source_anchor",
+            &a.admin_password_env,
+            &a.admin_password_file,
+        )?;
+        s.source_anchor.password = typed(&pw, true);
+    }
+    Ok(())
 }
 
 /// Why Configure source anchor did not move on.
@@ -1259,9 +1291,7 @@ pub fn drive(
                     _ => Err(hybrid_join_refusal(d.s)),
                 };
             }
-            PageId::ConfigureSourceAnchor if a.source_anchor.skip_ldap_search => {
-                d.s.source_anchor.skip = true;
-            }
+            PageId::ConfigureSourceAnchor => fill_source_anchor(d.s, &a.source_anchor)?,
             _ => {}
         }
         d.press(action);

@@ -1009,6 +1009,20 @@ pub mod source_anchor {
     pub const FAILED: &str = "✗ The check could not run:";
     /// Rights.
     pub const RIGHTS: &str = "Can't be undone from the wizard. The connector account needs the right to write mS-DS-ConsistencyGuid on users.";
+    /// The writeback option.
+    pub const STAMP: &str = "Write each user's objectGUID into its mS-DS-ConsistencyGuid now";
+    /// Its note.
+    pub const STAMP_NOTE: &str = "As Entra Connect writes the anchor back; the connector account gets the right too. Needs a Domain or Enterprise Admin (used once on the Configure page, never stored).";
+    /// Field.
+    pub const ADMIN: &str = "Domain or Enterprise Admin (DOMAIN\\user or user@domain)";
+    /// Field.
+    pub const PASSWORD: &str = "Password";
+    /// The Configure step.
+    pub const STAMP_STEP: &str = "Write objectGUID into mS-DS-ConsistencyGuid and grant the right";
+    /// After the step.
+    pub fn stamped(n: usize) -> String {
+        format!("mS-DS-ConsistencyGuid written from objectGUID on {n} users.")
+    }
     /// Answers: the check found values.
     pub fn answer_in_use(total: usize, sample: &str) -> String {
         format!(

@@ -34,6 +34,8 @@ pub enum Step {
     StartCycle,
     /// wizfeatures: create the device writeback containers (Enterprise Admin credentials).
     PrepareDevices,
+    /// wizfeatures: write objectGUID into mS-DS-ConsistencyGuid (admin credentials).
+    StampGuids,
 }
 
 /// A step's status.
@@ -85,6 +87,7 @@ fn label(step: Step) -> &'static str {
         Step::WriteConfig => t::WRITE,
         Step::StartCycle => t::FIRST_CYCLE,
         Step::PrepareDevices => crate::wizard::text::device_writeback::PREPARE_STEP,
+        Step::StampGuids => crate::wizard::text::source_anchor::STAMP_STEP,
     }
 }
 
@@ -124,6 +127,10 @@ fn effect(s: &State, step: Step) -> Effect {
             }),
             grant: device_writeback::grant(s),
         },
+        Step::StampGuids => ConfigureStep::StampConsistencyGuids {
+            searches: crate::wizard::pages::configure_source_anchor::stamp_searches(s),
+            features: crate::provision::rights::Features::from_config(&build_config(s)),
+        },
     })
 }
 
@@ -151,6 +158,11 @@ pub fn enter(s: &mut State) -> Vec<Effect> {
             && device_writeback::prepares(s)
         {
             steps.push((Step::PrepareDevices, Status::Pending));
+        }
+        if s.task() == Some(crate::wizard::pages::additional_tasks::Task::ConfigureSourceAnchor)
+            && s.source_anchor.stamp
+        {
+            steps.push((Step::StampGuids, Status::Pending));
         }
         steps.push((Step::WriteConfig, Status::Pending));
         s.configure = Configure {
@@ -222,6 +234,10 @@ pub fn on_step(s: &mut State, r: Result<StepOutput, Failure>) -> Flow {
                     .configure
                     .summaries
                     .extend(summary.lines().map(str::to_string)),
+                StepOutput::Stamped(n) => s
+                    .configure
+                    .summaries
+                    .push(crate::wizard::text::source_anchor::stamped(n)),
                 StepOutput::Written(_) | StepOutput::Done => {}
             }
             Status::Done

@@ -4,9 +4,15 @@
 //! binds); found values are listed (a few DNs and the count) and block the switch unless the
 //! admin ticks the explicit override (Entra Connect's `/SkipLdapSearch`).
 //!
+//! An option writes the anchor back as Entra Connect does: on the Configure page, with a Domain
+//! or Enterprise Admin's credentials (used once, never stored), the connector account (when
+//! hybridsync manages it) gets the right to write mS-DS-ConsistencyGuid, and every in-scope
+//! user with an empty one gets its objectGUID there.
+//!
 //! Invariants: the page never moves on while the check runs, failed or found values, unless the
 //! override is ticked; it changes only `identity.source_anchor`; users already synchronized keep
-//! their immutableId (the shipped rules take objectGUID while the consistency guid is empty).
+//! their immutableId (the shipped rules take objectGUID while the consistency guid is empty, and
+//! the value written back is the objectGUID itself).
 
 use crate::config::Config;
 use crate::config::model::ScopeMode;
@@ -17,6 +23,7 @@ use crate::wizard::keys::{Action, Input};
 use crate::wizard::pages::additional_tasks::naming_context;
 use crate::wizard::text::source_anchor as t;
 use crate::wizard::ui::{Body, Check as Tick, Styles, checkbox, note, working};
+use crate::wizard::widgets::TextField;
 
 /// The check's state.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -34,8 +41,22 @@ pub enum Check {
     Failed(Failure),
 }
 
+/// A focusable row of the page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Focus {
+    /// The override (shown when the check is blocked).
+    #[default]
+    Skip,
+    /// The writeback option.
+    Stamp,
+    /// The admin.
+    Admin,
+    /// Its password.
+    Password,
+}
+
 /// The page's state.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ConfigureSourceAnchor {
     /// The check.
     pub check: Check,
@@ -43,6 +64,75 @@ pub struct ConfigureSourceAnchor {
     pub skip: bool,
     /// Next refused.
     pub refused: bool,
+    /// Write objectGUID into mS-DS-ConsistencyGuid on the Configure page.
+    pub stamp: bool,
+    /// The admin for it.
+    pub admin: TextField,
+    /// Its password (never stored).
+    pub password: TextField,
+    /// The focused row.
+    pub focus: Focus,
+    /// Validation messages.
+    pub errors: Vec<(Focus, &'static str)>,
+}
+
+impl Default for ConfigureSourceAnchor {
+    fn default() -> Self {
+        Self {
+            check: Check::NotRun,
+            skip: false,
+            refused: false,
+            stamp: false,
+            admin: TextField::default(),
+            password: TextField::password(),
+            focus: Focus::Skip,
+            errors: Vec::new(),
+        }
+    }
+}
+
+/// The rows that take the focus, in order.
+fn rows(a: &ConfigureSourceAnchor) -> Vec<Focus> {
+    let mut v = Vec::new();
+    if blocked(a) {
+        v.push(Focus::Skip);
+    }
+    v.push(Focus::Stamp);
+    if a.stamp {
+        v.extend([Focus::Admin, Focus::Password]);
+    }
+    v
+}
+
+/// The focused row (the first when the remembered one is not shown).
+pub fn focus(a: &ConfigureSourceAnchor) -> Focus {
+    let r = rows(a);
+    if r.contains(&a.focus) {
+        a.focus
+    } else {
+        r.first().copied().unwrap_or(Focus::Stamp)
+    }
+}
+
+/// The searches of the writeback step, bound as the admin, each with the connector account to
+/// grant (only one hybridsync manages).
+pub fn stamp_searches(s: &State) -> Vec<(ForestSearch, Option<String>)> {
+    let Some(c) = s.loaded() else {
+        return Vec::new();
+    };
+    let a = &s.source_anchor;
+    searches(c)
+        .into_iter()
+        .map(|mut f| {
+            let d = c.directories.iter().find(|d| d.forest == f.login.forest);
+            let account = d
+                .filter(|d| d.account.managed)
+                .map(|d| d.account.username.clone());
+            f.login.username = a.admin.text().trim().to_string();
+            f.login.password = LoginSecret::Given(a.password.secret());
+            (f, account)
+        })
+        .collect()
 }
 
 /// Whether the task is offered: the anchor is objectGUID.
@@ -116,35 +206,84 @@ pub fn may_continue(a: &ConfigureSourceAnchor) -> bool {
     a.check == Check::Clear || (blocked(a) && a.skip)
 }
 
+/// Validate the writeback option's fields.
+pub fn validate(a: &ConfigureSourceAnchor) -> Vec<(Focus, &'static str)> {
+    let mut v = Vec::new();
+    if a.stamp {
+        if a.admin.text().trim().is_empty() {
+            v.push((Focus::Admin, crate::wizard::text::REQUIRED));
+        }
+        if a.password.is_empty() {
+            v.push((Focus::Password, crate::wizard::text::REQUIRED));
+        }
+    }
+    v
+}
+
 /// Handle a key.
 pub fn input(s: &mut State, input: Input) -> Flow {
+    let a = &mut s.source_anchor;
+    let rows = rows(a);
+    let at = rows.iter().position(|r| *r == focus(a)).unwrap_or(0);
     match input {
         Input::Action(Action::Retry) => Flow::Stay(enter(s)),
-        Input::Action(Action::Toggle) | Input::Char(' ') if blocked(&s.source_anchor) => {
-            s.source_anchor.skip = !s.source_anchor.skip;
-            s.source_anchor.refused = false;
+        Input::Action(Action::FocusNext | Action::Down) => {
+            a.focus = rows[(at + 1) % rows.len()];
+            Flow::stay()
+        }
+        Input::Action(Action::FocusPrev | Action::Up) => {
+            a.focus = rows[(at + rows.len() - 1) % rows.len()];
+            Flow::stay()
+        }
+        Input::Action(Action::Toggle) | Input::Char(' ')
+            if matches!(focus(a), Focus::Skip | Focus::Stamp) =>
+        {
+            if focus(a) == Focus::Skip {
+                a.skip = !a.skip;
+                a.refused = false;
+            } else {
+                a.stamp = !a.stamp;
+                a.errors.clear();
+            }
             Flow::stay()
         }
         Input::Action(Action::Next) => {
-            if may_continue(&s.source_anchor) {
+            a.errors = validate(a);
+            if let Some((f, _)) = a.errors.first() {
+                a.focus = *f;
+                return Flow::stay();
+            }
+            if may_continue(a) {
                 Flow::Next(Vec::new())
             } else {
-                s.source_anchor.refused = s.source_anchor.check != Check::Running;
+                a.refused = a.check != Check::Running;
                 Flow::stay()
             }
         }
-        _ => Flow::Unhandled,
+        other => {
+            let field = match focus(a) {
+                Focus::Admin => &mut a.admin,
+                Focus::Password => &mut a.password,
+                _ => return Flow::Unhandled,
+            };
+            if field.input(other) {
+                a.errors.clear();
+                Flow::stay()
+            } else {
+                Flow::Unhandled
+            }
+        }
     }
 }
 
 /// The footer actions.
-pub fn hints(s: &State) -> Vec<Action> {
-    let mut v = vec![Action::Next];
-    if blocked(&s.source_anchor) {
-        v.push(Action::Toggle);
-    }
-    v.push(Action::Retry);
-    v
+pub fn hints(_: &State) -> Vec<Action> {
+    vec![
+        Action::Next,
+        Action::FocusNext,
+        Action::Toggle,
+        Action::Retry,
+    ]
 }
 
 /// The body.
@@ -173,16 +312,33 @@ pub fn view(s: &State, st: &Styles) -> Body {
             b.text(format!("  {}{}", crate::wizard::text::FIX, f.fix), st.text);
         }
     }
+    let f = focus(a);
     if blocked(a) {
         b.blank();
-        b.push_focus(checkbox(Tick::from(a.skip), t::SKIP, true, true, st), true);
+        let on = f == Focus::Skip;
+        b.push_focus(checkbox(Tick::from(a.skip), t::SKIP, on, true, st), on);
         b.push(note(t::SKIP_NOTE, st));
     }
     if a.refused {
         b.text(t::REFUSED, st.error);
     }
     b.blank();
-    b.text(t::RIGHTS, st.muted);
+    let on = f == Focus::Stamp;
+    b.push_focus(checkbox(Tick::from(a.stamp), t::STAMP, on, true, st), on);
+    b.push(note(t::STAMP_NOTE, st));
+    if a.stamp {
+        let err = |x: Focus| a.errors.iter().find(|(y, _)| *y == x).map(|(_, m)| *m);
+        b.field(t::ADMIN, &a.admin, f == Focus::Admin, err(Focus::Admin), st);
+        b.field(
+            t::PASSWORD,
+            &a.password,
+            f == Focus::Password,
+            err(Focus::Password),
+            st,
+        );
+    } else {
+        b.text(t::RIGHTS, st.muted);
+    }
     b
 }
 
