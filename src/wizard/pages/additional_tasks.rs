@@ -1,14 +1,15 @@
 //! Additional tasks: the first page of a rerun over an existing configuration, as in Entra
 //! Connect. It lists the tasks (view or export the configuration, customize synchronization
-//! options, refresh directory schema, configure staging mode, change user sign-in, troubleshoot)
+//! options, refresh directory schema, configure staging mode, change user sign-in, troubleshoot,
+//! configure device options, and configure source anchor while the anchor is objectGUID)
 //! and owns what every rerun shares: pre-filling the pages from the loaded configuration
 //! ([`prefill`]), the page order of the chosen task ([`sequence`]) and the configuration a task
 //! produces ([`build_config`]: the loaded one with only that task's answers applied).
 //!
 //! Invariants: a task changes only the keys its pages own (everything else, comments included,
-//! stays as loaded); the tasks that change nothing (view, refresh schema, troubleshoot) never
-//! reach Configure; the one-shot choices (source anchor, UPN attribute, user matching) are never
-//! changed by a rerun.
+//! stays as loaded); the tasks that change nothing (view, refresh schema, troubleshoot, hybrid
+//! join) never reach Configure; the one-shot choices (UPN attribute, user matching) are never changed by a
+//! rerun, and the source anchor only from objectGUID to mS-DS-ConsistencyGuid, by its task.
 
 use crate::config::Config;
 use crate::config::model::{ScopeMode, SignInMethod};

@@ -5,7 +5,8 @@
 //!
 //! Invariants: this is the only page that writes anything; steps run strictly in order and a
 //! step runs only after the previous one succeeded; the configuration is written after the
-//! accounts exist, so it names them; admin credentials are used by the account step only.
+//! accounts exist, so it names them; admin credentials are used only by the steps that need them
+//! (the connector account, the device writeback containers, the anchor writeback), never stored.
 
 use ratatui::text::{Line, Span};
 
