@@ -9,6 +9,8 @@
 //! has a built-in default and a commented entry in `templates/hybridsync.toml` ([`TEMPLATE`]),
 //! which must always load; a configuration is only ever used after [`load::parse`] accepted it.
 
+// wizfeatures: app and attribute filtering.
+pub mod apps;
 pub mod diff;
 pub mod export;
 pub mod interval;

@@ -12,7 +12,9 @@
 //! The real runner ([`TokioRunner`], in `runner`) acts on the world its [`Context`] describes:
 //! `local` (prerequisite checks, the configuration file), `tenant` (device-code sign-in, domains,
 //! the sync application), `directory` (bind, OU tree, groups, directory extension candidates from
-//! the schema, the connector account; LDIF forests answered from the file), `rerun` (the rerun wizard's local effects: counting pending exports
+//! the schema, the connector account; LDIF forests answered from the file), `forest_tasks` (the
+//! rerun's forest writes and checks: the hybrid join SCP, the device writeback containers, the
+//! mS-DS-ConsistencyGuid values in use), `rerun` (the rerun wizard's local effects: counting pending exports
 //! with the database opened read-only, exporting the settings bundle, running `hybridsync
 //! preflight --json` in a child process), `install` (the Custom path's install options: an existing
 //! local user looked up in `/etc/passwd`, a settings export read back for import). Failures carry
@@ -29,6 +31,7 @@ use crate::provision::rights::Features;
 
 mod context;
 mod directory;
+mod forest_tasks; // wizfeatures
 mod install;
 mod local;
 mod rerun;
@@ -143,7 +146,89 @@ pub enum Effect {
     // --- end several forests ---
     /// Stop the running effect of this kind, if any (no reply when nothing runs).
     Cancel(EffectKind),
+    // ---- wizfeatures (begin)
+    /// Look in each forest, under its scope, for users whose `mS-DS-ConsistencyGuid` is already
+    /// set ([`Reply::ConsistencyGuids`]); the rerun's "Configure source anchor" runs it before
+    /// switching from objectGUID.
+    FindConsistencyGuids {
+        /// One search per forest.
+        searches: Vec<ForestSearch>,
+    },
+    /// Write the Microsoft Entra hybrid join service connection point into the forest's
+    /// configuration partition ([`Reply::Scp`]), with an Enterprise Admin's credentials that are
+    /// used for this write only.
+    ConfigureScp {
+        /// The forest and the admin.
+        login: ForestLogin,
+        /// The tenant ID (`azureADId`).
+        tenant_id: String,
+        /// A verified domain of the tenant (`azureADName`).
+        domain: String,
+    },
+    // ---- wizfeatures (end)
 }
+
+// ---- wizfeatures (begin): types of the forest tasks.
+
+/// How to bind to a forest for one effect.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForestLogin {
+    /// Forest root DNS name.
+    pub forest: String,
+    /// Domain controllers (empty: DNS SRV discovery).
+    pub domain_controllers: Vec<String>,
+    /// Transport security.
+    pub tls: TlsMode,
+    /// The account (`DOMAIN\user` or `user@realm`).
+    pub username: String,
+    /// Its password.
+    pub password: LoginSecret,
+}
+
+/// Where a [`ForestLogin`]'s password comes from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoginSecret {
+    /// Typed by the admin (used for this effect only, never stored).
+    Given(Secret),
+    /// The connector account's password in the credential store.
+    Stored(SecretRef),
+}
+
+/// One forest's part of [`Effect::FindConsistencyGuids`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct ForestSearch {
+    /// The forest and the account.
+    pub login: ForestLogin,
+    /// Where to look (the scope's included containers, or its domains).
+    pub bases: Vec<Dn>,
+    /// Containers left out of the scope.
+    pub exclude: Vec<Dn>,
+}
+
+/// What [`Effect::FindConsistencyGuids`] found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct GuidsInUse {
+    /// How many users in scope have the attribute set.
+    pub total: usize,
+    /// The first few of them.
+    pub sample: Vec<Dn>,
+}
+
+/// The service connection point as written and read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScpWritten {
+    /// Its DN.
+    pub dn: Dn,
+    /// Its `keywords`, as read back.
+    pub keywords: Vec<String>,
+    /// Whether it was created (false: updated).
+    pub created: bool,
+}
+
+/// The service connection point's RDN value (the same in every forest).
+pub const SCP_CN: &str = "62a0ff2e-97b9-4513-943f-0d221bd30080";
+
+// ---- wizfeatures (end)
 
 /// Which long-running effect [`Effect::Cancel`] stops.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -184,6 +269,9 @@ impl Effect {
             Effect::CheckInstallOptions { .. } => "check the install options",
             Effect::CheckAccountRights { .. } => "check the connector account's rights",
             Effect::Cancel(_) => "cancel",
+            // wizfeatures
+            Effect::FindConsistencyGuids { .. } => "look for mS-DS-ConsistencyGuid values in use",
+            Effect::ConfigureScp { .. } => "write the service connection point",
         }
     }
 }
@@ -229,6 +317,27 @@ pub enum ConfigureStep {
     },
     /// Start the first full cycle (in staging mode when the config says so).
     StartFirstCycle,
+    /// wizfeatures: prepare the forest for device writeback with an Enterprise Admin's
+    /// credentials (used for this step only): the `CN=Device Registration Configuration`
+    /// container and `CN=RegisteredDevices` under the domain, then, when `grant` names the
+    /// connector account, its rights for `features` (device writeback among them).
+    PrepareDeviceWriteback {
+        /// The forest and the admin.
+        login: ForestLogin,
+        /// The connector account to give its rights, with every feature it serves.
+        grant: Option<(String, Features)>,
+    },
+    /// wizfeatures: before the source anchor switches to mS-DS-ConsistencyGuid, with an admin's
+    /// credentials (used for this step only; each search's login): in each forest, give the
+    /// connector account named beside it (if any) its rights for `features` (writing
+    /// mS-DS-ConsistencyGuid on users among them), then write each in-scope user's objectGUID
+    /// into its empty mS-DS-ConsistencyGuid, as Entra Connect's writeback of the anchor does.
+    StampConsistencyGuids {
+        /// One per forest, bound as the admin, with the connector account to grant.
+        searches: Vec<(ForestSearch, Option<String>)>,
+        /// Every feature the connector accounts serve.
+        features: Features,
+    },
 }
 
 impl ConfigureStep {
@@ -245,6 +354,12 @@ impl ConfigureStep {
             }
             ConfigureStep::WriteConfig { .. } => "Write the configuration file",
             ConfigureStep::StartFirstCycle => "Start the first synchronization cycle",
+            ConfigureStep::PrepareDeviceWriteback { .. } => {
+                "Create the device writeback containers"
+            }
+            ConfigureStep::StampConsistencyGuids { .. } => {
+                "Write objectGUID into mS-DS-ConsistencyGuid"
+            }
         }
     }
 }
@@ -400,6 +515,8 @@ impl Failure {
 pub enum StepOutput {
     /// Nothing to remember.
     Done,
+    /// wizfeatures: this many users got their objectGUID as mS-DS-ConsistencyGuid.
+    Stamped(usize),
     /// The connector account was created: its name and where its password is.
     ConnectorAccount {
         /// `MSOL_<hex>`.
@@ -536,6 +653,12 @@ pub enum Reply {
     // --- end several forests ---
     /// This effect needs a part of hybridsync that the wizard is not connected to yet.
     NotConnected(Effect),
+    // ---- wizfeatures (begin)
+    /// The users in scope whose mS-DS-ConsistencyGuid is set.
+    ConsistencyGuids(Result<GuidsInUse, Failure>),
+    /// The service connection point was written (and read back).
+    Scp(Result<ScpWritten, Failure>),
+    // ---- wizfeatures (end)
 }
 
 /// The effective rights of an existing AD DS connector account for the chosen features.

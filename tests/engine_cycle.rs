@@ -572,3 +572,116 @@ fn a_rule_or_scope_change_forces_a_full_cycle_and_says_why() {
     // so the narrower scope deletes nothing that matters here.
     assert_eq!(r.status, RunStatus::Success, "{r:#?}");
 }
+
+/// Every tenant user's (userPrincipalName, onPremisesImmutableId).
+fn immutable_ids(lab: &Lab) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = lab
+        .tenant()
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e.text("userPrincipalName")?.to_ascii_lowercase(),
+                e.text("onPremisesImmutableId")?.to_string(),
+            ))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+// wizfeatures: the source anchor switch of the rerun wizard ("Configure source anchor").
+#[test]
+fn the_object_guid_anchor_ignores_a_foreign_consistency_guid_and_the_switch_keeps_immutable_ids() {
+    let cguid = AttributeName::new("mS-DS-ConsistencyGuid").unwrap();
+    let mut lab = Lab::new();
+    // objectGUID anchor: `sync run` drops mS-DS-ConsistencyGuid for users (cli::sync_cmd).
+    lab.excluded = vec![("user".into(), cguid.clone())];
+    lab.cycle(Requested::Auto, ExportMode::Send);
+    let baseline = immutable_ids(&lab);
+    assert!(baseline.len() > 3, "{baseline:?}");
+    let grace = "grace.wilson@contoso.example";
+    assert!(baseline.iter().any(|(u, _)| u == grace));
+
+    // Another tool writes a consistency guid on Grace that is not her objectGUID: with the
+    // objectGUID anchor nothing changes.
+    lab.edit(|e| {
+        let g = e
+            .iter_mut()
+            .find(|x| x.dn.eq_ignore_ascii_case(GRACE))
+            .unwrap();
+        g.push("mS-DS-ConsistencyGuid", vec![0x11; 16]);
+    });
+    let r = lab.cycle(Requested::Full, ExportMode::Send);
+    assert_eq!(entra(&r).export.updates, 0, "{r:#?}");
+    assert_eq!(immutable_ids(&lab), baseline);
+
+    // The switch, once the check finds no value in use: the sample directory has one more
+    // (Ingrid Lindqvist's, not her objectGUID), and the admin clears both. The anchor is then
+    // mS-DS-ConsistencyGuid, and every user keeps the immutableId it had.
+    lab.edit(|e| {
+        let with: Vec<String> = e
+            .iter()
+            .filter(|x| x.get("mS-DS-ConsistencyGuid").is_some())
+            .map(|x| x.dn.clone())
+            .collect();
+        assert_eq!(with.len(), 2, "{with:?}");
+        for x in e.iter_mut() {
+            x.attributes
+                .retain(|a| !a.name.eq_ignore_ascii_case("mS-DS-ConsistencyGuid"));
+        }
+    });
+    lab.excluded = Vec::new();
+    let r = lab.cycle(Requested::Full, ExportMode::Send);
+    assert_eq!(r.status, RunStatus::Success, "{r:#?}");
+    assert_eq!(entra(&r).export.updates, 0, "{r:#?}");
+    assert_eq!(immutable_ids(&lab), baseline);
+
+    // The wizard's writeback of the anchor: every user's objectGUID into its
+    // mS-DS-ConsistencyGuid. The anchor is now the consistency guid, and nothing changes.
+    let mut stamped = 0;
+    lab.edit(|e| {
+        for x in e.iter_mut() {
+            let is_user = x.get("objectClass").is_some_and(|a| {
+                a.values.iter().any(|v| {
+                    v.eq_ignore_ascii_case(b"user") || v.eq_ignore_ascii_case(b"inetOrgPerson")
+                })
+            });
+            let guid = x.get("objectGUID").and_then(|a| a.values.first()).cloned();
+            if let (true, Some(g)) = (is_user, guid) {
+                x.push("mS-DS-ConsistencyGuid", g);
+                stamped += 1;
+            }
+        }
+    });
+    assert!(stamped >= baseline.len(), "{stamped} users stamped");
+    let r = lab.cycle(Requested::Full, ExportMode::Send);
+    assert_eq!(entra(&r).export.updates, 0, "{r:#?}");
+    assert_eq!(immutable_ids(&lab), baseline);
+}
+
+// wizfeatures: attribute filtering turned on later (`sync run` then changes the rules
+// fingerprint, which forces a full cycle).
+#[test]
+fn an_attribute_filtered_later_is_removed_from_the_tenant_by_the_full_cycle() {
+    let mut lab = Lab::new();
+    lab.cycle(Requested::Auto, ExportMode::Send);
+    let grace = |lab: &Lab| {
+        lab.tenant_entry("userPrincipalName", "grace.wilson@contoso.example")
+            .unwrap()
+    };
+    assert!(!values(&grace(&lab), "jobTitle").is_empty());
+    lab.excluded = vec![("user".into(), AttributeName::new("title").unwrap())];
+    lab.rules_version = "rules-v1 + excluded user.title";
+    let r = lab.cycle(Requested::Auto, ExportMode::Send);
+    assert!(
+        matches!(r.kind, hybridsync::engine::cycle::CycleKind::Full(_)),
+        "{:?}",
+        r.kind
+    );
+    assert!(
+        values(&grace(&lab), "jobTitle").is_empty(),
+        "{:?}",
+        grace(&lab)
+    );
+    assert_eq!(values(&grace(&lab), "department"), vec!["Engineering"]);
+}

@@ -170,6 +170,9 @@ fn lab(e: &Effect) -> Vec<Reply> {
             ConfigureStep::StartFirstCycle => {
                 StepOutput::Cycle("First cycle: 42 objects imported, 42 exported".into())
             }
+            // Device writeback (tests/wizard_features.rs).
+            ConfigureStep::PrepareDeviceWriteback { .. } => StepOutput::Done,
+            ConfigureStep::StampConsistencyGuids { .. } => StepOutput::Stamped(0),
         }))],
         Effect::ListExtensionAttributes { .. } => {
             vec![Reply::ExtensionAttributes(Ok(candidates()))]
@@ -204,7 +207,10 @@ fn lab(e: &Effect) -> Vec<Reply> {
         // Rerun-only effects (tests/wizard_rerun.rs).
         other @ (Effect::CountPendingExports { .. }
         | Effect::ExportConfiguration { .. }
-        | Effect::RunPreflight { .. }) => vec![Reply::NotConnected(other.clone())],
+        | Effect::RunPreflight { .. }
+        // Rerun forest tasks (tests/wizard_features.rs).
+        | Effect::FindConsistencyGuids { .. }
+        | Effect::ConfigureScp { .. }) => vec![Reply::NotConnected(other.clone())],
     }
 }
 
@@ -508,6 +514,11 @@ fn custom_flow() -> Wizard {
         w.key(KeyCode::Backspace);
     }
     w.typ("group.in").space().enter();
+    // Device writeback: the connected forest; the admin prepares it by hand.
+    assert_eq!(w.page(), PageId::DeviceWritebackForest);
+    w.enter();
+    assert_eq!(w.page(), PageId::DeviceContainer);
+    w.down().enter();
     assert_eq!(w.page(), PageId::ReadyToConfigure);
     // Staging on, no first cycle.
     w.space().tab().space();

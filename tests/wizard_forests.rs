@@ -137,6 +137,8 @@ fn lab(e: &Effect) -> Vec<Reply> {
             },
             ConfigureStep::WriteConfig { path, .. } => StepOutput::Written(path.clone()),
             ConfigureStep::StartFirstCycle => StepOutput::Cycle("First cycle: done".into()),
+            ConfigureStep::PrepareDeviceWriteback { .. } => StepOutput::Done,
+            ConfigureStep::StampConsistencyGuids { .. } => StepOutput::Stamped(0),
         }))],
         Effect::CheckInstallOptions {
             state_dir,

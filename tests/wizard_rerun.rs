@@ -173,6 +173,10 @@ impl Wizard {
     /// Highlight task `n` of the menu (0-based) and open it.
     fn task(&mut self, n: usize) -> &mut Self {
         assert_eq!(self.page(), PageId::AdditionalTasks);
+        // From the top, wherever the highlight was left.
+        while self.state.tasks.cursor > 0 {
+            self.key(KeyCode::Up);
+        }
         for _ in 0..n {
             self.down();
         }

@@ -372,23 +372,22 @@ fn engine_connectors(
     Ok(out)
 }
 
-/// `features.app_and_attribute_filtering.excluded_attributes` as (class, attribute) pairs
-/// (the configuration check has validated the `class.attribute` spelling).
+/// The source attributes that never reach the rules, as (class, attribute) pairs: app and
+/// attribute filtering ([`crate::config::apps::effective_excluded`]: the cleared attributes and
+/// those only unchosen cloud services use), and `mS-DS-ConsistencyGuid` while the source anchor
+/// is `objectGUID` (the shipped rules prefer a populated consistency guid, which must not
+/// become the anchor unless it is configured as such).
 fn excluded_attributes(c: &Config) -> Vec<(String, crate::domain::AttributeName)> {
-    let f = &c.features.app_and_attribute_filtering;
-    if !f.enabled {
-        return Vec::new();
+    // wizfeatures: apps are honoured; the objectGUID anchor ignores mS-DS-ConsistencyGuid.
+    let mut out = crate::config::apps::effective_excluded(&c.features.app_and_attribute_filtering);
+    if c.identity.source_anchor.eq_ignore_case("objectGUID") {
+        // `user` covers inetOrgPerson too.
+        out.push((
+            "user".to_string(),
+            crate::domain::AttributeName::known("mS-DS-ConsistencyGuid"),
+        ));
     }
-    f.excluded_attributes
-        .iter()
-        .filter_map(|e| {
-            let (class, attr) = e.split_once('.')?;
-            Some((
-                class.to_string(),
-                crate::domain::AttributeName::new(attr).ok()?,
-            ))
-        })
-        .collect()
+    out
 }
 
 /// The tenant's connector name in status, history and `--connector`.
@@ -454,7 +453,15 @@ pub(crate) fn one_cycle(
         )?;
         tx.commit()?;
     }
-    let rules_fp = fingerprint([format!("{:?}", rules.rules()).as_str()]);
+    // wizfeatures: attribute filtering changes what the rules see, as a rule change does, so a
+    // change to it forces a full cycle (values of a newly filtered attribute then disappear).
+    // (Nothing filtered: the fingerprint is the rules' alone, as before.)
+    let excluded = excluded_attributes(c);
+    let mut fp_parts = vec![format!("{:?}", rules.rules())];
+    if !excluded.is_empty() {
+        fp_parts.push(format!("{excluded:?}"));
+    }
+    let rules_fp = fingerprint(fp_parts.iter().map(String::as_str));
     let scope_text = serde_json::to_string(
         &c.directories
             .iter()
@@ -474,7 +481,7 @@ pub(crate) fn one_cycle(
         },
         stop,
         history_retention: c.sync.history_retention.as_duration(),
-        excluded_attributes: excluded_attributes(c),
+        excluded_attributes: excluded,
         ..CycleOptions::default()
     };
     Ok(engine.run_cycle(rt, &options)?)
@@ -640,4 +647,36 @@ pub(crate) fn status(g: &Global, json: bool) -> Outcome {
         );
     }
     Ok(exit::SUCCESS)
+}
+
+// wizfeatures: what the cycle is told to drop.
+#[cfg(test)]
+mod excluded_tests {
+    use super::*;
+    use crate::config::model::CloudApp;
+
+    #[test]
+    fn apps_cleared_attributes_and_the_object_guid_anchor_reach_the_cycle() {
+        let mut c = Config::default();
+        let has = |v: &[(String, crate::domain::AttributeName)], class: &str, attr: &str| {
+            v.iter().any(|(k, a)| k == class && a.eq_ignore_case(attr))
+        };
+        // Defaults: consistency-guid anchor, no filtering: nothing dropped.
+        assert!(excluded_attributes(&c).is_empty());
+        let f = &mut c.features.app_and_attribute_filtering;
+        f.enabled = true;
+        f.apps = vec![CloudApp::SharepointOnline];
+        f.excluded_attributes = vec!["user.title".into()];
+        let v = excluded_attributes(&c);
+        assert!(has(&v, "user", "title"));
+        assert!(has(&v, "group", "msExchHideFromAddressLists"));
+        assert!(!has(&v, "user", "wWWHomePage"), "SharePoint needs it");
+        assert!(!has(&v, "user", "mS-DS-ConsistencyGuid"));
+        c.identity.source_anchor = crate::domain::AttributeName::new("objectGUID").unwrap();
+        assert!(has(
+            &excluded_attributes(&c),
+            "user",
+            "mS-DS-ConsistencyGuid"
+        ));
+    }
 }

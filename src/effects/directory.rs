@@ -29,7 +29,7 @@ use crate::domain::{Dn, ObjectGuid, Secret};
 use crate::provision::account::{self, AccountRequest};
 use crate::provision::rights::Features;
 
-fn ad_failure(e: &AdError) -> Failure {
+pub(super) fn ad_failure(e: &AdError) -> Failure {
     let fix = match e {
         AdError::Connect { .. } | AdError::Timeout { .. } | AdError::Dropped { .. } => {
             "check the forest name and domain controllers (DNS SRV records _ldap._tcp.<forest>), \
@@ -42,7 +42,11 @@ fn ad_failure(e: &AdError) -> Failure {
     Failure::new(e.to_string(), fix)
 }
 
-fn connector(ctx: &Context, forest: &str, access: &ForestAccess) -> Result<AdConnector, Failure> {
+pub(super) fn connector(
+    ctx: &Context,
+    forest: &str,
+    access: &ForestAccess,
+) -> Result<AdConnector, Failure> {
     let port = access.tls.default_port();
     let endpoints = access
         .domain_controllers

@@ -226,6 +226,15 @@ async fn execute(
             Reply::AccountRights { forest, result }
         }
         Effect::Cancel(_) => Reply::NotConnected(effect),
+        // wizfeatures
+        Effect::FindConsistencyGuids { searches } => {
+            Reply::ConsistencyGuids(super::forest_tasks::consistency_guids(ctx, &searches).await)
+        }
+        Effect::ConfigureScp {
+            login,
+            tenant_id,
+            domain,
+        } => Reply::Scp(super::forest_tasks::configure_scp(ctx, &login, &tenant_id, &domain).await),
     }
 }
 
@@ -304,6 +313,13 @@ async fn configure(
             let out = super::local::write_config(&config, &path).await?;
             lock(session).config_path = Some(path);
             Ok(out)
+        }
+        // wizfeatures
+        ConfigureStep::PrepareDeviceWriteback { login, grant } => {
+            super::forest_tasks::prepare_device_writeback(ctx, &login, grant.as_ref()).await
+        }
+        ConfigureStep::StampConsistencyGuids { searches, features } => {
+            super::forest_tasks::stamp_consistency_guids(ctx, &searches, &features).await
         }
         ConfigureStep::StartFirstCycle => {
             let Some(hook) = ctx.first_cycle.clone() else {

@@ -98,7 +98,310 @@ pub struct Answers {
     pub staging: StagingAnswers,
     /// Custom: User sign-in; rerun: Change user sign-in.
     pub user_sign_in: SignInAnswers,
+    // ---- wizfeatures (begin)
+    /// Device writeback's forest and container (Custom, and the rerun's device-writeback
+    /// action).
+    pub device_writeback: DeviceWritebackAnswers,
+    /// Rerun: Configure device options.
+    pub device_options: DeviceOptionsAnswers,
+    /// Rerun: Configure source anchor.
+    pub source_anchor: SourceAnchorAnswers,
+    // ---- wizfeatures (end)
 }
+
+// ---- wizfeatures (begin): device options and source anchor answers.
+
+/// `[device_writeback]`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeviceWritebackAnswers {
+    /// The writeback forest (default: the first).
+    pub forest: Option<String>,
+    /// `create` or `manual` (default: `create` when `admin_username` is given, else `manual`).
+    pub container: Option<String>,
+    /// The Enterprise Admin that creates the containers.
+    pub admin_username: Option<String>,
+    /// The environment variable holding its password.
+    pub admin_password_env: Option<String>,
+    /// Or a file holding it (first line).
+    pub admin_password_file: Option<std::path::PathBuf>,
+}
+
+/// `[device_options]` (rerun, `task = "configure-device-options"`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DeviceOptionsAnswers {
+    /// `hybrid-join`, `device-writeback` or `disable-device-writeback`.
+    pub action: Option<String>,
+    /// Hybrid join: the forest whose SCP is written (default: the first).
+    pub forest: Option<String>,
+    /// Hybrid join: the verified domain (`azureADName`).
+    pub domain: Option<String>,
+    /// Hybrid join: the tenant ID (`azureADId`; default: the configuration's).
+    pub tenant_id: Option<String>,
+    /// Hybrid join: the Enterprise Admin.
+    pub admin_username: Option<String>,
+    /// The environment variable holding its password.
+    pub admin_password_env: Option<String>,
+    /// Or a file holding it (first line).
+    pub admin_password_file: Option<std::path::PathBuf>,
+}
+
+/// `[source_anchor]` (rerun, `task = "configure-source-anchor"`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SourceAnchorAnswers {
+    /// Switch even when users already have mS-DS-ConsistencyGuid set (`/SkipLdapSearch`).
+    pub skip_ldap_search: bool,
+    /// Write each in-scope user's objectGUID into mS-DS-ConsistencyGuid and grant the
+    /// connector account that right, with the admin below.
+    pub write_from_object_guid: bool,
+    /// The Domain or Enterprise Admin for it.
+    pub admin_username: Option<String>,
+    /// The environment variable holding its password.
+    pub admin_password_env: Option<String>,
+    /// Or a file holding it (first line).
+    pub admin_password_file: Option<std::path::PathBuf>,
+}
+
+/// A password named by an environment variable or a file, for the answer `table`.
+fn secret_answer(
+    table: &str,
+    env: &Option<String>,
+    file: &Option<std::path::PathBuf>,
+) -> Result<String, AnswerError> {
+    let k = |x: &str| format!("{table}.{x}");
+    match (env, file) {
+        (Some(var), None) => std::env::var(var).map_err(|_| {
+            err(
+                k("admin_password_env"),
+                format!("the environment variable {var} is not set — export it before the run"),
+            )
+        }),
+        (None, Some(f)) => std::fs::read_to_string(f)
+            .map(|t| t.lines().next().unwrap_or("").to_string())
+            .map_err(|e| {
+                err(
+                    k("admin_password_file"),
+                    format!("cannot read {}: {e}", f.display()),
+                )
+            }),
+        (Some(_), Some(_)) => Err(err(
+            k("admin_password_env"),
+            "give admin_password_env or admin_password_file, not both",
+        )),
+        (None, None) => Err(err(
+            k("admin_password_env"),
+            "missing — name the environment variable holding the Enterprise Admin's password (or use admin_password_file)",
+        )),
+    }
+}
+
+fn typed(text: &str, password: bool) -> TextField {
+    let mut f = if password {
+        TextField::password()
+    } else {
+        TextField::new("")
+    };
+    for c in text.chars() {
+        f.input(Input::Char(c));
+    }
+    f
+}
+
+/// `[device_writeback]` on the writeback forest and device container pages.
+fn fill_device_forest(s: &mut State, a: &DeviceWritebackAnswers) -> Result<(), AnswerError> {
+    use crate::wizard::pages::device_writeback as page;
+    if let Some(f) = &a.forest {
+        let forests = page::forests(s);
+        s.device.forest = forests
+            .iter()
+            .position(|x| x.eq_ignore_ascii_case(f))
+            .ok_or_else(|| {
+                err(
+                    "device_writeback.forest",
+                    format!(
+                        "\"{f}\" is not a connected forest — write one of: {}",
+                        forests.join(", ")
+                    ),
+                )
+            })?;
+    }
+    Ok(())
+}
+
+fn fill_device_container(s: &mut State, a: &DeviceWritebackAnswers) -> Result<(), AnswerError> {
+    use crate::wizard::pages::device_writeback::Container;
+    // Not given: create when an admin is named, else the steps by hand (no credentials).
+    s.device.container = match a.container.as_deref() {
+        None if a.admin_username.is_none() => Container::Manual,
+        None | Some("create") => Container::Create,
+        Some("manual") => Container::Manual,
+        Some(o) => {
+            return Err(err(
+                "device_writeback.container",
+                format!("\"{o}\" is not a choice — write \"create\" or \"manual\""),
+            ));
+        }
+    };
+    if s.device.container == Container::Create {
+        let user = a.admin_username.clone().ok_or_else(|| {
+            err(
+                "device_writeback.admin_username",
+                "missing — name the Enterprise Admin that creates the device containers (or write container = \"manual\")",
+            )
+        })?;
+        s.device.admin = typed(&user, false);
+        let pw = secret_answer(
+            "device_writeback",
+            &a.admin_password_env,
+            &a.admin_password_file,
+        )?;
+        s.device.password = typed(&pw, true);
+    }
+    Ok(())
+}
+
+/// `[device_options]` on the Configure device options page.
+fn fill_device_options(s: &mut State, a: &DeviceOptionsAnswers) -> Result<(), AnswerError> {
+    use crate::wizard::pages::configure_device_options::options;
+    let name = a.action.as_deref().ok_or_else(|| {
+        err(
+            "device_options.action",
+            "missing — write hybrid-join, device-writeback or disable-device-writeback",
+        )
+    })?;
+    let offered = options(s);
+    s.device_options.choice = offered
+        .iter()
+        .copied()
+        .find(|o| o.key() == name)
+        .ok_or_else(|| {
+            let keys: Vec<&str> = offered.iter().map(|o| o.key()).collect();
+            err(
+                "device_options.action",
+                format!(
+                    "\"{name}\" is not offered here — write one of: {} (disable-device-writeback only while device writeback is on)",
+                    keys.join(", ")
+                ),
+            )
+        })?;
+    Ok(())
+}
+
+/// `[device_options]` on the SCP configuration page.
+fn fill_hybrid_join(s: &mut State, a: &DeviceOptionsAnswers) -> Result<(), AnswerError> {
+    if let Some(f) = &a.forest
+        && !crate::wizard::pages::hybrid_join::choose_forest(s, f)
+    {
+        return Err(err(
+            "device_options.forest",
+            format!(
+                "\"{f}\" is not a configured forest — write the forest of one of [[directories]]"
+            ),
+        ));
+    }
+    if let Some(d) = &a.domain {
+        s.hybrid_join.domain = typed(d, false);
+    }
+    if let Some(t) = &a.tenant_id {
+        s.hybrid_join.tenant = typed(t, false);
+    }
+    let user = a.admin_username.clone().ok_or_else(|| {
+        err(
+            "device_options.admin_username",
+            "missing — name the Enterprise Admin that writes the service connection point",
+        )
+    })?;
+    s.hybrid_join.admin = typed(&user, false);
+    let pw = secret_answer(
+        "device_options",
+        &a.admin_password_env,
+        &a.admin_password_file,
+    )?;
+    s.hybrid_join.password = typed(&pw, true);
+    Ok(())
+}
+
+/// Why the SCP page did not finish.
+fn hybrid_join_refusal(s: &State) -> AnswerError {
+    use crate::wizard::pages::hybrid_join::{Field, Write};
+    if let Some((f, m)) = s.hybrid_join.errors.first() {
+        let k = match f {
+            Field::Forest => "device_options.forest",
+            Field::Domain => "device_options.domain",
+            Field::Tenant => "device_options.tenant_id",
+            Field::Admin => "device_options.admin_username",
+            Field::Password => "device_options.admin_password_env",
+        };
+        return err(k, *m);
+    }
+    match &s.hybrid_join.write {
+        Write::Failed(f) => err(
+            "device_options",
+            format!(
+                "the service connection point was not written: {} (fix: {})",
+                f.message, f.fix
+            ),
+        ),
+        _ => err(
+            "device_options",
+            "the service connection point was not written",
+        ),
+    }
+}
+
+/// `[source_anchor]` on the Configure source anchor page.
+fn fill_source_anchor(s: &mut State, a: &SourceAnchorAnswers) -> Result<(), AnswerError> {
+    let p = &mut s.source_anchor;
+    p.skip = a.skip_ldap_search;
+    p.stamp = a.write_from_object_guid;
+    if p.stamp {
+        let user = a.admin_username.clone().ok_or_else(|| {
+            err(
+                "source_anchor.admin_username",
+                "missing — name the Domain or Enterprise Admin that writes mS-DS-ConsistencyGuid (or leave write_from_object_guid out)",
+            )
+        })?;
+        p.admin = typed(&user, false);
+        let pw = secret_answer(
+            "source_anchor",
+            &a.admin_password_env,
+            &a.admin_password_file,
+        )?;
+        s.source_anchor.password = typed(&pw, true);
+    }
+    Ok(())
+}
+
+/// Why Configure source anchor did not move on.
+fn source_anchor_refusal(s: &State) -> AnswerError {
+    use crate::wizard::pages::configure_source_anchor::Check;
+    let k = "source_anchor.skip_ldap_search";
+    match &s.source_anchor.check {
+        Check::InUse(g) => err(
+            k,
+            crate::wizard::text::source_anchor::answer_in_use(
+                g.total,
+                &g.sample
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            ),
+        ),
+        Check::Failed(f) => err(
+            k,
+            format!(
+                "the check for mS-DS-ConsistencyGuid values could not run: {} (fix: {}); set skip_ldap_search = true to switch without it",
+                f.message, f.fix
+            ),
+        ),
+        _ => err(k, "the check did not finish"),
+    }
+}
+
+// ---- wizfeatures (end)
 
 /// `[install]`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -202,6 +505,15 @@ pub struct FeatureAnswers {
     /// Directory extensions, `user.attr` or `group.attr`, each a candidate of the forest's
     /// schema (an empty list turns the feature off).
     pub directory_extensions: Option<Vec<String>>,
+    // ---- wizfeatures (begin)
+    /// Microsoft Entra app and attribute filtering (on when `apps` or `excluded_attributes`
+    /// is given and this is not `false`).
+    pub app_and_attribute_filtering: Option<bool>,
+    /// Its cloud services (`exchange-online`, ...); not given: all of them.
+    pub apps: Option<Vec<String>>,
+    /// Its cleared attributes, `user.title`, `group.info`, `contact.department`.
+    pub excluded_attributes: Option<Vec<String>>,
+    // ---- wizfeatures (end)
 }
 
 /// `[ready]`.
@@ -501,7 +813,83 @@ fn fill_features(s: &mut State, a: &FeatureAnswers) {
     if let Some(v) = &a.directory_extensions {
         f.extensions = !v.is_empty();
     }
+    // wizfeatures
+    if let Some(v) = a
+        .app_and_attribute_filtering
+        .or((a.apps.is_some() || a.excluded_attributes.is_some()).then_some(true))
+    {
+        f.app_filtering = v;
+    }
 }
+
+// ---- wizfeatures (begin): app and attribute filtering answers.
+
+/// `features.apps` on the Microsoft Entra app filtering page.
+fn fill_apps(s: &mut State, a: &FeatureAnswers) -> Result<(), AnswerError> {
+    let Some(wanted) = &a.apps else {
+        return Ok(());
+    };
+    let mut apps = Vec::new();
+    for (i, text) in wanted.iter().enumerate() {
+        let app = crate::config::apps::parse(text).ok_or_else(|| {
+            err(
+                format!("features.apps[{i}]"),
+                crate::wizard::text::attribute_filtering::unknown_app(text),
+            )
+        })?;
+        apps.push(app);
+    }
+    s.app_filter.apps.clear();
+    for app in apps {
+        if !s.app_filter.apps.contains(&app) {
+            crate::wizard::pages::app_filtering::toggle(&mut s.app_filter, app);
+        }
+    }
+    if s.app_filter.apps.is_empty() {
+        return Err(err(
+            "features.apps",
+            crate::wizard::text::app_filtering::NOTHING,
+        ));
+    }
+    Ok(())
+}
+
+/// `features.excluded_attributes` on the Microsoft Entra attributes page: each must be listed
+/// there and clearable.
+fn fill_attributes(s: &mut State, a: &FeatureAnswers) -> Result<(), AnswerError> {
+    use crate::wizard::pages::attribute_filtering as page;
+    use crate::wizard::text::attribute_filtering as t;
+    let Some(wanted) = &a.excluded_attributes else {
+        return Ok(());
+    };
+    s.app_filter.cleared.clear();
+    for (i, k) in wanted.iter().enumerate() {
+        let key = format!("features.excluded_attributes[{i}]");
+        let (class, attr) = k.split_once('.').unwrap_or(("", k.as_str()));
+        if crate::config::apps::is_mandatory(attr) {
+            return Err(err(key, t::mandatory(k)));
+        }
+        let Some((c, x)) = s
+            .app_filter
+            .attributes
+            .iter()
+            .find(|(c, x)| c.eq_ignore_ascii_case(class) && x.eq_ignore_ascii_case(attr))
+            .cloned()
+        else {
+            return Err(err(key, t::unknown(k)));
+        };
+        if page::left_out(s, &x) {
+            // Already not synchronized because of the services chosen: nothing to clear.
+            continue;
+        }
+        if !page::is_cleared(s, &page::key(&c, &x)) {
+            page::toggle(s, &c, &x);
+        }
+    }
+    Ok(())
+}
+
+// ---- wizfeatures (end)
 
 /// `features.directory_extensions` on the Directory extensions page: each must be one of the
 /// forest's candidates, chosen as Space on its row does.
@@ -829,6 +1217,8 @@ fn refusal(s: &State, a: &Answers) -> AnswerError {
             "features.group_writeback_ou",
             crate::wizard::text::group_writeback::NOTHING,
         ),
+        // wizfeatures
+        PageId::AppFiltering => err("features.apps", crate::wizard::text::app_filtering::NOTHING),
         PageId::DirectoryExtensions => err(
             "features.directory_extensions",
             s.extensions.error.unwrap_or("not accepted"),
@@ -853,6 +1243,16 @@ fn refusal(s: &State, a: &Answers) -> AnswerError {
                 None => err("ready", "configuration did not finish"),
             }
         }
+        // wizfeatures
+        PageId::ConfigureSourceAnchor => source_anchor_refusal(s),
+        PageId::DeviceContainer => match s.device.errors.first() {
+            Some((crate::wizard::pages::device_writeback::Field::Password, m)) => {
+                err("device_writeback.admin_password_env", *m)
+            }
+            Some((_, m)) => err("device_writeback.admin_username", *m),
+            None => err("device_writeback", "not accepted"),
+        },
+        PageId::HybridJoin => hybrid_join_refusal(s),
         _ => err("task", "this page did not accept the answers"),
     }
 }
@@ -861,17 +1261,17 @@ fn task_of(a: &Answers) -> Result<Task, AnswerError> {
     let Some(name) = a.task.as_deref() else {
         return Err(err(
             "task",
-            "missing — the configuration exists, so name the task to run (configure-staging-mode, customize-sync-options, change-user-sign-in)",
+            "missing — the configuration exists, so name the task to run (configure-staging-mode, customize-sync-options, change-user-sign-in, configure-device-options, configure-source-anchor)",
         ));
     };
     TASKS
         .iter()
         .copied()
-        .find(|t| t.key() == name && t.changes_config())
+        .find(|t| t.key() == name && (t.changes_config() || *t == Task::ConfigureDeviceOptions))
         .ok_or_else(|| {
             err(
                 "task",
-                format!("\"{name}\" is not a task the answers can run — write configure-staging-mode, customize-sync-options or change-user-sign-in"),
+                format!("\"{name}\" is not a task the answers can run — write configure-staging-mode, customize-sync-options, change-user-sign-in, configure-device-options or configure-source-anchor"),
             )
         })
 }
@@ -936,7 +1336,17 @@ pub fn drive(
         match page {
             PageId::AdditionalTasks => {
                 let task = task_of(a)?;
-                let i = TASKS.iter().position(|t| *t == task).unwrap_or(0);
+                // wizfeatures: the menu offers what fits the configuration.
+                let menu = crate::wizard::pages::additional_tasks::menu(d.s);
+                let Some(i) = menu.iter().position(|t| *t == task) else {
+                    return Err(err(
+                        "task",
+                        format!(
+                            "\"{}\" is not offered for this configuration (configure-source-anchor only while the source anchor is objectGUID)",
+                            task.key()
+                        ),
+                    ));
+                };
                 d.s.tasks.cursor = i;
             }
             PageId::Welcome => d.s.welcome.agreed = a.install.accept_license,
@@ -1006,6 +1416,9 @@ pub fn drive(
             }
             PageId::OptionalFeatures => fill_features(d.s, &a.features),
             PageId::DirectoryExtensions => fill_extensions(d.s, &a.features)?,
+            // wizfeatures
+            PageId::AppFiltering => fill_apps(d.s, &a.features)?,
+            PageId::AttributeFiltering => fill_attributes(d.s, &a.features)?,
             PageId::GroupWriteback => {
                 if let Some(text) = &a.features.group_writeback_ou {
                     let k = "features.group_writeback_ou";
@@ -1048,6 +1461,25 @@ pub fn drive(
             }
             PageId::ChangeUserSignIn | PageId::UserSignIn => fill_sign_in(d.s, &a.user_sign_in)?,
             PageId::Configure => action = Action::Retry,
+            // wizfeatures
+            PageId::DeviceWritebackForest => fill_device_forest(d.s, &a.device_writeback)?,
+            PageId::DeviceContainer => fill_device_container(d.s, &a.device_writeback)?,
+            PageId::DeviceOptions => fill_device_options(d.s, &a.device_options)?,
+            PageId::HybridJoin => {
+                fill_hybrid_join(d.s, &a.device_options)?;
+                d.press(Action::Next);
+                return match &d.s.hybrid_join.write {
+                    crate::wizard::pages::hybrid_join::Write::Done(w) => {
+                        (d.say)(&crate::wizard::text::hybrid_join::written(
+                            &w.dn.to_string(),
+                            w.created,
+                        ));
+                        Ok(())
+                    }
+                    _ => Err(hybrid_join_refusal(d.s)),
+                };
+            }
+            PageId::ConfigureSourceAnchor => fill_source_anchor(d.s, &a.source_anchor)?,
             _ => {}
         }
         d.press(action);

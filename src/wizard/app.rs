@@ -23,6 +23,11 @@ use crate::wizard::pages::{
     ready_to_configure, refresh_directory_schema, troubleshoot, upn_suffixes, user_sign_in,
     view_configuration, welcome,
 };
+// wizfeatures
+use crate::wizard::pages::{
+    app_filtering, attribute_filtering, configure_device_options, configure_source_anchor,
+    device_container, device_writeback, hybrid_join,
+};
 
 /// The pages, named as Entra Connect names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,6 +83,22 @@ pub enum PageId {
     /// import synchronization settings).
     InstallComponents,
     // --- end install options ---
+    // ---- wizfeatures (begin)
+    /// App and attribute filtering, page 1: the cloud services.
+    AppFiltering,
+    /// App and attribute filtering, page 2: the attributes.
+    AttributeFiltering,
+    /// Device writeback, page 1: the writeback forest.
+    DeviceWritebackForest,
+    /// Device writeback, page 2: the device container.
+    DeviceContainer,
+    /// Rerun: Configure device options.
+    DeviceOptions,
+    /// Rerun: Configure Microsoft Entra hybrid join (SCP configuration).
+    HybridJoin,
+    /// Rerun: Configure source anchor.
+    ConfigureSourceAnchor,
+    // ---- wizfeatures (end)
 }
 
 /// Express or Custom.
@@ -163,6 +184,16 @@ pub struct State {
     /// Install required components.
     pub install: crate::wizard::pages::install_components::InstallComponents,
     // --- end install options ---
+    /// wizfeatures: app and attribute filtering (both pages).
+    pub app_filter: app_filtering::AppFiltering,
+    /// wizfeatures: device writeback (forest and container pages).
+    pub device: device_writeback::DeviceWriteback,
+    /// wizfeatures: Configure device options.
+    pub device_options: configure_device_options::ConfigureDeviceOptions,
+    /// wizfeatures: SCP configuration.
+    pub hybrid_join: hybrid_join::HybridJoin,
+    /// wizfeatures: Configure source anchor.
+    pub source_anchor: configure_source_anchor::ConfigureSourceAnchor,
     /// Quit state.
     pub quit: Quit,
     /// Animation frame for spinners (advanced by [`Message::Tick`]).
@@ -201,6 +232,11 @@ impl State {
             user_sign_in: Default::default(),
             troubleshoot: Default::default(),
             install: Default::default(),
+            app_filter: Default::default(),
+            device: Default::default(),
+            device_options: Default::default(),
+            hybrid_join: Default::default(),
+            source_anchor: Default::default(),
             quit: Quit::No,
             tick: 0,
         }
@@ -312,11 +348,19 @@ pub fn sequence(s: &State) -> Vec<PageId> {
                 FilterUsersAndDevices,
                 OptionalFeatures,
             ]);
+            // wizfeatures
+            if app_filtering::needed(s) {
+                seq.extend([AppFiltering, AttributeFiltering]);
+            }
             if directory_extensions::needed(s) {
                 seq.push(DirectoryExtensions);
             }
             if group_writeback::needed(s) {
                 seq.push(GroupWriteback);
+            }
+            // wizfeatures
+            if device_writeback::needed(s) {
+                seq.extend([DeviceWritebackForest, DeviceContainer]);
             }
         }
     }
@@ -445,6 +489,9 @@ fn enter(s: &mut State) -> Vec<Effect> {
         PageId::ConfigureStagingMode => configure_staging_mode::enter(s),
         PageId::ViewConfiguration => view_configuration::enter(s),
         PageId::RefreshDirectorySchema => refresh_directory_schema::enter(s),
+        // wizfeatures
+        PageId::AttributeFiltering => attribute_filtering::enter(s),
+        PageId::ConfigureSourceAnchor => configure_source_anchor::enter(s),
         _ => Vec::new(),
     }
 }
@@ -481,6 +528,14 @@ fn page_input(s: &mut State, input: Input) -> Flow {
         PageId::UserSignIn => user_sign_in::input(s, input),
         PageId::Troubleshoot => troubleshoot::input(s, input),
         PageId::InstallComponents => crate::wizard::pages::install_components::input(s, input),
+        // wizfeatures
+        PageId::AppFiltering => app_filtering::input(s, input),
+        PageId::AttributeFiltering => attribute_filtering::input(s, input),
+        PageId::DeviceWritebackForest => device_writeback::input(s, input),
+        PageId::DeviceContainer => device_container::input(s, input),
+        PageId::DeviceOptions => configure_device_options::input(s, input),
+        PageId::HybridJoin => hybrid_join::input(s, input),
+        PageId::ConfigureSourceAnchor => configure_source_anchor::input(s, input),
     }
 }
 
@@ -514,6 +569,14 @@ pub fn hints(s: &State) -> Vec<Action> {
         PageId::UserSignIn => user_sign_in::hints(s),
         PageId::Troubleshoot => troubleshoot::hints(s),
         PageId::InstallComponents => crate::wizard::pages::install_components::hints(s),
+        // wizfeatures
+        PageId::AppFiltering => app_filtering::hints(s),
+        PageId::AttributeFiltering => attribute_filtering::hints(s),
+        PageId::DeviceWritebackForest => device_writeback::hints(s),
+        PageId::DeviceContainer => device_container::hints(s),
+        PageId::DeviceOptions => configure_device_options::hints(s),
+        PageId::HybridJoin => hybrid_join::hints(s),
+        PageId::ConfigureSourceAnchor => configure_source_anchor::hints(s),
     };
     if !matches!(
         s.page,
@@ -574,6 +637,11 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
                     },
                 ),
                 Effect::Cancel(_) => Flow::stay(),
+                // wizfeatures
+                Effect::FindConsistencyGuids { .. } => {
+                    on_reply(s, Reply::ConsistencyGuids(Err(failure)))
+                }
+                Effect::ConfigureScp { .. } => on_reply(s, Reply::Scp(Err(failure))),
             }
         }
         Reply::Prerequisites(checks) => {
@@ -638,6 +706,15 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
             ready_to_configure::on_rights(s, &forest, result);
             Flow::stay()
         }
+        // wizfeatures
+        Reply::ConsistencyGuids(r) => {
+            configure_source_anchor::on_checked(s, r);
+            Flow::stay()
+        }
+        Reply::Scp(r) => {
+            hybrid_join::on_written(s, r);
+            Flow::stay()
+        }
         Reply::Cancelled(kind) => {
             match kind {
                 crate::effects::EffectKind::SignIn => connect_to_entra::on_cancelled(s),
@@ -675,6 +752,10 @@ pub fn build_config(s: &State) -> Config {
         optional_features::apply(s, &mut c);
         directory_extensions::apply(s, &mut c);
         group_writeback::apply(s, &mut c);
+        app_filtering::apply(s, &mut c); // wizfeatures
+        if device_writeback::needed(s) {
+            device_writeback::apply(s, &mut c); // wizfeatures
+        }
     }
     ready_to_configure::apply(s, &mut c);
     configure::apply(s, &mut c);

@@ -37,3 +37,12 @@ pub mod upn_suffixes;
 pub mod user_sign_in;
 pub mod view_configuration;
 pub mod welcome;
+
+// wizfeatures: app and attribute filtering, device options, source anchor.
+pub mod app_filtering;
+pub mod attribute_filtering;
+pub mod configure_device_options;
+pub mod configure_source_anchor;
+pub mod device_container;
+pub mod device_writeback;
+pub mod hybrid_join;

@@ -1006,3 +1006,284 @@ pub mod install {
     pub const FAILED: &str = "✗ ";
 }
 // --- end install options ---
+// ---- wizfeatures: app and attribute filtering, device options, source anchor (begin) ----
+
+/// Optional features: the app and attribute filtering checkbox.
+pub mod app_filtering_feature {
+    /// Label and what it needs.
+    pub const FEATURE: (&str, &str) = (
+        "Microsoft Entra app and attribute filtering",
+        "Choose the cloud services you use and the attributes to synchronize, on two pages that follow.",
+    );
+}
+
+/// App and attribute filtering, page 1: the cloud services.
+pub mod app_filtering {
+    use crate::config::model::CloudApp;
+    /// Title.
+    pub const TITLE: &str = "Microsoft Entra app filtering";
+    /// Page list name.
+    pub const NAV: &str = "App filtering";
+    /// Introduction.
+    pub const INTRO: &str = "Choose the cloud services you use. Attributes that only the services you leave out use are not synchronized.";
+    /// Nothing chosen.
+    pub const NOTHING: &str = "Choose at least one service, or go back and clear app and attribute filtering on Optional features.";
+    /// After the list.
+    pub const LATER: &str =
+        "You can change this later with the Customize synchronization options task.";
+    /// A service's name as Entra Connect lists it.
+    pub fn label(app: CloudApp) -> &'static str {
+        match app {
+            CloudApp::Office365Proplus => "Office 365 ProPlus (Microsoft 365 Apps)",
+            CloudApp::ExchangeOnline => "Exchange Online",
+            CloudApp::SharepointOnline => "SharePoint Online",
+            CloudApp::LyncOnline => "Lync Online (Skype for Business, Teams)",
+            CloudApp::AzureRms => "Azure RMS",
+            CloudApp::Intune => "Intune",
+            CloudApp::DynamicsCrm => "Dynamics CRM",
+            CloudApp::ThirdPartyApplications => "3rd party application",
+        }
+    }
+    /// What leaving a service out drops.
+    pub fn drops(n: usize) -> String {
+        if n == 0 {
+            "Uses only attributes every service needs.".to_string()
+        } else {
+            format!("Uses {n} attributes of its own.")
+        }
+    }
+}
+
+/// App and attribute filtering, page 2: the attributes.
+pub mod attribute_filtering {
+    /// Title.
+    pub const TITLE: &str = "Microsoft Entra attributes";
+    /// Page list name.
+    pub const NAV: &str = "Attributes";
+    /// Introduction.
+    pub const INTRO: &str = "Clear the attributes you do not want in Microsoft Entra ID (every object type). Attributes hybridsync always needs are not listed.";
+    /// The warning.
+    pub const WARNING: &str =
+        "! Removing attributes can break features that use them (address book, mail flow, Teams).";
+    /// An attribute only unchosen services use.
+    pub fn only_unchosen(apps: &str) -> String {
+        format!("not synchronized: only used by {apps}")
+    }
+    /// An attribute a chosen service needs.
+    pub fn needed(apps: &str) -> String {
+        format!("needed by {apps}")
+    }
+    /// A cleared attribute a chosen service needs.
+    pub fn breaks(apps: &str) -> String {
+        format!("! cleared, but {apps} needs it")
+    }
+    /// Summary.
+    pub fn summary(cleared: usize, by_apps: usize) -> String {
+        format!("{cleared} cleared by you, {by_apps} left out by the services chosen.")
+    }
+    /// Answers: not on the list.
+    pub fn unknown(key: &str) -> String {
+        format!(
+            "\"{key}\" is not an attribute the rules synchronize — write type.attribute (user, group or contact), as listed on the Microsoft Entra attributes page"
+        )
+    }
+    /// Answers: mandatory.
+    pub fn mandatory(key: &str) -> String {
+        format!(
+            "\"{key}\" is always synchronized: hybridsync needs it to identify, join or scope objects"
+        )
+    }
+    /// Answers: an unknown service.
+    pub fn unknown_app(text: &str) -> String {
+        format!(
+            "\"{text}\" is not a cloud service — write one of office365-proplus, exchange-online, sharepoint-online, lync-online, azure-rms, intune, dynamics-crm, third-party-applications"
+        )
+    }
+}
+
+/// Rerun: Configure source anchor.
+pub mod source_anchor {
+    /// Title.
+    pub const TITLE: &str = "Configure source anchor";
+    /// Page list name.
+    pub const NAV: &str = "Source anchor";
+    /// Task help.
+    pub const HELP: &str = "Switch the source anchor from objectGUID to mS-DS-ConsistencyGuid (checks that no user has it set).";
+    /// Introduction.
+    pub const INTRO: &str = "The source anchor is objectGUID. Switching to mS-DS-ConsistencyGuid lets a user keep their Microsoft Entra ID identity when moved to another forest.";
+    /// What happens to existing users.
+    pub const KEEPS: &str = "Users already synchronized keep their immutableId: while their mS-DS-ConsistencyGuid is empty the anchor is objectGUID's bytes, the same value as today.";
+    /// Checking.
+    pub const CHECKING: &str =
+        "Looking for users in scope whose mS-DS-ConsistencyGuid is already set";
+    /// Clear.
+    pub const CLEAR: &str = "✓ No user in scope has mS-DS-ConsistencyGuid set: the switch is safe.";
+    /// In use.
+    pub fn in_use(total: usize) -> String {
+        format!(
+            "✗ {total} users in scope already have mS-DS-ConsistencyGuid set. Another tool may own the attribute; switching would change their anchor. For example:"
+        )
+    }
+    /// More than the sample.
+    pub fn more(n: usize) -> String {
+        format!("  … and {n} more")
+    }
+    /// The override (Entra Connect's /SkipLdapSearch).
+    pub const SKIP: &str = "Switch anyway, without this check (as Entra Connect's /SkipLdapSearch)";
+    /// Override note.
+    pub const SKIP_NOTE: &str =
+        "Only when you know the values are objectGUIDs written by a previous sync server.";
+    /// Refused.
+    pub const REFUSED: &str =
+        "The check must pass, or tick the override above, to continue. Ctrl+R checks again.";
+    /// Failed check.
+    pub const FAILED: &str = "✗ The check could not run:";
+    /// Rights.
+    pub const RIGHTS: &str = "Can't be undone from the wizard. The connector account needs the right to write mS-DS-ConsistencyGuid on users.";
+    /// The writeback option.
+    pub const STAMP: &str = "Write each user's objectGUID into its mS-DS-ConsistencyGuid now";
+    /// Its note.
+    pub const STAMP_NOTE: &str = "As Entra Connect writes the anchor back; the connector account gets the right too. Needs a Domain or Enterprise Admin (used once on the Configure page, never stored).";
+    /// Field.
+    pub const ADMIN: &str = "Domain or Enterprise Admin (DOMAIN\\user or user@domain)";
+    /// Field.
+    pub const PASSWORD: &str = "Password";
+    /// The Configure step.
+    pub const STAMP_STEP: &str = "Write objectGUID into mS-DS-ConsistencyGuid and grant the right";
+    /// After the step.
+    pub fn stamped(n: usize) -> String {
+        format!("mS-DS-ConsistencyGuid written from objectGUID on {n} users.")
+    }
+    /// Answers: the check found values.
+    pub fn answer_in_use(total: usize, sample: &str) -> String {
+        format!(
+            "{total} users in scope already have mS-DS-ConsistencyGuid set (for example {sample}) — clear the values, or set skip_ldap_search = true if they are objectGUIDs written by a previous sync server"
+        )
+    }
+}
+
+/// Device writeback pages (Custom path and the rerun's device options).
+pub mod device_writeback {
+    /// Title: the forest page.
+    pub const FOREST_TITLE: &str = "Writeback forest";
+    /// Page list name.
+    pub const FOREST_NAV: &str = "Writeback forest";
+    /// Forest page introduction.
+    pub const FOREST_INTRO: &str = "Choose the forest that receives the devices registered in Microsoft Entra ID. Device writeback supports one forest.";
+    /// Title: the container page.
+    pub const CONTAINER_TITLE: &str = "Device container";
+    /// Page list name.
+    pub const CONTAINER_NAV: &str = "Device container";
+    /// Container page introduction.
+    pub fn container_intro(forest: &str) -> String {
+        format!(
+            "Device writeback writes into containers that {forest} does not have yet. Create them now, or prepare the forest yourself."
+        )
+    }
+    /// Option.
+    pub const CREATE: &str = "Create the containers now with Enterprise Admin credentials";
+    /// Note.
+    pub const CREATE_NOTE: &str =
+        "Used once on the Configure page and never stored. The connection must be encrypted.";
+    /// Option.
+    pub const MANUAL: &str = "I will prepare the forest myself";
+    /// Field.
+    pub const ADMIN: &str = "Enterprise Admin (DOMAIN\\user or user@domain)";
+    /// Field.
+    pub const PASSWORD: &str = "Password";
+    /// The steps to do by hand.
+    pub fn steps(config_nc: &str, domain_nc: &str, account: &str) -> Vec<String> {
+        vec![
+            "As an Enterprise Admin, before the next cycle:".to_string(),
+            format!(
+                "1. Create the container CN=Device Registration Configuration,CN=Services,{config_nc} (objectClass: container)."
+            ),
+            format!(
+                "2. Create CN=RegisteredDevices,{domain_nc} (objectClass: msDS-DeviceContainer)."
+            ),
+            format!(
+                "3. Give {account} Create/Delete msDS-Device objects and Write all properties on CN=RegisteredDevices and below (Initialize-ADSyncDeviceWriteback does this on Windows)."
+            ),
+            "4. Check with 'hybridsync preflight'.".to_string(),
+        ]
+    }
+    /// The connector account before it exists.
+    pub const THE_ACCOUNT: &str = "the connector account";
+    /// The Configure step.
+    pub const PREPARE_STEP: &str = "Create the device writeback containers and grant their rights";
+}
+
+/// Rerun: Configure device options.
+pub mod device_options {
+    /// Title.
+    pub const TITLE: &str = "Configure device options";
+    /// Page list name.
+    pub const NAV: &str = "Device options";
+    /// Task help.
+    pub const HELP: &str =
+        "Configure Microsoft Entra hybrid join (the service connection point) or device writeback.";
+    /// Introduction.
+    pub const INTRO: &str = "Choose what to configure:";
+    /// Option.
+    pub const HYBRID_JOIN: &str = "Configure Microsoft Entra hybrid join";
+    /// Note.
+    pub const HYBRID_JOIN_NOTE: &str = "Writes the service connection point that tells domain-joined Windows devices which tenant to register with.";
+    /// Option.
+    pub const WRITEBACK: &str = "Configure device writeback";
+    /// Note.
+    pub const WRITEBACK_NOTE: &str =
+        "Writes devices registered in Microsoft Entra ID to a forest. Needs Entra ID P1.";
+    /// Option.
+    pub const DISABLE: &str = "Disable device writeback";
+    /// Note.
+    pub const DISABLE_NOTE: &str =
+        "Stops writing devices back; the device objects already in AD stay.";
+}
+
+/// Rerun: Configure Microsoft Entra hybrid join (SCP configuration).
+pub mod hybrid_join {
+    /// Title.
+    pub const TITLE: &str = "SCP configuration";
+    /// Page list name.
+    pub const NAV: &str = "SCP configuration";
+    /// Introduction.
+    pub fn intro(forest: &str) -> String {
+        format!(
+            "The service connection point in {forest}'s configuration partition tells domain-joined devices which tenant to register with."
+        )
+    }
+    /// Forest choice (Space picks the next).
+    pub const FOREST: &str = "Forest (Space chooses; one SCP per forest)";
+    /// Authentication service.
+    pub const SERVICE: &str = "Authentication service: Microsoft Entra ID (federation with AD FS is not managed by hybridsync).";
+    /// Field.
+    pub const DOMAIN: &str = "Verified domain of the tenant (azureADName)";
+    /// Field.
+    pub const TENANT: &str = "Tenant ID (azureADId)";
+    /// Field.
+    pub const ADMIN: &str = "Enterprise Admin (DOMAIN\\user or user@domain)";
+    /// Field.
+    pub const PASSWORD: &str = "Password (used for this write only, never stored)";
+    /// Bad domain.
+    pub const BAD_DOMAIN: &str = "Not a domain name: write a verified domain, e.g. contoso.com.";
+    /// Bad tenant.
+    pub const BAD_TENANT: &str =
+        "Not a tenant ID: write the GUID shown in the Entra admin center (Overview).";
+    /// Writing.
+    pub const WRITING: &str = "Writing the service connection point";
+    /// Done.
+    pub fn written(dn: &str, created: bool) -> String {
+        format!("✓ {} {dn}", if created { "Created" } else { "Updated" })
+    }
+    /// Keywords.
+    pub fn keywords(k: &str) -> String {
+        format!("  keywords: {k}")
+    }
+    /// After success.
+    pub const NEXT_STEPS: &str =
+        "Devices register at their next sign-in. Ctrl+B goes back to the tasks; Esc quits.";
+    /// Failed.
+    pub const FAILED: &str = "✗ The service connection point was not written:";
+}
+
+// ---- wizfeatures (end) ----

@@ -304,6 +304,14 @@ pub fn page_title(p: PageId) -> &'static str {
         PageId::Troubleshoot => TROUBLESHOOT,
         PageId::UserSignIn => text::nav::USER_SIGN_IN,
         PageId::InstallComponents => text::install::TITLE,
+        // wizfeatures
+        PageId::AppFiltering => text::app_filtering::TITLE,
+        PageId::AttributeFiltering => text::attribute_filtering::TITLE,
+        PageId::DeviceWritebackForest => text::device_writeback::FOREST_TITLE,
+        PageId::DeviceContainer => text::device_writeback::CONTAINER_TITLE,
+        PageId::DeviceOptions => text::device_options::TITLE,
+        PageId::HybridJoin => text::hybrid_join::TITLE,
+        PageId::ConfigureSourceAnchor => text::source_anchor::TITLE,
     }
 }
 
@@ -333,6 +341,14 @@ fn nav_name(p: PageId) -> &'static str {
         PageId::ChangeUserSignIn | PageId::UserSignIn => USER_SIGN_IN,
         PageId::Troubleshoot => TROUBLESHOOT,
         PageId::InstallComponents => text::install::NAV,
+        // wizfeatures
+        PageId::AppFiltering => text::app_filtering::NAV,
+        PageId::AttributeFiltering => text::attribute_filtering::NAV,
+        PageId::DeviceWritebackForest => text::device_writeback::FOREST_NAV,
+        PageId::DeviceContainer => text::device_writeback::CONTAINER_NAV,
+        PageId::DeviceOptions => text::device_options::NAV,
+        PageId::HybridJoin => text::hybrid_join::NAV,
+        PageId::ConfigureSourceAnchor => text::source_anchor::NAV,
     }
 }
 
@@ -385,6 +401,14 @@ fn body(s: &State, st: &Styles) -> Body {
         PageId::UserSignIn => pages::user_sign_in::view(s, st),
         PageId::InstallComponents => pages::install_components::view(s, st),
         PageId::Troubleshoot => pages::troubleshoot::view(s, st),
+        // wizfeatures
+        PageId::AppFiltering => pages::app_filtering::view(s, st),
+        PageId::AttributeFiltering => pages::attribute_filtering::view(s, st),
+        PageId::DeviceWritebackForest => pages::device_writeback::view(s, st),
+        PageId::DeviceContainer => pages::device_container::view(s, st),
+        PageId::DeviceOptions => pages::configure_device_options::view(s, st),
+        PageId::HybridJoin => pages::hybrid_join::view(s, st),
+        PageId::ConfigureSourceAnchor => pages::configure_source_anchor::view(s, st),
     }
 }
 

@@ -1,14 +1,15 @@
 //! Additional tasks: the first page of a rerun over an existing configuration, as in Entra
 //! Connect. It lists the tasks (view or export the configuration, customize synchronization
-//! options, refresh directory schema, configure staging mode, change user sign-in, troubleshoot)
+//! options, refresh directory schema, configure staging mode, change user sign-in, troubleshoot,
+//! configure device options, and configure source anchor while the anchor is objectGUID)
 //! and owns what every rerun shares: pre-filling the pages from the loaded configuration
 //! ([`prefill`]), the page order of the chosen task ([`sequence`]) and the configuration a task
 //! produces ([`build_config`]: the loaded one with only that task's answers applied).
 //!
 //! Invariants: a task changes only the keys its pages own (everything else, comments included,
-//! stays as loaded); the tasks that change nothing (view, refresh schema, troubleshoot) never
-//! reach Configure; the one-shot choices (source anchor, UPN attribute, user matching) are never
-//! changed by a rerun.
+//! stays as loaded); the tasks that change nothing (view, refresh schema, troubleshoot, hybrid
+//! join) never reach Configure; the one-shot choices (UPN attribute, user matching) are never changed by a
+//! rerun, and the source anchor only from objectGUID to mS-DS-ConsistencyGuid, by its task.
 
 use crate::config::Config;
 use crate::config::model::{ScopeMode, SignInMethod};
@@ -43,24 +44,51 @@ pub enum Task {
     ChangeUserSignIn,
     /// Troubleshoot.
     Troubleshoot,
+    // ---- wizfeatures (begin)
+    /// Configure device options.
+    ConfigureDeviceOptions,
+    /// Configure source anchor (offered while the anchor is objectGUID).
+    ConfigureSourceAnchor,
+    // ---- wizfeatures (end)
 }
 
-/// The menu, in order.
-pub const TASKS: [Task; 6] = [
+/// The menu, in order (a task not offered for the loaded configuration is left out: [`menu`]).
+pub const TASKS: [Task; 8] = [
     Task::ViewConfiguration,
     Task::CustomizeSyncOptions,
     Task::RefreshDirectorySchema,
     Task::ConfigureStagingMode,
     Task::ChangeUserSignIn,
     Task::Troubleshoot,
+    // wizfeatures
+    Task::ConfigureDeviceOptions,
+    Task::ConfigureSourceAnchor,
 ];
+
+/// wizfeatures: the tasks offered for the loaded configuration, in [`TASKS`] order ("Configure
+/// source anchor" only while the anchor is objectGUID).
+pub fn menu(s: &State) -> Vec<Task> {
+    TASKS
+        .iter()
+        .copied()
+        .filter(|t| match t {
+            Task::ConfigureSourceAnchor => s
+                .loaded()
+                .is_some_and(crate::wizard::pages::configure_source_anchor::offered),
+            _ => true,
+        })
+        .collect()
+}
 
 impl Task {
     /// Whether the task writes the configuration (ends on Ready to configure and Configure).
     pub fn changes_config(self) -> bool {
         matches!(
             self,
-            Task::CustomizeSyncOptions | Task::ConfigureStagingMode | Task::ChangeUserSignIn
+            Task::CustomizeSyncOptions
+                | Task::ConfigureStagingMode
+                | Task::ChangeUserSignIn
+                | Task::ConfigureSourceAnchor
         )
     }
 
@@ -73,6 +101,8 @@ impl Task {
             Task::ConfigureStagingMode => "configure-staging-mode",
             Task::ChangeUserSignIn => "change-user-sign-in",
             Task::Troubleshoot => "troubleshoot",
+            Task::ConfigureDeviceOptions => "configure-device-options",
+            Task::ConfigureSourceAnchor => "configure-source-anchor",
         }
     }
 
@@ -84,6 +114,8 @@ impl Task {
             Task::ConfigureStagingMode => t::STAGING,
             Task::ChangeUserSignIn => t::SIGN_IN,
             Task::Troubleshoot => t::TROUBLESHOOT,
+            Task::ConfigureDeviceOptions => crate::wizard::text::device_options::TITLE,
+            Task::ConfigureSourceAnchor => crate::wizard::text::source_anchor::TITLE,
         }
     }
 
@@ -95,6 +127,8 @@ impl Task {
             Task::ConfigureStagingMode => t::STAGING_HELP,
             Task::ChangeUserSignIn => t::SIGN_IN_HELP,
             Task::Troubleshoot => t::TROUBLESHOOT_HELP,
+            Task::ConfigureDeviceOptions => crate::wizard::text::device_options::HELP,
+            Task::ConfigureSourceAnchor => crate::wizard::text::source_anchor::HELP,
         }
     }
 }
@@ -121,6 +155,10 @@ pub fn sequence(s: &State) -> Vec<PageId> {
                 v.push(ConnectDirectories);
             }
             v.extend([OuFiltering, OptionalFeatures]);
+            // wizfeatures
+            if crate::wizard::pages::app_filtering::needed(s) {
+                v.extend([AppFiltering, AttributeFiltering]);
+            }
             if directory_extensions::needed(s) {
                 v.push(DirectoryExtensions);
             }
@@ -132,6 +170,22 @@ pub fn sequence(s: &State) -> Vec<PageId> {
         Task::ConfigureStagingMode => v.push(ConfigureStagingMode),
         Task::ChangeUserSignIn => v.push(ChangeUserSignIn),
         Task::Troubleshoot => v.push(Troubleshoot),
+        // wizfeatures
+        Task::ConfigureSourceAnchor => v.push(ConfigureSourceAnchor),
+        Task::ConfigureDeviceOptions => {
+            use crate::wizard::pages::configure_device_options::{self as o, DeviceOption};
+            v.push(DeviceOptions);
+            match s.device_options.choice {
+                DeviceOption::HybridJoin => v.push(HybridJoin),
+                DeviceOption::ConfigureWriteback => {
+                    v.extend([DeviceWritebackForest, DeviceContainer]);
+                }
+                DeviceOption::DisableWriteback => {}
+            }
+            if o::changes_config(s) {
+                v.extend([ReadyToConfigure, Configure, Complete]);
+            }
+        }
     }
     if task.changes_config() {
         v.extend([ReadyToConfigure, Configure, Complete]);
@@ -141,7 +195,7 @@ pub fn sequence(s: &State) -> Vec<PageId> {
 
 /// Choose `task` (as Enter on its row does) and move to its first page.
 pub fn choose(s: &mut State, task: Task) -> Flow {
-    if let Some(i) = TASKS.iter().position(|x| *x == task) {
+    if let Some(i) = menu(s).iter().position(|x| *x == task) {
         s.tasks.cursor = i;
     }
     if let Some(r) = s.rerun.as_mut() {
@@ -154,14 +208,14 @@ pub fn choose(s: &mut State, task: Task) -> Flow {
 pub fn input(s: &mut State, input: Input) -> Flow {
     match input {
         Input::Action(Action::Down | Action::FocusNext) => {
-            s.tasks.cursor = (s.tasks.cursor + 1).min(TASKS.len() - 1);
+            s.tasks.cursor = (s.tasks.cursor + 1).min(menu(s).len().saturating_sub(1));
             Flow::stay()
         }
         Input::Action(Action::Up | Action::FocusPrev) => {
             s.tasks.cursor = s.tasks.cursor.saturating_sub(1);
             Flow::stay()
         }
-        Input::Action(Action::Next) | Input::Char(' ') => match TASKS.get(s.tasks.cursor) {
+        Input::Action(Action::Next) | Input::Char(' ') => match menu(s).get(s.tasks.cursor) {
             Some(task) => choose(s, *task),
             None => Flow::stay(),
         },
@@ -182,7 +236,7 @@ pub fn view(s: &State, st: &Styles) -> Body {
         b.text(t::IN_STAGING, st.warning);
     }
     b.blank();
-    for (i, task) in TASKS.iter().enumerate() {
+    for (i, task) in menu(s).iter().enumerate() {
         let focused = i == s.tasks.cursor;
         b.push_focus(radio(focused, task.label(), focused, st), focused);
         if focused {
@@ -361,6 +415,7 @@ pub fn prefill_settings(s: &mut State, c: &Config) {
     feat.device_writeback = f.device_writeback.enabled;
     feat.extensions = f.directory_extensions.enabled;
     s.extensions.selected = f.directory_extensions.attributes.clone();
+    crate::wizard::pages::app_filtering::prefill(s, &f.app_and_attribute_filtering); // wizfeatures
     let anchor = c.identity.source_anchor.as_str();
     s.identity.matching = c.identity.user_matching;
     if anchor.eq_ignore_ascii_case("mS-DS-ConsistencyGuid") {
@@ -384,6 +439,15 @@ pub fn prefill_settings(s: &mut State, c: &Config) {
         enabled: c.sync.staging_mode,
         ..Default::default()
     };
+    crate::wizard::pages::hybrid_join::prefill(s); // wizfeatures
+    // wizfeatures: device writeback's forest as configured.
+    if let Some(i) = f.device_writeback.forest.as_ref().and_then(|name| {
+        c.directories
+            .iter()
+            .position(|d| d.forest.eq_ignore_ascii_case(name))
+    }) {
+        s.device.forest = i;
+    }
     s.user_sign_in = change_user_sign_in::ChangeUserSignIn {
         method: c.sign_in.method,
         single_sign_on: c.sign_in.single_sign_on,
@@ -485,6 +549,7 @@ pub fn build_config(s: &State) -> Config {
             optional_features::apply(s, &mut c);
             directory_extensions::apply(s, &mut c);
             group_writeback::apply(s, &mut c);
+            crate::wizard::pages::app_filtering::apply(s, &mut c); // wizfeatures
             // An OU kept from the configuration keeps its objectGUID.
             if let (Some(new), Some(old)) = (
                 c.features.group_writeback.target_ou.as_mut(),
@@ -496,9 +561,19 @@ pub fn build_config(s: &State) -> Config {
         }
         Task::ConfigureStagingMode => configure_staging_mode::apply(s, &mut c),
         Task::ChangeUserSignIn => change_user_sign_in::apply(s, &mut c),
+        // wizfeatures
+        Task::ConfigureSourceAnchor => {
+            crate::wizard::pages::configure_source_anchor::apply(s, &mut c);
+        }
+        Task::ConfigureDeviceOptions => {
+            crate::wizard::pages::configure_device_options::apply(s, &mut c);
+        }
         _ => {}
     }
-    if task.changes_config() {
+    if task.changes_config()
+        || (task == Task::ConfigureDeviceOptions
+            && crate::wizard::pages::configure_device_options::changes_config(s))
+    {
         c.sync.scheduler_enabled = s.ready.start_sync;
     }
     c

@@ -5,7 +5,8 @@
 //!
 //! Invariants: this is the only page that writes anything; steps run strictly in order and a
 //! step runs only after the previous one succeeded; the configuration is written after the
-//! accounts exist, so it names them; admin credentials are used by the account step only.
+//! accounts exist, so it names them; admin credentials are used only by the steps that need them
+//! (the connector account, the device writeback containers, the anchor writeback), never stored.
 
 use ratatui::text::{Line, Span};
 
@@ -15,6 +16,7 @@ use crate::effects::{ConfigureStep, Effect, Failure, StepOutput};
 use crate::wizard::app::{Flow, State, build_config};
 use crate::wizard::keys::{Action, Input};
 use crate::wizard::pages::connect_directories::{self, AccountMode, secret_name};
+use crate::wizard::pages::device_writeback; // wizfeatures
 use crate::wizard::text::configure as t;
 use crate::wizard::ui::{Body, Styles, spinner};
 
@@ -33,6 +35,10 @@ pub enum Step {
     WriteConfig,
     /// First cycle.
     StartCycle,
+    /// wizfeatures: create the device writeback containers (Enterprise Admin credentials).
+    PrepareDevices,
+    /// wizfeatures: write objectGUID into mS-DS-ConsistencyGuid (admin credentials).
+    StampGuids,
 }
 
 /// A step's status.
@@ -99,6 +105,8 @@ pub fn label(s: &State, step: Step) -> String {
         Step::RegisterApplication => t::REGISTER.to_string(),
         Step::WriteConfig => t::WRITE.to_string(),
         Step::StartCycle => t::FIRST_CYCLE.to_string(),
+        Step::PrepareDevices => crate::wizard::text::device_writeback::PREPARE_STEP.to_string(),
+        Step::StampGuids => crate::wizard::text::source_anchor::STAMP_STEP.to_string(),
     }
 }
 
@@ -131,6 +139,23 @@ fn effect(s: &State, step: Step) -> Effect {
             path: s.config_path.clone(),
         },
         Step::StartCycle => ConfigureStep::StartFirstCycle,
+        // wizfeatures
+        Step::PrepareDevices => ConfigureStep::PrepareDeviceWriteback {
+            login: device_writeback::login(s).unwrap_or_else(|| crate::effects::ForestLogin {
+                forest: device_writeback::chosen(s).unwrap_or_default(),
+                domain_controllers: Vec::new(),
+                tls: crate::config::model::TlsMode::Ldaps,
+                username: String::new(),
+                password: crate::effects::LoginSecret::Given(crate::domain::Secret::new(
+                    String::new(),
+                )),
+            }),
+            grant: device_writeback::grant(s),
+        },
+        Step::StampGuids => ConfigureStep::StampConsistencyGuids {
+            searches: crate::wizard::pages::configure_source_anchor::stamp_searches(s),
+            features: crate::provision::rights::Features::from_config(&build_config(s)),
+        },
     })
 }
 
@@ -167,10 +192,25 @@ pub fn enter(s: &mut State) -> Vec<Effect> {
     if s.rerun.is_some() {
         // A rerun changes only the configuration (and the accounts of forests added on it); the
         // scheduler picks it up when the wizard releases the suspend lock.
-        let mut steps: Vec<Step> = connect_directories::new_on_rerun(s)
-            .into_iter()
-            .filter_map(|i| account_step(s, i))
-            .collect();
+        // wizfeatures: device writeback prepares the forest first when asked to.
+        let mut steps: Vec<Step> = Vec::new();
+        if s.task() == Some(crate::wizard::pages::additional_tasks::Task::ConfigureDeviceOptions)
+            && s.device_options.choice
+                == crate::wizard::pages::configure_device_options::DeviceOption::ConfigureWriteback
+            && device_writeback::prepares(s)
+        {
+            steps.push(Step::PrepareDevices);
+        }
+        steps.extend(
+            connect_directories::new_on_rerun(s)
+                .into_iter()
+                .filter_map(|i| account_step(s, i)),
+        );
+        if s.task() == Some(crate::wizard::pages::additional_tasks::Task::ConfigureSourceAnchor)
+            && s.source_anchor.stamp
+        {
+            steps.push(Step::StampGuids);
+        }
         steps.push(Step::WriteConfig);
         s.configure = Configure {
             steps: steps.into_iter().map(|k| (k, Status::Pending)).collect(),
@@ -187,6 +227,15 @@ pub fn enter(s: &mut State) -> Vec<Effect> {
         && std::path::Path::new(custom_dir.state_dir.text()) != s.state_dir.as_path()
     {
         steps.push(Step::UseStateDir);
+    }
+    // wizfeatures: the device containers exist before the accounts are given their rights on
+    // them (an LDIF forest has no domain controller to prepare).
+    let device_forest = device_writeback::chosen(s).unwrap_or_default();
+    if !s.target.is_ldif(&device_forest)
+        && device_writeback::needed(s)
+        && device_writeback::prepares(s)
+    {
+        steps.push(Step::PrepareDevices);
     }
     steps.extend((0..connect_directories::connected(s).len()).filter_map(|i| account_step(s, i)));
     steps.extend([Step::RegisterApplication, Step::WriteConfig]);
@@ -240,6 +289,10 @@ pub fn on_step(s: &mut State, r: Result<StepOutput, Failure>) -> Flow {
                     .configure
                     .summaries
                     .extend(summary.lines().map(str::to_string)),
+                StepOutput::Stamped(n) => s
+                    .configure
+                    .summaries
+                    .push(crate::wizard::text::source_anchor::stamped(n)),
                 StepOutput::Written(_) | StepOutput::Done => {}
             }
             Status::Done

@@ -32,6 +32,8 @@ pub enum Item {
     DeviceWriteback,
     /// Directory extensions.
     Extensions,
+    /// wizfeatures: app and attribute filtering ([`super::app_filtering`]).
+    AppFiltering,
 }
 
 /// The page's state.
@@ -47,6 +49,8 @@ pub struct OptionalFeatures {
     pub device_writeback: bool,
     /// Directory extensions (their attributes: [`super::directory_extensions`]).
     pub extensions: bool,
+    /// wizfeatures: app and attribute filtering (its pages: [`super::app_filtering`]).
+    pub app_filtering: bool,
     /// Focus index into [`items`].
     pub focus: usize,
     /// Validation messages.
@@ -72,6 +76,7 @@ pub fn items(_: &State) -> Vec<Item> {
         Item::GroupWriteback,
         Item::DeviceWriteback,
         Item::Extensions,
+        Item::AppFiltering, // wizfeatures
     ]
 }
 
@@ -112,6 +117,7 @@ pub fn input(s: &mut State, input: Input) -> Flow {
                 Some(Item::GroupWriteback) => f.group_writeback = !f.group_writeback,
                 Some(Item::DeviceWriteback) => f.device_writeback = !f.device_writeback,
                 Some(Item::Extensions) => f.extensions = !f.extensions,
+                Some(Item::AppFiltering) => f.app_filtering = !f.app_filtering,
                 _ => {}
             }
             f.errors.clear();
@@ -156,6 +162,10 @@ pub fn view(s: &State, st: &Styles) -> Body {
             Item::GroupWriteback => (f.group_writeback, t::GROUP_WRITEBACK),
             Item::DeviceWriteback => (f.device_writeback, t::DEVICE_WRITEBACK),
             Item::Extensions => (f.extensions, t::EXTENSIONS_FEATURE),
+            Item::AppFiltering => (
+                f.app_filtering,
+                crate::wizard::text::app_filtering_feature::FEATURE,
+            ),
         };
         let avail = available(s, i);
         b.push_focus(
