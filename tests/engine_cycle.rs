@@ -685,3 +685,57 @@ fn an_attribute_filtered_later_is_removed_from_the_tenant_by_the_full_cycle() {
     );
     assert_eq!(values(&grace(&lab), "department"), vec!["Engineering"]);
 }
+
+/// A full cycle writes a page's projections together; an object later in the page whose join
+/// value a waiting projection holds must still find it (as one by one it would).
+#[test]
+fn a_join_finds_an_object_projected_earlier_in_the_same_page() {
+    let lab = Lab::new();
+    let mut later = String::new();
+    lab.edit(|e| {
+        // An ordinary person: a user (not a computer) with a UPN, not a critical system object.
+        let is_user = |x: &ldif::Entry| {
+            let classes = values(x, "objectClass");
+            classes.iter().any(|c| c.eq_ignore_ascii_case("user"))
+                && !classes.iter().any(|c| c.eq_ignore_ascii_case("computer"))
+                && x.get("userPrincipalName").is_some()
+                && x.get("isCriticalSystemObject").is_none()
+        };
+        // A user without manager (so its projection waits with the page's others) and the
+        // next user, which claims its objectGUID as consistency guid.
+        let at = e
+            .iter()
+            .position(|x| {
+                is_user(x)
+                    && x.get("manager").is_none()
+                    && x.get("mS-DS-ConsistencyGuid").is_none()
+                    && x.get("objectGUID").is_some()
+            })
+            .unwrap();
+        let guid = e[at].get("objectGUID").unwrap().values[0].clone();
+        let other = e[at + 1..]
+            .iter_mut()
+            .find(|x| is_user(x) && x.get("mS-DS-ConsistencyGuid").is_none())
+            .unwrap();
+        other.push("mS-DS-ConsistencyGuid", guid);
+        later = other.dn.clone();
+    });
+    let r = lab.cycle(Requested::Full, ExportMode::Send);
+    let ad = r
+        .connectors
+        .iter()
+        .find(|c| c.name == "contoso.example")
+        .unwrap();
+    // It joins Grace's metaverse object, which already has her from this connector: an error
+    // for that object alone, and no second projection.
+    assert_eq!(ad.sync.errors, 1, "{:#?}", r.errors);
+    let e = r
+        .errors
+        .iter()
+        .find(|e| {
+            e.dn.as_ref()
+                .is_some_and(|d| d.to_string().eq_ignore_ascii_case(&later))
+        })
+        .unwrap_or_else(|| panic!("{later}: {:#?}", r.errors));
+    assert!(e.message.contains("would join it"), "{}", e.message);
+}

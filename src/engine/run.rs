@@ -327,6 +327,8 @@ struct Cycle<'r> {
     /// Full cycle: objects of the current page synchronized from a pending Add, whose pending
     /// imports are cleared together before the page commits.
     added: Vec<crate::engine::model::CsId>,
+    /// Full cycle: projections of the current page waiting to be written together.
+    deferred: inbound::Deferred,
 }
 
 impl Cycle<'_> {
@@ -535,6 +537,7 @@ impl<'a> Engine<'a> {
             excluded: options.excluded_attributes.clone(),
             members: std::cell::RefCell::new(HashMap::new()),
             added: Vec::new(),
+            deferred: inbound::Deferred::new(join_attributes(self.rules)),
         };
         let outcome = self.stages(rt, options, &mut cx);
         let mut tx = self.store.begin()?;

@@ -52,10 +52,17 @@ pub use lock::StoreLock;
 pub use records::{
     ConfigRecord, ConnectorState, Counterpart, CsScope, ExportSummary, ImportChange,
     ImportGeneration, ImportOutcome, JoinCase, JournalEntry, JournalId, JournalState, NewRun,
-    PendingExportId, RunCounts, RunEnd, RunId, RunObjectError, RunRecord, RunStatus, StoredExport,
-    SweepOutcome, ValueChanges,
+    PendingExportId, Projection, RunCounts, RunEnd, RunId, RunObjectError, RunRecord, RunStatus,
+    StoredExport, SweepOutcome, ValueChanges,
 };
 pub use sqlite::SqliteStore;
+
+/// The key a join looks a value up by (text case-folded, binary as is; `None` for values that
+/// never join): what the store's join index holds, for callers that keep values of their own
+/// to join against.
+pub(crate) fn join_key(v: &Value) -> Option<Vec<u8>> {
+    codec::join_key(v)
+}
 
 use crate::domain::{AttributeName, Dn};
 use crate::engine::expr::{DateTime, Value};
@@ -307,6 +314,13 @@ pub trait MetaverseStore {
     /// with [`StoreError::Conflict`] if `cs` is joined already ([`StoreError::NotFound`] if it
     /// does not exist); then nothing is created.
     fn project(&mut self, cs: CsId, object_type: MvObjectType) -> StoreResult<MvId>;
+
+    /// Many projections with their first attributes, in one step and a few statements: what
+    /// [`MetaverseStore::project`] and [`MetaverseStore::set_mv_attributes`] do for each, plus
+    /// forgetting any unresolved reference the objects held. The new objects' ids, in order.
+    /// If any object is joined already or missing, nothing is written and the error says
+    /// which (the caller then goes one by one).
+    fn project_many(&mut self, batch: &[Projection]) -> StoreResult<Vec<MvId>>;
 
     /// Deletes a metaverse object; objects joined to it become disconnectors. `false` if it did
     /// not exist.

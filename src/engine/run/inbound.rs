@@ -23,7 +23,7 @@ use crate::engine::model::{
 };
 use crate::engine::refs;
 use crate::engine::rules::{Direction, FlowKind, MvObjectType, PreviewEnv};
-use crate::engine::store::{CsScope, JoinCase, Store, StoreError, StoreTx};
+use crate::engine::store::{CsScope, JoinCase, Projection, Store, StoreError, StoreTx};
 use crate::engine::sync::{Flowed, LinkDecision, MetaverseLookup, plan_inbound, resolve_metaverse};
 
 type Contributions = BTreeMap<AttributeName, Vec<Flowed>>;
@@ -70,6 +70,7 @@ pub(super) fn run(
             for o in objects {
                 sync_one(&mut *tx, c, all, cx, o.id, Some(o))?;
             }
+            flush(&mut *tx, c, cx)?;
             let added = std::mem::take(&mut cx.added);
             tx.clear_pending_adds(&added)?;
             tx.commit()?;
@@ -123,8 +124,14 @@ fn pilot_membership_changes(
     Ok(out)
 }
 
-/// The store as the planner's join lookup.
-struct Lookup<'t>(&'t dyn StoreTx);
+/// The store as the planner's join lookup. A value that a projection still waiting in
+/// `deferred` also has sets `deferred_hit` (the caller writes the waiting projections and plans
+/// again, so the join sees them).
+struct Lookup<'t> {
+    tx: &'t dyn StoreTx,
+    deferred: &'t Deferred,
+    deferred_hit: &'t std::cell::Cell<bool>,
+}
 
 impl MetaverseLookup for Lookup<'_> {
     fn find(
@@ -139,8 +146,11 @@ impl MetaverseLookup for Lookup<'_> {
         } else {
             JoinCase::Insensitive
         };
+        if self.deferred.holds(attribute, value) {
+            self.deferred_hit.set(true);
+        }
         match self
-            .0
+            .tx
             .find_mv_by_value(Some(mv_type), attribute, value, case)
         {
             Ok(found) => found,
@@ -279,6 +289,14 @@ fn sync_one(
         return Ok(());
     };
     cx.report(c.name()).sync.processed += 1;
+    let fast = cx.full
+        && c.role == Role::Source
+        && cs.mv.is_none()
+        && cs.pending_import != PendingImport::Delete;
+    if !fast {
+        // Anything else may read or write what the waiting projections will hold.
+        flush(tx, c, cx)?;
+    }
     if c.role == Role::Target {
         if let Some(mv) = cs.mv
             && cs.pending_import != PendingImport::None
@@ -315,7 +333,24 @@ fn sync_one(
     if !incremental && !cx.full {
         load_big_sources(&*tx, cx, &mut cs)?;
     }
-    let plan = plan(&*tx, c, cx, &cs, cs.mv.is_some(), incremental);
+    let (mut plan, deferred_hit) = plan_seeing(&*tx, c, cx, &cs, cs.mv.is_some(), incremental);
+    if deferred_hit {
+        // It may join a projection that is still waiting: write those, then plan again.
+        flush(tx, c, cx)?;
+        plan = self::plan(&*tx, c, cx, &cs, cs.mv.is_some(), incremental);
+    }
+    if fast
+        && plan.errors.is_empty()
+        && plan.join_error.is_none()
+        && let LinkDecision::Project { mv_type, .. } = &plan.link
+        && let Some(p) = deferrable(c, &cs, *mv_type, &plan.contributions)
+    {
+        cx.report(c.name()).sync.projected += 1;
+        cx.deferred.add(p, cs.dn.clone());
+        clear_pending(tx, cx, &cs)?;
+        return Ok(());
+    }
+    flush(tx, c, cx)?;
     if !plan.errors.is_empty() || plan.join_error.is_some() {
         for e in &plan.errors {
             cx.error(
@@ -443,6 +478,103 @@ fn is_excluded(cx: &Cycle<'_>, class: &str, attr: &AttributeName) -> bool {
     })
 }
 
+/// Full cycle: the projections of a page, written together ([`StoreTx::project_many`])
+/// instead of a projection and an attribute write each. Only objects whose new metaverse
+/// object holds no reference wait here (references resolve against other objects, so those go
+/// the one-by-one way); anything else that could read or write the metaverse writes the
+/// waiting ones first ([`flush`]), and a join lookup that finds a waiting object's value does
+/// too, then plans again. So the result is the same as one by one.
+pub(super) struct Deferred {
+    /// The metaverse attributes join rules look up (their values are indexed).
+    join_targets: Vec<AttributeName>,
+    /// The waiting projections.
+    projections: Vec<Projection>,
+    /// Their source objects' DNs (references waiting for them complete when they are written).
+    dns: Vec<Dn>,
+    /// The join keys of their values of `join_targets`: (index into it, key).
+    keys: HashSet<(usize, Vec<u8>)>,
+}
+
+impl Deferred {
+    pub(super) fn new(join_targets: Vec<AttributeName>) -> Self {
+        Self {
+            join_targets,
+            projections: Vec::new(),
+            dns: Vec::new(),
+            keys: HashSet::new(),
+        }
+    }
+
+    fn add(&mut self, p: Projection, dn: Dn) {
+        for (a, c) in &p.attributes {
+            if let Some(i) = self.join_targets.iter().position(|t| t == a) {
+                for v in &c.values {
+                    if let Some(k) = crate::engine::store::join_key(v) {
+                        self.keys.insert((i, k));
+                    }
+                }
+            }
+        }
+        self.projections.push(p);
+        self.dns.push(dn);
+    }
+
+    /// Whether a waiting projection has `value` in `attribute` (ignoring case: a hit only
+    /// costs an early write).
+    fn holds(&self, attribute: &AttributeName, value: &Value) -> bool {
+        if self.projections.is_empty() {
+            return false;
+        }
+        let Some(i) = self.join_targets.iter().position(|t| t == attribute) else {
+            return false;
+        };
+        crate::engine::store::join_key(value).is_some_and(|k| self.keys.contains(&(i, k)))
+    }
+}
+
+/// The projection of `cs` with its first attributes, if it can wait (nothing in it is a
+/// reference).
+fn deferrable(
+    c: &EngineConnector,
+    cs: &CsObject,
+    mv_type: MvObjectType,
+    contributions: &Contributions,
+) -> Option<Projection> {
+    let joined = [(c.name().clone(), contributions)];
+    let resolved = resolve_metaverse(&joined, &BTreeMap::new());
+    if resolved.keys().any(|a| refs::is_reference(mv_type, a)) {
+        return None;
+    }
+    Some(Projection {
+        cs: cs.id,
+        object_type: mv_type,
+        attributes: resolved
+            .into_iter()
+            .filter(|(_, c)| !c.values.is_empty())
+            .collect(),
+    })
+}
+
+/// Writes the waiting projections; then, as for any new join, references waiting for them
+/// complete and the targets look at them whole.
+fn flush(tx: &mut dyn StoreTx, c: &EngineConnector, cx: &mut Cycle<'_>) -> Result<(), EngineError> {
+    if cx.deferred.projections.is_empty() {
+        return Ok(());
+    }
+    let projections = std::mem::take(&mut cx.deferred.projections);
+    let dns = std::mem::take(&mut cx.deferred.dns);
+    cx.deferred.keys.clear();
+    let ids = tx.project_many(&projections)?;
+    for ((mv, dn), p) in ids.into_iter().zip(&dns).zip(&projections) {
+        tracing::debug!(%dn, "projected");
+        let dirty = cx.dirty(mv);
+        dirty.attrs |= !p.attributes.is_empty();
+        dirty.full = true;
+        complete_waiting_references(tx, c.name(), cx, dn, mv)?;
+    }
+    Ok(())
+}
+
 /// What [`flow`] knows about the metaverse object it writes.
 #[derive(Clone, Copy)]
 enum Joined {
@@ -561,6 +693,18 @@ fn plan(
     linked: bool,
     incremental: bool,
 ) -> crate::engine::sync::InboundPlan {
+    plan_seeing(tx, c, cx, cs, linked, incremental).0
+}
+
+/// [`plan`], and whether a join lookup hit a projection still waiting in [`Cycle::deferred`].
+fn plan_seeing(
+    tx: &dyn StoreTx,
+    c: &EngineConnector,
+    cx: &Cycle<'_>,
+    cs: &CsObject,
+    linked: bool,
+    incremental: bool,
+) -> (crate::engine::sync::InboundPlan, bool) {
     let skipped: &[AttributeName] = if incremental { &cx.big_sources } else { &[] };
     let obj = Lazy { cs, tx, skipped };
     let name = c.name();
@@ -572,15 +716,22 @@ fn plan(
         is_member_of: &is_member_of,
         skip_direct: incremental.then_some(&skip as &dyn Fn(&AttributeName) -> bool),
     };
-    plan_inbound(
+    let deferred_hit = std::cell::Cell::new(false);
+    let lookup = Lookup {
+        tx,
+        deferred: &cx.deferred,
+        deferred_hit: &deferred_hit,
+    };
+    let plan = plan_inbound(
         cx.rules,
         &c.rule_connector(),
         &obj,
         &cs.object_class,
         linked,
         &env,
-        &Lookup(tx),
-    )
+        &lookup,
+    );
+    (plan, deferred_hit.get())
 }
 
 /// The contributions of another joined source object (multi-forest joins).

@@ -28,9 +28,9 @@ use std::collections::{BTreeMap, HashMap};
 use rusqlite::params;
 
 use super::codec;
-use super::records::{JoinCase, ValueChanges};
+use super::records::{JoinCase, Projection, ValueChanges};
 use super::space::CsHeader;
-use super::sqlite::{Db, SqliteTx, after_bound, limit, value_at};
+use super::sqlite::{Db, MAX_ROWS, SqliteTx, after_bound, limit, value_at};
 use super::valueset::ValueSet;
 use super::{MetaverseStore, StoreResult};
 use crate::domain::AttributeName;
@@ -452,6 +452,170 @@ fn move_into_rows(db: &Db<'_>, attribute: &AttributeName) -> StoreResult<()> {
     Ok(())
 }
 
+/// [`MetaverseStore::project_many`].
+fn project_batch(db: &Db<'_>, batch: &[Projection]) -> StoreResult<Vec<MvId>> {
+    let now = DateTime::now().ticks();
+    // Connector rows are cached by the transaction.
+    let connector_id =
+        |name: &ConnectorName| -> StoreResult<i64> { Ok(db.connector_or_create(name)?.id) };
+    // Each object's inline attributes as one BLOB; join attributes and references as rows.
+    let mut blobs: Vec<Option<Vec<u8>>> = Vec::with_capacity(batch.len());
+    let mut row_attributes: Vec<(usize, Inline, bool)> = Vec::new();
+    for (i, p) in batch.iter().enumerate() {
+        let mut inline: Vec<Inline> = Vec::new();
+        for (name, c) in &p.attributes {
+            if c.values.is_empty() {
+                continue;
+            }
+            let join = is_join_attribute(db, name)?;
+            let entry = Inline {
+                name: name.clone(),
+                rule: c.rule.clone(),
+                connector_id: connector_id(&c.connector)?,
+                values: ValueSet::new(&c.values)
+                    .values()
+                    .iter()
+                    .map(|v| (*v).clone())
+                    .collect(),
+            };
+            if goes_inline(join, &c.values) {
+                inline.push(entry);
+            } else {
+                row_attributes.push((i, entry, join));
+            }
+        }
+        blobs.push((!inline.is_empty()).then(|| codec::inline_to_blob(&inline)));
+    }
+    // The objects, a chunk per statement: the ids of one INSERT are consecutive (nothing else
+    // writes meanwhile), which the count below confirms.
+    let mut ids: Vec<MvId> = Vec::with_capacity(batch.len());
+    for (chunk, chunk_blobs) in batch.chunks(MAX_ROWS).zip(blobs.chunks(MAX_ROWS)) {
+        let types: Vec<&str> = chunk.iter().map(|p| p.object_type.as_str()).collect();
+        let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 3);
+        for (t, b) in types.iter().zip(chunk_blobs) {
+            params.push(t);
+            params.push(&now);
+            params.push(b);
+        }
+        db.insert_rows(
+            "creating metaverse objects",
+            "INSERT INTO mv_object (object_type, created_at, attrs)",
+            3,
+            &params,
+        )?;
+        let last = db.last_id();
+        let n = i64::try_from(chunk.len()).unwrap_or(i64::MAX);
+        let first = last - n + 1;
+        let counted: Option<i64> = db.row(
+            "checking new metaverse objects",
+            "SELECT COUNT(*) FROM mv_object WHERE id BETWEEN ?1 AND ?2",
+            params![first, last],
+            |r| r.get(0),
+        )?;
+        if counted != Some(n) {
+            return Err(db.corrupt(format!(
+                "{n} metaverse objects were created, but ids {first}..{last} hold {counted:?}"
+            )));
+        }
+        ids.extend((first..=last).map(MvId));
+    }
+    // Joins: every object must still be free.
+    for (chunk, chunk_ids) in batch.chunks(MAX_ROWS).zip(ids.chunks(MAX_ROWS)) {
+        let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() * 2);
+        for (p, mv) in chunk.iter().zip(chunk_ids) {
+            params.push(&p.cs.0);
+            params.push(&mv.0);
+        }
+        let rows = vec!["(?, ?)"; chunk.len()].join(", ");
+        let sql = format!(
+            "UPDATE cs_object SET mv_id = v.column2 FROM (VALUES {rows}) AS v \
+             WHERE cs_object.id = v.column1 AND cs_object.mv_id IS NULL"
+        );
+        let n = db.exec("joining objects", &sql, params.as_slice())?;
+        if n != chunk.len() {
+            let taken: Vec<String> = chunk
+                .iter()
+                .filter_map(|p| {
+                    let header = CsHeader::require(db, p.cs);
+                    match header {
+                        Ok(h) if h.mv.is_none() => None,
+                        Ok(h) => Some(format!("{} ({})", p.cs.0, h.dn_text)),
+                        Err(_) => Some(format!("{} (missing)", p.cs.0)),
+                    }
+                })
+                .collect();
+            return Err(db.conflict(format!(
+                "connector-space objects {} are joined already or gone; nothing was projected",
+                taken.join(", ")
+            )));
+        }
+    }
+    // Row attributes (join attributes, references) with their lineage.
+    // (object, attribute, value, ordinal, join key)
+    type ValueRow<'a> = (i64, &'a AttributeName, &'a Value, i64, Option<Vec<u8>>);
+    let mut values: Vec<ValueRow<'_>> = Vec::new();
+    let mut lineage_rows: Vec<(i64, &AttributeName, &str, i64, i64)> = Vec::new();
+    for (i, a, join) in &row_attributes {
+        let mv = ids[*i].0;
+        let mut next = 0;
+        for v in &a.values {
+            values.push((
+                mv,
+                &a.name,
+                v,
+                next,
+                join.then(|| codec::join_key(v)).flatten(),
+            ));
+            next += 1;
+        }
+        lineage_rows.push((mv, &a.name, a.rule.as_str(), a.connector_id, next));
+    }
+    let names: Vec<&str> = values.iter().map(|r| r.1.as_str()).collect();
+    let tags: Vec<i64> = values.iter().map(|r| codec::tag(r.2)).collect();
+    let payloads: Vec<_> = values.iter().map(|r| codec::payload(r.2)).collect();
+    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(values.len() * 6);
+    for (i, r) in values.iter().enumerate() {
+        params.push(&r.0);
+        params.push(&names[i]);
+        params.push(&tags[i]);
+        params.push(&payloads[i]);
+        params.push(&r.3);
+        params.push(&r.4);
+    }
+    db.insert_rows(
+        "storing metaverse values",
+        "INSERT INTO mv_value (mv_id, attribute, tag, value, ordinal, value_key)",
+        6,
+        &params,
+    )?;
+    let lineage_names: Vec<&str> = lineage_rows.iter().map(|l| l.1.as_str()).collect();
+    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(lineage_rows.len() * 5);
+    for (i, r) in lineage_rows.iter().enumerate() {
+        params.push(&r.0);
+        params.push(&lineage_names[i]);
+        params.push(&r.2);
+        params.push(&r.3);
+        params.push(&r.4);
+    }
+    db.insert_rows(
+        "recording attributes' lineage",
+        "INSERT INTO mv_attribute (mv_id, attribute, rule, connector_id, next_ordinal)",
+        5,
+        &params,
+    )?;
+    // Unresolved references these objects held (from an earlier join) are void now.
+    for chunk in batch.chunks(MAX_ROWS) {
+        let list = vec!["?"; chunk.len()].join(", ");
+        let cs: Vec<i64> = chunk.iter().map(|p| p.cs.0).collect();
+        db.exec(
+            "forgetting unresolved references",
+            &format!("DELETE FROM unresolved_ref WHERE cs_id IN ({list})"),
+            rusqlite::params_from_iter(cs.iter()),
+        )?;
+    }
+    Ok(ids)
+}
+
 fn read_mv(db: &Db<'_>, mv: MvId, skip: &[AttributeName]) -> StoreResult<Option<MvObject>> {
     let Some((type_text, inline)) = read_row(db, mv.0)? else {
         return Ok(None);
@@ -699,6 +863,13 @@ impl MetaverseStore for SqliteTx<'_> {
             }
             Ok(MvId(mv))
         })
+    }
+
+    fn project_many(&mut self, batch: &[Projection]) -> StoreResult<Vec<MvId>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.atomic(|db| project_batch(db, batch))
     }
 
     fn delete_mv(&mut self, mv: MvId) -> StoreResult<bool> {

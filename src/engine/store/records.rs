@@ -61,6 +61,19 @@ pub enum ImportChange {
     Deleted,
 }
 
+/// One projection of a batch ([`super::MetaverseStore::project_many`]): a connector-space
+/// object not joined to anything, the type of the metaverse object it gets, and that object's
+/// first attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Projection {
+    /// The connector-space object.
+    pub cs: CsId,
+    /// The new metaverse object's type.
+    pub object_type: crate::engine::rules::MvObjectType,
+    /// Its attributes (each with at least one value).
+    pub attributes: Vec<(AttributeName, crate::engine::model::Contribution)>,
+}
+
 /// Values added to and removed from one attribute.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueChanges {

@@ -51,7 +51,7 @@ const CACHE_KIB: i64 = -65_536;
 const STATEMENT_CACHE: usize = 384;
 
 /// Rows per multi-row insert statement ([`Db::insert_rows`]).
-const MAX_ROWS: usize = 32;
+pub(crate) const MAX_ROWS: usize = 32;
 
 /// The SQLite metadirectory.
 #[derive(Debug)]

@@ -2191,3 +2191,114 @@ fn provisioning_with_its_add_is_one_step_and_a_second_object_or_a_missing_one_wr
     );
     assert_eq!(tx.export_summary(&aad()).unwrap().adds, 1);
 }
+
+#[test]
+fn project_many_is_project_and_set_attributes_for_each_or_nothing_at_all() {
+    let c = |values: Vec<Value>, rule: &str| Contribution {
+        values,
+        rule: rule.into(),
+        connector: ad(),
+    };
+    let attributes = |n: u32| {
+        vec![
+            (
+                attr("displayName"),
+                c(vec![s(&format!("User {n}"))], "common"),
+            ),
+            (
+                attr("proxyAddresses"),
+                c(vec![s("SMTP:a@x"), s("smtp:b@x"), s("SMTP:a@x")], "common"),
+            ),
+            (
+                attr("sourceAnchorBinary"),
+                c(vec![Value::Bin(vec![n as u8; 16])], "join"),
+            ),
+            (attr("manager"), c(vec![Value::Ref("mv:1".into())], "refs")),
+        ]
+    };
+    // The same objects, once in a batch and once one by one, read back the same.
+    let mut read = Vec::new();
+    for batched in [true, false] {
+        let (_dir, mut store) = store();
+        let ids = import_and_sync(&mut store, &(1..=40).map(user).collect::<Vec<_>>());
+        let mut tx = store.begin().unwrap();
+        tx.set_join_attributes(&[attr("sourceAnchorBinary")])
+            .unwrap();
+        tx.add_unresolved_ref(ids[0], &attr("manager"), &dn("CN=Boss,DC=x"), "refs")
+            .unwrap();
+        let mvs: Vec<MvId> = if batched {
+            let batch: Vec<Projection> = ids
+                .iter()
+                .zip(1..)
+                .map(|(cs, n)| Projection {
+                    cs: *cs,
+                    object_type: MvObjectType::Person,
+                    attributes: attributes(n),
+                })
+                .collect();
+            tx.project_many(&batch).unwrap()
+        } else {
+            ids.iter()
+                .zip(1..)
+                .map(|(cs, n)| {
+                    let mv = tx.project(*cs, MvObjectType::Person).unwrap();
+                    tx.clear_unresolved_refs(*cs, &attr("manager")).unwrap();
+                    let writes: Vec<_> = attributes(n)
+                        .into_iter()
+                        .map(|(a, c)| (a, Some(c)))
+                        .collect();
+                    tx.set_mv_attributes(mv, &writes).unwrap();
+                    mv
+                })
+                .collect()
+        };
+        let mut seen = Vec::new();
+        for (cs, mv) in ids.iter().zip(&mvs) {
+            assert_eq!(tx.cs_link(*cs).unwrap(), Some(*mv));
+            let mut o = tx.mv_object(*mv).unwrap().unwrap();
+            o.id = MvId(0);
+            seen.push(o);
+        }
+        assert_eq!(
+            tx.find_mv_by_value(
+                Some(MvObjectType::Person),
+                &attr("sourceAnchorBinary"),
+                &Value::Bin(vec![7; 16]),
+                JoinCase::Sensitive
+            )
+            .unwrap(),
+            vec![mvs[6]]
+        );
+        assert_eq!(tx.mv_referencing(MvId(1)).unwrap().len(), 40);
+        assert!(
+            tx.unresolved_refs_to(&ad(), &dn("CN=Boss,DC=x"))
+                .unwrap()
+                .is_empty()
+        );
+        read.push(seen);
+    }
+    assert_eq!(read[0], read[1]);
+
+    // One object of the batch joined already: nothing is written, and the error names it.
+    let (_dir, mut store) = store();
+    let ids = import_and_sync(&mut store, &(1..=3).map(user).collect::<Vec<_>>());
+    let mut tx = store.begin().unwrap();
+    let taken = tx.project(ids[1], MvObjectType::Person).unwrap();
+    let batch: Vec<Projection> = ids
+        .iter()
+        .map(|cs| Projection {
+            cs: *cs,
+            object_type: MvObjectType::Person,
+            attributes: attributes(1),
+        })
+        .collect();
+    let err = tx.project_many(&batch).unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&format!("{} (CN=User 2", ids[1].0)),
+        "{err}"
+    );
+    assert_eq!(tx.cs_link(ids[0]).unwrap(), None);
+    assert_eq!(tx.mv_ids_page(None, None, 10).unwrap(), vec![taken]);
+}
