@@ -68,16 +68,19 @@ fn lab(pending: Option<PendingCount>) -> impl FnMut(&Effect) -> Vec<Reply> {
                 children: Ok(children),
             }]
         }
-        Effect::ListExtensionAttributes { .. } => {
+        Effect::ListExtensionAttributes { forest } => {
             let cand = |class, name: &str| ExtensionCandidate {
                 class,
                 name: AttributeName::new(name).unwrap(),
                 kind: "str",
             };
-            vec![Reply::ExtensionAttributes(Ok(vec![
-                cand(ExtensionClass::User, "employeeID"),
-                cand(ExtensionClass::Group, "info"),
-            ]))]
+            vec![Reply::ExtensionAttributes {
+                forest: forest.clone(),
+                result: Ok(vec![
+                    cand(ExtensionClass::User, "employeeID"),
+                    cand(ExtensionClass::Group, "info"),
+                ]),
+            }]
         }
         Effect::CountPendingExports { .. } => vec![Reply::PendingExports(Ok(pending))],
         Effect::Configure(ConfigureStep::WriteConfig { config, path }) => {

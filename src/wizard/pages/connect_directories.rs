@@ -766,10 +766,20 @@ pub fn on_rights(s: &mut State, forest: &str, r: Result<AccountRights, Failure>)
     }
 }
 
-/// What the rights checks found that blocks Configure: one line per account.
+/// What the rights checks found that blocks Configure: one line per problem.
 pub fn rights_problems(s: &State) -> Vec<String> {
-    let mut out = Vec::new();
+    rights_problems_by_forest(s)
+        .into_iter()
+        .flat_map(|(_, lines)| lines)
+        .collect()
+}
+
+/// The rights checks' problems, by forest (in connection order; forests without a problem are
+/// left out).
+pub fn rights_problems_by_forest(s: &State) -> Vec<(String, Vec<String>)> {
+    let mut all = Vec::new();
     for a in connected(s).iter().filter(|a| to_check(s, a)) {
+        let mut out = Vec::new();
         let forest = &a.info.forest;
         match &a.rights {
             Rights::NotChecked => {}
@@ -788,8 +798,11 @@ pub fn rights_problems(s: &State) -> Vec<String> {
                 }
             }
         }
+        if !out.is_empty() {
+            all.push((forest.clone(), out));
+        }
     }
-    out
+    all
 }
 // --- end several forests: the existing accounts' rights ---
 
