@@ -1456,3 +1456,94 @@ continue_without_verified_domains = true
         "{e}"
     );
 }
+
+#[test]
+fn extension_reads_answered_out_of_order_or_failed_are_kept_per_forest() {
+    use hybridsync::wizard::pages::directory_extensions::Load;
+    // The schema reads are left unanswered, then answered by hand: fabrikam before corp.
+    let mut w = Wizard::with(|e| match e {
+        Effect::ListExtensionAttributes { .. } => Vec::new(),
+        other => lab(other),
+    });
+    reach_features(&mut w);
+    for _ in 0..6 {
+        w.down();
+    }
+    w.space().enter();
+    assert_eq!(w.page(), PageId::DirectoryExtensions);
+    assert_eq!(w.state.extensions.load, Load::Loading);
+    let reply = |forest: &str| {
+        lab(&Effect::ListExtensionAttributes {
+            forest: forest.into(),
+        })
+        .remove(0)
+    };
+    w.send(Message::Reply(reply("fabrikam.example.com")));
+    assert_eq!(
+        w.state.extensions.load,
+        Load::Loading,
+        "corp has not answered"
+    );
+    w.send(Message::Reply(reply("corp.example.com")));
+    let Load::Loaded(rows) = &w.state.extensions.load else {
+        panic!("{:?}", w.state.extensions.load);
+    };
+    let keys: Vec<String> = rows.iter().map(|c| c.key()).collect();
+    assert_eq!(
+        keys,
+        vec!["user.department", "user.employeeID", "group.info"]
+    );
+    assert_eq!(
+        rows[1].forests,
+        vec!["corp.example.com", "fabrikam.example.com"],
+        "connection order, whatever the reply order"
+    );
+
+    // fabrikam's read fails: the failure is shown, and Ctrl+R reads fabrikam only.
+    let mut fails = true;
+    let mut f = Wizard::with(move |e| match e {
+        Effect::ListExtensionAttributes { forest } if forest == "fabrikam.example.com" && fails => {
+            fails = false;
+            vec![Reply::ExtensionAttributes {
+                forest: forest.clone(),
+                result: Err(Failure::new(
+                    "reading the schema of fabrikam.example.com failed: insufficient access",
+                    "give the connector account read access to CN=Schema,CN=Configuration",
+                )),
+            }]
+        }
+        other => lab(other),
+    });
+    reach_features(&mut f);
+    for _ in 0..6 {
+        f.down();
+    }
+    f.space().enter();
+    assert!(matches!(f.state.extensions.load, Load::Failed(_)));
+    assert!(
+        f.screen().contains("fabrikam.example.com failed"),
+        "{}",
+        f.screen()
+    );
+    let reads = |w: &Wizard| -> Vec<String> {
+        w.runner
+            .effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::ListExtensionAttributes { forest } => Some(forest.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(reads(&f), vec!["corp.example.com", "fabrikam.example.com"]);
+    f.ctrl('r');
+    assert_eq!(
+        reads(&f),
+        vec![
+            "corp.example.com",
+            "fabrikam.example.com",
+            "fabrikam.example.com"
+        ]
+    );
+    assert!(matches!(&f.state.extensions.load, Load::Loaded(r) if r.len() == 3));
+}

@@ -809,7 +809,7 @@ pub mod view_config {
     /// Key (under group writeback).
     pub const TARGET_OU: &str = "  target OU";
     /// Key.
-    pub const APP_FILTERING: &str = "App and attribute filtering";
+    pub const APP_FILTERING: &str = "App/attribute filtering";
     /// Key (under app and attribute filtering).
     pub const APPS: &str = "  apps";
     /// Key (under app and attribute filtering).
