@@ -1213,6 +1213,32 @@ fn group_writeback_picks_its_forest_and_an_ou_of_that_forest() {
     );
     w.enter();
     assert_eq!(w.page(), PageId::Complete);
+    // Each created account gets the group writeback rights only in the writeback forest.
+    let rights: Vec<(String, Option<String>)> = configure_steps(&w.runner.effects)
+        .into_iter()
+        .filter_map(|s| match s {
+            ConfigureStep::CreateConnectorAccount {
+                forest, features, ..
+            } => Some((
+                forest.clone(),
+                features
+                    .group_writeback_ou
+                    .as_ref()
+                    .map(ToString::to_string),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        rights,
+        vec![
+            ("corp.example.com".to_string(), None),
+            (
+                "fabrikam.example.com".to_string(),
+                Some("OU=Labs,DC=fabrikam,DC=example,DC=com".to_string())
+            ),
+        ]
+    );
     let c = written(&w.runner.effects);
     let gw = &c.features.group_writeback;
     assert!(gw.enabled);

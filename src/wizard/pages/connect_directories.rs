@@ -728,25 +728,27 @@ fn to_check(s: &State, a: &Added) -> bool {
         && !(s.rerun.is_some() && a.from_config.is_some())
 }
 
-/// Start the rights checks of the existing accounts whose rights were not read for `features`.
-pub fn check_rights(s: &mut State, features: &Features) -> Vec<Effect> {
-    let wanted: Vec<usize> = connected(s)
+/// Start the rights checks of the existing accounts whose rights were not read for the
+/// features `c` gives their forest ([`Features::for_forest`]: writeback only in its forest).
+pub fn check_rights(s: &mut State, c: &Config) -> Vec<Effect> {
+    let wanted: Vec<(usize, Features)> = connected(s)
         .iter()
         .enumerate()
         .filter(|(_, a)| to_check(s, a))
-        .filter(|(_, a)| match &a.rights {
+        .map(|(i, a)| (i, a, Features::for_forest(c, &a.info.forest)))
+        .filter(|(_, a, features)| match &a.rights {
             Rights::NotChecked => true,
             Rights::Checking(f) | Rights::Done(f, _) => f != features,
         })
-        .map(|(i, _)| i)
+        .map(|(i, _, features)| (i, features))
         .collect();
     let mut out = Vec::new();
-    for i in wanted {
+    for (i, features) in wanted {
         if let Some(a) = s.directories.added.get_mut(i) {
             a.rights = Rights::Checking(features.clone());
             out.push(Effect::CheckAccountRights {
                 forest: a.info.forest.to_ascii_lowercase(),
-                features: features.clone(),
+                features,
             });
         }
     }
