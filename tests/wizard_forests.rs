@@ -1573,3 +1573,57 @@ fn extension_reads_answered_out_of_order_or_failed_are_kept_per_forest() {
     );
     assert!(matches!(&f.state.extensions.load, Load::Loaded(r) if r.len() == 3));
 }
+
+#[test]
+fn a_rerun_keeps_the_configured_writeback_forest_and_its_ou() {
+    // The two-forest server with group writeback into fabrikam's Labs.
+    let mut source = written(&two_forest_flow().runner.effects);
+    let gw = &mut source.features.group_writeback;
+    gw.enabled = true;
+    gw.forest = Some("fabrikam.example.com".into());
+    gw.target_ou = Some(hybridsync::config::model::ObjectRef {
+        dn: dn("OU=Labs,DC=fabrikam,DC=example,DC=com"),
+        guid: Some(guid(12)),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hybridsync.toml");
+    std::fs::write(
+        &path,
+        hybridsync::config::save::render_new(&source).unwrap(),
+    )
+    .unwrap();
+    let loaded = hybridsync::config::load(&path).unwrap().config;
+    let mut w = Wizard {
+        state: State::rerun(path, PathBuf::from(STATE_DIR), loaded.clone()),
+        runner: FakeRunner::new(lab),
+    };
+    w.send(Message::Tick);
+    w.down().enter();
+    assert_eq!(w.page(), PageId::CustomizeSyncOptions);
+    while w.page() != PageId::GroupWriteback {
+        let before = w.page();
+        w.enter();
+        assert_ne!(w.page(), before, "{}", w.screen());
+    }
+    assert!(
+        w.screen()
+            .contains("Writeback forest: fabrikam.example.com"),
+        "{}",
+        w.screen()
+    );
+    assert_eq!(tree_roots(&w), vec!["DC=fabrikam,DC=example,DC=com"]);
+    assert_eq!(
+        w.state.group_wb.chosen.as_ref().map(|c| c.dn.to_string()),
+        Some("OU=Labs,DC=fabrikam,DC=example,DC=com".into())
+    );
+    w.enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    w.enter();
+    assert_eq!(w.page(), PageId::Complete);
+    let c = written(&w.runner.effects);
+    assert_eq!(c.features.group_writeback, loaded.features.group_writeback);
+    assert_eq!(
+        c.directories, loaded.directories,
+        "each forest's scope kept"
+    );
+}
