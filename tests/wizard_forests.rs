@@ -1258,6 +1258,9 @@ fn group_writeback_picks_its_forest_and_an_ou_of_that_forest() {
 fn group_writeback_is_offered_by_the_forest_that_has_exchange_not_the_first() {
     let mut w = Wizard::with(exchange_lab(&["fabrikam.example.com"]));
     reach_features(&mut w);
+    w.space(); // Exchange hybrid: fabrikam's schema has Exchange
+    assert!(w.state.features.exchange_hybrid);
+    w.space();
     w.down().down().down().down().space();
     assert!(w.state.features.group_writeback, "fabrikam has Exchange");
     w.enter();
@@ -1286,6 +1289,8 @@ fn group_writeback_is_offered_by_the_forest_that_has_exchange_not_the_first() {
     // Neither forest has Exchange: group writeback cannot be ticked.
     let mut n = Wizard::with(exchange_lab(&[]));
     reach_features(&mut n);
+    n.space();
+    assert!(!n.state.features.exchange_hybrid);
     n.down().down().down().down().space();
     assert!(!n.state.features.group_writeback);
 }
@@ -1626,4 +1631,50 @@ fn a_rerun_keeps_the_configured_writeback_forest_and_its_ou() {
         c.directories, loaded.directories,
         "each forest's scope kept"
     );
+}
+
+#[test]
+fn an_imported_pilot_group_of_the_second_forest_stays_with_its_forest() {
+    let mut source = written(&two_forest_flow().runner.effects);
+    let pilot = hybridsync::config::model::ObjectRef {
+        dn: dn("CN=Pilot Users,OU=Labs,DC=fabrikam,DC=example,DC=com"),
+        guid: Some(guid(22)),
+    };
+    source.directories[1].pilot_group = Some(pilot.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("settings.json");
+    let bundle = hybridsync::config::export::export(&source, std::time::SystemTime::now(), "old");
+    std::fs::write(&export, serde_json::to_string_pretty(&bundle).unwrap()).unwrap();
+    let mut w = Wizard::new();
+    w.reach_install();
+    w.down().down().down().space().down();
+    w.typ(&export.display().to_string()).enter();
+    assert_eq!(w.page(), PageId::UserSignIn);
+    w.enter().enter();
+    assert_eq!(w.page(), PageId::ConnectDirectories);
+    w.enter(); // refused without the password: the focus goes to it
+    w.typ("s3cret-Corp").enter();
+    w.tab()
+        .tab()
+        .tab()
+        .tab()
+        .typ("FABRIKAM\\administrator")
+        .tab()
+        .typ("P@ssw0rd!")
+        .enter();
+    assert_eq!(w.page(), PageId::UpnSuffixes);
+    w.tab().space().enter();
+    w.enter().enter();
+    assert_eq!(w.page(), PageId::FilterUsersAndDevices);
+    assert!(
+        w.screen().contains("Forest: fabrikam.example.com"),
+        "{}",
+        w.screen()
+    );
+    w.enter().enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    w.enter();
+    let c = written(&w.runner.effects);
+    assert_eq!(c.directories[0].pilot_group, None);
+    assert_eq!(c.directories[1].pilot_group, Some(pilot));
 }

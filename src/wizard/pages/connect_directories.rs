@@ -178,8 +178,8 @@ pub fn fields(s: &State) -> Vec<Field> {
     }
 }
 
-/// The first forest connected (the one the single-forest pages use: pilot group, directory
-/// extensions, group writeback).
+/// The first forest connected (the default of the pages that pick one forest: Domain and OU
+/// filtering's tree, the pilot group's search; the Exchange hybrid check).
 pub fn forest(s: &State) -> Option<&ForestInfo> {
     s.directories.added.first().map(|a| &a.info)
 }
@@ -860,7 +860,14 @@ pub fn prefill_import(s: &mut State, c: &Config) {
     s.user_sign_in.method = c.sign_in.method;
     s.ready.staging = true;
     s.ready.start_sync = c.sync.scheduler_enabled;
-    if let Some(g) = c.directories.first().and_then(|d| d.pilot_group.as_ref()) {
+    // The pilot group of whichever forest has one (the forests connect in the file's order).
+    if let Some((i, g)) = c
+        .directories
+        .iter()
+        .enumerate()
+        .find_map(|(i, d)| d.pilot_group.as_ref().map(|g| (i, g)))
+    {
+        s.filter.forest = i;
         s.filter.selected = true;
         s.filter.chosen = Some(crate::effects::GroupEntry {
             dn: g.dn.clone(),

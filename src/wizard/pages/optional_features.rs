@@ -57,8 +57,12 @@ pub struct OptionalFeatures {
     pub errors: Vec<(Item, &'static str)>,
 }
 
+/// Whether a connected forest's schema has Exchange (Exchange hybrid and public folders write
+/// back into each object's own forest).
 fn exchange(s: &State) -> bool {
-    connect_directories::forest(s).is_some_and(|f| f.exchange_schema)
+    connect_directories::forests(s)
+        .iter()
+        .any(|f| f.exchange_schema)
 }
 
 /// Whether the writeback forest's schema has Exchange (the first connected forest with it,
