@@ -619,8 +619,13 @@ pub enum Reply {
     },
     /// Groups matching a search.
     Groups(Result<Vec<GroupEntry>, Failure>),
-    /// The directory extension candidates, sorted (users first, then by name).
-    ExtensionAttributes(Result<Vec<ExtensionCandidate>, Failure>),
+    /// The directory extension candidates of `forest`.
+    ExtensionAttributes {
+        /// The forest whose schema was read (as the effect named it).
+        forest: String,
+        /// Its candidates, sorted (users first, then by name), or why they could not be read.
+        result: Result<Vec<ExtensionCandidate>, Failure>,
+    },
     /// A Configure step finished.
     Step(Result<StepOutput, Failure>),
     /// The pending exports; `None` when no cycle has run yet (no database).

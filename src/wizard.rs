@@ -17,9 +17,10 @@
 //! [`crate::effects`]); [`target`] points them at the demo's local tenant and LDIF forest. The
 //! Custom path asks for the user sign-in method (password hash sync, pass-through, AD FS,
 //! PingFederate or do not configure, with Seamless single sign-on) before the Entra ID sign-in,
-//! and, when directory extensions are ticked, offers the forest's candidate attributes from the
-//! live schema in a filtered picker ([`pages::directory_extensions`]); with group writeback
-//! ticked, its target OU is chosen in the lazy OU tree ([`pages::group_writeback`]). Over
+//! and, when directory extensions are ticked, offers every connected forest's candidate
+//! attributes from the live schema in a filtered picker ([`pages::directory_extensions`]); with
+//! group writeback ticked, its writeback forest (one whose schema has Exchange) and its target
+//! OU in that forest's lazy OU tree are chosen ([`pages::group_writeback`]). Over
 //! an existing configuration the wizard opens the rerun "Additional tasks" menu
 //! ([`pages::additional_tasks`]: view or export the configuration, customize synchronization
 //! options by reopening the OU filtering and optional features pages pre-filled, with the

@@ -174,9 +174,10 @@ fn lab(e: &Effect) -> Vec<Reply> {
             ConfigureStep::PrepareDeviceWriteback { .. } => StepOutput::Done,
             ConfigureStep::StampConsistencyGuids { .. } => StepOutput::Stamped(0),
         }))],
-        Effect::ListExtensionAttributes { .. } => {
-            vec![Reply::ExtensionAttributes(Ok(candidates()))]
-        }
+        Effect::ListExtensionAttributes { forest } => vec![Reply::ExtensionAttributes {
+            forest: forest.clone(),
+            result: Ok(candidates()),
+        }],
         Effect::Cancel(_) => vec![],
         Effect::CheckAccountRights { forest, .. } => vec![Reply::AccountRights {
             forest: forest.clone(),
@@ -1201,12 +1202,13 @@ fn snapshots_directory_extensions() {
     w.state.extensions.error = None;
     insta::assert_snapshot!("directory_extensions_loading", w.screen());
     let mut f = Wizard::new(|e| match e {
-        Effect::ListExtensionAttributes { .. } => {
-            vec![Reply::ExtensionAttributes(Err(Failure::new(
+        Effect::ListExtensionAttributes { forest } => vec![Reply::ExtensionAttributes {
+            forest: forest.clone(),
+            result: Err(Failure::new(
                 "reading the schema of corp.example.com failed: insufficient access",
                 "give the connector account read access to CN=Schema,CN=Configuration",
-            )))]
-        }
+            )),
+        }],
         other => lab(other),
     });
     f.reach_directories(true)
@@ -1239,11 +1241,15 @@ fn snapshots_directory_extensions() {
     assert_eq!(reads(&f), 2, "Ctrl+R reads the schema again");
     // An empty forest says so.
     let mut e = Wizard::new(|e| match e {
-        Effect::ListExtensionAttributes { .. } => vec![Reply::ExtensionAttributes(Ok(vec![]))],
+        Effect::ListExtensionAttributes { forest } => vec![Reply::ExtensionAttributes {
+            forest: forest.clone(),
+            result: Ok(vec![]),
+        }],
         other => lab(other),
     });
     e.state = w.state.clone();
     e.state.extensions.load = hybridsync::wizard::pages::directory_extensions::Load::NotLoaded;
+    e.state.extensions.forests.clear();
     e.state.extensions.filter = Default::default();
     e.state.extensions.error = None;
     e.state.page = PageId::OptionalFeatures;

@@ -253,9 +253,14 @@ fn bind_tree_groups_and_the_connector_account_against_samba() {
         runner.run(Effect::ListExtensionAttributes {
             forest: "lab.example".into(),
         });
-        let Reply::ExtensionAttributes(Ok(candidates)) = next(&mut rx).await else {
+        let Reply::ExtensionAttributes {
+            forest,
+            result: Ok(candidates),
+        } = next(&mut rx).await
+        else {
             panic!("expected the extension candidates");
         };
+        assert_eq!(forest, "lab.example", "the reply names the forest read");
         let keys: Vec<String> = candidates.iter().map(|c| c.key()).collect();
         for want in [
             "user.employeeID",

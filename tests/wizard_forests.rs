@@ -203,7 +203,39 @@ fn lab(e: &Effect) -> Vec<Reply> {
                 _ => Vec::new(),
             },
         ))],
+        // Each forest's schema: employeeID in both, department in corp only, info in fabrikam
+        // only.
+        Effect::ListExtensionAttributes { forest } => {
+            let cand = |class, name: &str| hybridsync::effects::ExtensionCandidate {
+                class,
+                name: hybridsync::domain::AttributeName::new(name).unwrap(),
+                kind: "str",
+            };
+            use hybridsync::effects::ExtensionClass::{Group, User};
+            let list = match forest.as_str() {
+                "corp.example.com" => vec![cand(User, "department"), cand(User, "employeeID")],
+                "fabrikam.example.com" => vec![cand(User, "employeeID"), cand(Group, "info")],
+                _ => Vec::new(),
+            };
+            vec![Reply::ExtensionAttributes {
+                forest: forest.clone(),
+                result: Ok(list),
+            }]
+        }
         other => vec![Reply::NotConnected(other.clone())],
+    }
+}
+
+/// The lab with the Exchange attributes in the schema of `exchange`'s forests only.
+fn exchange_lab(exchange: &'static [&'static str]) -> impl FnMut(&Effect) -> Vec<Reply> + 'static {
+    move |e| {
+        let mut replies = lab(e);
+        for r in &mut replies {
+            if let Reply::Forest(Ok(info)) = r {
+                info.exchange_schema = exchange.contains(&info.forest.as_str());
+            }
+        }
+        replies
     }
 }
 
@@ -214,9 +246,13 @@ struct Wizard {
 
 impl Wizard {
     fn new() -> Self {
+        Self::with(lab)
+    }
+
+    fn with(script: impl FnMut(&Effect) -> Vec<Reply> + 'static) -> Self {
         Self {
             state: State::new(PathBuf::from(CONFIG), PathBuf::from(STATE_DIR)),
-            runner: FakeRunner::new(lab),
+            runner: FakeRunner::new(script),
         }
     }
 
@@ -515,18 +551,22 @@ fn answers_with_passwords(dir: &std::path::Path, text: &str) -> String {
         .replace("FAB_PW", &fab.display().to_string())
 }
 
-fn drive(
-    text: &str,
-) -> (
+type Driven = (
     State,
     Vec<Effect>,
     Result<(), hybridsync::wizard::answers::AnswerError>,
-) {
+);
+
+fn drive(text: &str) -> Driven {
+    drive_with(text, lab)
+}
+
+fn drive_with(text: &str, mut script: impl FnMut(&Effect) -> Vec<Reply>) -> Driven {
     let answers = hybridsync::wizard::answers::parse(text).unwrap();
     let mut state = State::new(PathBuf::from(CONFIG), PathBuf::from(STATE_DIR));
     let mut effects = Vec::new();
     let mut exec = |e: Effect| {
-        let r = lab(&e);
+        let r = script(&e);
         effects.push(e);
         r
     };
@@ -1112,4 +1152,529 @@ fn the_pilot_group_is_searched_in_the_chosen_forest_and_goes_to_its_directory() 
         "CN=Pilot Users,OU=Labs,DC=fabrikam,DC=example,DC=com"
     );
     assert_eq!(pilot.guid, Some(guid(22)));
+}
+
+/// Two forests with created accounts, on to Optional features.
+fn reach_features(w: &mut Wizard) {
+    w.reach_install().reach_directories();
+    w.fill_forest("corp.example.com", false, "CORP\\administrator", "P@ss")
+        .ctrl('n');
+    w.fill_forest(
+        "fabrikam.example.com",
+        false,
+        "FABRIKAM\\administrator",
+        "P@ssw0rd!",
+    )
+    .enter();
+    assert_eq!(w.page(), PageId::UpnSuffixes);
+    w.tab().space().enter();
+    assert_eq!(w.page(), PageId::OuFiltering);
+    w.enter().enter().enter();
+    assert_eq!(w.page(), PageId::OptionalFeatures);
+}
+
+/// The OU rows the Group writeback page shows (the writeback forest's tree).
+fn tree_roots(w: &Wizard) -> Vec<String> {
+    w.state.ous.roots.iter().map(ToString::to_string).collect()
+}
+
+#[test]
+fn group_writeback_picks_its_forest_and_an_ou_of_that_forest() {
+    let mut w = Wizard::with(exchange_lab(&["corp.example.com", "fabrikam.example.com"]));
+    reach_features(&mut w);
+    w.down().down().down().down().space().enter(); // Group writeback
+    assert_eq!(w.page(), PageId::GroupWriteback);
+    // The Forest row first: corp (the first forest with Exchange), its tree below.
+    assert!(
+        w.screen().contains("Writeback forest: corp.example.com"),
+        "{}",
+        w.screen()
+    );
+    assert_eq!(tree_roots(&w), vec!["DC=corp,DC=example,DC=com"]);
+    w.down().key(KeyCode::Right).down().down().space(); // corp's Staff
+    assert_eq!(
+        w.state.group_wb.chosen.as_ref().map(|c| c.dn.to_string()),
+        Some("OU=Staff,DC=corp,DC=example,DC=com".into())
+    );
+    // Another forest: its own tree, and the OU of the other forest is forgotten.
+    w.up().up().up().space();
+    assert_eq!(tree_roots(&w), vec!["DC=fabrikam,DC=example,DC=com"]);
+    assert_eq!(w.state.group_wb.chosen, None);
+    w.enter();
+    assert_eq!(w.page(), PageId::GroupWriteback, "no OU: refused");
+    w.down().key(KeyCode::Right).down().down().space(); // fabrikam's Labs
+    insta::assert_snapshot!("group_writeback_two_forests", w.screen());
+    w.enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    assert!(
+        w.state.ready.problems.is_empty(),
+        "{:?}",
+        w.state.ready.problems
+    );
+    w.enter();
+    assert_eq!(w.page(), PageId::Complete);
+    // Each created account gets the group writeback rights only in the writeback forest.
+    let rights: Vec<(String, Option<String>)> = configure_steps(&w.runner.effects)
+        .into_iter()
+        .filter_map(|s| match s {
+            ConfigureStep::CreateConnectorAccount {
+                forest, features, ..
+            } => Some((
+                forest.clone(),
+                features
+                    .group_writeback_ou
+                    .as_ref()
+                    .map(ToString::to_string),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        rights,
+        vec![
+            ("corp.example.com".to_string(), None),
+            (
+                "fabrikam.example.com".to_string(),
+                Some("OU=Labs,DC=fabrikam,DC=example,DC=com".to_string())
+            ),
+        ]
+    );
+    let c = written(&w.runner.effects);
+    let gw = &c.features.group_writeback;
+    assert!(gw.enabled);
+    assert_eq!(gw.forest.as_deref(), Some("fabrikam.example.com"));
+    let ou = gw.target_ou.as_ref().unwrap();
+    assert_eq!(ou.dn.to_string(), "OU=Labs,DC=fabrikam,DC=example,DC=com");
+    assert_eq!(ou.guid, Some(guid(12)));
+    // The OU filtering of either forest did not move.
+    for d in &c.directories {
+        assert_eq!(d.scope.mode, ScopeMode::All, "{}", d.forest);
+    }
+    let text = hybridsync::config::save::render_new(&c).unwrap();
+    assert_eq!(hybridsync::config::parse(&text).unwrap().config, c);
+}
+
+#[test]
+fn group_writeback_is_offered_by_the_forest_that_has_exchange_not_the_first() {
+    let mut w = Wizard::with(exchange_lab(&["fabrikam.example.com"]));
+    reach_features(&mut w);
+    w.space(); // Exchange hybrid: fabrikam's schema has Exchange
+    assert!(w.state.features.exchange_hybrid);
+    w.space();
+    w.down().down().down().down().space();
+    assert!(w.state.features.group_writeback, "fabrikam has Exchange");
+    w.enter();
+    assert_eq!(w.page(), PageId::GroupWriteback);
+    assert_eq!(tree_roots(&w), vec!["DC=fabrikam,DC=example,DC=com"]);
+    // corp is not offered: Space on the Forest row keeps fabrikam.
+    w.space();
+    assert_eq!(tree_roots(&w), vec!["DC=fabrikam,DC=example,DC=com"]);
+    w.down().key(KeyCode::Right).down().space(); // Research
+    insta::assert_snapshot!("group_writeback_one_forest_with_exchange", w.screen());
+    w.enter().enter();
+    assert_eq!(w.page(), PageId::Complete);
+    let c = written(&w.runner.effects);
+    assert_eq!(
+        c.features.group_writeback.forest.as_deref(),
+        Some("fabrikam.example.com")
+    );
+    assert_eq!(
+        c.features
+            .group_writeback
+            .target_ou
+            .as_ref()
+            .map(|o| o.dn.to_string()),
+        Some("OU=Research,DC=fabrikam,DC=example,DC=com".into())
+    );
+    // Neither forest has Exchange: group writeback cannot be ticked.
+    let mut n = Wizard::with(exchange_lab(&[]));
+    reach_features(&mut n);
+    n.space();
+    assert!(!n.state.features.exchange_hybrid);
+    n.down().down().down().down().space();
+    assert!(!n.state.features.group_writeback);
+}
+
+const WRITEBACK: &str = r#"
+[features]
+group_writeback = true
+group_writeback_forest = "fabrikam.example.com"
+group_writeback_ou = "OU=Labs,DC=fabrikam,DC=example,DC=com"
+"#;
+
+#[test]
+fn group_writeback_answers_name_the_forest_and_refuse_a_wrong_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = format!(
+        "{}{WRITEBACK}",
+        answers_with_passwords(dir.path(), TWO_FOREST_ANSWERS)
+    );
+    let both = || exchange_lab(&["corp.example.com", "fabrikam.example.com"]);
+    let (state, _, r) = drive_with(&base, both());
+    r.unwrap();
+    let c = build_config(&state);
+    let gw = &c.features.group_writeback;
+    assert!(gw.enabled);
+    assert_eq!(gw.forest.as_deref(), Some("fabrikam.example.com"));
+    assert_eq!(
+        gw.target_ou.as_ref().map(|o| (o.dn.to_string(), o.guid)),
+        Some((
+            "OU=Labs,DC=fabrikam,DC=example,DC=com".into(),
+            Some(guid(12))
+        ))
+    );
+    // Without the forest key: the first forest with Exchange (fabrikam here, not corp).
+    let (state, _, r) = drive_with(
+        &base.replace("group_writeback_forest = \"fabrikam.example.com\"\n", ""),
+        exchange_lab(&["fabrikam.example.com"]),
+    );
+    r.unwrap();
+    assert_eq!(
+        build_config(&state)
+            .features
+            .group_writeback
+            .forest
+            .as_deref(),
+        Some("fabrikam.example.com")
+    );
+    // An unknown forest, a forest without Exchange, an OU of the other forest.
+    for (from, to, exchange, key, says) in [
+        (
+            "group_writeback_forest = \"fabrikam.example.com\"",
+            "group_writeback_forest = \"nowhere.example.com\"",
+            &["corp.example.com", "fabrikam.example.com"][..],
+            "features.group_writeback_forest",
+            "nowhere.example.com",
+        ),
+        (
+            "group_writeback_forest = \"fabrikam.example.com\"",
+            "group_writeback_forest = \"corp.example.com\"",
+            &["fabrikam.example.com"][..],
+            "features.group_writeback_forest",
+            "Exchange",
+        ),
+        (
+            "group_writeback_ou = \"OU=Labs,DC=fabrikam,DC=example,DC=com\"",
+            "group_writeback_ou = \"OU=Staff,DC=corp,DC=example,DC=com\"",
+            &["corp.example.com", "fabrikam.example.com"][..],
+            "features.group_writeback_ou",
+            "fabrikam.example.com",
+        ),
+    ] {
+        assert!(base.contains(from), "{from}");
+        let (_, effects, r) = drive_with(&base.replacen(from, to, 1), exchange_lab(exchange));
+        let e = r.expect_err(to);
+        assert_eq!(e.key, key, "{e}");
+        assert!(e.message.contains(says), "{e}");
+        assert!(
+            !effects
+                .iter()
+                .any(|e| matches!(e, Effect::Configure(ConfigureStep::WriteConfig { .. }))),
+            "{to}: nothing is written"
+        );
+    }
+}
+
+#[test]
+fn directory_extensions_merge_the_candidates_of_every_forest() {
+    let mut w = Wizard::new();
+    reach_features(&mut w);
+    for _ in 0..6 {
+        w.down();
+    }
+    w.space().enter();
+    assert_eq!(w.page(), PageId::DirectoryExtensions);
+    let read: Vec<&str> = w
+        .runner
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::ListExtensionAttributes { forest } => Some(forest.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(read, vec!["corp.example.com", "fabrikam.example.com"]);
+    let rows: Vec<(String, Vec<String>)> =
+        hybridsync::wizard::pages::directory_extensions::filtered(&w.state.extensions)
+            .iter()
+            .map(|c| (c.key(), c.forests.clone()))
+            .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("user.department".into(), vec!["corp.example.com".into()]),
+            (
+                "user.employeeID".into(),
+                vec!["corp.example.com".into(), "fabrikam.example.com".into()]
+            ),
+            ("group.info".into(), vec!["fabrikam.example.com".into()]),
+        ]
+    );
+    w.space().down().down().space(); // department, info
+    insta::assert_snapshot!("directory_extensions_two_forests", w.screen());
+    w.enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    w.enter();
+    let c = written(&w.runner.effects);
+    assert_eq!(
+        c.features.directory_extensions.attributes,
+        vec!["user.department", "group.info"]
+    );
+    // The answers: any forest's candidate; an unknown one names every forest read.
+    let dir = tempfile::tempdir().unwrap();
+    let base = answers_with_passwords(dir.path(), TWO_FOREST_ANSWERS);
+    let (state, _, r) = drive(&format!(
+        "{base}\n[features]\ndirectory_extensions = [\"group.info\", \"user.department\"]\n"
+    ));
+    r.unwrap();
+    assert_eq!(
+        build_config(&state)
+            .features
+            .directory_extensions
+            .attributes,
+        vec!["group.info", "user.department"]
+    );
+    let (_, _, r) = drive(&format!(
+        "{base}\n[features]\ndirectory_extensions = [\"user.department\", \"user.nope\"]\n"
+    ));
+    let e = r.unwrap_err();
+    assert_eq!(e.key, "features.directory_extensions[1]", "{e}");
+    assert!(
+        e.message.contains("corp.example.com") && e.message.contains("fabrikam.example.com"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_account_rights_problem_in_the_answers_names_the_forest_key() {
+    let dir = tempfile::tempdir().unwrap();
+    // The second forest's existing account lacks rights (the lab's fabrikam account).
+    let base = answers_with_passwords(dir.path(), TWO_FOREST_ANSWERS).replacen(
+        "account = \"create\"",
+        "account = \"existing\"",
+        1,
+    );
+    let (_, effects, r) = drive(&base);
+    let e = r.unwrap_err();
+    assert_eq!(e.key, "directories[0].username", "{e}");
+    assert!(e.message.contains("fabrikam.example.com"), "{e}");
+    assert!(e.message.contains("Domain Admins"), "{e}");
+    assert!(configure_steps(&effects).is_empty(), "nothing configured");
+    // One forest, in [directory].
+    let one = answers_with_passwords(
+        dir.path(),
+        r#"
+[install]
+accept_license = true
+mode = "custom"
+
+[directory]
+forest = "fabrikam.example.com"
+account = "existing"
+username = "FABRIKAM\\admin"
+password_file = "FAB_PW"
+
+[upn]
+continue_without_verified_domains = true
+"#,
+    );
+    let (_, _, r) = drive(&one);
+    let e = r.unwrap_err();
+    assert_eq!(e.key, "directory.username", "{e}");
+    assert!(
+        e.message
+            .contains("lacks Replicating Directory Changes All"),
+        "{e}"
+    );
+}
+
+#[test]
+fn extension_reads_answered_out_of_order_or_failed_are_kept_per_forest() {
+    use hybridsync::wizard::pages::directory_extensions::Load;
+    // The schema reads are left unanswered, then answered by hand: fabrikam before corp.
+    let mut w = Wizard::with(|e| match e {
+        Effect::ListExtensionAttributes { .. } => Vec::new(),
+        other => lab(other),
+    });
+    reach_features(&mut w);
+    for _ in 0..6 {
+        w.down();
+    }
+    w.space().enter();
+    assert_eq!(w.page(), PageId::DirectoryExtensions);
+    assert_eq!(w.state.extensions.load, Load::Loading);
+    let reply = |forest: &str| {
+        lab(&Effect::ListExtensionAttributes {
+            forest: forest.into(),
+        })
+        .remove(0)
+    };
+    w.send(Message::Reply(reply("fabrikam.example.com")));
+    assert_eq!(
+        w.state.extensions.load,
+        Load::Loading,
+        "corp has not answered"
+    );
+    w.send(Message::Reply(reply("corp.example.com")));
+    let Load::Loaded(rows) = &w.state.extensions.load else {
+        panic!("{:?}", w.state.extensions.load);
+    };
+    let keys: Vec<String> = rows.iter().map(|c| c.key()).collect();
+    assert_eq!(
+        keys,
+        vec!["user.department", "user.employeeID", "group.info"]
+    );
+    assert_eq!(
+        rows[1].forests,
+        vec!["corp.example.com", "fabrikam.example.com"],
+        "connection order, whatever the reply order"
+    );
+
+    // fabrikam's read fails: the failure is shown, and Ctrl+R reads fabrikam only.
+    let mut fails = true;
+    let mut f = Wizard::with(move |e| match e {
+        Effect::ListExtensionAttributes { forest } if forest == "fabrikam.example.com" && fails => {
+            fails = false;
+            vec![Reply::ExtensionAttributes {
+                forest: forest.clone(),
+                result: Err(Failure::new(
+                    "reading the schema of fabrikam.example.com failed: insufficient access",
+                    "give the connector account read access to CN=Schema,CN=Configuration",
+                )),
+            }]
+        }
+        other => lab(other),
+    });
+    reach_features(&mut f);
+    for _ in 0..6 {
+        f.down();
+    }
+    f.space().enter();
+    assert!(matches!(f.state.extensions.load, Load::Failed(_)));
+    assert!(
+        f.screen().contains("fabrikam.example.com failed"),
+        "{}",
+        f.screen()
+    );
+    let reads = |w: &Wizard| -> Vec<String> {
+        w.runner
+            .effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::ListExtensionAttributes { forest } => Some(forest.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(reads(&f), vec!["corp.example.com", "fabrikam.example.com"]);
+    f.ctrl('r');
+    assert_eq!(
+        reads(&f),
+        vec![
+            "corp.example.com",
+            "fabrikam.example.com",
+            "fabrikam.example.com"
+        ]
+    );
+    assert!(matches!(&f.state.extensions.load, Load::Loaded(r) if r.len() == 3));
+}
+
+#[test]
+fn a_rerun_keeps_the_configured_writeback_forest_and_its_ou() {
+    // The two-forest server with group writeback into fabrikam's Labs.
+    let mut source = written(&two_forest_flow().runner.effects);
+    let gw = &mut source.features.group_writeback;
+    gw.enabled = true;
+    gw.forest = Some("fabrikam.example.com".into());
+    gw.target_ou = Some(hybridsync::config::model::ObjectRef {
+        dn: dn("OU=Labs,DC=fabrikam,DC=example,DC=com"),
+        guid: Some(guid(12)),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("hybridsync.toml");
+    std::fs::write(
+        &path,
+        hybridsync::config::save::render_new(&source).unwrap(),
+    )
+    .unwrap();
+    let loaded = hybridsync::config::load(&path).unwrap().config;
+    let mut w = Wizard {
+        state: State::rerun(path, PathBuf::from(STATE_DIR), loaded.clone()),
+        runner: FakeRunner::new(lab),
+    };
+    w.send(Message::Tick);
+    w.down().enter();
+    assert_eq!(w.page(), PageId::CustomizeSyncOptions);
+    while w.page() != PageId::GroupWriteback {
+        let before = w.page();
+        w.enter();
+        assert_ne!(w.page(), before, "{}", w.screen());
+    }
+    assert!(
+        w.screen()
+            .contains("Writeback forest: fabrikam.example.com"),
+        "{}",
+        w.screen()
+    );
+    assert_eq!(tree_roots(&w), vec!["DC=fabrikam,DC=example,DC=com"]);
+    assert_eq!(
+        w.state.group_wb.chosen.as_ref().map(|c| c.dn.to_string()),
+        Some("OU=Labs,DC=fabrikam,DC=example,DC=com".into())
+    );
+    w.enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    w.enter();
+    assert_eq!(w.page(), PageId::Complete);
+    let c = written(&w.runner.effects);
+    assert_eq!(c.features.group_writeback, loaded.features.group_writeback);
+    assert_eq!(
+        c.directories, loaded.directories,
+        "each forest's scope kept"
+    );
+}
+
+#[test]
+fn an_imported_pilot_group_of_the_second_forest_stays_with_its_forest() {
+    let mut source = written(&two_forest_flow().runner.effects);
+    let pilot = hybridsync::config::model::ObjectRef {
+        dn: dn("CN=Pilot Users,OU=Labs,DC=fabrikam,DC=example,DC=com"),
+        guid: Some(guid(22)),
+    };
+    source.directories[1].pilot_group = Some(pilot.clone());
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("settings.json");
+    let bundle = hybridsync::config::export::export(&source, std::time::SystemTime::now(), "old");
+    std::fs::write(&export, serde_json::to_string_pretty(&bundle).unwrap()).unwrap();
+    let mut w = Wizard::new();
+    w.reach_install();
+    w.down().down().down().space().down();
+    w.typ(&export.display().to_string()).enter();
+    assert_eq!(w.page(), PageId::UserSignIn);
+    w.enter().enter();
+    assert_eq!(w.page(), PageId::ConnectDirectories);
+    w.enter(); // refused without the password: the focus goes to it
+    w.typ("s3cret-Corp").enter();
+    w.tab()
+        .tab()
+        .tab()
+        .tab()
+        .typ("FABRIKAM\\administrator")
+        .tab()
+        .typ("P@ssw0rd!")
+        .enter();
+    assert_eq!(w.page(), PageId::UpnSuffixes);
+    w.tab().space().enter();
+    w.enter().enter();
+    assert_eq!(w.page(), PageId::FilterUsersAndDevices);
+    assert!(
+        w.screen().contains("Forest: fabrikam.example.com"),
+        "{}",
+        w.screen()
+    );
+    w.enter().enter();
+    assert_eq!(w.page(), PageId::ReadyToConfigure);
+    w.enter();
+    let c = written(&w.runner.effects);
+    assert_eq!(c.directories[0].pilot_group, None);
+    assert_eq!(c.directories[1].pilot_group, Some(pilot));
 }

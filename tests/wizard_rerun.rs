@@ -68,16 +68,19 @@ fn lab(pending: Option<PendingCount>) -> impl FnMut(&Effect) -> Vec<Reply> {
                 children: Ok(children),
             }]
         }
-        Effect::ListExtensionAttributes { .. } => {
+        Effect::ListExtensionAttributes { forest } => {
             let cand = |class, name: &str| ExtensionCandidate {
                 class,
                 name: AttributeName::new(name).unwrap(),
                 kind: "str",
             };
-            vec![Reply::ExtensionAttributes(Ok(vec![
-                cand(ExtensionClass::User, "employeeID"),
-                cand(ExtensionClass::Group, "info"),
-            ]))]
+            vec![Reply::ExtensionAttributes {
+                forest: forest.clone(),
+                result: Ok(vec![
+                    cand(ExtensionClass::User, "employeeID"),
+                    cand(ExtensionClass::Group, "info"),
+                ]),
+            }]
         }
         Effect::CountPendingExports { .. } => vec![Reply::PendingExports(Ok(pending))],
         Effect::Configure(ConfigureStep::WriteConfig { config, path }) => {
@@ -861,4 +864,82 @@ fn a_second_wizard_is_refused_while_one_holds_the_suspend_lock() {
     assert!(stderr.contains("another wizard is open"), "{stderr}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), TEMPLATE);
     drop(held);
+}
+
+#[test]
+fn view_configuration_shows_each_directory_and_every_feature_with_its_forest() {
+    // Two forests (corp with selected OUs and a pilot group), group writeback into corp, device
+    // writeback into fabrikam, app and attribute filtering, objectGUID as the source anchor.
+    let text = format!(
+        "{}\n[features.device_writeback]\nenabled = true\nforest = \"fabrikam.example\"\n",
+        include_str!("config/valid/two_forests_selected_ous.toml")
+    );
+    let mut w = Wizard::over(&text, lab(None));
+    w.task(0);
+    assert_eq!(w.page(), PageId::ViewConfiguration);
+    let c = w.state.loaded().unwrap().clone();
+    let lines: Vec<String> = hybridsync::wizard::pages::view_configuration::summary(&c)
+        .into_iter()
+        .map(|(k, v)| format!("{} = {v}", k.trim()))
+        .collect();
+    let has = |want: &str| {
+        assert!(
+            lines.iter().any(|l| l == want),
+            "{want} not in:\n{}",
+            lines.join("\n")
+        )
+    };
+    for want in [
+        "Directory corp.example.com = ",
+        "Domain and OU filtering = selected domains and OUs",
+        "included = OU=Staff,DC=corp,DC=example,DC=com",
+        "excluded = OU=Service Accounts,OU=Staff,DC=corp,DC=example,DC=com",
+        "Pilot group = CN=Sync Pilot,OU=Groups,DC=corp,DC=example,DC=com",
+        "Directory fabrikam.example = ",
+        "Domain and OU filtering = all domains and OUs",
+        "Pilot group = none",
+        "Source anchor = objectGUID",
+        "Group writeback = on",
+        "forest = corp.example.com",
+        "target OU = OU=Cloud Groups,DC=corp,DC=example,DC=com",
+        "Device writeback = on",
+        "forest = fabrikam.example",
+        "App/attribute filtering = on",
+        "apps = exchange-online, sharepoint-online",
+        "excluded attributes = user.facsimileTelephoneNumber",
+    ] {
+        has(want);
+    }
+    // The writeback forests in order: group writeback's, then device writeback's.
+    let forests: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("forest = "))
+        .collect();
+    assert_eq!(
+        forests,
+        vec!["forest = corp.example.com", "forest = fabrikam.example"]
+    );
+    insta::assert_snapshot!("rerun_view_configuration_two_forests", w.screen());
+    // Scrolled down to the features.
+    let features = lines
+        .iter()
+        .position(|l| l.starts_with("App/attribute filtering"))
+        .unwrap();
+    for _ in 0..features {
+        w.down();
+    }
+    insta::assert_snapshot!("rerun_view_configuration_features", w.screen());
+    // Unset writeback forests are the first directory's, and say so.
+    let mut d = c.clone();
+    d.features.group_writeback.forest = None;
+    let lines: Vec<String> = hybridsync::wizard::pages::view_configuration::summary(&d)
+        .into_iter()
+        .map(|(k, v)| format!("{} = {v}", k.trim()))
+        .collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l == "forest = corp.example.com (the first directory)"),
+        "{lines:?}"
+    );
 }

@@ -171,9 +171,10 @@ async fn execute(
         Effect::FindGroups { forest, query } => {
             Reply::Groups(super::directory::groups(ctx, session, &forest, &query).await)
         }
-        Effect::ListExtensionAttributes { forest } => Reply::ExtensionAttributes(
-            super::directory::extension_attributes(ctx, session, &forest).await,
-        ),
+        Effect::ListExtensionAttributes { forest } => {
+            let result = super::directory::extension_attributes(ctx, session, &forest).await;
+            Reply::ExtensionAttributes { forest, result }
+        }
         Effect::Configure(step) => Reply::Step(configure(step, ctx, session).await),
         Effect::CountPendingExports { database } => Reply::PendingExports(
             tokio::task::spawn_blocking(move || super::rerun::count_pending(&database))

@@ -89,6 +89,26 @@ impl Features {
             device_writeback: f.device_writeback.enabled,
         }
     }
+
+    /// The features that concern the connector account of `forest`: group and device
+    /// writeback only in their writeback forest (unset: the first directory), the others
+    /// everywhere.
+    pub fn for_forest(c: &Config, forest: &str) -> Self {
+        let mut out = Self::from_config(c);
+        let first = c.directories.first().map(|d| d.forest.as_str());
+        let here = |set: &Option<String>| {
+            set.as_deref()
+                .or(first)
+                .is_some_and(|w| w.eq_ignore_ascii_case(forest))
+        };
+        if !here(&c.features.group_writeback.forest) {
+            out.group_writeback_ou = None;
+        }
+        if !here(&c.features.device_writeback.forest) {
+            out.device_writeback = false;
+        }
+        out
+    }
 }
 
 /// Where a right must hold.
@@ -851,6 +871,38 @@ pub async fn check_account(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
+
+    #[test]
+    fn writeback_rights_concern_only_the_writeback_forest() {
+        let mut c = crate::config::parse(include_str!(
+            "../../tests/config/valid/two_forests_selected_ous.toml"
+        ))
+        .unwrap()
+        .config;
+        c.features.device_writeback.enabled = true;
+        c.features.device_writeback.forest = Some("FABRIKAM.example".into());
+        let ou = Dn::parse("OU=Cloud Groups,DC=corp,DC=example,DC=com").unwrap();
+        let corp = Features::for_forest(&c, "corp.example.com");
+        let fab = Features::for_forest(&c, "fabrikam.example");
+        assert_eq!(corp.group_writeback_ou, Some(ou.clone()));
+        assert!(!corp.device_writeback);
+        assert_eq!(fab.group_writeback_ou, None);
+        assert!(fab.device_writeback);
+        // The rest concerns every forest.
+        assert_eq!(corp.exchange_hybrid, fab.exchange_hybrid);
+        assert!(corp.exchange_hybrid);
+        // Unset forests: the first directory.
+        c.features.group_writeback.forest = None;
+        c.features.device_writeback.forest = None;
+        assert_eq!(
+            Features::for_forest(&c, "corp.example.com").group_writeback_ou,
+            Some(ou)
+        );
+        assert!(Features::for_forest(&c, "corp.example.com").device_writeback);
+        let fab = Features::for_forest(&c, "fabrikam.example");
+        assert_eq!(fab.group_writeback_ou, None);
+        assert!(!fab.device_writeback);
+    }
 
     #[test]
     fn documented_guids_have_their_text_form() {

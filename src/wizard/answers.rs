@@ -500,6 +500,8 @@ pub struct FeatureAnswers {
     pub group_writeback: Option<bool>,
     /// Its target OU.
     pub group_writeback_ou: Option<String>,
+    /// Its writeback forest (default: the first connected forest with Exchange in the schema).
+    pub group_writeback_forest: Option<String>,
     /// Device writeback.
     pub device_writeback: Option<bool>,
     /// Directory extensions, `user.attr` or `group.attr`, each a candidate of the forest's
@@ -899,16 +901,27 @@ fn fill_extensions(s: &mut State, a: &FeatureAnswers) -> Result<(), AnswerError>
         // No answer: the page keeps what it shows (a rerun's attributes).
         return Ok(());
     };
-    let forest = crate::wizard::pages::connect_directories::forest(s)
-        .map(|f| f.forest.clone())
-        .unwrap_or_default();
+    // The forests read, named in the messages.
+    let forest = s
+        .extensions
+        .forests
+        .iter()
+        .map(|(f, _)| f.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
     let candidates = match &s.extensions.load {
         Load::Loaded(c) => c.clone(),
         Load::Failed(f) => {
+            let failed = s
+                .extensions
+                .forests
+                .iter()
+                .find(|(_, l)| matches!(l, page::ForestLoad::Failed(_)))
+                .map_or(forest.clone(), |(f, _)| f.clone());
             return Err(err(
                 "features.directory_extensions",
                 format!(
-                    "cannot read the schema of {forest}: {} (fix: {})",
+                    "cannot read the schema of {failed}: {} (fix: {})",
                     f.message, f.fix
                 ),
             ));
@@ -940,6 +953,26 @@ fn fill_extensions(s: &mut State, a: &FeatureAnswers) -> Result<(), AnswerError>
         }
     }
     Ok(())
+}
+
+/// `features.group_writeback_forest` on the Group writeback page's Forest row.
+fn writeback_forest(s: &mut State, name: &str) -> Result<Vec<Effect>, AnswerError> {
+    use crate::wizard::pages::group_writeback::{self as page, ForestRefusal};
+    use crate::wizard::text::group_writeback as t;
+    let offered = page::candidates(s)
+        .iter()
+        .map(|f| f.forest.clone())
+        .collect::<Vec<_>>()
+        .join(", ");
+    page::choose_forest(s, name).map_err(|r| {
+        err(
+            "features.group_writeback_forest",
+            match r {
+                ForestRefusal::NotConnected => t::unknown_forest(name, &offered),
+                ForestRefusal::NoExchange => t::forest_without_exchange(name, &offered),
+            },
+        )
+    })
 }
 
 /// `[user_sign_in]` into the User sign-in page (first run) or the Change user sign-in task.
@@ -1143,6 +1176,25 @@ fn fill_install(s: &mut State, a: &InstallAnswers) -> Result<(), AnswerError> {
 }
 // --- end install options ---
 
+/// A connector account's rights problem (Ready to configure's check), under the key of the
+/// forest's own answers: `directory.username` or `directories[1].username`.
+fn rights_refusal(s: &State, a: &Answers) -> Option<AnswerError> {
+    let (forest, lines) = crate::wizard::pages::connect_directories::rights_problems_by_forest(s)
+        .into_iter()
+        .next()?;
+    let key = forests_of(a, s.rerun.is_some())
+        .into_iter()
+        .find(|(_, x)| x.forest.eq_ignore_ascii_case(&forest))
+        .map_or_else(
+            || "directories".to_string(),
+            |(k, _)| format!("{k}.username"),
+        );
+    Some(err(
+        key,
+        crate::wizard::text::directories::rights_refused(&forest, &lines.join("; ")),
+    ))
+}
+
 /// The first answer key a page's refusal is about.
 fn refusal(s: &State, a: &Answers) -> AnswerError {
     match s.page {
@@ -1223,6 +1275,7 @@ fn refusal(s: &State, a: &Answers) -> AnswerError {
             "features.directory_extensions",
             s.extensions.error.unwrap_or("not accepted"),
         ),
+        PageId::ReadyToConfigure if let Some(e) = rights_refusal(s, a) => e,
         PageId::ReadyToConfigure => err(
             "ready",
             format!(
@@ -1420,6 +1473,10 @@ pub fn drive(
             PageId::AppFiltering => fill_apps(d.s, &a.features)?,
             PageId::AttributeFiltering => fill_attributes(d.s, &a.features)?,
             PageId::GroupWriteback => {
+                if let Some(name) = &a.features.group_writeback_forest {
+                    let effects = writeback_forest(d.s, name)?;
+                    d.settle(effects);
+                }
                 if let Some(text) = &a.features.group_writeback_ou {
                     let k = "features.group_writeback_ou";
                     let effects = crate::wizard::pages::group_writeback::enter(d.s);

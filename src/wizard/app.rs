@@ -608,9 +608,13 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
                     },
                 ),
                 Effect::FindGroups { .. } => on_reply(s, Reply::Groups(Err(failure))),
-                Effect::ListExtensionAttributes { .. } => {
-                    on_reply(s, Reply::ExtensionAttributes(Err(failure)))
-                }
+                Effect::ListExtensionAttributes { forest } => on_reply(
+                    s,
+                    Reply::ExtensionAttributes {
+                        forest,
+                        result: Err(failure),
+                    },
+                ),
                 Effect::Configure(_) => on_reply(s, Reply::Step(Err(failure))),
                 Effect::CountPendingExports { .. } => {
                     on_reply(s, Reply::PendingExports(Err(failure)))
@@ -673,8 +677,8 @@ fn on_reply(s: &mut State, reply: Reply) -> Flow {
             filter_users_and_devices::on_groups(s, r);
             Flow::stay()
         }
-        Reply::ExtensionAttributes(r) => {
-            directory_extensions::on_candidates(s, r);
+        Reply::ExtensionAttributes { forest, result } => {
+            directory_extensions::on_candidates(s, &forest, result);
             Flow::stay()
         }
         Reply::Step(r) => configure::on_step(s, r),

@@ -301,6 +301,10 @@ pub mod directories {
     ) -> String {
         format!("{user} lacks {right} ({feature}: {status}). Fix: {fix}")
     }
+    /// Answers: the connector account of `forest` cannot be used as it is.
+    pub fn rights_refused(forest: &str, problems: &str) -> String {
+        format!("the connector account of {forest} cannot be used as it is: {problems}")
+    }
     // --- end several forests ---
 }
 
@@ -435,6 +439,24 @@ pub mod group_writeback {
     /// The chosen OU.
     pub fn chosen(dn: &str) -> String {
         format!("Groups are written to: {dn}")
+    }
+    /// The writeback forest row (several forests).
+    pub fn forest(name: &str) -> String {
+        format!("Writeback forest: {name}   (Space: next forest)")
+    }
+    /// Forests that cannot receive groups (several forests).
+    pub fn no_exchange(names: &str) -> String {
+        format!("Not offered (no Exchange attributes in the schema): {names}")
+    }
+    /// Answers: not a connected forest.
+    pub fn unknown_forest(name: &str, offered: &str) -> String {
+        format!("\"{name}\" is not a connected forest — write one of: {offered}")
+    }
+    /// Answers: a forest without the Exchange schema.
+    pub fn forest_without_exchange(name: &str, offered: &str) -> String {
+        format!(
+            "{name} has no Exchange attributes in its schema, so it cannot receive groups — write one of: {offered}"
+        )
     }
 }
 
@@ -778,6 +800,20 @@ pub mod view_config {
     pub const DEVICE_WRITEBACK: &str = "Device writeback";
     /// Key.
     pub const EXTENSIONS: &str = "Directory extensions";
+    /// Key (under a writeback feature).
+    pub const WRITEBACK_FOREST: &str = "  forest";
+    /// Value: the forest left to its default.
+    pub fn first_directory(forest: &str) -> String {
+        format!("{forest} (the first directory)")
+    }
+    /// Key (under group writeback).
+    pub const TARGET_OU: &str = "  target OU";
+    /// Key.
+    pub const APP_FILTERING: &str = "App/attribute filtering";
+    /// Key (under app and attribute filtering).
+    pub const APPS: &str = "  apps";
+    /// Key (under app and attribute filtering).
+    pub const EXCLUDED_ATTRIBUTES: &str = "  excluded attributes";
     /// Heading.
     pub const SYNC: &str = "Synchronization";
     /// Key.

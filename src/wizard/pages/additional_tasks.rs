@@ -412,6 +412,7 @@ pub fn prefill_settings(s: &mut State, c: &Config) {
     feat.public_folders = f.exchange_mail_public_folders.enabled;
     feat.group_writeback = f.group_writeback.enabled;
     s.group_wb.chosen = f.group_writeback.target_ou.clone();
+    s.group_wb.forest = f.group_writeback.forest.clone();
     feat.device_writeback = f.device_writeback.enabled;
     feat.extensions = f.directory_extensions.enabled;
     s.extensions.selected = f.directory_extensions.attributes.clone();

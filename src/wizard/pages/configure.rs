@@ -124,7 +124,7 @@ fn effect(s: &State, step: Step) -> Effect {
             forest: forest(i),
             admin_username: added(i).map(|a| a.user.clone()).unwrap_or_default(),
             admin_password: password(i),
-            features: crate::provision::rights::Features::from_config(&build_config(s)),
+            features: crate::provision::rights::Features::for_forest(&build_config(s), &forest(i)),
         },
         Step::StoreSecret(i) => ConfigureStep::StoreSecret {
             name: secret_name(&forest(i)),

@@ -178,8 +178,8 @@ pub fn fields(s: &State) -> Vec<Field> {
     }
 }
 
-/// The first forest connected (the one the single-forest pages use: pilot group, directory
-/// extensions, group writeback).
+/// The first forest connected (the default of the pages that pick one forest: Domain and OU
+/// filtering's tree, the pilot group's search; the Exchange hybrid check).
 pub fn forest(s: &State) -> Option<&ForestInfo> {
     s.directories.added.first().map(|a| &a.info)
 }
@@ -728,25 +728,27 @@ fn to_check(s: &State, a: &Added) -> bool {
         && !(s.rerun.is_some() && a.from_config.is_some())
 }
 
-/// Start the rights checks of the existing accounts whose rights were not read for `features`.
-pub fn check_rights(s: &mut State, features: &Features) -> Vec<Effect> {
-    let wanted: Vec<usize> = connected(s)
+/// Start the rights checks of the existing accounts whose rights were not read for the
+/// features `c` gives their forest ([`Features::for_forest`]: writeback only in its forest).
+pub fn check_rights(s: &mut State, c: &Config) -> Vec<Effect> {
+    let wanted: Vec<(usize, Features)> = connected(s)
         .iter()
         .enumerate()
         .filter(|(_, a)| to_check(s, a))
-        .filter(|(_, a)| match &a.rights {
+        .map(|(i, a)| (i, a, Features::for_forest(c, &a.info.forest)))
+        .filter(|(_, a, features)| match &a.rights {
             Rights::NotChecked => true,
             Rights::Checking(f) | Rights::Done(f, _) => f != features,
         })
-        .map(|(i, _)| i)
+        .map(|(i, _, features)| (i, features))
         .collect();
     let mut out = Vec::new();
-    for i in wanted {
+    for (i, features) in wanted {
         if let Some(a) = s.directories.added.get_mut(i) {
             a.rights = Rights::Checking(features.clone());
             out.push(Effect::CheckAccountRights {
                 forest: a.info.forest.to_ascii_lowercase(),
-                features: features.clone(),
+                features,
             });
         }
     }
@@ -766,10 +768,20 @@ pub fn on_rights(s: &mut State, forest: &str, r: Result<AccountRights, Failure>)
     }
 }
 
-/// What the rights checks found that blocks Configure: one line per account.
+/// What the rights checks found that blocks Configure: one line per problem.
 pub fn rights_problems(s: &State) -> Vec<String> {
-    let mut out = Vec::new();
+    rights_problems_by_forest(s)
+        .into_iter()
+        .flat_map(|(_, lines)| lines)
+        .collect()
+}
+
+/// The rights checks' problems, by forest (in connection order; forests without a problem are
+/// left out).
+pub fn rights_problems_by_forest(s: &State) -> Vec<(String, Vec<String>)> {
+    let mut all = Vec::new();
     for a in connected(s).iter().filter(|a| to_check(s, a)) {
+        let mut out = Vec::new();
         let forest = &a.info.forest;
         match &a.rights {
             Rights::NotChecked => {}
@@ -788,8 +800,11 @@ pub fn rights_problems(s: &State) -> Vec<String> {
                 }
             }
         }
+        if !out.is_empty() {
+            all.push((forest.clone(), out));
+        }
     }
-    out
+    all
 }
 // --- end several forests: the existing accounts' rights ---
 
@@ -845,7 +860,14 @@ pub fn prefill_import(s: &mut State, c: &Config) {
     s.user_sign_in.method = c.sign_in.method;
     s.ready.staging = true;
     s.ready.start_sync = c.sync.scheduler_enabled;
-    if let Some(g) = c.directories.first().and_then(|d| d.pilot_group.as_ref()) {
+    // The pilot group of whichever forest has one (the forests connect in the file's order).
+    if let Some((i, g)) = c
+        .directories
+        .iter()
+        .enumerate()
+        .find_map(|(i, d)| d.pilot_group.as_ref().map(|g| (i, g)))
+    {
+        s.filter.forest = i;
         s.filter.selected = true;
         s.filter.chosen = Some(crate::effects::GroupEntry {
             dn: g.dn.clone(),

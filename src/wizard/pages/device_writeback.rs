@@ -165,7 +165,7 @@ pub fn grant(s: &State) -> Option<(String, Features)> {
     }
     Some((
         d.account.username.clone(),
-        Features::from_config(&build_config(s)),
+        Features::for_forest(&build_config(s), &forest),
     ))
 }
 

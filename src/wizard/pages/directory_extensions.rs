@@ -1,12 +1,16 @@
 //! Directory extensions: the attribute picker Entra Connect shows after Optional features when
-//! "Directory extension attribute sync" is ticked. The forest's candidates (single-valued text,
-//! number or boolean attributes of `user` and `group`, read from the live schema; an LDIF forest
-//! offers the attributes its file uses) are listed with a filter box; Space adds or removes the
-//! highlighted one; the chosen ones become `[features.directory_extensions] attributes`.
+//! "Directory extension attribute sync" is ticked. The candidates (single-valued text, number or
+//! boolean attributes of `user` and `group`, read from the live schema; an LDIF forest offers the
+//! attributes its file uses) are listed with a filter box; Space adds or removes the highlighted
+//! one; the chosen ones become `[features.directory_extensions] attributes`.
+//!
+//! Several forests: every connected forest's schema is read (one
+//! [`Effect::ListExtensionAttributes`] each); the candidates are merged by attribute and each
+//! row names the forests whose schema has it.
 //!
 //! Invariants: the page never moves on with nothing chosen; an attribute chosen earlier (a
 //! rerun's configuration) stays chosen even when the schema read fails; at most 100 are chosen
-//! (Entra ID's limit per object).
+//! (Entra ID's limit per object); the list is shown only when every forest's read is done.
 
 use crate::config::Config;
 use crate::effects::{Effect, ExtensionCandidate, Failure};
@@ -22,15 +26,42 @@ pub const MAX: usize = 100;
 /// Candidate rows drawn at once.
 const ROWS: usize = 8;
 
-/// The schema read.
+/// A candidate of one or more forests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    /// The attribute (as the first forest that has it spells it).
+    pub attribute: ExtensionCandidate,
+    /// The forests whose schema has it, in connection order.
+    pub forests: Vec<String>,
+}
+
+impl Candidate {
+    /// The configuration's spelling: `user.employeeID`.
+    pub fn key(&self) -> String {
+        self.attribute.key()
+    }
+}
+
+/// The schema read (of every forest, merged).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub enum Load {
     /// Not asked yet.
     #[default]
     NotLoaded,
+    /// Asked (some forest has not answered yet).
+    Loading,
+    /// The candidates of every forest.
+    Loaded(Vec<Candidate>),
+    /// Why not (the first forest whose read failed).
+    Failed(Failure),
+}
+
+/// One forest's schema read.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ForestLoad {
     /// Asked.
     Loading,
-    /// The candidates.
+    /// Its candidates.
     Loaded(Vec<ExtensionCandidate>),
     /// Why not.
     Failed(Failure),
@@ -39,8 +70,10 @@ pub enum Load {
 /// The page's state.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DirectoryExtensions {
-    /// The schema read.
+    /// The schema read, merged over the forests.
     pub load: Load,
+    /// Each forest's read, in connection order.
+    pub forests: Vec<(String, ForestLoad)>,
     /// The filter (a part of `user.name`, any case).
     pub filter: TextField,
     /// The chosen attributes, `user.employeeID`, in the order chosen.
@@ -56,34 +89,102 @@ pub fn needed(s: &State) -> bool {
     s.features.extensions
 }
 
+/// Read the schemas not read yet (or whose read failed) of the connected forests.
 fn read(s: &mut State) -> Vec<Effect> {
-    let Some(forest) = connect_directories::forest(s).map(|f| f.forest.clone()) else {
-        return Vec::new();
-    };
-    s.extensions.load = Load::Loading;
-    vec![Effect::ListExtensionAttributes { forest }]
-}
-
-/// Entered going forward: read the candidates once.
-pub fn enter(s: &mut State) -> Vec<Effect> {
-    match s.extensions.load {
-        Load::NotLoaded | Load::Failed(_) => read(s),
-        _ => Vec::new(),
-    }
-}
-
-/// The candidates arrived.
-pub fn on_candidates(s: &mut State, r: Result<Vec<ExtensionCandidate>, Failure>) {
+    let names: Vec<String> = connect_directories::forests(s)
+        .iter()
+        .map(|f| f.forest.clone())
+        .collect();
     let e = &mut s.extensions;
-    e.load = match r {
-        Ok(c) => Load::Loaded(c),
-        Err(f) => Load::Failed(f),
+    // Forget forests no longer connected and failed reads; keep the others.
+    e.forests.retain(|(f, l)| {
+        names.iter().any(|n| n.eq_ignore_ascii_case(f)) && !matches!(l, ForestLoad::Failed(_))
+    });
+    let mut out = Vec::new();
+    for n in &names {
+        if !e.forests.iter().any(|(f, _)| f.eq_ignore_ascii_case(n)) {
+            e.forests.push((n.clone(), ForestLoad::Loading));
+            out.push(Effect::ListExtensionAttributes { forest: n.clone() });
+        }
+    }
+    // Connection order.
+    e.forests.sort_by_key(|(f, _)| {
+        names
+            .iter()
+            .position(|n| n.eq_ignore_ascii_case(f))
+            .unwrap_or(usize::MAX)
+    });
+    merge(e);
+    out
+}
+
+/// Recompute the merged state from each forest's read.
+fn merge(e: &mut DirectoryExtensions) {
+    if e.forests.is_empty() {
+        e.load = Load::NotLoaded;
+        return;
+    }
+    if e.forests.iter().any(|(_, l)| *l == ForestLoad::Loading) {
+        e.load = Load::Loading;
+        return;
+    }
+    if let Some(f) = e.forests.iter().find_map(|(_, l)| match l {
+        ForestLoad::Failed(f) => Some(f.clone()),
+        _ => None,
+    }) {
+        e.load = Load::Failed(f);
+        return;
+    }
+    let mut all: Vec<Candidate> = Vec::new();
+    for (forest, l) in &e.forests {
+        let ForestLoad::Loaded(list) = l else {
+            continue;
+        };
+        for c in list {
+            let key = c.key();
+            match all.iter_mut().find(|x| x.key().eq_ignore_ascii_case(&key)) {
+                Some(x) => x.forests.push(forest.clone()),
+                None => all.push(Candidate {
+                    attribute: c.clone(),
+                    forests: vec![forest.clone()],
+                }),
+            }
+        }
+    }
+    all.sort_by_key(|c| {
+        (
+            c.attribute.class,
+            c.attribute.name.to_string().to_ascii_lowercase(),
+        )
+    });
+    e.load = Load::Loaded(all);
+}
+
+/// Entered going forward: read the candidates once (each forest's).
+pub fn enter(s: &mut State) -> Vec<Effect> {
+    read(s)
+}
+
+/// The candidates of `forest` arrived.
+pub fn on_candidates(s: &mut State, forest: &str, r: Result<Vec<ExtensionCandidate>, Failure>) {
+    let e = &mut s.extensions;
+    let Some((_, l)) = e
+        .forests
+        .iter_mut()
+        .find(|(f, _)| f.eq_ignore_ascii_case(forest))
+    else {
+        return;
     };
+    *l = match r {
+        Ok(c) => ForestLoad::Loaded(c),
+        Err(f) => ForestLoad::Failed(f),
+    };
+    merge(e);
     e.cursor = 0;
 }
 
 /// The candidates the filter lets through.
-pub fn filtered(e: &DirectoryExtensions) -> Vec<&ExtensionCandidate> {
+pub fn filtered(e: &DirectoryExtensions) -> Vec<&Candidate> {
     let Load::Loaded(all) = &e.load else {
         return Vec::new();
     };
@@ -184,7 +285,11 @@ pub fn view(s: &State, st: &Styles) -> Body {
             for (i, c) in rows.iter().enumerate().skip(start).take(ROWS) {
                 let focused = i == e.cursor;
                 let key = c.key();
-                let label = format!("{key}  ({})", c.kind);
+                let label = if e.forests.len() > 1 {
+                    format!("{key}  ({}; {})", c.attribute.kind, c.forests.join(", "))
+                } else {
+                    format!("{key}  ({})", c.attribute.kind)
+                };
                 b.push_focus(
                     checkbox(is_selected(e, &key).into(), &label, focused, true, st),
                     focused,

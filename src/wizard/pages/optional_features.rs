@@ -57,13 +57,23 @@ pub struct OptionalFeatures {
     pub errors: Vec<(Item, &'static str)>,
 }
 
+/// Whether a connected forest's schema has Exchange (Exchange hybrid and public folders write
+/// back into each object's own forest).
 fn exchange(s: &State) -> bool {
-    connect_directories::forest(s).is_some_and(|f| f.exchange_schema)
+    connect_directories::forests(s)
+        .iter()
+        .any(|f| f.exchange_schema)
 }
 
-/// Whether group writeback is ticked and possible (Exchange in the schema).
+/// Whether the writeback forest's schema has Exchange (the first connected forest with it,
+/// unless another was chosen on the Group writeback page).
+fn writeback_exchange(s: &State) -> bool {
+    super::group_writeback::forest(s).is_some_and(|f| f.exchange_schema)
+}
+
+/// Whether group writeback is ticked and possible (Exchange in the writeback forest's schema).
 pub fn group_writeback_on(s: &State) -> bool {
-    s.features.group_writeback && exchange(s)
+    s.features.group_writeback && writeback_exchange(s)
 }
 
 /// The rows, in focus order.
@@ -82,7 +92,8 @@ pub fn items(_: &State) -> Vec<Item> {
 
 fn available(s: &State, i: Item) -> bool {
     match i {
-        Item::ExchangeHybrid | Item::PublicFolders | Item::GroupWriteback => exchange(s),
+        Item::ExchangeHybrid | Item::PublicFolders => exchange(s),
+        Item::GroupWriteback => writeback_exchange(s),
         Item::PasswordHashSync | Item::PasswordWriteback => false,
         _ => true,
     }
@@ -198,7 +209,7 @@ pub fn apply(s: &State, c: &mut Config) {
     let x = exchange(s);
     c.features.exchange_hybrid.enabled = f.exchange_hybrid && x;
     c.features.exchange_mail_public_folders.enabled = f.public_folders && x;
-    c.features.group_writeback.enabled = f.group_writeback && x;
+    c.features.group_writeback.enabled = group_writeback_on(s);
     if !c.features.group_writeback.enabled {
         c.features.group_writeback.target_ou = None;
     }

@@ -79,8 +79,8 @@ pub fn on_rights(
 /// Check the answers.
 pub fn enter(s: &mut State) -> Vec<Effect> {
     // An existing connector account is checked for the rights the chosen features need.
-    let features = crate::provision::rights::Features::from_config(&build_config(s));
-    let effects = crate::wizard::pages::connect_directories::check_rights(s, &features);
+    let c = build_config(s);
+    let effects = crate::wizard::pages::connect_directories::check_rights(s, &c);
     s.ready.problems = problems(s);
     effects
 }

@@ -1,6 +1,7 @@
 //! View or export current configuration: a read-only summary of every option in effect
-//! (tenant and the sync application's credential, each directory with its scope, sign-in,
-//! identity, features, synchronization) and Export, which writes the same settings bundle as
+//! (tenant and the sync application's credential, each directory with its scope and pilot
+//! group, sign-in, identity and the source anchor, features with the writeback forests and app
+//! and attribute filtering, synchronization) and Export, which writes the same settings bundle as
 //! `hybridsync config export` into the state directory.
 //!
 //! Invariants: read-only (Export writes only the bundle file, never the configuration); the
@@ -162,11 +163,32 @@ pub fn summary(c: &Config) -> Vec<(String, String)> {
         on_off(f.password_hash_sync.enabled.unwrap_or(true)).into(),
     );
     kv(t::PW_WRITEBACK, on_off(f.password_writeback.enabled).into());
-    kv(t::GROUP_WRITEBACK, on_off(f.group_writeback.enabled).into());
+    // A writeback forest left unset is the first directory's.
+    let forest_of = |set: &Option<String>| match set {
+        Some(name) => name.clone(),
+        None => c
+            .directories
+            .first()
+            .map_or_else(|| t::NONE.to_string(), |d| t::first_directory(&d.forest)),
+    };
+    let gw = &f.group_writeback;
+    kv(t::GROUP_WRITEBACK, on_off(gw.enabled).into());
+    if gw.enabled {
+        kv(t::WRITEBACK_FOREST, forest_of(&gw.forest));
+        kv(
+            t::TARGET_OU,
+            gw.target_ou
+                .as_ref()
+                .map_or_else(|| t::NONE.to_string(), |o| o.dn.to_string()),
+        );
+    }
     kv(
         t::DEVICE_WRITEBACK,
         on_off(f.device_writeback.enabled).into(),
     );
+    if f.device_writeback.enabled {
+        kv(t::WRITEBACK_FOREST, forest_of(&f.device_writeback.forest));
+    }
     kv(
         t::EXTENSIONS,
         if f.directory_extensions.enabled {
@@ -175,6 +197,27 @@ pub fn summary(c: &Config) -> Vec<(String, String)> {
             t::OFF.into()
         },
     );
+    let af = &f.app_and_attribute_filtering;
+    kv(t::APP_FILTERING, on_off(af.enabled).into());
+    if af.enabled {
+        let list = |v: Vec<String>| {
+            if v.is_empty() {
+                t::NONE.to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        kv(
+            t::APPS,
+            list(
+                af.apps
+                    .iter()
+                    .map(|a| crate::config::apps::key(*a).to_string())
+                    .collect(),
+            ),
+        );
+        kv(t::EXCLUDED_ATTRIBUTES, list(af.excluded_attributes.clone()));
+    }
     kv(t::SYNC, String::new());
     kv(t::STAGING, on_off(c.sync.staging_mode).into());
     kv(t::SCHEDULER, on_off(c.sync.scheduler_enabled).into());
