@@ -4,18 +4,21 @@
 //! files are committed under `tests/snapshots/`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
+#[path = "support/wizard_driver.rs"]
+mod wizard_driver;
+
 use std::path::PathBuf;
+use wizard_driver::{Keys, pump, render};
 
 use hybridsync::config::model::{ScopeMode, SignInMethod, TlsMode, UserMatching};
 use hybridsync::credentials::SecretRef;
 use hybridsync::domain::{AttributeName, Dn, ObjectGuid};
 use hybridsync::effects::{
     CheckResult, CheckStatus, ConfigureStep, Effect, ExtensionCandidate, ExtensionClass, Failure,
-    FakeRunner, ForestDomain, ForestInfo, GroupEntry, OuEntry, Reply, Runner, StepOutput,
-    TenantDomain, TenantInfo,
+    FakeRunner, ForestDomain, ForestInfo, GroupEntry, OuEntry, Reply, StepOutput, TenantDomain,
+    TenantInfo,
 };
-use hybridsync::wizard::app::{InstallPath, Message, PageId, Quit, State, build_config, update};
-use hybridsync::wizard::keys::{ctrl, press};
+use hybridsync::wizard::app::{InstallPath, Message, PageId, Quit, State, build_config};
 use hybridsync::wizard::theme::Theme;
 use hybridsync::wizard::ui::{Styles, draw};
 use ratatui::Terminal;
@@ -220,6 +223,12 @@ struct Wizard {
     runner: FakeRunner,
 }
 
+impl Keys for Wizard {
+    fn send(&mut self, msg: Message) {
+        pump(&mut self.state, &mut self.runner, msg);
+    }
+}
+
 impl Wizard {
     fn new(script: impl FnMut(&Effect) -> Vec<Reply> + 'static) -> Self {
         Self {
@@ -228,59 +237,12 @@ impl Wizard {
         }
     }
 
-    fn send(&mut self, msg: Message) {
-        for e in update(&mut self.state, msg) {
-            self.runner.run(e);
-        }
-        while let Some(r) = self.runner.next_reply() {
-            for e in update(&mut self.state, Message::Reply(r)) {
-                self.runner.run(e);
-            }
-        }
-    }
-
-    fn key(&mut self, code: KeyCode) -> &mut Self {
-        self.send(Message::Key(press(code)));
-        self
-    }
-
-    fn enter(&mut self) -> &mut Self {
-        self.key(KeyCode::Enter)
-    }
-
-    fn tab(&mut self) -> &mut Self {
-        self.key(KeyCode::Tab)
-    }
-
-    fn down(&mut self) -> &mut Self {
-        self.key(KeyCode::Down)
-    }
-
-    fn space(&mut self) -> &mut Self {
-        self.key(KeyCode::Char(' '))
-    }
-
-    fn ctrl(&mut self, c: char) -> &mut Self {
-        self.send(Message::Key(ctrl(c)));
-        self
-    }
-
-    fn typ(&mut self, text: &str) -> &mut Self {
-        for c in text.chars() {
-            self.key(KeyCode::Char(c));
-        }
-        self
-    }
-
     fn page(&self) -> PageId {
         self.state.page
     }
 
     fn screen(&self) -> String {
-        let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        let styles = Styles::from_theme(&Theme::default());
-        t.draw(|f| draw(f, &self.state, &styles)).unwrap();
-        t.backend().to_string()
+        render(&self.state)
     }
 
     /// Welcome → Prerequisites → Express Settings.

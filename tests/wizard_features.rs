@@ -5,7 +5,11 @@
 //! its error states at 80x24.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
+#[path = "support/wizard_driver.rs"]
+mod wizard_driver;
+
 use std::path::{Path, PathBuf};
+use wizard_driver::{Keys, pump, render};
 
 use hybridsync::config::Config;
 use hybridsync::config::model::CloudApp;
@@ -13,15 +17,10 @@ use hybridsync::credentials::SecretRef;
 use hybridsync::domain::{Dn, ObjectGuid};
 use hybridsync::effects::{
     CheckResult, CheckStatus, ConfigureStep, Effect, FakeRunner, ForestDomain, ForestInfo, OuEntry,
-    Reply, Runner, StepOutput, TenantDomain, TenantInfo,
+    Reply, StepOutput, TenantDomain, TenantInfo,
 };
 use hybridsync::wizard::answers;
-use hybridsync::wizard::app::{Message, PageId, State, build_config, update};
-use hybridsync::wizard::keys::press;
-use hybridsync::wizard::theme::Theme;
-use hybridsync::wizard::ui::{Styles, draw};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use hybridsync::wizard::app::{Message, PageId, State, build_config};
 use ratatui::crossterm::event::KeyCode;
 
 const CONFIG: &str = "/etc/hybridsync/hybridsync.toml";
@@ -130,6 +129,12 @@ struct Wizard {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl Keys for Wizard {
+    fn send(&mut self, msg: Message) {
+        pump(&mut self.state, &mut self.runner, msg);
+    }
+}
+
 impl Wizard {
     fn new(script: impl FnMut(&Effect) -> Vec<Reply> + 'static) -> Self {
         Self {
@@ -158,62 +163,14 @@ impl Wizard {
         &self.state.config_path
     }
 
-    fn send(&mut self, msg: Message) {
-        for e in update(&mut self.state, msg) {
-            self.runner.run(e);
-        }
-        while let Some(r) = self.runner.next_reply() {
-            for e in update(&mut self.state, Message::Reply(r)) {
-                self.runner.run(e);
-            }
-        }
-    }
-
-    fn key(&mut self, code: KeyCode) -> &mut Self {
-        self.send(Message::Key(press(code)));
-        self
-    }
-
-    fn enter(&mut self) -> &mut Self {
-        self.key(KeyCode::Enter)
-    }
-
-    fn tab(&mut self) -> &mut Self {
-        self.key(KeyCode::Tab)
-    }
-
-    fn down(&mut self) -> &mut Self {
-        self.key(KeyCode::Down)
-    }
-
-    fn downs(&mut self, n: usize) -> &mut Self {
-        for _ in 0..n {
-            self.down();
-        }
-        self
-    }
-
-    fn space(&mut self) -> &mut Self {
-        self.key(KeyCode::Char(' '))
-    }
-
-    fn typ(&mut self, text: &str) -> &mut Self {
-        for c in text.chars() {
-            self.key(KeyCode::Char(c));
-        }
-        self
-    }
-
     fn page(&self) -> PageId {
         self.state.page
     }
 
     fn screen(&self) -> String {
-        let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        let styles = Styles::from_theme(&Theme::default());
-        t.draw(|f| draw(f, &self.state, &styles)).unwrap();
+        let screen = render(&self.state);
         let shown = self.path().display().to_string();
-        t.backend().to_string().replace(&shown, CONFIG)
+        screen.replace(&shown, CONFIG)
     }
 
     /// The Custom path up to `page`, pressing Enter on every page before it.

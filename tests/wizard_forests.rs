@@ -6,7 +6,11 @@
 //! pages and their error states.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
+#[path = "support/wizard_driver.rs"]
+mod wizard_driver;
+
 use std::path::PathBuf;
+use wizard_driver::{Keys, pump, render};
 
 use hybridsync::config::Config;
 use hybridsync::config::model::ScopeMode;
@@ -14,14 +18,9 @@ use hybridsync::credentials::SecretRef;
 use hybridsync::domain::{Dn, ObjectGuid};
 use hybridsync::effects::{
     CheckResult, CheckStatus, ConfigureStep, Effect, Failure, FakeRunner, ForestDomain, ForestInfo,
-    GroupEntry, OuEntry, Reply, Runner, StepOutput, TenantDomain, TenantInfo,
+    GroupEntry, OuEntry, Reply, StepOutput, TenantDomain, TenantInfo,
 };
-use hybridsync::wizard::app::{Message, PageId, State, build_config, update};
-use hybridsync::wizard::keys::{ctrl, press};
-use hybridsync::wizard::theme::Theme;
-use hybridsync::wizard::ui::{Styles, draw};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use hybridsync::wizard::app::{Message, PageId, State, build_config};
 use ratatui::crossterm::event::KeyCode;
 
 const CONFIG: &str = "/etc/hybridsync/hybridsync.toml";
@@ -244,6 +243,12 @@ struct Wizard {
     runner: FakeRunner,
 }
 
+impl Keys for Wizard {
+    fn send(&mut self, msg: Message) {
+        pump(&mut self.state, &mut self.runner, msg);
+    }
+}
+
 impl Wizard {
     fn new() -> Self {
         Self::with(lab)
@@ -256,63 +261,12 @@ impl Wizard {
         }
     }
 
-    fn send(&mut self, msg: Message) {
-        for e in update(&mut self.state, msg) {
-            self.runner.run(e);
-        }
-        while let Some(r) = self.runner.next_reply() {
-            for e in update(&mut self.state, Message::Reply(r)) {
-                self.runner.run(e);
-            }
-        }
-    }
-
-    fn key(&mut self, code: KeyCode) -> &mut Self {
-        self.send(Message::Key(press(code)));
-        self
-    }
-
-    fn enter(&mut self) -> &mut Self {
-        self.key(KeyCode::Enter)
-    }
-
-    fn tab(&mut self) -> &mut Self {
-        self.key(KeyCode::Tab)
-    }
-
-    fn down(&mut self) -> &mut Self {
-        self.key(KeyCode::Down)
-    }
-
-    fn up(&mut self) -> &mut Self {
-        self.key(KeyCode::Up)
-    }
-
-    fn space(&mut self) -> &mut Self {
-        self.key(KeyCode::Char(' '))
-    }
-
-    fn ctrl(&mut self, c: char) -> &mut Self {
-        self.send(Message::Key(ctrl(c)));
-        self
-    }
-
-    fn typ(&mut self, text: &str) -> &mut Self {
-        for c in text.chars() {
-            self.key(KeyCode::Char(c));
-        }
-        self
-    }
-
     fn page(&self) -> PageId {
         self.state.page
     }
 
     fn screen(&self) -> String {
-        let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        let styles = Styles::from_theme(&Theme::default());
-        t.draw(|f| draw(f, &self.state, &styles)).unwrap();
-        t.backend().to_string()
+        render(&self.state)
     }
 
     /// Welcome → Prerequisites → Customize → Install required components.

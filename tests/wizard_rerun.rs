@@ -6,24 +6,23 @@
 //! states at 80x24.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
+#[path = "support/wizard_driver.rs"]
+mod wizard_driver;
+
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use wizard_driver::{Keys, pump, render};
 
 use hybridsync::config::Config;
 use hybridsync::config::model::{ScopeMode, SignInMethod};
 use hybridsync::domain::{AttributeName, Dn, ObjectGuid};
 use hybridsync::effects::{
     CheckStatus, ConfigureStep, Effect, ExtensionCandidate, ExtensionClass, Failure, FakeRunner,
-    ObjectNote, OuEntry, PendingCount, PreflightCheck, PreflightResult, Reply, Runner, StepOutput,
+    ObjectNote, OuEntry, PendingCount, PreflightCheck, PreflightResult, Reply, StepOutput,
 };
 use hybridsync::wizard::answers::{self, AnswerError};
-use hybridsync::wizard::app::{Message, PageId, State, build_config, update};
-use hybridsync::wizard::keys::{ctrl, press};
-use hybridsync::wizard::theme::Theme;
-use hybridsync::wizard::ui::{Styles, draw};
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
+use hybridsync::wizard::app::{Message, PageId, State, build_config};
 use ratatui::crossterm::event::KeyCode;
 
 const TEMPLATE: &str = include_str!("../templates/hybridsync.toml");
@@ -102,6 +101,12 @@ struct Wizard {
     path: PathBuf,
 }
 
+impl Keys for Wizard {
+    fn send(&mut self, msg: Message) {
+        pump(&mut self.state, &mut self.runner, msg);
+    }
+}
+
 fn write_config(dir: &Path, text: &str) -> PathBuf {
     let path = dir.join("hybridsync.toml");
     std::fs::write(&path, text).unwrap();
@@ -129,46 +134,6 @@ impl Wizard {
         w
     }
 
-    fn send(&mut self, msg: Message) {
-        for e in update(&mut self.state, msg) {
-            self.runner.run(e);
-        }
-        while let Some(r) = self.runner.next_reply() {
-            for e in update(&mut self.state, Message::Reply(r)) {
-                self.runner.run(e);
-            }
-        }
-    }
-
-    fn key(&mut self, code: KeyCode) -> &mut Self {
-        self.send(Message::Key(press(code)));
-        self
-    }
-
-    fn enter(&mut self) -> &mut Self {
-        self.key(KeyCode::Enter)
-    }
-
-    fn down(&mut self) -> &mut Self {
-        self.key(KeyCode::Down)
-    }
-
-    fn space(&mut self) -> &mut Self {
-        self.key(KeyCode::Char(' '))
-    }
-
-    fn ctrl(&mut self, c: char) -> &mut Self {
-        self.send(Message::Key(ctrl(c)));
-        self
-    }
-
-    fn typ(&mut self, text: &str) -> &mut Self {
-        for c in text.chars() {
-            self.key(KeyCode::Char(c));
-        }
-        self
-    }
-
     fn page(&self) -> PageId {
         self.state.page
     }
@@ -187,13 +152,9 @@ impl Wizard {
     }
 
     fn screen(&self) -> String {
-        let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        let styles = Styles::from_theme(&Theme::default());
-        t.draw(|f| draw(f, &self.state, &styles)).unwrap();
+        let screen = render(&self.state);
         // The temporary directory differs per run: show a stable path.
-        t.backend()
-            .to_string()
-            .replace(&self.path.display().to_string(), SHOWN)
+        screen.replace(&self.path.display().to_string(), SHOWN)
     }
 
     fn written(&self) -> String {
