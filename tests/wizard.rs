@@ -8,15 +8,14 @@
 mod wizard_driver;
 
 use std::path::PathBuf;
-use wizard_driver::{Keys, pump, render};
+use wizard_driver::{Keys, dn, forest, guid, pump, render, tenant};
 
 use hybridsync::config::model::{ScopeMode, SignInMethod, TlsMode, UserMatching};
 use hybridsync::credentials::SecretRef;
-use hybridsync::domain::{AttributeName, Dn, ObjectGuid};
+use hybridsync::domain::AttributeName;
 use hybridsync::effects::{
     CheckResult, CheckStatus, ConfigureStep, Effect, ExtensionCandidate, ExtensionClass, Failure,
-    FakeRunner, ForestDomain, ForestInfo, GroupEntry, OuEntry, Reply, StepOutput, TenantDomain,
-    TenantInfo,
+    FakeRunner, ForestInfo, GroupEntry, OuEntry, Reply, StepOutput, TenantDomain,
 };
 use hybridsync::wizard::app::{InstallPath, Message, PageId, Quit, State, build_config};
 use hybridsync::wizard::theme::Theme;
@@ -27,44 +26,6 @@ use ratatui::crossterm::event::KeyCode;
 
 const CONFIG: &str = "/etc/hybridsync/hybridsync.toml";
 const CLIENT_ID: &str = "3f1b2a4c-5d6e-4f70-8192-a3b4c5d6e7f8";
-
-fn dn(s: &str) -> Dn {
-    Dn::parse(s).unwrap()
-}
-
-fn guid(n: u8) -> ObjectGuid {
-    ObjectGuid::from_bytes(&[n; 16]).unwrap()
-}
-
-fn tenant() -> TenantInfo {
-    TenantInfo {
-        tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
-        initial_domain: "contoso.onmicrosoft.com".into(),
-        admin: "admin@contoso.onmicrosoft.com".into(),
-        domains: vec![
-            TenantDomain {
-                name: "contoso.onmicrosoft.com".into(),
-                verified: true,
-            },
-            TenantDomain {
-                name: "corp.example.com".into(),
-                verified: true,
-            },
-        ],
-    }
-}
-
-fn forest() -> ForestInfo {
-    ForestInfo {
-        forest: "corp.example.com".into(),
-        domains: vec![ForestDomain {
-            name: "corp.example.com".into(),
-            naming_context: dn("DC=corp,DC=example,DC=com"),
-        }],
-        upn_suffixes: vec!["corp.example.com".into()],
-        exchange_schema: false,
-    }
-}
 
 fn ou(s: &str, n: u8, has_children: bool) -> OuEntry {
     OuEntry {

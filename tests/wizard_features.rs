@@ -9,15 +9,13 @@
 mod wizard_driver;
 
 use std::path::{Path, PathBuf};
-use wizard_driver::{Keys, pump, render};
+use wizard_driver::{Keys, dn, forest, guid, pump, render, tenant};
 
 use hybridsync::config::Config;
 use hybridsync::config::model::CloudApp;
 use hybridsync::credentials::SecretRef;
-use hybridsync::domain::{Dn, ObjectGuid};
 use hybridsync::effects::{
-    CheckResult, CheckStatus, ConfigureStep, Effect, FakeRunner, ForestDomain, ForestInfo, OuEntry,
-    Reply, StepOutput, TenantDomain, TenantInfo,
+    CheckResult, CheckStatus, ConfigureStep, Effect, FakeRunner, OuEntry, Reply, StepOutput,
 };
 use hybridsync::wizard::answers;
 use hybridsync::wizard::app::{Message, PageId, State, build_config};
@@ -26,44 +24,6 @@ use ratatui::crossterm::event::KeyCode;
 const CONFIG: &str = "/etc/hybridsync/hybridsync.toml";
 const STATE_DIR: &str = "/var/lib/hybridsync";
 const TEMPLATE: &str = include_str!("../templates/hybridsync.toml");
-
-fn dn(s: &str) -> Dn {
-    Dn::parse(s).unwrap()
-}
-
-fn guid(n: u8) -> ObjectGuid {
-    ObjectGuid::from_bytes(&[n; 16]).unwrap()
-}
-
-fn tenant() -> TenantInfo {
-    TenantInfo {
-        tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
-        initial_domain: "contoso.onmicrosoft.com".into(),
-        admin: "admin@contoso.onmicrosoft.com".into(),
-        domains: vec![
-            TenantDomain {
-                name: "contoso.onmicrosoft.com".into(),
-                verified: true,
-            },
-            TenantDomain {
-                name: "corp.example.com".into(),
-                verified: true,
-            },
-        ],
-    }
-}
-
-fn forest() -> ForestInfo {
-    ForestInfo {
-        forest: "corp.example.com".into(),
-        domains: vec![ForestDomain {
-            name: "corp.example.com".into(),
-            naming_context: dn("DC=corp,DC=example,DC=com"),
-        }],
-        upn_suffixes: vec!["corp.example.com".into()],
-        exchange_schema: false,
-    }
-}
 
 /// The lab: every effect succeeds; WriteConfig really writes the file as the real runner does
 /// (comments kept) when the file exists.

@@ -10,15 +10,14 @@
 mod wizard_driver;
 
 use std::path::PathBuf;
-use wizard_driver::{Keys, pump, render};
+use wizard_driver::{Keys, dn, guid, pump, render, tenant};
 
 use hybridsync::config::Config;
 use hybridsync::config::model::ScopeMode;
 use hybridsync::credentials::SecretRef;
-use hybridsync::domain::{Dn, ObjectGuid};
 use hybridsync::effects::{
     CheckResult, CheckStatus, ConfigureStep, Effect, Failure, FakeRunner, ForestDomain, ForestInfo,
-    GroupEntry, OuEntry, Reply, StepOutput, TenantDomain, TenantInfo,
+    GroupEntry, OuEntry, Reply, StepOutput,
 };
 use hybridsync::wizard::app::{Message, PageId, State, build_config};
 use ratatui::crossterm::event::KeyCode;
@@ -28,32 +27,6 @@ const STATE_DIR: &str = "/var/lib/hybridsync";
 /// A state directory that can be created (its parent exists); nothing creates it in the tests.
 const CUSTOM_STATE: &str = "/tmp/hybridsync-wizard-test-state";
 const CLIENT_ID: &str = "3f1b2a4c-5d6e-4f70-8192-a3b4c5d6e7f8";
-
-fn dn(s: &str) -> Dn {
-    Dn::parse(s).unwrap()
-}
-
-fn guid(n: u8) -> ObjectGuid {
-    ObjectGuid::from_bytes(&[n; 16]).unwrap()
-}
-
-fn tenant() -> TenantInfo {
-    TenantInfo {
-        tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
-        initial_domain: "contoso.onmicrosoft.com".into(),
-        admin: "admin@contoso.onmicrosoft.com".into(),
-        domains: vec![
-            TenantDomain {
-                name: "contoso.onmicrosoft.com".into(),
-                verified: true,
-            },
-            TenantDomain {
-                name: "corp.example.com".into(),
-                verified: true,
-            },
-        ],
-    }
-}
 
 /// The two forests of the lab: corp.example.com and fabrikam.example.com (whose UPN suffix
 /// fabrikam.com is not a domain of the tenant).

@@ -12,11 +12,11 @@ mod wizard_driver;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use wizard_driver::{Keys, pump, render};
+use wizard_driver::{Keys, dn, guid, pump, render};
 
 use hybridsync::config::Config;
 use hybridsync::config::model::{ScopeMode, SignInMethod};
-use hybridsync::domain::{AttributeName, Dn, ObjectGuid};
+use hybridsync::domain::AttributeName;
 use hybridsync::effects::{
     CheckStatus, ConfigureStep, Effect, ExtensionCandidate, ExtensionClass, Failure, FakeRunner,
     ObjectNote, OuEntry, PendingCount, PreflightCheck, PreflightResult, Reply, StepOutput,
@@ -28,14 +28,6 @@ use ratatui::crossterm::event::KeyCode;
 const TEMPLATE: &str = include_str!("../templates/hybridsync.toml");
 const STATE_DIR: &str = "/var/lib/hybridsync";
 const SHOWN: &str = "/etc/hybridsync/hybridsync.toml";
-
-fn dn(s: &str) -> Dn {
-    Dn::parse(s).unwrap()
-}
-
-fn guid(n: u8) -> ObjectGuid {
-    ObjectGuid::from_bytes(&[n; 16]).unwrap()
-}
 
 fn ou(s: &str, n: u8, has_children: bool) -> OuEntry {
     OuEntry {

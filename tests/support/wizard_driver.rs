@@ -1,10 +1,12 @@
 //! The wizard driven without a terminal, shared by the key-flow tests: [`pump`] hands a message
 //! to the app and answers every effect it asks for from the fake runner's script until nothing
 //! is left (so a key press returns once the wizard is idle); [`Keys`] gives a test's own driver
-//! the key presses an admin makes; [`render`] draws the screen at 80x24 as the snapshots show it.
+//! the key presses an admin makes; [`render`] draws the screen at 80x24 as the snapshots show it;
+//! a few fixtures (the Contoso tenant, the corp.example.com forest) are the tests' common world.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use hybridsync::effects::{FakeRunner, Runner};
+use hybridsync::domain::{Dn, ObjectGuid};
+use hybridsync::effects::{FakeRunner, ForestDomain, ForestInfo, Runner, TenantDomain, TenantInfo};
 use hybridsync::wizard::app::{Message, State, update};
 use hybridsync::wizard::keys::{ctrl, press};
 use hybridsync::wizard::theme::Theme;
@@ -81,5 +83,47 @@ pub trait Keys: Sized {
             self.key(KeyCode::Char(c));
         }
         self
+    }
+}
+
+/// A DN from a literal.
+pub fn dn(s: &str) -> Dn {
+    Dn::parse(s).unwrap()
+}
+
+/// A GUID of sixteen equal bytes.
+pub fn guid(n: u8) -> ObjectGuid {
+    ObjectGuid::from_bytes(&[n; 16]).unwrap()
+}
+
+/// The tenant: contoso.onmicrosoft.com with corp.example.com verified.
+pub fn tenant() -> TenantInfo {
+    TenantInfo {
+        tenant_id: "72f988bf-86f1-41af-91ab-2d7cd011db47".into(),
+        initial_domain: "contoso.onmicrosoft.com".into(),
+        admin: "admin@contoso.onmicrosoft.com".into(),
+        domains: vec![
+            TenantDomain {
+                name: "contoso.onmicrosoft.com".into(),
+                verified: true,
+            },
+            TenantDomain {
+                name: "corp.example.com".into(),
+                verified: true,
+            },
+        ],
+    }
+}
+
+/// The forest corp.example.com (one domain, no Exchange schema).
+pub fn forest() -> ForestInfo {
+    ForestInfo {
+        forest: "corp.example.com".into(),
+        domains: vec![ForestDomain {
+            name: "corp.example.com".into(),
+            naming_context: dn("DC=corp,DC=example,DC=com"),
+        }],
+        upn_suffixes: vec!["corp.example.com".into()],
+        exchange_schema: false,
     }
 }
