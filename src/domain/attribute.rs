@@ -90,7 +90,7 @@ fn is_numeric_oid(s: &str) -> bool {
 
 impl PartialEq for AttributeName {
     fn eq(&self, other: &Self) -> bool {
-        self.eq_ignore_case(&other.0)
+        std::sync::Arc::ptr_eq(&self.0, &other.0) || self.eq_ignore_case(&other.0)
     }
 }
 
@@ -122,6 +122,11 @@ impl Ord for AttributeName {
     /// the same spelling, so equal bytes are skipped without folding).
     fn cmp(&self, other: &Self) -> Ordering {
         let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
+        // Names cloned from one another share their text; equal spellings compare in one
+        // `memcmp`.
+        if std::sync::Arc::ptr_eq(&self.0, &other.0) || a == b {
+            return Ordering::Equal;
+        }
         for (x, y) in a.iter().zip(b) {
             if x != y {
                 let (x, y) = (x.to_ascii_lowercase(), y.to_ascii_lowercase());
@@ -287,6 +292,19 @@ mod tests {
             prop_assert_eq!(hash_of(&a), hash_of(&b));
             prop_assert_eq!(hash_of(&b), hash_of(&c));
             prop_assert_eq!(a.cmp(&b), Ordering::Equal);
+        }
+
+        #[test]
+        fn order_is_the_order_of_the_folded_names(
+            x in "[a-zA-Z][a-zA-Z0-9-]{0,12}",
+            y in "[a-zA-Z][a-zA-Z0-9-]{0,12}",
+        ) {
+            let (a, b) = (AttributeName::new(&x).unwrap(), AttributeName::new(&y).unwrap());
+            let folded = x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase());
+            prop_assert_eq!(a.cmp(&b), folded);
+            prop_assert_eq!(a == b, folded == Ordering::Equal);
+            let shared = a.clone();
+            prop_assert_eq!(shared.cmp(&a), Ordering::Equal);
         }
 
         #[test]
