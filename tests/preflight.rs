@@ -68,6 +68,7 @@ fn target(dc: &SambaDc, o: AdOptions) -> DirectoryTarget {
         options: o,
         ports: ports(dc),
         scope: Default::default(),
+        features: features(),
     }
 }
 
@@ -103,10 +104,7 @@ fn inputs(directories: Vec<DirectoryTarget>, t: Option<EntraOptions>) -> Inputs 
         tenant: t,
         tenant_missing: None,
         local: None,
-        context: AdContext {
-            features: features(),
-            clock_offset: 0,
-        },
+        context: AdContext { clock_offset: 0 },
         continue_without_verified: false,
         readiness: None,
     }
@@ -317,6 +315,7 @@ fn failing_cases_say_what_was_found_and_the_fix() {
                 options: options(dc, &dc.admin_user, &dc.admin_password),
                 ports: p,
                 scope: Default::default(),
+                features: features(),
             }],
             None,
         ),
@@ -341,6 +340,7 @@ fn failing_cases_say_what_was_found_and_the_fix() {
                 options: o,
                 ports: p,
                 scope: Default::default(),
+                features: features(),
             }],
             None,
         ),
@@ -389,7 +389,7 @@ fn failing_cases_say_what_was_found_and_the_fix() {
         vec![target(dc, options(dc, &dc.admin_user, &dc.admin_password))],
         None,
     );
-    i.context.features.exchange_hybrid = true;
+    i.directories[0].features.exchange_hybrid = true;
     let r = run(&rt, i);
     let schema = one(&r, "ad.schema");
     assert_eq!(schema.status, Status::Fail);
@@ -431,7 +431,7 @@ fn an_account_without_rights_is_reported_with_exactly_the_rights_it_lacks() {
         )],
         None,
     );
-    i.context.features = Features {
+    i.directories[0].features = Features {
         password_hash_sync: true,
         consistency_guid_anchor: true,
         password_writeback: true,
@@ -885,7 +885,7 @@ fn ous_that_block_inheritance_and_protected_accounts_are_reported() {
     });
     let check = |ou: &str, features: Features| {
         let mut i = inputs(vec![scoped_to(dc, ou)], None);
-        i.context.features = features;
+        i.directories[0].features = features;
         let r = run(&rt, i);
         one(&r, "ad.inheritance").clone()
     };
