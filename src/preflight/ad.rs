@@ -3,9 +3,12 @@
 //! (trust, name, expiry), the bind with the configured account, clock skew against the DC,
 //! forest and domain functional levels, the AD recycle bin, the schema (mS-DS-ConsistencyGuid,
 //! Exchange attributes when Exchange hybrid is chosen), the account's effective rights per
-//! feature, and the UPN suffixes in use (for the comparison with the tenant's domains).
+//! feature, the writeback containers (group writeback OU, `CN=RegisteredDevices`) and the UPN
+//! suffixes in use (for the comparison with the tenant's domains).
 //!
-//! Invariants: reads only (a bind and searches as the configured account); every network step is
+//! Invariants: each forest is checked with its own features (`DirectoryTarget::features`, from
+//! `Features::for_forest`: writeback only in its writeback forest), and every result names the
+//! forest it is about; reads only (a bind and searches as the configured account); every network step is
 //! bounded by the connector's timeout; a check that cannot run because the one it needs failed
 //! is reported as skipped, never as passed.
 
