@@ -843,7 +843,10 @@ async fn inheritance(
 ) -> CheckResult {
     use crate::config::model::ScopeMode;
     use crate::provision::sd::{SE_DACL_PROTECTED, SecurityDescriptor};
-    let title = "Inheritance of the connector account's rights".to_string();
+    let title = format!(
+        "Inheritance of the connector account's rights ({})",
+        root.dns_host_name
+    );
     let bases: Vec<String> = match scope.mode {
         ScopeMode::Selected if !scope.include.is_empty() => {
             scope.include.iter().map(|r| r.dn.to_string()).collect()
