@@ -1117,4 +1117,31 @@ client_secret_ref = "file:{app_secret}"
         checks(&v, "fabrikam.example", "ad.writeback").is_empty(),
         "{v:#}"
     );
+
+    // An OU that lab.example does not have: the writeback check fails naming it, and the
+    // rights check still evaluates every other right.
+    let missing = format!("OU=No Such Groups,{}", dc.base_dn);
+    std::fs::write(&path, config(lab, &missing)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&cli(true)).unwrap();
+    let wb = &checks(&v, lab, "ad.writeback")[0];
+    assert_eq!(wb["status"], "fail", "{v:#}");
+    assert!(
+        wb["found"].as_str().unwrap().contains("does not exist")
+            && wb["fix"].as_str().unwrap().contains("No Such Groups"),
+        "{wb:#}"
+    );
+    let found = checks(&v, lab, "ad.permissions")[0]["found"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        found.contains("password hash sync: Replicating Directory Changes All -- granted"),
+        "{found}"
+    );
+    assert!(
+        found.contains("group writeback: Create and delete group objects in OU=No Such Groups")
+            && found.contains("-- not checked: OU=No Such Groups")
+            && found.contains("does not exist"),
+        "{found}"
+    );
 }
