@@ -44,7 +44,8 @@ pub struct Inputs {
     pub tenant_missing: Option<String>,
     /// This machine.
     pub local: Option<LocalTarget>,
-    /// Features and clock offset.
+    /// What the checks of every forest share (each forest's features are its own, in
+    /// [`DirectoryTarget::features`]).
     pub context: AdContext,
     /// `sign_in.continue_without_verified_domains`.
     pub continue_without_verified: bool,
@@ -68,17 +69,7 @@ fn numbered(group: usize, mut results: Vec<CheckResult>, progress: &Progress) ->
 pub async fn run(inputs: Inputs, progress: Progress) -> Report {
     let mut tasks = tokio::task::JoinSet::new();
     let ctx = inputs.context.clone();
-    let forests: Vec<String> = inputs
-        .directories
-        .iter()
-        .map(|d| {
-            if d.options.domain.is_empty() {
-                d.name.clone()
-            } else {
-                d.options.domain.clone()
-            }
-        })
-        .collect();
+    let forests: Vec<String> = inputs.directories.iter().map(ad::forest_name).collect();
     let n_dirs = inputs.directories.len();
     let targets = inputs.directories.clone();
     for (i, d) in inputs.directories.into_iter().enumerate() {
@@ -135,16 +126,19 @@ pub async fn run(inputs: Inputs, progress: Progress) -> Report {
     let mut upn = Vec::new();
     for (i, s) in &suffixes {
         let forest = forests.get(*i).cloned().unwrap_or_default();
-        upn.push(match &domains {
-            Some(Some(d)) => {
-                tenant::upn_suffix_result(&forest, s, d, inputs.continue_without_verified)
+        upn.push(
+            match &domains {
+                Some(Some(d)) => {
+                    tenant::upn_suffix_result(&forest, s, d, inputs.continue_without_verified)
+                }
+                _ => CheckResult::skip(
+                    "upn.suffixes",
+                    format!("UPN suffixes of {forest} vs the tenant's verified domains"),
+                    "the tenant's domains could not be read (tenant.*)",
+                ),
             }
-            _ => CheckResult::skip(
-                "upn.suffixes",
-                format!("UPN suffixes of {forest} vs the tenant's verified domains"),
-                "the tenant's domains could not be read (tenant.*)",
-            ),
-        });
+            .in_forest(&forest),
+        );
     }
     all.extend(numbered(n_dirs + 1, upn, &progress));
     let mut readiness = Vec::new();
@@ -157,25 +151,31 @@ pub async fn run(inputs: Inputs, progress: Progress) -> Report {
                 .iter()
                 .any(|c| c.order.0 == i && c.id == "ad.bind" && c.status == Status::Pass);
             if !bound {
-                results.push(CheckResult::skip(
-                    "ad.readiness",
-                    format!("Directory readiness of {forest}"),
-                    "the bind failed (ad.bind)",
-                ));
+                results.push(
+                    CheckResult::skip(
+                        "ad.readiness",
+                        format!("Directory readiness of {forest}"),
+                        "the bind failed (ad.bind)",
+                    )
+                    .in_forest(&forest),
+                );
                 continue;
             }
             match readiness_of(d, &forest, rules, tenant_domains.as_ref()).await {
                 Ok(r) => {
-                    results.push(readiness_result(&r));
+                    results.push(readiness_result(&r).in_forest(&forest));
                     readiness.push(r);
                 }
-                Err(e) => results.push(CheckResult::new(
-                    "ad.readiness",
-                    format!("Directory readiness of {forest}"),
-                    Status::Fail,
-                    format!("the full import for the report failed: {e}"),
-                    "fix the connector account's read access (see ad.permissions)",
-                )),
+                Err(e) => results.push(
+                    CheckResult::new(
+                        "ad.readiness",
+                        format!("Directory readiness of {forest}"),
+                        Status::Fail,
+                        format!("the full import for the report failed: {e}"),
+                        "fix the connector account's read access (see ad.permissions)",
+                    )
+                    .in_forest(&forest),
+                ),
             }
         }
         all.extend(numbered(n_dirs + 3, results, &progress));

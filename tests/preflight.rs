@@ -4,7 +4,7 @@
 //! Verified / Not verified / Not added), and the failing cases: a CA that did not sign the DC's
 //! certificate, closed ports, a skewed clock, a wrong password, a refused token, Exchange hybrid
 //! without the Exchange schema, and an account without rights reported with exactly the rights
-//! it lacks.
+//! it lacks; with two forests, group writeback is checked only in its writeback forest.
 
 #[path = "support/emulator.rs"]
 mod emulator;
@@ -68,6 +68,7 @@ fn target(dc: &SambaDc, o: AdOptions) -> DirectoryTarget {
         options: o,
         ports: ports(dc),
         scope: Default::default(),
+        features: features(),
     }
 }
 
@@ -103,10 +104,7 @@ fn inputs(directories: Vec<DirectoryTarget>, t: Option<EntraOptions>) -> Inputs 
         tenant: t,
         tenant_missing: None,
         local: None,
-        context: AdContext {
-            features: features(),
-            clock_offset: 0,
-        },
+        context: AdContext { clock_offset: 0 },
         continue_without_verified: false,
         readiness: None,
     }
@@ -317,6 +315,7 @@ fn failing_cases_say_what_was_found_and_the_fix() {
                 options: options(dc, &dc.admin_user, &dc.admin_password),
                 ports: p,
                 scope: Default::default(),
+                features: features(),
             }],
             None,
         ),
@@ -341,6 +340,7 @@ fn failing_cases_say_what_was_found_and_the_fix() {
                 options: o,
                 ports: p,
                 scope: Default::default(),
+                features: features(),
             }],
             None,
         ),
@@ -389,7 +389,7 @@ fn failing_cases_say_what_was_found_and_the_fix() {
         vec![target(dc, options(dc, &dc.admin_user, &dc.admin_password))],
         None,
     );
-    i.context.features.exchange_hybrid = true;
+    i.directories[0].features.exchange_hybrid = true;
     let r = run(&rt, i);
     let schema = one(&r, "ad.schema");
     assert_eq!(schema.status, Status::Fail);
@@ -431,7 +431,7 @@ fn an_account_without_rights_is_reported_with_exactly_the_rights_it_lacks() {
         )],
         None,
     );
-    i.context.features = Features {
+    i.directories[0].features = Features {
         password_hash_sync: true,
         consistency_guid_anchor: true,
         password_writeback: true,
@@ -885,7 +885,7 @@ fn ous_that_block_inheritance_and_protected_accounts_are_reported() {
     });
     let check = |ou: &str, features: Features| {
         let mut i = inputs(vec![scoped_to(dc, ou)], None);
-        i.context.features = features;
+        i.directories[0].features = features;
         let r = run(&rt, i);
         one(&r, "ad.inheritance").clone()
     };
@@ -912,4 +912,236 @@ fn ous_that_block_inheritance_and_protected_accounts_are_reported() {
     let c = check(&closed, Features::default());
     assert_eq!(c.status, Status::Warn, "{c:?}");
     assert!(!c.found.contains("protected account"), "{c:?}");
+}
+
+/// `hybridsync preflight` with two forests: the DC's (lab.example) and fabrikam.example, which
+/// no DC answers for. Group writeback goes to fabrikam: the DC's forest is checked without it
+/// (no group writeback rights, no writeback container check) and fabrikam's writeback check is
+/// reported as its own (skipped: its bind fails). Moved to lab.example, the same run checks the
+/// OU and its rights there, and no longer in fabrikam.
+#[test]
+fn cli_preflight_checks_group_writeback_only_in_its_forest() {
+    use std::os::unix::fs::PermissionsExt;
+    let dc = SambaDc::shared();
+    let rt = rt();
+    let emu = emulated_tenant(&rt);
+    let work = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(work.path().join("state")).unwrap();
+    let lab_ou = dc.fresh_ou("cloudgroups");
+    let secret_file = |name: &str, value: &str| {
+        let p = work.path().join(name);
+        std::fs::write(&p, value).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        p
+    };
+    let lab_secret = secret_file("lab.secret", &dc.admin_password);
+    let fab_secret = secret_file("fab.secret", "Fabrikam-Passw0rd!");
+    let app_secret = secret_file("app.secret", &emu.b.application.client_secret);
+    let closed = free_port();
+    let config = |writeback_forest: &str, ou: &str| {
+        format!(
+            r#"schema_version = 1
+
+[install]
+state_dir = '{state}'
+
+[[directories]]
+forest = "{domain}"
+domain_controllers = ["{host}:{port}"]
+dns_server = "{host}"
+
+[directories.tls]
+ca_file = '{ca}'
+
+[directories.account]
+username = '{user}'
+secret_ref = "file:{lab_secret}"
+
+[[directories]]
+forest = "fabrikam.example"
+domain_controllers = ["127.0.0.1:{closed}"]
+dns_server = "{host}"
+
+[directories.tls]
+ca_file = '{ca}'
+
+[directories.account]
+username = 'svc-sync@fabrikam.example'
+secret_ref = "file:{fab_secret}"
+
+[sign_in]
+method = "password-hash-sync"
+continue_without_verified_domains = true
+
+[features.group_writeback]
+enabled = true
+forest = "{writeback_forest}"
+target_ou = {{ dn = "{ou}" }}
+
+[tenant]
+tenant_id = "{tenant}"
+authority_host = "{authority}"
+graph_endpoint = "{graph}"
+ca_file = '{tenant_ca}'
+
+[tenant.application]
+client_id = "{client}"
+client_secret_ref = "file:{app_secret}"
+"#,
+            state = work.path().join("state").display(),
+            domain = dc.dns_domain,
+            host = dc.host,
+            port = dc.ldaps_port,
+            ca = dc.ca_file.display(),
+            user = dc.admin_user,
+            lab_secret = lab_secret.display(),
+            fab_secret = fab_secret.display(),
+            tenant = emu.b.tenant_id,
+            authority = emu.b.base_url,
+            graph = emu.b.graph_base_url,
+            tenant_ca = emu.b.ca_file.as_ref().unwrap().display(),
+            client = emu.b.application.client_id,
+            app_secret = app_secret.display(),
+        )
+    };
+    let path = work.path().join("hybridsync.toml");
+    let cli = |json: bool| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_hybridsync"));
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", home.path())
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .arg("--config")
+            .arg(&path)
+            .arg("preflight");
+        if json {
+            cmd.arg("--json");
+        }
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        // The administrator may not be the connector account and fabrikam cannot be reached:
+        // failures, but a report.
+        assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+        stdout
+    };
+    let checks = |v: &serde_json::Value, forest: &str, id: &str| -> Vec<serde_json::Value> {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["forest"] == forest && c["id"] == id)
+            .cloned()
+            .collect()
+    };
+    let lab = dc.dns_domain.as_str();
+
+    // Group writeback into fabrikam.example.
+    std::fs::write(
+        &path,
+        config("fabrikam.example", "OU=Cloud Groups,DC=fabrikam,DC=example"),
+    )
+    .unwrap();
+    let stdout = cli(true);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(checks(&v, lab, "ad.bind")[0]["status"], "pass", "{v:#}");
+    let perms = checks(&v, lab, "ad.permissions");
+    assert_eq!(perms.len(), 1, "{v:#}");
+    let found = perms[0]["found"].as_str().unwrap();
+    assert!(
+        found.contains("password hash sync: Replicating Directory Changes All -- granted"),
+        "the features of every forest are checked in lab.example: {found}"
+    );
+    assert!(
+        !found.contains("group writeback"),
+        "group writeback is not checked in lab.example: {found}"
+    );
+    assert!(checks(&v, lab, "ad.writeback").is_empty(), "{v:#}");
+    assert_eq!(
+        checks(&v, "fabrikam.example", "ad.bind")[0]["status"],
+        "fail",
+        "{v:#}"
+    );
+    let wb = checks(&v, "fabrikam.example", "ad.writeback");
+    assert_eq!(wb.len(), 1, "{v:#}");
+    assert_eq!(wb[0]["status"], "skip", "{v:#}");
+    // Every forest check names its forest; the tenant's name none.
+    for c in v["checks"].as_array().unwrap() {
+        let id = c["id"].as_str().unwrap();
+        if id.starts_with("ad.") || id.starts_with("upn.") {
+            assert!(
+                c["forest"] == lab || c["forest"] == "fabrikam.example",
+                "{c:#}"
+            );
+        } else {
+            assert!(c.get("forest").is_none(), "{c:#}");
+        }
+    }
+    let text = cli(false);
+    assert!(
+        text.contains("(ad.writeback, forest fabrikam.example)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("(ad.permissions, forest {lab})")),
+        "{text}"
+    );
+
+    // Group writeback into lab.example: the OU and its rights are checked there, not in
+    // fabrikam.
+    std::fs::write(&path, config(lab, &lab_ou)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&cli(true)).unwrap();
+    let wb = checks(&v, lab, "ad.writeback");
+    assert_eq!(wb.len(), 1, "{v:#}");
+    assert_eq!(wb[0]["status"], "pass", "{v:#}");
+    assert!(
+        wb[0]["found"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("group writeback: {lab_ou} exists")),
+        "{v:#}"
+    );
+    let found = checks(&v, lab, "ad.permissions")[0]["found"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        found.contains(&format!(
+            "group writeback: Create and delete group objects in {lab_ou} -- granted"
+        )),
+        "{found}"
+    );
+    assert!(
+        checks(&v, "fabrikam.example", "ad.writeback").is_empty(),
+        "{v:#}"
+    );
+
+    // An OU that lab.example does not have: the writeback check fails naming it, and the
+    // rights check still evaluates every other right.
+    let missing = format!("OU=No Such Groups,{}", dc.base_dn);
+    std::fs::write(&path, config(lab, &missing)).unwrap();
+    let v: serde_json::Value = serde_json::from_str(&cli(true)).unwrap();
+    let wb = &checks(&v, lab, "ad.writeback")[0];
+    assert_eq!(wb["status"], "fail", "{v:#}");
+    assert!(
+        wb["found"].as_str().unwrap().contains("does not exist")
+            && wb["fix"].as_str().unwrap().contains("No Such Groups"),
+        "{wb:#}"
+    );
+    let found = checks(&v, lab, "ad.permissions")[0]["found"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        found.contains("password hash sync: Replicating Directory Changes All -- granted"),
+        "{found}"
+    );
+    assert!(
+        found.contains("group writeback: Create and delete group objects in OU=No Such Groups")
+            && found.contains("-- not checked: OU=No Such Groups")
+            && found.contains("does not exist"),
+        "{found}"
+    );
 }

@@ -12,9 +12,21 @@ use std::sync::Arc;
 use crate::cli::args::PreflightArgs;
 use crate::cli::sync_cmd::{ad_connector, database, entra_options};
 use crate::cli::{Global, Outcome, exit};
+use crate::config::model::Directory;
 use crate::config::{self, Config};
 use crate::preflight::{self, AdContext, DirectoryTarget, Inputs, LocalTarget, Ports, Status};
 use crate::provision::rights::Features;
+
+/// The forests the preflight checks over LDAP (not those read from an LDIF file), each with the
+/// features that concern its connector account: group and device writeback only in their
+/// writeback forest, the rest everywhere ([`Features::for_forest`], as account creation uses).
+fn checked_forests(c: &Config) -> Vec<(&Directory, Features)> {
+    c.directories
+        .iter()
+        .filter(|d| d.ldif_file.is_none())
+        .map(|d| (d, Features::for_forest(c, &d.forest)))
+        .collect()
+}
 
 fn inputs(g: &Global, c: &Config) -> anyhow::Result<Inputs> {
     let base = g
@@ -31,7 +43,7 @@ fn inputs(g: &Global, c: &Config) -> anyhow::Result<Inputs> {
     };
     let mut directories = Vec::new();
     let mut problems = Vec::new();
-    for d in c.directories.iter().filter(|d| d.ldif_file.is_none()) {
+    for (d, features) in checked_forests(c) {
         match ad_connector(g, c, d) {
             Ok(conn) => {
                 let mut options = conn.options().clone();
@@ -41,6 +53,7 @@ fn inputs(g: &Global, c: &Config) -> anyhow::Result<Inputs> {
                     options,
                     ports: Ports::default(),
                     scope: d.scope.clone(),
+                    features,
                 });
             }
             Err(e) => problems.push(e),
@@ -70,10 +83,7 @@ fn inputs(g: &Global, c: &Config) -> anyhow::Result<Inputs> {
             state_dir: g.state_dir(Some(c)),
             database: database(g, c),
         }),
-        context: AdContext {
-            features: Features::from_config(c),
-            clock_offset: 0,
-        },
+        context: AdContext { clock_offset: 0 },
         continue_without_verified: c.sign_in.continue_without_verified_domains,
         readiness,
     })
@@ -135,4 +145,92 @@ pub(crate) fn run(g: &Global, a: &PreflightArgs) -> Outcome {
     } else {
         exit::SUCCESS
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::domain::Dn;
+
+    fn two_forests() -> Config {
+        crate::config::parse(include_str!(
+            "../../tests/config/valid/two_forests_selected_ous.toml"
+        ))
+        .unwrap()
+        .config
+    }
+
+    fn features_of<'a>(list: &'a [(&Directory, Features)], forest: &str) -> &'a Features {
+        &list
+            .iter()
+            .find(|(d, _)| d.forest == forest)
+            .unwrap_or_else(|| panic!("{forest} is not checked"))
+            .1
+    }
+
+    #[test]
+    fn writeback_is_checked_only_in_its_forest_the_rest_everywhere() {
+        let mut c = two_forests();
+        c.features.password_writeback.enabled = true;
+        c.features.device_writeback.enabled = true;
+        c.features.device_writeback.forest = Some("Fabrikam.Example".into());
+        let list = checked_forests(&c);
+        assert_eq!(list.len(), 2);
+        let corp = features_of(&list, "corp.example.com");
+        let fab = features_of(&list, "fabrikam.example");
+        let ou = Dn::parse("OU=Cloud Groups,DC=corp,DC=example,DC=com").unwrap();
+        assert_eq!(corp.group_writeback_ou, Some(ou));
+        assert!(!corp.device_writeback);
+        assert_eq!(fab.group_writeback_ou, None);
+        assert!(fab.device_writeback, "the forest name matches in any case");
+        for f in [corp, fab] {
+            assert!(f.exchange_hybrid && f.password_writeback);
+        }
+        // The same per-forest features as account creation asks for.
+        for (d, f) in &list {
+            assert_eq!(*f, Features::for_forest(&c, &d.forest));
+        }
+    }
+
+    #[test]
+    fn unset_writeback_forest_is_the_first_directory() {
+        let mut c = two_forests();
+        c.features.group_writeback.forest = None;
+        c.features.device_writeback.enabled = true;
+        let list = checked_forests(&c);
+        let corp = features_of(&list, "corp.example.com");
+        let fab = features_of(&list, "fabrikam.example");
+        assert!(corp.group_writeback_ou.is_some() && corp.device_writeback);
+        assert!(fab.group_writeback_ou.is_none() && !fab.device_writeback);
+        // Group writeback into the second forest: the first no longer checks it.
+        c.features.group_writeback.forest = Some("fabrikam.example".into());
+        c.features.group_writeback.target_ou = Some(crate::config::model::ObjectRef {
+            dn: Dn::parse("OU=Cloud Groups,DC=fabrikam,DC=example").unwrap(),
+            guid: None,
+        });
+        let list = checked_forests(&c);
+        assert_eq!(
+            features_of(&list, "corp.example.com").group_writeback_ou,
+            None
+        );
+        assert_eq!(
+            features_of(&list, "fabrikam.example")
+                .group_writeback_ou
+                .as_ref()
+                .map(ToString::to_string)
+                .as_deref(),
+            Some("OU=Cloud Groups,DC=fabrikam,DC=example")
+        );
+    }
+
+    #[test]
+    fn forests_read_from_ldif_are_not_checked() {
+        let mut c = two_forests();
+        c.directories[1].ldif_file = Some("fabrikam.ldif".into());
+        let list = checked_forests(&c);
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0].0.forest, "corp.example.com");
+        assert!(list[0].1.group_writeback_ou.is_some());
+    }
 }

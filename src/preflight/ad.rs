@@ -3,9 +3,12 @@
 //! (trust, name, expiry), the bind with the configured account, clock skew against the DC,
 //! forest and domain functional levels, the AD recycle bin, the schema (mS-DS-ConsistencyGuid,
 //! Exchange attributes when Exchange hybrid is chosen), the account's effective rights per
-//! feature, and the UPN suffixes in use (for the comparison with the tenant's domains).
+//! feature, the writeback containers (group writeback OU, `CN=RegisteredDevices`) and the UPN
+//! suffixes in use (for the comparison with the tenant's domains).
 //!
-//! Invariants: reads only (a bind and searches as the configured account); every network step is
+//! Invariants: each forest is checked with its own features (`DirectoryTarget::features`, from
+//! `Features::for_forest`: writeback only in its writeback forest), and every result names the
+//! forest it is about; reads only (a bind and searches as the configured account); every network step is
 //! bounded by the connector's timeout; a check that cannot run because the one it needs failed
 //! is reported as skipped, never as passed.
 
@@ -56,13 +59,15 @@ pub struct DirectoryTarget {
     pub ports: Ports,
     /// Domain and OU filtering (which objects the readiness report looks at).
     pub scope: crate::config::model::Scope,
+    /// The features that concern this forest ([`Features::for_forest`]: group and device
+    /// writeback only in their writeback forest, the others everywhere): the rights, schema
+    /// and writeback checks look at these.
+    pub features: Features,
 }
 
-/// Options shared by the AD checks.
+/// Options shared by the AD checks of every forest.
 #[derive(Debug, Clone, Default)]
 pub struct AdContext {
-    /// The chosen features (rights and schema requirements).
-    pub features: Features,
     /// Seconds added to this machine's clock before comparing with the DC's (tests simulate a
     /// skewed clock with it; 0 in real use).
     pub clock_offset: i64,
@@ -459,17 +464,55 @@ async fn discover(
     }
 }
 
-/// Every check of one forest, and the UPN suffixes in use there (when the bind worked).
+/// The name a forest's findings carry: its domain, or the connector's name when it has none.
+pub fn forest_name(d: &DirectoryTarget) -> String {
+    if d.options.domain.is_empty() {
+        d.name.clone()
+    } else {
+        d.options.domain.clone()
+    }
+}
+
+/// Every check of one forest with the features of that forest, and the UPN suffixes in use
+/// there (when the bind worked). Every result names the forest.
 pub async fn check_directory(
     d: &DirectoryTarget,
     ctx: &AdContext,
 ) -> (Vec<CheckResult>, Option<SuffixCounts>) {
+    let forest = forest_name(d);
+    let (mut out, suffixes) = checks_of(d, ctx, &forest).await;
+    for r in &mut out {
+        r.forest.clone_from(&forest);
+    }
+    (out, suffixes)
+}
+
+/// The ids and titles of the checks that need the bind, for skipping them when it failed.
+fn after_bind(features: &Features) -> Vec<(&'static str, &'static str)> {
+    let mut out = vec![
+        ("ad.clock", "Clock skew against the DC"),
+        ("ad.functional_level", "Forest and domain functional level"),
+        ("ad.recycle_bin", "AD recycle bin"),
+        ("ad.schema", "Schema attributes"),
+        ("ad.permissions", "Rights of the connector account"),
+        (
+            "ad.inheritance",
+            "Inheritance of the connector account's rights",
+        ),
+    ];
+    if features.group_writeback_ou.is_some() || features.device_writeback {
+        out.push(("ad.writeback", "Writeback containers"));
+    }
+    out
+}
+
+async fn checks_of(
+    d: &DirectoryTarget,
+    ctx: &AdContext,
+    forest: &str,
+) -> (Vec<CheckResult>, Option<SuffixCounts>) {
     let o = &d.options;
-    let forest = if o.domain.is_empty() {
-        d.name.clone()
-    } else {
-        o.domain.clone()
-    };
+    let forest = forest.to_owned();
     let mut out = Vec::new();
     let (dns_result, endpoints) = discover(d, &forest).await;
     out.push(dns_result);
@@ -542,17 +585,7 @@ pub async fn check_directory(
                 e.to_string(),
                 fix,
             ));
-            for (id, t) in [
-                ("ad.clock", "Clock skew against the DC"),
-                ("ad.functional_level", "Forest and domain functional level"),
-                ("ad.recycle_bin", "AD recycle bin"),
-                ("ad.schema", "Schema attributes"),
-                ("ad.permissions", "Rights of the connector account"),
-                (
-                    "ad.inheritance",
-                    "Inheritance of the connector account's rights",
-                ),
-            ] {
+            for (id, t) in after_bind(&d.features) {
                 out.push(CheckResult::skip(
                     id,
                     format!("{t} ({forest})"),
@@ -597,9 +630,21 @@ pub async fn check_directory(
     );
     out.push(functional_level_result(&root));
     out.push(recycle_bin(&mut session, &root).await);
-    out.push(schema(&mut session, &root, &ctx.features).await);
-    out.push(permissions(&mut session, &root, &o.settings.bind_name, &ctx.features).await);
-    out.push(inheritance(&mut session, &root, &d.scope, &ctx.features).await);
+    out.push(schema(&mut session, &root, &d.features).await);
+    out.push(
+        permissions(
+            &mut session,
+            &root,
+            &o.settings.bind_name,
+            &forest,
+            &d.features,
+        )
+        .await,
+    );
+    out.push(inheritance(&mut session, &root, &d.scope, &d.features).await);
+    if let Some(r) = writeback_targets(&mut session, &root, &forest, &d.features).await {
+        out.push(r);
+    }
     let suffixes = upn_suffixes(&mut session, &root).await;
     session.close().await;
     let suffixes = match suffixes {
@@ -735,9 +780,10 @@ async fn permissions(
     session: &mut Session,
     root: &RootDse,
     account: &str,
+    forest: &str,
     features: &Features,
 ) -> CheckResult {
-    let title = format!("Rights of '{account}' for the chosen features");
+    let title = format!("Rights of '{account}' for the features of {forest}");
     match rights::check_account(session, root, account, features).await {
         Ok((token, lines)) => {
             let privileged = token.privileged_groups();
@@ -797,7 +843,10 @@ async fn inheritance(
 ) -> CheckResult {
     use crate::config::model::ScopeMode;
     use crate::provision::sd::{SE_DACL_PROTECTED, SecurityDescriptor};
-    let title = "Inheritance of the connector account's rights".to_string();
+    let title = format!(
+        "Inheritance of the connector account's rights ({})",
+        root.dns_host_name
+    );
     let bases: Vec<String> = match scope.mode {
         ScopeMode::Selected if !scope.include.is_empty() => {
             scope.include.iter().map(|r| r.dn.to_string()).collect()
@@ -941,6 +990,80 @@ async fn inheritance(
         found.join("\n"),
         fix.join("\n"),
     )
+}
+
+/// The containers writeback writes into, when this forest is a writeback forest: the group
+/// writeback OU and, for device writeback, `CN=RegisteredDevices` under the domain. `None` when
+/// neither concerns this forest (they are checked in their own forest only).
+async fn writeback_targets(
+    session: &mut Session,
+    root: &RootDse,
+    forest: &str,
+    features: &Features,
+) -> Option<CheckResult> {
+    let mut wanted: Vec<(&str, String, String)> = Vec::new();
+    if let Some(ou) = &features.group_writeback_ou {
+        wanted.push((
+            "group writeback",
+            ou.to_string(),
+            format!(
+                "create the OU {ou} in {forest}, or set features.group_writeback.target_ou to an                  existing OU of the forest that features.group_writeback.forest names"
+            ),
+        ));
+    }
+    if features.device_writeback {
+        let dn = format!(
+            "{},{}",
+            rights::REGISTERED_DEVICES,
+            root.default_naming_context
+        );
+        wanted.push((
+            "device writeback",
+            dn.clone(),
+            format!(
+                "create {dn} (objectClass msDS-DeviceContainer): the wizard's device writeback                  page does it, or Initialize-ADSyncDeviceWriteback on Windows"
+            ),
+        ));
+    }
+    if wanted.is_empty() {
+        return None;
+    }
+    let title = format!("Writeback containers in {forest}");
+    let mut found = Vec::new();
+    let mut fixes = Vec::new();
+    for (feature, dn, fix) in wanted {
+        match session
+            .search_all(&dn, Scope::Base, "(objectClass=*)", &["objectClass"])
+            .await
+        {
+            Ok(e) if !e.is_empty() => found.push(format!("{feature}: {dn} exists")),
+            Ok(_) => {
+                found.push(format!("{feature}: {dn} does not exist"));
+                fixes.push(fix);
+            }
+            Err(e) if e.code() == Some(32) => {
+                found.push(format!("{feature}: {dn} does not exist"));
+                fixes.push(fix);
+            }
+            Err(e) => {
+                found.push(format!("{feature}: {dn} could not be read: {e}"));
+                fixes.push(format!(
+                    "let the connector account read {dn}, or check the DN"
+                ));
+            }
+        }
+    }
+    Some(if fixes.is_empty() {
+        CheckResult::pass("ad.writeback", title, found.join("\n"))
+    } else {
+        CheckResult::new(
+            "ad.writeback",
+            title,
+            Status::Fail,
+            found.join("\n"),
+            fixes.join("\n"),
+        )
+    })
 }
 
 /// UPN suffixes of the users of the domain (and those the forest declares, with 0 users).

@@ -39,6 +39,9 @@ impl Status {
 pub struct CheckResult {
     /// Stable id, e.g. `ad.tls` (what scripts match on).
     pub id: String,
+    /// The forest the finding is about (empty for the tenant and this machine).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub forest: String,
     /// What the check is about, including which DC or directory.
     pub title: String,
     /// The verdict.
@@ -64,6 +67,7 @@ impl CheckResult {
     ) -> Self {
         CheckResult {
             id: id.into(),
+            forest: String::new(),
             title: title.into(),
             status,
             found: found.into(),
@@ -75,6 +79,13 @@ impl CheckResult {
     /// A pass.
     pub fn pass(id: impl Into<String>, title: impl Into<String>, found: impl Into<String>) -> Self {
         Self::new(id, title, Status::Pass, found, "")
+    }
+
+    /// The same result, about `forest`.
+    #[must_use]
+    pub fn in_forest(mut self, forest: &str) -> Self {
+        forest.clone_into(&mut self.forest);
+        self
     }
 
     /// A skipped check: `because` names the failed check it needs.
@@ -155,11 +166,29 @@ impl Report {
         self.checks.iter().filter(|c| c.id == id).collect()
     }
 
+    /// Every result about `forest` (case-insensitive).
+    pub fn of_forest(&self, forest: &str) -> Vec<&CheckResult> {
+        self.checks
+            .iter()
+            .filter(|c| c.forest.eq_ignore_ascii_case(forest))
+            .collect()
+    }
+
     /// The text report: one block per check, then the counts.
     pub fn text(&self) -> String {
         let mut out = String::new();
         for c in &self.checks {
-            out.push_str(&format!("[{}] {}  ({})\n", c.status.word(), c.title, c.id));
+            if c.forest.is_empty() {
+                out.push_str(&format!("[{}] {}  ({})\n", c.status.word(), c.title, c.id));
+            } else {
+                out.push_str(&format!(
+                    "[{}] {}  ({}, forest {})\n",
+                    c.status.word(),
+                    c.title,
+                    c.id,
+                    c.forest
+                ));
+            }
             for line in c.found.lines() {
                 out.push_str(&format!("       found: {line}\n"));
             }
@@ -203,5 +232,30 @@ mod tests {
         assert_eq!(json["checks"][1]["status"], "fail");
         assert_eq!(json["summary"]["pass"], 1);
         assert!(json["checks"][0].get("fix").is_none());
+        assert!(json["checks"][0].get("forest").is_none());
+    }
+
+    #[test]
+    fn a_finding_names_its_forest() {
+        let r = Report::new(vec![
+            CheckResult::new("ad.schema", "Schema", Status::Fail, "lacks x", "extend it")
+                .in_forest("corp.example.com"),
+            CheckResult::pass("tenant.token", "Token", "ok"),
+        ]);
+        let text = r.text();
+        assert!(
+            text.contains("[FAIL] Schema  (ad.schema, forest corp.example.com)"),
+            "{text}"
+        );
+        assert!(text.contains("[PASS] Token  (tenant.token)\n"), "{text}");
+        assert_eq!(r.of_forest("CORP.example.com").len(), 1);
+        let json = serde_json::to_value(&r).unwrap();
+        let schema = json["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "ad.schema")
+            .unwrap();
+        assert_eq!(schema["forest"], "corp.example.com");
     }
 }

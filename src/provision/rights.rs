@@ -808,7 +808,8 @@ pub struct RightReport {
     pub right: String,
     /// Where it must hold.
     pub on: String,
-    /// `granted`, `missing` or `denied`.
+    /// `granted`, `missing …`, `denied …`, or `not checked: <dn> does not exist` for a
+    /// writeback container that is not there.
     pub status: String,
     /// The ACE (SDDL) that grants it.
     pub ace: String,
@@ -817,7 +818,8 @@ pub struct RightReport {
 }
 
 /// The effective rights of `account` for `features` on the domain `domain` (and the group
-/// writeback OU): one line per required right.
+/// writeback OU): one line per required right. A writeback container that does not exist
+/// gives its lines a `not checked` status instead of failing the whole check.
 pub async fn check_account(
     session: &mut Session,
     root: &RootDse,
@@ -837,7 +839,25 @@ pub async fn check_account(
         let holder = req.holder(&domain);
         let key = holder.to_string();
         if !dacls.contains_key(&key) {
-            let (sd, _) = read_dacl(session, &holder).await?;
+            let sd = match read_dacl(session, &holder).await {
+                Ok((sd, _)) => sd,
+                // A writeback container that does not exist yet: its rights cannot hold, the
+                // others are still evaluated.
+                Err(RightsError::Ad(e))
+                    if e.code() == Some(32) && req.target.child_class().is_some() =>
+                {
+                    out.push(RightReport {
+                        feature: req.feature.to_owned(),
+                        right: req.right.clone(),
+                        on: key,
+                        status: format!("not checked: {holder} does not exist"),
+                        ace: req.ace(&token.sid, &guids)?.to_string(),
+                        fix: req.dsacls(&domain, &down_level),
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             dacls.insert(
                 key.clone(),
                 sd.dacl.unwrap_or(Acl {
