@@ -262,13 +262,62 @@ pub(crate) fn lineage_of(
     Ok(lineage(db, mv.0, attribute)?.map(|l| (l.rule, l.connector)))
 }
 
+/// A value row to insert: object, attribute, value, ordinal, join key.
+type ValueRow<'a> = (i64, &'a AttributeName, &'a Value, i64, Option<Vec<u8>>);
+
+/// A lineage row to write: object, attribute, rule, connector row id, next ordinal.
+type LineageRow<'a> = (i64, &'a AttributeName, &'a str, i64, i64);
+
+/// Inserts value rows, a few statements for many rows (a value already there stays).
+fn insert_value_rows(db: &Db<'_>, rows: &[ValueRow<'_>]) -> StoreResult<()> {
+    let names: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    let tags: Vec<i64> = rows.iter().map(|r| codec::tag(r.2)).collect();
+    let payloads: Vec<_> = rows.iter().map(|r| codec::payload(r.2)).collect();
+    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(rows.len() * 6);
+    for (i, r) in rows.iter().enumerate() {
+        params.push(&r.0);
+        params.push(&names[i]);
+        params.push(&tags[i]);
+        params.push(&payloads[i]);
+        params.push(&r.3);
+        params.push(&r.4);
+    }
+    db.insert_rows(
+        "storing metaverse values",
+        "INSERT OR IGNORE INTO mv_value (mv_id, attribute, tag, value, ordinal, value_key)",
+        6,
+        &params,
+    )
+}
+
+/// Writes lineage rows (replacing an attribute's earlier lineage), a few statements for many.
+fn upsert_lineage_rows(db: &Db<'_>, rows: &[LineageRow<'_>]) -> StoreResult<()> {
+    let names: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
+    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(rows.len() * 5);
+    for (i, r) in rows.iter().enumerate() {
+        params.push(&r.0);
+        params.push(&names[i]);
+        params.push(&r.2);
+        params.push(&r.3);
+        params.push(&r.4);
+    }
+    db.insert_rows_then(
+        "recording attributes' lineage",
+        "INSERT INTO mv_attribute (mv_id, attribute, rule, connector_id, next_ordinal)",
+        "ON CONFLICT (mv_id, attribute) DO UPDATE SET rule = excluded.rule, \
+         connector_id = excluded.connector_id, next_ordinal = excluded.next_ordinal",
+        5,
+        &params,
+    )
+}
+
 /// [`MetaverseStore::set_mv_attributes`]: one read of the object's row and lineage, then only
 /// the differences are written (inline attributes in one row update at the end, new row
 /// values and lineage in a few statements for the whole object).
 fn write_attributes(
     db: &Db<'_>,
     mv: MvId,
-    attributes: &[(AttributeName, Option<Contribution>)],
+    attributes: &[(&AttributeName, Option<&Contribution>)],
 ) -> StoreResult<Vec<ValueChanges>> {
     let mut inline = require_row(db, mv)?;
     let mut inline_changed = false;
@@ -282,10 +331,10 @@ fn write_attributes(
         lineages.insert(db.decode(codec::attribute_from(&attr))?, next);
     }
     let mut out = Vec::with_capacity(attributes.len());
-    let mut inserts: Vec<(&AttributeName, Value, i64, Option<Vec<u8>>)> = Vec::new();
-    let mut lineage_rows: Vec<(&AttributeName, &str, i64, i64)> = Vec::new();
+    let mut inserts: Vec<ValueRow<'_>> = Vec::new();
+    let mut lineage_rows: Vec<LineageRow<'_>> = Vec::new();
     let mut last_connector: Option<(&ConnectorName, i64)> = None;
-    for (attribute, contribution) in attributes {
+    for &(attribute, contribution) in attributes {
         let pos = inline.iter().position(|a| &a.name == attribute);
         let in_rows = lineages.contains_key(attribute);
         // Only the attributes being written are read (never, say, a group's whole
@@ -300,7 +349,7 @@ fn write_attributes(
             added: Vec::new(),
             removed: Vec::new(),
         };
-        let Some(c) = contribution.as_ref().filter(|c| !c.values.is_empty()) else {
+        let Some(c) = contribution.filter(|c| !c.values.is_empty()) else {
             if let Some(i) = pos {
                 inline.remove(i);
                 inline_changed = true;
@@ -368,65 +417,33 @@ fn write_attributes(
         // Into rows: what is in rows now is compared with the new values (an attribute that
         // was inline has no rows yet, so all its values are written).
         let mut next = lineages.get(attribute).copied().unwrap_or(0);
-        if let Some(i) = pos {
+        let fresh: Vec<&Value> = if let Some(i) = pos {
             inline.remove(i);
             inline_changed = true;
-            for v in new.values() {
-                let key = if join { codec::join_key(v) } else { None };
-                inserts.push((attribute, (*v).clone(), next, key));
-                next += 1;
-            }
+            new.values().to_vec()
         } else {
             for v in &changes.removed {
                 delete_value(db, mv.0, attribute, v)?;
             }
-            for v in &changes.added {
-                let key = if join { codec::join_key(v) } else { None };
-                inserts.push((attribute, v.clone(), next, key));
-                next += 1;
-            }
+            new.values()
+                .iter()
+                .copied()
+                .filter(|v| !old_index.contains(v))
+                .collect()
+        };
+        for v in fresh {
+            let key = if join { codec::join_key(v) } else { None };
+            inserts.push((mv.0, attribute, v, next, key));
+            next += 1;
         }
-        lineage_rows.push((attribute, c.rule.as_str(), connector_id, next));
+        lineage_rows.push((mv.0, attribute, c.rule.as_str(), connector_id, next));
         out.push(changes);
     }
     if inline_changed {
         write_inline(db, mv.0, &inline)?;
     }
-    let tags: Vec<i64> = inserts.iter().map(|i| codec::tag(&i.1)).collect();
-    let payloads: Vec<_> = inserts.iter().map(|i| codec::payload(&i.1)).collect();
-    let names: Vec<&str> = inserts.iter().map(|i| i.0.as_str()).collect();
-    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(inserts.len() * 6);
-    for (i, row) in inserts.iter().enumerate() {
-        params.push(&mv.0);
-        params.push(&names[i]);
-        params.push(&tags[i]);
-        params.push(&payloads[i]);
-        params.push(&row.2);
-        params.push(&row.3);
-    }
-    db.insert_rows(
-        "storing metaverse values",
-        "INSERT OR IGNORE INTO mv_value (mv_id, attribute, tag, value, ordinal, value_key)",
-        6,
-        &params,
-    )?;
-    let lineage_names: Vec<&str> = lineage_rows.iter().map(|l| l.0.as_str()).collect();
-    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(lineage_rows.len() * 5);
-    for (i, row) in lineage_rows.iter().enumerate() {
-        params.push(&mv.0);
-        params.push(&lineage_names[i]);
-        params.push(&row.1);
-        params.push(&row.2);
-        params.push(&row.3);
-    }
-    db.insert_rows_then(
-        "recording attributes' lineage",
-        "INSERT INTO mv_attribute (mv_id, attribute, rule, connector_id, next_ordinal)",
-        "ON CONFLICT (mv_id, attribute) DO UPDATE SET rule = excluded.rule, \
-         connector_id = excluded.connector_id, next_ordinal = excluded.next_ordinal",
-        5,
-        &params,
-    )?;
+    insert_value_rows(db, &inserts)?;
+    upsert_lineage_rows(db, &lineage_rows)?;
     Ok(out)
 }
 
@@ -551,10 +568,8 @@ fn project_batch(db: &Db<'_>, batch: &[Projection]) -> StoreResult<Vec<MvId>> {
         }
     }
     // Row attributes (join attributes, references) with their lineage.
-    // (object, attribute, value, ordinal, join key)
-    type ValueRow<'a> = (i64, &'a AttributeName, &'a Value, i64, Option<Vec<u8>>);
     let mut values: Vec<ValueRow<'_>> = Vec::new();
-    let mut lineage_rows: Vec<(i64, &AttributeName, &str, i64, i64)> = Vec::new();
+    let mut lineage_rows: Vec<LineageRow<'_>> = Vec::new();
     for (i, a, join) in &row_attributes {
         let mv = ids[*i].0;
         let mut next = 0;
@@ -570,39 +585,8 @@ fn project_batch(db: &Db<'_>, batch: &[Projection]) -> StoreResult<Vec<MvId>> {
         }
         lineage_rows.push((mv, &a.name, a.rule.as_str(), a.connector_id, next));
     }
-    let names: Vec<&str> = values.iter().map(|r| r.1.as_str()).collect();
-    let tags: Vec<i64> = values.iter().map(|r| codec::tag(r.2)).collect();
-    let payloads: Vec<_> = values.iter().map(|r| codec::payload(r.2)).collect();
-    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(values.len() * 6);
-    for (i, r) in values.iter().enumerate() {
-        params.push(&r.0);
-        params.push(&names[i]);
-        params.push(&tags[i]);
-        params.push(&payloads[i]);
-        params.push(&r.3);
-        params.push(&r.4);
-    }
-    db.insert_rows(
-        "storing metaverse values",
-        "INSERT INTO mv_value (mv_id, attribute, tag, value, ordinal, value_key)",
-        6,
-        &params,
-    )?;
-    let lineage_names: Vec<&str> = lineage_rows.iter().map(|l| l.1.as_str()).collect();
-    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(lineage_rows.len() * 5);
-    for (i, r) in lineage_rows.iter().enumerate() {
-        params.push(&r.0);
-        params.push(&lineage_names[i]);
-        params.push(&r.2);
-        params.push(&r.3);
-        params.push(&r.4);
-    }
-    db.insert_rows(
-        "recording attributes' lineage",
-        "INSERT INTO mv_attribute (mv_id, attribute, rule, connector_id, next_ordinal)",
-        5,
-        &params,
-    )?;
+    insert_value_rows(db, &values)?;
+    upsert_lineage_rows(db, &lineage_rows)?;
     // Unresolved references these objects held (from an earlier join) are void now.
     for chunk in batch.chunks(MAX_ROWS) {
         let list = vec!["?"; chunk.len()].join(", ");
@@ -919,8 +903,8 @@ impl MetaverseStore for SqliteTx<'_> {
         attribute: &AttributeName,
         contribution: Option<&Contribution>,
     ) -> StoreResult<ValueChanges> {
-        let one = [(attribute.clone(), contribution.cloned())];
-        let mut changes = self.set_mv_attributes(mv, &one)?;
+        let mut changes =
+            self.atomic(|db| write_attributes(db, mv, &[(attribute, contribution)]))?;
         Ok(changes.pop().unwrap_or(ValueChanges {
             attribute: attribute.clone(),
             added: Vec::new(),
@@ -936,7 +920,9 @@ impl MetaverseStore for SqliteTx<'_> {
         if attributes.is_empty() {
             return Ok(Vec::new());
         }
-        self.atomic(|db| write_attributes(db, mv, attributes))
+        let attributes: Vec<(&AttributeName, Option<&Contribution>)> =
+            attributes.iter().map(|(a, c)| (a, c.as_ref())).collect();
+        self.atomic(|db| write_attributes(db, mv, &attributes))
     }
 
     fn add_mv_values(
