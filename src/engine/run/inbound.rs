@@ -540,11 +540,16 @@ fn deferrable(
     mv_type: MvObjectType,
     contributions: &Contributions,
 ) -> Option<Projection> {
-    let joined = [(c.name().clone(), contributions)];
-    let resolved = resolve_metaverse(&joined, &BTreeMap::new());
-    if resolved.keys().any(|a| refs::is_reference(mv_type, a)) {
+    // Decided before resolving, so an object that cannot wait (a group with members) is not
+    // resolved twice: any value flowing into a reference attribute sends it the one-by-one way.
+    let references = contributions.iter().any(|(a, flows)| {
+        refs::is_reference(mv_type, a) && flows.iter().any(|f| !matches!(f.value, Value::Null))
+    });
+    if references {
         return None;
     }
+    let joined = [(c.name().clone(), contributions)];
+    let resolved = resolve_metaverse(&joined, &BTreeMap::new());
     Some(Projection {
         cs: cs.id,
         object_type: mv_type,
