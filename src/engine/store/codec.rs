@@ -510,6 +510,62 @@ pub(crate) fn digests_from_blob(mut bytes: &[u8]) -> Result<Vec<Digest>, String>
     Ok(out)
 }
 
+/// Encodes a connector-space object's inline attributes (`cs_object.attrs`, see `space.rs`):
+/// per attribute the name's length and bytes, the value count and the values' [`element`]s,
+/// in the order given (values keep the order they arrived in).
+pub(crate) fn cs_inline_to_blob<'v>(
+    attributes: impl IntoIterator<Item = (&'v AttributeName, &'v [&'v Value])>,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    for (name, values) in attributes {
+        let name = name.as_str().as_bytes();
+        put_varint(&mut out, name.len() as u64);
+        out.extend_from_slice(name);
+        put_varint(&mut out, values.len() as u64);
+        for v in values {
+            element(v, &mut out);
+        }
+    }
+    out
+}
+
+/// Decodes [`cs_inline_to_blob`]; names are handed over as stored text (the caller resolves
+/// them through a cache: the same names repeat from object to object).
+pub(crate) fn cs_inline_from_blob(mut bytes: &[u8]) -> Result<Vec<(&str, Vec<Value>)>, String> {
+    let bad = || "a connector-space object's inline attribute list is truncated".to_string();
+    let mut out = Vec::new();
+    while !bytes.is_empty() {
+        let len = usize::try_from(take_varint(&mut bytes).ok_or_else(bad)?).map_err(|_| bad())?;
+        let (name, rest) = bytes.split_at_checked(len).ok_or_else(bad)?;
+        bytes = rest;
+        let name = std::str::from_utf8(name).map_err(|_| bad())?;
+        let n = take_varint(&mut bytes).ok_or_else(bad)?;
+        let mut values = Vec::with_capacity(usize::try_from(n.min(64)).unwrap_or(0));
+        for _ in 0..n {
+            let (v, rest) = decode_element(bytes)?;
+            values.push(v);
+            bytes = rest;
+        }
+        out.push((name, values));
+    }
+    Ok(out)
+}
+
+/// The number of digests in [`digests_to_blob`]'s encoding, without decoding names.
+pub(crate) fn digest_count(mut bytes: &[u8]) -> Result<usize, String> {
+    let bad = || "an attribute digest list is truncated".to_string();
+    let mut n = 0;
+    while !bytes.is_empty() {
+        let len = usize::try_from(take_varint(&mut bytes).ok_or_else(bad)?).map_err(|_| bad())?;
+        bytes = bytes.get(len..).ok_or_else(bad)?;
+        take_varint(&mut bytes).ok_or_else(bad)?;
+        bytes = bytes.get(8..).ok_or_else(bad)?;
+        take_varint(&mut bytes).ok_or_else(bad)?;
+        n += 1;
+    }
+    Ok(n)
+}
+
 /// Encodes a pending export's attribute changes (one BLOB column of `pending_export`): per
 /// change the name's length and bytes, the kind (0 replace, 1 incremental), then the old and
 /// the new values, each list as its count and the values' [`element`]s.
@@ -784,6 +840,35 @@ mod tests {
         }
     }
 
+    proptest! {
+        #[test]
+        fn connector_space_inline_attributes_round_trip(
+            attrs in proptest::collection::vec(
+                ("[a-zA-Z][a-zA-Z0-9-]{0,12}", proptest::collection::vec(any_value(), 0..4)),
+                0..4,
+            )
+        ) {
+            let attrs: Vec<(AttributeName, Vec<Value>)> = attrs
+                .into_iter()
+                .map(|(name, values)| (AttributeName::new(&name).unwrap(), values))
+                .collect();
+            let refs: Vec<(&AttributeName, Vec<&Value>)> =
+                attrs.iter().map(|(n, v)| (n, v.iter().collect())).collect();
+            let blob = cs_inline_to_blob(refs.iter().map(|(n, v)| (*n, v.as_slice())));
+            let back = cs_inline_from_blob(&blob).unwrap();
+            prop_assert_eq!(back.len(), attrs.len());
+            for (b, a) in back.iter().zip(&attrs) {
+                prop_assert_eq!(b.0, a.0.as_str());
+                prop_assert_eq!(&b.1, &a.1);
+            }
+            for cut in 1..blob.len() {
+                if let Ok(shorter) = cs_inline_from_blob(&blob[..cut]) {
+                    prop_assert!(shorter.len() < attrs.len());
+                }
+            }
+        }
+    }
+
     pub(crate) fn any_value() -> impl Strategy<Value = Value> {
         let leaf = prop_oneof![
             Just(Value::Null),
@@ -859,6 +944,8 @@ mod tests {
         fn decoding_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
             let _ = elements(&bytes);
             let _ = digests_from_blob(&bytes);
+            let _ = cs_inline_from_blob(&bytes);
+            let _ = digest_count(&bytes);
         }
     }
 
@@ -930,5 +1017,6 @@ mod tests {
             },
         ];
         assert_eq!(digests_from_blob(&digests_to_blob(&d)).unwrap(), d);
+        assert_eq!(digest_count(&digests_to_blob(&d)).unwrap(), d.len());
     }
 }

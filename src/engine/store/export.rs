@@ -20,7 +20,7 @@ use super::records::{
     ExportSummary, JournalEntry, JournalId, JournalState, PendingExportId, StoredExport,
 };
 use super::space::{
-    CsHeader, IncomingAttribute, NewCsRow, insert_all, insert_object, joined_in_connector,
+    CsHeader, IncomingAttribute, NewCsRow, insert_object, insert_rows, joined_in_connector,
     require_mv,
 };
 use super::sqlite::{Db, SqliteTx, after_bound, limit, value_at};
@@ -153,6 +153,7 @@ fn new_export_object(
             pending: PendingImport::None,
             generation,
             digests: &digests,
+            inline: &IncomingAttribute::inline_blob(&incoming),
         },
     );
     let id = match inserted {
@@ -169,7 +170,7 @@ fn new_export_object(
             return Err(e);
         }
     };
-    insert_all(db, id, &incoming)?;
+    insert_rows(db, id, &incoming)?;
     Ok(CsId(id))
 }
 

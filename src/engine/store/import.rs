@@ -38,8 +38,8 @@ use rusqlite::params;
 use super::codec::{self, Digest};
 use super::records::{ImportChange, ImportGeneration, ImportOutcome, SweepOutcome, ValueChanges};
 use super::space::{
-    CsHeader, IncomingAttribute, NewCsRow, accumulate, attribute_values, confirm_journal,
-    cs_columns, delete_value, insert_all, insert_object, insert_value,
+    CsHeader, IncomingAttribute, NewCsRow, accumulate, confirm_journal, cs_columns, delete_value,
+    goes_inline, insert_object, insert_rows, insert_value, row_values,
 };
 use super::sqlite::{ConnectorRow, Db, SqliteTx};
 use super::valueset::ValueSet;
@@ -210,9 +210,10 @@ fn import_object(
             pending: PendingImport::Add,
             generation: c.generation,
             digests: &digests,
+            inline: &IncomingAttribute::inline_blob(&incoming),
         },
     )?;
-    insert_all(db, id, &incoming)?;
+    insert_rows(db, id, &incoming)?;
     Ok(ImportOutcome {
         cs: CsId(id),
         change: ImportChange::Added,
@@ -224,7 +225,8 @@ fn import_object(
     })
 }
 
-/// Compares an existing object with what was imported and writes the differences.
+/// Compares an existing object with what was imported and writes the differences. An
+/// attribute is placed anew (inline or rows, see `space.rs`) only when it changed.
 fn update_existing(
     db: &Db<'_>,
     c: ConnectorRow,
@@ -235,6 +237,9 @@ fn update_existing(
 ) -> StoreResult<ImportOutcome> {
     let cs = header.id;
     let old_digests = header.digests(db)?;
+    let old_inline = header.inline(db)?;
+    let inline_at =
+        |name: &AttributeName| old_inline.iter().position(|(n, _)| name.eq_ignore_case(n));
     let mut stored: Vec<Option<Digest>> = old_digests.iter().cloned().map(Some).collect();
     let index: HashMap<&AttributeName, usize> = old_digests
         .iter()
@@ -243,47 +248,108 @@ fn update_existing(
         .collect();
     let mut digests = Vec::with_capacity(incoming.len());
     let mut changes: Vec<ValueChanges> = Vec::new();
+    let mut new_inline: Vec<(&AttributeName, Vec<&Value>)> = Vec::new();
+    // Inline values that stay, read back from rows an attribute moves out of.
+    let mut from_rows: Vec<(usize, Vec<Value>)> = Vec::new();
 
-    for attr in incoming {
+    for (i, attr) in incoming.iter().enumerate() {
         let previous = index.get(attr.name).and_then(|&i| stored[i].take());
-        match previous {
-            Some(d) if d.count == attr.count() && d.sum == attr.set.sum() => {
-                digests.push(Digest {
-                    name: attr.name.clone(),
-                    ..d
-                });
+        let Some(d) = previous else {
+            if attr.inline {
+                new_inline.push((attr.name, attr.set.values().to_vec()));
+            } else {
+                for (ordinal, value) in attr.set.values().iter().enumerate() {
+                    insert_value(db, cs, attr.name, value, ordinal as u64)?;
+                }
             }
-            Some(d) => {
+            digests.push(attr.fresh_digest());
+            changes.push(ValueChanges {
+                attribute: attr.name.clone(),
+                added: attr.set.values().iter().map(|v| (*v).clone()).collect(),
+                removed: Vec::new(),
+            });
+            continue;
+        };
+        let was_inline = inline_at(attr.name);
+        if d.count == attr.count() && d.sum == attr.set.sum() {
+            if let Some(p) = was_inline {
+                new_inline.push((attr.name, old_inline[p].1.iter().collect()));
+            }
+            digests.push(Digest {
+                name: attr.name.clone(),
+                ..d
+            });
+            continue;
+        }
+        match (was_inline, attr.inline) {
+            (None, false) => {
                 let (digest, change) = rewrite_attribute(db, cs, &d, attr)?;
                 digests.push(digest);
                 changes.push(change);
             }
-            None => {
+            (Some(p), false) => {
+                // Now references or a long list: into rows, all of them.
                 for (ordinal, value) in attr.set.values().iter().enumerate() {
                     insert_value(db, cs, attr.name, value, ordinal as u64)?;
                 }
                 digests.push(attr.fresh_digest());
-                changes.push(ValueChanges {
-                    attribute: attr.name.clone(),
-                    added: attr.set.values().iter().map(|v| (*v).clone()).collect(),
-                    removed: Vec::new(),
-                });
+                changes.push(difference(attr, &old_inline[p].1));
+            }
+            (Some(p), true) => {
+                let old = &old_inline[p].1;
+                new_inline.push((attr.name, kept_then_added(old, attr)));
+                digests.push(attr.fresh_digest());
+                changes.push(difference(attr, old));
+            }
+            (None, true) => {
+                // Rows (stored before inline attributes, or references no more): move inline.
+                let old: Vec<Value> = row_values(db, cs, &d.name)?
+                    .into_iter()
+                    .map(|(v, _)| v)
+                    .collect();
+                db.exec(
+                    "moving a connector-space attribute inline",
+                    "DELETE FROM cs_value WHERE cs_id = ?1 AND attribute = ?2",
+                    params![cs, d.name.as_str()],
+                )?;
+                changes.push(difference(attr, &old));
+                digests.push(attr.fresh_digest());
+                from_rows.push((i, old));
+                new_inline.push((attr.name, Vec::new()));
             }
         }
     }
+    // The values of attributes moved out of rows, in their old order (filled in now that
+    // `from_rows` no longer grows, so the borrows are stable).
+    for (i, old) in &from_rows {
+        let attr = &incoming[*i];
+        if let Some(slot) = new_inline.iter_mut().find(|(n, _)| *n == attr.name) {
+            slot.1 = kept_then_added(old, attr);
+        }
+    }
     for gone in stored.into_iter().flatten() {
-        let values = attribute_values(db, cs, &gone.name)?;
-        db.exec(
-            "removing a connector-space attribute",
-            "DELETE FROM cs_value WHERE cs_id = ?1 AND attribute = ?2",
-            params![cs, gone.name.as_str()],
-        )?;
+        let removed = match inline_at(&gone.name) {
+            Some(p) => old_inline[p].1.clone(),
+            None => {
+                let values = row_values(db, cs, &gone.name)?;
+                db.exec(
+                    "removing a connector-space attribute",
+                    "DELETE FROM cs_value WHERE cs_id = ?1 AND attribute = ?2",
+                    params![cs, gone.name.as_str()],
+                )?;
+                values.into_iter().map(|(v, _)| v).collect()
+            }
+        };
         changes.push(ValueChanges {
             attribute: gone.name,
             added: Vec::new(),
-            removed: values.into_iter().map(|(v, _)| v).collect(),
+            removed,
         });
     }
+    let inline_blob = codec::cs_inline_to_blob(new_inline.iter().map(|(n, v)| (*n, v.as_slice())));
+    // An object from before inline attributes with none now keeps its NULL.
+    let inline_blob =
+        (header.inline_blob.is_some() || !inline_blob.is_empty()).then_some(inline_blob);
 
     let new_dn = object.dn.to_string();
     let previous_dn = if new_dn == header.dn_text {
@@ -296,11 +362,15 @@ fn update_existing(
     let changed = !changes.is_empty() || previous_dn.is_some() || previous_object_class.is_some();
     let pending = pending_after(db, cs, header.pending, changed, &changes)?;
     let blob = codec::digests_to_blob(&digests);
-    if changed || pending != header.pending || blob != header.digests_blob {
+    if changed
+        || pending != header.pending
+        || blob != header.digests_blob
+        || inline_blob != header.inline_blob
+    {
         db.exec(
             "updating a connector-space object",
             "UPDATE cs_object SET dn = ?2, dn_key = ?3, object_class = ?4, pending_import = ?5, \
-             seen_generation = ?6, digests = ?7 WHERE id = ?1",
+             seen_generation = ?6, digests = ?7, attrs = ?8 WHERE id = ?1",
             params![
                 cs,
                 new_dn,
@@ -308,7 +378,8 @@ fn update_existing(
                 object.object_class,
                 codec::pending_code(pending),
                 c.generation,
-                blob
+                blob,
+                inline_blob
             ],
         )?;
     } else {
@@ -328,6 +399,35 @@ fn update_existing(
         values: changes,
         adopted,
     })
+}
+
+/// The values an attribute gained and lost against `old` (exact comparison, as the rows'
+/// primary key compares).
+fn difference(attr: &IncomingAttribute<'_>, old: &[Value]) -> ValueChanges {
+    ValueChanges {
+        attribute: attr.name.clone(),
+        added: attr
+            .set
+            .values()
+            .iter()
+            .filter(|v| !old.contains(v))
+            .map(|v| (*v).clone())
+            .collect(),
+        removed: old
+            .iter()
+            .filter(|v| !attr.set.values().contains(v))
+            .cloned()
+            .collect(),
+    }
+}
+
+/// The new inline values in stored order: the old values that stay, then the added ones in the
+/// order they arrived (as ordinals keep the order for rows).
+fn kept_then_added<'v>(old: &'v [Value], attr: &IncomingAttribute<'v>) -> Vec<&'v Value> {
+    let now = attr.set.values();
+    let mut out: Vec<&Value> = old.iter().filter(|v| now.contains(v)).collect();
+    out.extend(now.iter().copied().filter(|v| !old.contains(v)));
+    out
 }
 
 /// Writes the difference between an attribute's stored values and the imported ones. Stored
@@ -401,6 +501,11 @@ fn import_value_changes(
     };
     let cs = header.id;
     let mut digests = header.digests(db)?;
+    let mut inline: Vec<(AttributeName, Vec<Value>)> = Vec::new();
+    for (text, values) in header.inline(db)? {
+        inline.push((db.decode(codec::attribute_from(text))?, values));
+    }
+    let mut inline_changed = false;
     let mut effective: Vec<ValueChanges> = Vec::new();
     for delta in changes {
         let at = digests.iter().position(|d| d.name == delta.attribute);
@@ -418,41 +523,89 @@ fn import_value_changes(
             added: Vec::new(),
             removed: Vec::new(),
         };
-        // Removals first: a value both removed and added in one delta ends up present.
-        for value in ValueSet::new(&delta.removed).values() {
-            let gone = db.exec(
-                "removing a connector-space value",
-                VALUE_REMOVE_SQL,
-                params![
-                    cs,
-                    digest.name.as_str(),
-                    codec::tag(value),
-                    codec::payload(value)
-                ],
-            )?;
-            if gone > 0 {
-                digest.count = digest.count.saturating_sub(1);
-                digest.sum = digest.sum.wrapping_sub(codec::value_hash(value));
-                change.removed.push((*value).clone());
+        let inline_at = inline.iter().position(|(n, _)| *n == digest.name);
+        let added = ValueSet::new(&delta.added);
+        let goes_to_rows = match inline_at {
+            Some(_) => false,
+            // A new attribute is placed by what arrives; one already in rows stays there.
+            None if at.is_none() => !goes_inline(added.values()),
+            None => true,
+        };
+        if !goes_to_rows {
+            // Inline: the values change in memory and the BLOB is written once below.
+            let p = match inline_at {
+                Some(p) => p,
+                None => {
+                    inline.push((digest.name.clone(), Vec::new()));
+                    inline.len() - 1
+                }
+            };
+            let values = &mut inline[p].1;
+            for value in ValueSet::new(&delta.removed).values() {
+                if let Some(i) = values.iter().position(|v| v == *value) {
+                    let v = values.remove(i);
+                    digest.count = digest.count.saturating_sub(1);
+                    digest.sum = digest.sum.wrapping_sub(codec::value_hash(&v));
+                    change.removed.push(v);
+                }
             }
-        }
-        for value in ValueSet::new(&delta.added).values() {
-            let new = db.exec(
-                "storing a connector-space value",
-                VALUE_ADD_SQL,
-                params![
-                    cs,
-                    digest.name.as_str(),
-                    codec::tag(value),
-                    codec::payload(value),
-                    codec::to_i64(digest.next_ordinal)
-                ],
-            )?;
-            if new > 0 {
-                digest.count += 1;
-                digest.sum = digest.sum.wrapping_add(codec::value_hash(value));
-                digest.next_ordinal += 1;
-                change.added.push((*value).clone());
+            for value in added.values() {
+                if !values.contains(value) {
+                    values.push((*value).clone());
+                    digest.count += 1;
+                    digest.sum = digest.sum.wrapping_add(codec::value_hash(value));
+                    change.added.push((*value).clone());
+                }
+            }
+            digest.next_ordinal = digest.count;
+            inline_changed |= !change.is_empty();
+            let refs: Vec<&Value> = inline[p].1.iter().collect();
+            if inline[p].1.is_empty() {
+                inline.remove(p);
+            } else if !goes_inline(&refs) {
+                // Grown into references or a long list: the attribute moves to rows.
+                let (name, values) = inline.remove(p);
+                for (ordinal, value) in values.iter().enumerate() {
+                    insert_value(db, cs, &name, value, ordinal as u64)?;
+                }
+            }
+        } else {
+            // Removals first: a value both removed and added in one delta ends up present.
+            for value in ValueSet::new(&delta.removed).values() {
+                let gone = db.exec(
+                    "removing a connector-space value",
+                    VALUE_REMOVE_SQL,
+                    params![
+                        cs,
+                        digest.name.as_str(),
+                        codec::tag(value),
+                        codec::payload(value)
+                    ],
+                )?;
+                if gone > 0 {
+                    digest.count = digest.count.saturating_sub(1);
+                    digest.sum = digest.sum.wrapping_sub(codec::value_hash(value));
+                    change.removed.push((*value).clone());
+                }
+            }
+            for value in added.values() {
+                let new = db.exec(
+                    "storing a connector-space value",
+                    VALUE_ADD_SQL,
+                    params![
+                        cs,
+                        digest.name.as_str(),
+                        codec::tag(value),
+                        codec::payload(value),
+                        codec::to_i64(digest.next_ordinal)
+                    ],
+                )?;
+                if new > 0 {
+                    digest.count += 1;
+                    digest.sum = digest.sum.wrapping_add(codec::value_hash(value));
+                    digest.next_ordinal += 1;
+                    change.added.push((*value).clone());
+                }
             }
         }
         if change.is_empty() {
@@ -483,15 +636,27 @@ fn import_value_changes(
                 params![cs, dn.to_string(), codec::dn_key(dn)],
             )?;
         }
+        let inline_blob = if inline_changed {
+            let refs: Vec<(&AttributeName, Vec<&Value>)> = inline
+                .iter()
+                .map(|(n, v)| (n, v.iter().collect()))
+                .collect();
+            Some(codec::cs_inline_to_blob(
+                refs.iter().map(|(n, v)| (*n, v.as_slice())),
+            ))
+        } else {
+            header.inline_blob.clone()
+        };
         db.exec(
             "updating a connector-space object",
-            "UPDATE cs_object SET pending_import = ?2, seen_generation = ?3, digests = ?4 \
-             WHERE id = ?1",
+            "UPDATE cs_object SET pending_import = ?2, seen_generation = ?3, digests = ?4, \
+             attrs = ?5 WHERE id = ?1",
             params![
                 cs,
                 codec::pending_code(pending),
                 c.generation,
-                codec::digests_to_blob(&digests)
+                codec::digests_to_blob(&digests),
+                inline_blob
             ],
         )?;
     } else {

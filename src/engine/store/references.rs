@@ -234,6 +234,9 @@ impl ReferenceStore for SqliteTx<'_> {
 
     fn cs_value_count(&self, cs: CsId, attribute: &AttributeName) -> StoreResult<u64> {
         let db = self.db();
+        if let Some(values) = super::space::inline_attribute(&db, cs.0, attribute)? {
+            return Ok(values.len() as u64);
+        }
         let n: Option<i64> = db.row(
             "counting an attribute's values",
             "SELECT COUNT(*) FROM cs_value WHERE cs_id = ?1 AND attribute = ?2",

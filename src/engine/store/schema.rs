@@ -15,7 +15,7 @@
 //! | `connector` | per connector: watermark, full-import/full-sync flags, last full sync and cycle, import generation, delete-release token | unique name (case-insensitive) |
 //! | `engine_state` | engine-wide values (last full cycle: time, rule and scope fingerprints) | key |
 //! | `cs_object` | connector-space objects: anchor, DN, class, MV link, pending import, last import generation, attribute digests | unique (connector, anchor); connector; (connector, DN key); (connector, id) of pending objects; unique (MV link, connector) |
-//! | `cs_value` | one row per value of a CS attribute | (object, attribute, tag, value) |
+//! | `cs_value` | one row per value of a CS attribute (since version 5 only references and long value lists; the rest inline in `cs_object.attrs`) | (object, attribute, tag, value) |
 //! | `cs_pending_value` | values added/removed since the last sync | (object, attribute, tag, value) |
 //! | `mv_object` | metaverse objects (since version 4 with their inline attributes in `attrs`) | type |
 //! | `mv_attribute` | lineage: rule and connector per MV attribute kept in rows (since version 4 only join and reference attributes) | (object, attribute) |
@@ -57,6 +57,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 4,
         description: "metaverse attributes inline in their object's row",
         sql: V4,
+    },
+    Migration {
+        version: 5,
+        description: "connector-space attributes inline in their object's row",
+        sql: V5,
     },
 ];
 
@@ -298,6 +303,16 @@ ALTER TABLE pending_export ADD COLUMN changes BLOB;
 /// are read from them and move inline when next written.
 const V4: &str = "
 ALTER TABLE mv_object ADD COLUMN attrs BLOB;
+";
+
+/// Connector-space attributes without references and with at most `space::INLINE_MAX_VALUES`
+/// values live in one BLOB of their object's row (`cs_object.attrs`, see `space.rs` and
+/// `codec::cs_inline_to_blob`) instead of a row per value; references (group members, managers)
+/// and very long value lists keep their rows, so a member change stays one row. An attribute is
+/// inline exactly when the BLOB holds it: objects stored before (`attrs` NULL) keep their rows
+/// and are read from them; an attribute moves inline when an import next changes it.
+const V5: &str = "
+ALTER TABLE cs_object ADD COLUMN attrs BLOB;
 ";
 
 #[cfg(test)]

@@ -4,13 +4,19 @@
 //!
 //! Layout: `cs_object` holds the object (anchor, DN and its comparison key, class, link,
 //! pending import, the generation of the last import that saw it) plus one small BLOB of
-//! per-attribute digests (spelling, value count, sum of value hashes, next ordinal); every
-//! value is a row of `cs_value` keyed by (object, attribute, tag, value), with an ordinal that
-//! keeps the order values first appeared in. Values added or removed since the last sync are
-//! rows of `cs_pending_value`.
+//! per-attribute digests (spelling, value count, sum of value hashes, next ordinal) and, since
+//! schema version 5, one BLOB of inline attributes (`attrs`, see [`codec::cs_inline_to_blob`]).
+//! An attribute without references and with at most [`INLINE_MAX_VALUES`] values lives inline,
+//! its values in the order they arrived; any other attribute (group members, managers, long
+//! lists) has a row of `cs_value` per value, keyed by (object, attribute, tag, value), with an
+//! ordinal that keeps the order values first appeared in, so a member change stays one row.
+//! Values added or removed since the last sync are rows of `cs_pending_value`.
 //!
-//! Invariants: an object's digests describe exactly its `cs_value` rows (both are written
-//! together, inside one savepoint); values are a set per attribute (the import drops repeats).
+//! Invariants: an attribute is inline exactly when the object's `attrs` BLOB holds it (objects
+//! from before version 5 have `attrs` NULL: every attribute in rows); an object's digests
+//! describe exactly its inline attributes plus its `cs_value` rows, one digest per attribute
+//! (all are written together, inside one savepoint); values are a set per attribute (the import
+//! drops repeats).
 
 use std::collections::HashMap;
 
@@ -32,7 +38,7 @@ use crate::engine::model::{
 macro_rules! cs_columns {
     () => {
         "c.id, c.connector_id, c.anchor_kind, c.anchor, c.dn, c.object_class, c.mv_id, \
-         c.pending_import, c.digests"
+         c.pending_import, c.digests, c.attrs"
     };
 }
 pub(crate) use cs_columns;
@@ -47,6 +53,8 @@ pub(crate) struct CsHeader {
     pub mv: Option<i64>,
     pub pending: PendingImport,
     pub digests_blob: Vec<u8>,
+    /// The inline attributes' BLOB (`None`: stored before schema version 5, all in rows).
+    pub inline_blob: Option<Vec<u8>>,
 }
 
 type RawHeader = (
@@ -59,6 +67,7 @@ type RawHeader = (
     Option<i64>,
     i64,
     Vec<u8>,
+    Option<Vec<u8>>,
 );
 
 impl CsHeader {
@@ -69,7 +78,8 @@ impl CsHeader {
 
     /// Decodes raw columns.
     pub(crate) fn decode(db: &Db<'_>, raw: RawHeader) -> StoreResult<CsHeader> {
-        let (id, connector_id, kind, anchor, dn_text, object_class, mv, pending, blob) = raw;
+        let (id, connector_id, kind, anchor, dn_text, object_class, mv, pending, blob, inline) =
+            raw;
         Ok(CsHeader {
             id,
             connector_id,
@@ -79,6 +89,7 @@ impl CsHeader {
             mv,
             pending: db.decode(codec::pending_from(pending))?,
             digests_blob: blob,
+            inline_blob: inline,
         })
     }
 
@@ -112,6 +123,35 @@ impl CsHeader {
     pub(crate) fn digests(&self, db: &Db<'_>) -> StoreResult<Vec<Digest>> {
         db.decode(codec::digests_from_blob(&self.digests_blob))
     }
+
+    /// The inline attributes, names as stored.
+    pub(crate) fn inline<'b>(&'b self, db: &Db<'_>) -> StoreResult<Vec<(&'b str, Vec<Value>)>> {
+        match &self.inline_blob {
+            Some(blob) => db.decode(codec::cs_inline_from_blob(blob)),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Whether some attribute has value rows: the digests list more attributes than the inline
+    /// BLOB holds (the BLOB's attributes are always among the digests').
+    pub(crate) fn has_rows(&self, db: &Db<'_>, inline: usize) -> StoreResult<bool> {
+        Ok(db.decode(codec::digest_count(&self.digests_blob))? > inline)
+    }
+}
+
+/// The most values an attribute can have and still live inline.
+pub(crate) const INLINE_MAX_VALUES: usize = 64;
+
+/// Whether values go inline: no reference among them, and not too many.
+pub(crate) fn goes_inline(values: &[&Value]) -> bool {
+    fn holds_ref(v: &Value) -> bool {
+        match v {
+            Value::Ref(_) => true,
+            Value::Multi(parts) => parts.iter().any(holds_ref),
+            _ => false,
+        }
+    }
+    values.len() <= INLINE_MAX_VALUES && !values.iter().any(|v| holds_ref(v))
 }
 
 /// One value row as read: attribute, value, ordinal (decoding errors kept for later).
@@ -167,6 +207,34 @@ impl Collector {
         Ok(())
     }
 
+    /// Adds the header's inline attributes (leaving out `skip`) to `rows`; how many the BLOB
+    /// holds (skipped ones included).
+    fn inline(
+        &mut self,
+        db: &Db<'_>,
+        rows: &mut ValueRows,
+        header: &CsHeader,
+        skip: &[AttributeName],
+    ) -> StoreResult<usize> {
+        let inline = header.inline(db)?;
+        let n = inline.len();
+        for (text, values) in inline {
+            match self.names.resolve(text.as_bytes()) {
+                Ok(name) if skip.contains(&name) => {}
+                Ok(name) => rows.extend(
+                    values
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, v)| (name.clone(), i as i64, v)),
+                ),
+                Err(e) => {
+                    self.error.get_or_insert(e);
+                }
+            }
+        }
+        Ok(n)
+    }
+
     fn check(self, db: &Db<'_>) -> StoreResult<()> {
         match self.error {
             Some(e) => Err(db.corrupt(e)),
@@ -219,37 +287,81 @@ fn read_object(db: &Db<'_>, cs: CsId, skip: &[AttributeName]) -> StoreResult<Opt
     let connector = db.connector_name(header.connector_id)?;
     let mut collector = Collector::default();
     let mut values = ValueRows::new();
-    // One query for every value unless a skipped attribute is actually there (the digests
-    // list the attributes): a user without members costs one statement, not one per attribute.
-    let digests = if skip.is_empty() {
-        Vec::new()
-    } else {
-        header.digests(db)?
-    };
-    if !digests.iter().any(|d| skip.contains(&d.name)) {
-        db.for_each(
-            "reading a connector-space object's values",
-            "SELECT attribute, tag, value, ordinal FROM cs_value WHERE cs_id = ?1",
-            [cs.0],
-            |r| collector.add(&mut values, r, 0),
-        )?;
-    } else {
-        for d in digests.iter().filter(|d| !skip.contains(&d.name)) {
+    let inline = collector.inline(db, &mut values, &header, skip)?;
+    if header.has_rows(db, inline)? {
+        // One query for every value row unless a skipped attribute is actually there (the
+        // digests list the attributes): a group without members costs one statement, not one
+        // per attribute.
+        let digests = if skip.is_empty() {
+            Vec::new()
+        } else {
+            header.digests(db)?
+        };
+        if !digests.iter().any(|d| skip.contains(&d.name)) {
             db.for_each(
                 "reading a connector-space object's values",
-                "SELECT attribute, tag, value, ordinal FROM cs_value \
-                 WHERE cs_id = ?1 AND attribute = ?2",
-                params![cs.0, d.name.as_str()],
+                "SELECT attribute, tag, value, ordinal FROM cs_value WHERE cs_id = ?1",
+                [cs.0],
                 |r| collector.add(&mut values, r, 0),
             )?;
+        } else {
+            for d in digests.iter().filter(|d| !skip.contains(&d.name)) {
+                db.for_each(
+                    "reading a connector-space object's values",
+                    "SELECT attribute, tag, value, ordinal FROM cs_value \
+                     WHERE cs_id = ?1 AND attribute = ?2",
+                    params![cs.0, d.name.as_str()],
+                    |r| collector.add(&mut values, r, 0),
+                )?;
+            }
         }
     }
     collector.check(db)?;
     assemble(db, header, connector, values).map(Some)
 }
 
-/// The values of one attribute with their ordinals, in ordinal order.
+/// The inline attribute `attribute` of an object, if it is inline (`None`: it has rows, or the
+/// object does not exist).
+pub(crate) fn inline_attribute(
+    db: &Db<'_>,
+    cs: i64,
+    attribute: &AttributeName,
+) -> StoreResult<Option<Vec<Value>>> {
+    let blob: Option<Option<Vec<u8>>> = db.row(
+        "reading a connector-space object's inline attributes",
+        "SELECT attrs FROM cs_object WHERE id = ?1",
+        [cs],
+        |r| r.get(0),
+    )?;
+    let Some(blob) = blob.flatten() else {
+        return Ok(None);
+    };
+    Ok(db
+        .decode(codec::cs_inline_from_blob(&blob))?
+        .into_iter()
+        .find(|(name, _)| attribute.eq_ignore_case(name))
+        .map(|(_, values)| values))
+}
+
+/// The values of one attribute with their ordinals, in ordinal order (inline values count
+/// 0, 1, ... in their stored order).
 pub(crate) fn attribute_values(
+    db: &Db<'_>,
+    cs: i64,
+    attribute: &AttributeName,
+) -> StoreResult<Vec<(Value, i64)>> {
+    if let Some(values) = inline_attribute(db, cs, attribute)? {
+        return Ok(values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (v, i as i64))
+            .collect());
+    }
+    row_values(db, cs, attribute)
+}
+
+/// The value rows of one attribute with their ordinals, in ordinal order.
+pub(crate) fn row_values(
     db: &Db<'_>,
     cs: i64,
     attribute: &AttributeName,
@@ -273,6 +385,8 @@ pub(crate) fn attribute_values(
 pub(crate) struct IncomingAttribute<'a> {
     pub name: &'a AttributeName,
     pub set: ValueSet<'a>,
+    /// Whether it goes inline ([`goes_inline`]) or into value rows.
+    pub inline: bool,
 }
 
 impl<'a> IncomingAttribute<'a> {
@@ -281,11 +395,25 @@ impl<'a> IncomingAttribute<'a> {
         attributes
             .iter()
             .filter(|(_, values)| !values.is_empty())
-            .map(|(name, values)| IncomingAttribute {
-                name,
-                set: ValueSet::new(values),
+            .map(|(name, values)| {
+                let set = ValueSet::new(values);
+                IncomingAttribute {
+                    name,
+                    inline: goes_inline(set.values()),
+                    set,
+                }
             })
             .collect()
+    }
+
+    /// The BLOB of the inline ones (see [`codec::cs_inline_to_blob`]).
+    pub(crate) fn inline_blob(incoming: &[IncomingAttribute<'_>]) -> Vec<u8> {
+        codec::cs_inline_to_blob(
+            incoming
+                .iter()
+                .filter(|a| a.inline)
+                .map(|a| (a.name, a.set.values())),
+        )
     }
 
     /// The number of distinct values.
@@ -346,14 +474,16 @@ pub(crate) fn delete_value(
     Ok(())
 }
 
-/// Inserts every value of a new object's attributes, with ordinals 0, 1, ...
-pub(crate) fn insert_all(
+/// Inserts the value rows of a new object's attributes that are not inline, with ordinals 0,
+/// 1, ...
+pub(crate) fn insert_rows(
     db: &Db<'_>,
     cs: i64,
     incoming: &[IncomingAttribute<'_>],
 ) -> StoreResult<()> {
     let rows: Vec<(&AttributeName, i64, rusqlite::types::ToSqlOutput<'_>, i64)> = incoming
         .iter()
+        .filter(|attr| !attr.inline)
         .flat_map(|attr| {
             attr.set
                 .values()
@@ -369,6 +499,9 @@ pub(crate) fn insert_all(
                 })
         })
         .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
     let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(rows.len() * 5);
     for (row, name) in rows.iter().zip(&names) {
@@ -396,6 +529,8 @@ pub(crate) struct NewCsRow<'a> {
     pub pending: PendingImport,
     pub generation: i64,
     pub digests: &'a [Digest],
+    /// The inline attributes' BLOB.
+    pub inline: &'a [u8],
 }
 
 /// Inserts a connector-space object row; its id.
@@ -407,8 +542,8 @@ pub(crate) fn insert_object(db: &Db<'_>, row: &NewCsRow<'_>) -> StoreResult<i64>
     db.exec(
         "creating a connector-space object",
         "INSERT INTO cs_object (connector_id, anchor_kind, anchor, dn, dn_key, object_class, \
-         mv_id, pending_import, seen_generation, digests) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+         mv_id, pending_import, seen_generation, digests, attrs) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
         params![
             row.connector_id,
             kind,
@@ -419,7 +554,8 @@ pub(crate) fn insert_object(db: &Db<'_>, row: &NewCsRow<'_>) -> StoreResult<i64>
             row.mv,
             codec::pending_code(row.pending),
             row.generation,
-            codec::digests_to_blob(row.digests)
+            codec::digests_to_blob(row.digests),
+            row.inline
         ],
     )?;
     Ok(db.last_id())
@@ -573,25 +709,38 @@ impl SyncStore for SqliteTx<'_> {
             params![c.id, after, limit_to],
             CsHeader::raw,
         )?;
+        let headers = headers
+            .into_iter()
+            .map(|raw| CsHeader::decode(&db, raw))
+            .collect::<StoreResult<Vec<_>>>()?;
         let mut collector = Collector::default();
         let mut by_object: HashMap<i64, ValueRows> = HashMap::with_capacity(headers.len());
-        db.for_each(
-            "reading a page of connector-space values",
-            &format!(
-                "SELECT cs_id, attribute, tag, value, ordinal FROM cs_value WHERE cs_id IN ({})",
-                page_ids_sql(scope)
-            ),
-            params![c.id, after, limit_to],
-            |r| {
-                let rows = by_object.entry(r.get::<_, i64>(0)?).or_default();
-                collector.add(rows, r, 1)
-            },
-        )?;
+        let mut rows_needed = false;
+        for header in &headers {
+            let values = by_object.entry(header.id).or_default();
+            let inline = collector.inline(&db, values, header, &[])?;
+            rows_needed |= header.has_rows(&db, inline)?;
+        }
+        // Value rows only when some object of the page has them (references, long lists, or
+        // objects stored before inline attributes): one query for the whole page.
+        if rows_needed {
+            db.for_each(
+                "reading a page of connector-space values",
+                &format!(
+                    "SELECT cs_id, attribute, tag, value, ordinal FROM cs_value WHERE cs_id IN ({})",
+                    page_ids_sql(scope)
+                ),
+                params![c.id, after, limit_to],
+                |r| {
+                    let rows = by_object.entry(r.get::<_, i64>(0)?).or_default();
+                    collector.add(rows, r, 1)
+                },
+            )?;
+        }
         collector.check(&db)?;
         headers
             .into_iter()
-            .map(|raw| {
-                let header = CsHeader::decode(&db, raw)?;
+            .map(|header| {
                 let values = by_object.remove(&header.id).unwrap_or_default();
                 assemble(&db, header, connector.clone(), values)
             })

@@ -1604,7 +1604,8 @@ fn configuration_history_keeps_distinct_applied_configurations() {
 #[test]
 fn a_failing_method_undoes_its_own_writes_and_a_dropped_transaction_leaves_nothing() {
     let (_dir, mut store) = store();
-    // Make any value 'poison' fail to store, after its object row was written.
+    // Make any value 'poison' fail to store, after its object row was written (a reference:
+    // references keep their value rows, other attributes live in the object's row).
     store
         .raw()
         .execute_batch(
@@ -1612,7 +1613,17 @@ fn a_failing_method_undoes_its_own_writes_and_a_dropped_transaction_leaves_nothi
              BEGIN SELECT RAISE(ABORT, 'poisoned value'); END;",
         )
         .unwrap();
-    let poisoned = object(2, "CN=Two,DC=corp", &[("cn", vec![s("two"), s("poison")])]);
+    let poisoned = object(
+        2,
+        "CN=Two,DC=corp",
+        &[
+            ("cn", vec![s("two")]),
+            (
+                "member",
+                vec![Value::Ref("CN=x".into()), Value::Ref("poison".into())],
+            ),
+        ],
+    );
 
     let mut tx = store.begin().unwrap();
     tx.import_object(&ad(), &user(1)).unwrap();
@@ -2301,4 +2312,290 @@ fn project_many_is_project_and_set_attributes_for_each_or_nothing_at_all() {
     );
     assert_eq!(tx.cs_link(ids[0]).unwrap(), None);
     assert_eq!(tx.mv_ids_page(None, None, 10).unwrap(), vec![taken]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connector-space attributes inline (schema version 5)
+
+/// The object's value rows, as (attribute, value text) sorted.
+fn cs_rows(store: &SqliteStore, cs: CsId) -> Vec<(String, String)> {
+    let mut stmt = store
+        .raw()
+        .prepare("SELECT attribute, CAST(value AS TEXT) FROM cs_value WHERE cs_id = ?1")
+        .unwrap();
+    let mut rows: Vec<(String, String)> = stmt
+        .query_map([cs.0], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn refs(names: &[&str]) -> Vec<Value> {
+    names.iter().map(|n| Value::Ref((*n).into())).collect()
+}
+
+#[test]
+fn connector_space_attributes_live_inline_except_references_and_long_lists() {
+    let (_dir, mut store) = store();
+    let many: Vec<Value> = (0..=space::INLINE_MAX_VALUES)
+        .map(|i| s(&format!("smtp:a{i}@x")))
+        .collect();
+    let o = object(
+        1,
+        "CN=Group,DC=corp",
+        &[
+            ("cn", vec![s("Group")]),
+            ("description", vec![s("b"), s("a")]),
+            ("member", refs(&["CN=A,DC=corp", "CN=B,DC=corp"])),
+            ("proxyAddresses", many.clone()),
+        ],
+    );
+    let mut tx = store.begin().unwrap();
+    let cs = tx.import_object(&ad(), &o).unwrap().cs;
+    let read = tx.cs_object(cs).unwrap().unwrap();
+    assert_eq!(
+        read.attributes, o.attributes,
+        "read back exactly, values in order"
+    );
+    let page = tx.cs_page(&ad(), CsScope::All, None, 10).unwrap();
+    assert_eq!(page[0].attributes, o.attributes);
+    assert_eq!(
+        tx.cs_attribute(cs, &attr("description")).unwrap(),
+        vec![s("b"), s("a")]
+    );
+    assert_eq!(tx.cs_value_count(cs, &attr("description")).unwrap(), 2);
+    assert_eq!(tx.cs_value_count(cs, &attr("member")).unwrap(), 2);
+    let without = tx
+        .cs_object_without(cs, &[attr("member")])
+        .unwrap()
+        .unwrap();
+    assert!(!without.attributes.contains_key(&attr("member")));
+    assert_eq!(without.attributes.len(), 3);
+    tx.commit().unwrap();
+    let rows = cs_rows(&store, cs);
+    let names: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    assert_eq!(
+        names,
+        ["member", "proxyAddresses"].into_iter().collect(),
+        "only references and the list over {} values have rows",
+        space::INLINE_MAX_VALUES
+    );
+    assert_eq!(rows.len(), 2 + many.len());
+}
+
+#[test]
+fn an_import_moves_a_changed_attribute_between_inline_and_rows_and_reports_exact_changes() {
+    let (_dir, mut store) = store();
+    let first = object(
+        1,
+        "CN=One,DC=corp",
+        &[
+            ("cn", vec![s("One")]),
+            ("otherMailbox", vec![s("a"), s("b")]),
+            ("seeAlso", refs(&["CN=X,DC=corp"])),
+        ],
+    );
+    let [cs] = import_and_sync(&mut store, std::slice::from_ref(&first))[..] else {
+        panic!()
+    };
+    // otherMailbox grows past the inline limit (into rows); seeAlso becomes text (inline);
+    // cn is unchanged and stays where it is.
+    let mut long: Vec<Value> = vec![s("b")];
+    long.extend((0..space::INLINE_MAX_VALUES).map(|i| s(&format!("m{i}"))));
+    let second = object(
+        1,
+        "CN=One,DC=corp",
+        &[
+            ("cn", vec![s("One")]),
+            ("otherMailbox", long.clone()),
+            ("seeAlso", vec![s("plain")]),
+        ],
+    );
+    let mut tx = store.begin().unwrap();
+    let out = tx.import_object(&ad(), &second).unwrap();
+    let mut values = out.values.clone();
+    values.sort_by(|a, b| a.attribute.cmp(&b.attribute));
+    assert_eq!(
+        values,
+        vec![
+            ValueChanges {
+                attribute: attr("otherMailbox"),
+                added: long[1..].to_vec(),
+                removed: vec![s("a")],
+            },
+            ValueChanges {
+                attribute: attr("seeAlso"),
+                added: vec![s("plain")],
+                removed: refs(&["CN=X,DC=corp"]),
+            },
+        ]
+    );
+    assert_eq!(
+        tx.cs_object(cs).unwrap().unwrap().attributes,
+        second.attributes
+    );
+    tx.commit().unwrap();
+    let rows = cs_rows(&store, cs);
+    assert!(rows.iter().all(|r| r.0 == "otherMailbox"), "{rows:?}");
+    assert_eq!(rows.len(), long.len());
+
+    // Back: the list shrinks (inline again, rows gone) and the same import twice is unchanged.
+    let third = object(
+        1,
+        "CN=One,DC=corp",
+        &[
+            ("cn", vec![s("One")]),
+            ("otherMailbox", vec![s("m3"), s("b")]),
+        ],
+    );
+    let mut tx = store.begin().unwrap();
+    let out = tx.import_object(&ad(), &third).unwrap();
+    let removed_mailboxes = out
+        .values
+        .iter()
+        .find(|c| c.attribute == attr("otherMailbox"))
+        .unwrap();
+    assert!(removed_mailboxes.added.is_empty());
+    assert_eq!(removed_mailboxes.removed.len(), long.len() - 2);
+    let read = tx.cs_object(cs).unwrap().unwrap();
+    assert_eq!(
+        read.attributes.get(&attr("otherMailbox")).unwrap(),
+        &vec![s("b"), s("m3")],
+        "kept values keep their old order"
+    );
+    assert!(!read.attributes.contains_key(&attr("seeAlso")));
+    let again = tx.import_object(&ad(), &third).unwrap();
+    assert_eq!(again.change, ImportChange::Unchanged);
+    tx.commit().unwrap();
+    assert!(cs_rows(&store, cs).is_empty());
+}
+
+#[test]
+fn a_delta_value_change_on_an_inline_attribute_rewrites_the_row_and_moves_it_when_it_grows() {
+    let (_dir, mut store) = store();
+    let o = object(
+        5,
+        "CN=Five,DC=corp",
+        &[("cn", vec![s("Five")]), ("otherMailbox", vec![s("a")])],
+    );
+    let [cs] = import_and_sync(&mut store, &[o])[..] else {
+        panic!()
+    };
+    let mut tx = store.begin().unwrap();
+    let item = value_item(5, "otherMailbox", vec![s("b")], vec![s("a")]);
+    let out = tx.import_item(&ad(), &item).unwrap().unwrap();
+    assert_eq!(
+        out.values,
+        vec![ValueChanges {
+            attribute: attr("otherMailbox"),
+            added: vec![s("b")],
+            removed: vec![s("a")],
+        }]
+    );
+    // Repeated: a no-op.
+    let again = tx.import_item(&ad(), &item).unwrap().unwrap();
+    assert_eq!(again.values.len(), 0);
+    // A new attribute of references arrives by value changes: rows.
+    let item = value_item(5, "seeAlso", refs(&["CN=Y,DC=corp"]), Vec::new());
+    tx.import_item(&ad(), &item).unwrap().unwrap();
+    // The inline attribute grows past the limit: it moves to rows, values kept in order.
+    let more: Vec<Value> = (0..space::INLINE_MAX_VALUES)
+        .map(|i| s(&format!("n{i}")))
+        .collect();
+    let item = value_item(5, "otherMailbox", more.clone(), Vec::new());
+    let out = tx.import_item(&ad(), &item).unwrap().unwrap();
+    assert_eq!(out.values[0].added, more);
+    let read = tx.cs_object(cs).unwrap().unwrap();
+    let mut want = vec![s("b")];
+    want.extend(more.iter().cloned());
+    assert_eq!(read.attributes.get(&attr("otherMailbox")).unwrap(), &want);
+    assert_eq!(
+        read.attributes.get(&attr("seeAlso")).unwrap(),
+        &refs(&["CN=Y,DC=corp"])
+    );
+    assert_eq!(read.attributes.get(&attr("cn")).unwrap(), &vec![s("Five")]);
+    // A later whole import of the same values compares by digest: unchanged.
+    let whole = object(
+        5,
+        "CN=Five,DC=corp",
+        &[
+            ("cn", vec![s("Five")]),
+            ("otherMailbox", want.clone()),
+            ("seeAlso", refs(&["CN=Y,DC=corp"])),
+        ],
+    );
+    let out = tx.import_object(&ad(), &whole).unwrap();
+    assert!(out.values.is_empty(), "{:?}", out.values);
+    tx.commit().unwrap();
+    let rows = cs_rows(&store, cs);
+    assert_eq!(rows.len(), want.len() + 1);
+    assert!(!rows.iter().any(|r| r.0 == "cn"));
+}
+
+#[test]
+fn connector_space_rows_from_before_version_5_are_read_and_move_inline_when_changed() {
+    let (dir, mut store) = store();
+    let path = dir.path().join("state/hybridsync.db");
+    let o = object(
+        9,
+        "CN=Nine,DC=corp",
+        &[
+            ("cn", vec![s("Nine")]),
+            ("description", vec![s("x"), s("y")]),
+        ],
+    );
+    let [cs] = import_and_sync(&mut store, std::slice::from_ref(&o))[..] else {
+        panic!()
+    };
+    // What a version 4 database holds: no inline BLOB, every value a row (ordinals give order).
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch(&format!(
+        "UPDATE cs_object SET attrs = NULL WHERE id = {0};
+         INSERT INTO cs_value (cs_id, attribute, tag, value, ordinal) VALUES
+             ({0}, 'cn', 1, 'Nine', 0),
+             ({0}, 'description', 1, 'y', 1),
+             ({0}, 'description', 1, 'x', 0);",
+        cs.0
+    ))
+    .unwrap();
+    drop(raw);
+    let mut tx = store.begin().unwrap();
+    assert_eq!(tx.cs_object(cs).unwrap().unwrap().attributes, o.attributes);
+    assert_eq!(
+        tx.cs_page(&ad(), CsScope::All, None, 5).unwrap()[0].attributes,
+        o.attributes
+    );
+    // Unchanged: nothing moves. Changed: description moves inline, cn keeps its row.
+    assert_eq!(
+        tx.import_object(&ad(), &o).unwrap().change,
+        ImportChange::Unchanged
+    );
+    let changed = object(
+        9,
+        "CN=Nine,DC=corp",
+        &[
+            ("cn", vec![s("Nine")]),
+            ("description", vec![s("y"), s("z")]),
+        ],
+    );
+    let out = tx.import_object(&ad(), &changed).unwrap();
+    assert_eq!(
+        out.values,
+        vec![ValueChanges {
+            attribute: attr("description"),
+            added: vec![s("z")],
+            removed: vec![s("x")],
+        }]
+    );
+    assert_eq!(
+        tx.cs_object(cs).unwrap().unwrap().attributes,
+        changed.attributes
+    );
+    tx.commit().unwrap();
+    assert_eq!(
+        cs_rows(&store, cs),
+        vec![("cn".to_string(), "Nine".to_string())]
+    );
 }
