@@ -558,6 +558,14 @@ pub trait ReferenceStore {
         target: &Dn,
     ) -> StoreResult<Vec<(CsId, AttributeName, String)>>;
 
+    /// [`ReferenceStore::unresolved_refs_to`] for several targets at once (a page of new
+    /// objects): one list per target, in order.
+    fn unresolved_refs_to_many(
+        &self,
+        connector: &ConnectorName,
+        targets: &[Dn],
+    ) -> StoreResult<Vec<Vec<(CsId, AttributeName, String)>>>;
+
     /// The metaverse object joined to the object of `connector` at `dn`, if any.
     fn linked_mv_by_dn(&self, connector: &ConnectorName, dn: &Dn) -> StoreResult<Option<MvId>>;
 

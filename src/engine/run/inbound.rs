@@ -570,12 +570,15 @@ fn flush(tx: &mut dyn StoreTx, c: &EngineConnector, cx: &mut Cycle<'_>) -> Resul
     let dns = std::mem::take(&mut cx.deferred.dns);
     cx.deferred.keys.clear();
     let ids = tx.project_many(&projections)?;
-    for ((mv, dn), p) in ids.into_iter().zip(&dns).zip(&projections) {
+    // Completing one object's waiting references never touches another's: look them all up
+    // at once.
+    let waiting = tx.unresolved_refs_to_many(c.name(), &dns)?;
+    for (((mv, dn), p), waiting) in ids.into_iter().zip(&dns).zip(&projections).zip(waiting) {
         tracing::debug!(%dn, "projected");
         let dirty = cx.dirty(mv);
         dirty.attrs |= !p.attributes.is_empty();
         dirty.full = true;
-        complete_waiting_references(tx, c.name(), cx, dn, mv)?;
+        complete_references(tx, c.name(), cx, dn, mv, waiting)?;
     }
     Ok(())
 }
@@ -920,7 +923,20 @@ fn complete_waiting_references(
     dn: &Dn,
     mv: MvId,
 ) -> Result<(), EngineError> {
-    for (holder, attr, rule) in tx.unresolved_refs_to(connector, dn)? {
+    let waiting = tx.unresolved_refs_to(connector, dn)?;
+    complete_references(tx, connector, cx, dn, mv, waiting)
+}
+
+/// Completes the references `waiting` for the object at `dn`, now joined to `mv`.
+fn complete_references(
+    tx: &mut dyn StoreTx,
+    connector: &ConnectorName,
+    cx: &mut Cycle<'_>,
+    dn: &Dn,
+    mv: MvId,
+    waiting: Vec<(CsId, AttributeName, String)>,
+) -> Result<(), EngineError> {
+    for (holder, attr, rule) in waiting {
         let Some(m) = tx.cs_link(holder)? else {
             continue;
         };

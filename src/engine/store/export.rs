@@ -23,7 +23,7 @@ use super::space::{
     CsHeader, IncomingAttribute, NewCsRow, insert_object, insert_rows, joined_in_connector,
     require_mv,
 };
-use super::sqlite::{Db, SqliteTx, after_bound, limit, value_at};
+use super::sqlite::{ConnectorRow, Db, SqliteTx, after_bound, limit, value_at};
 use super::{ExportStore, JournalStore, StoreResult};
 use crate::domain::Dn;
 use crate::engine::expr::DateTime;
@@ -123,19 +123,23 @@ fn changes_from_rows(db: &Db<'_>, id: i64) -> StoreResult<Vec<AttributeChange>> 
     Ok(changes)
 }
 
-/// Inserts an export object. The object must not exist yet in the connector for `mv`, and `mv`
-/// must exist: the unique join index and the foreign key enforce both, so the checks that name
-/// the problem only run when the insert fails.
+/// Inserts an export object, and with `add` its pending Add. The object must not exist yet in
+/// the connector for `mv`, and `mv` must exist: the unique join index and the foreign key
+/// enforce both, so the checks that name the problem only run when the insert fails.
+///
+/// Atomic without a savepoint: the object row is the first write, and a statement that fails
+/// undoes itself; should a later write fail, the object row is deleted again, which takes its
+/// value rows and pending export with it (`ON DELETE CASCADE`).
 #[allow(clippy::too_many_arguments)]
 fn new_export_object(
     db: &Db<'_>,
-    connector_id: i64,
-    generation: i64,
+    c: ConnectorRow,
     connector: &ConnectorName,
     mv: MvId,
     dn: &Dn,
     object_class: &str,
     attributes: &Attributes,
+    add: Option<&[AttributeChange]>,
 ) -> StoreResult<CsId> {
     let incoming = IncomingAttribute::all(attributes);
     let digests: Vec<_> = incoming
@@ -145,13 +149,13 @@ fn new_export_object(
     let inserted = insert_object(
         db,
         &NewCsRow {
-            connector_id,
+            connector_id: c.id,
             anchor: None,
             dn,
             object_class,
             mv: Some(mv.0),
             pending: PendingImport::None,
-            generation,
+            generation: c.generation,
             digests: &digests,
             inline: &IncomingAttribute::inline_blob(&incoming),
         },
@@ -160,7 +164,7 @@ fn new_export_object(
         Ok(id) => id,
         Err(e) => {
             require_mv(db, mv)?;
-            if let Some(other) = joined_in_connector(db, connector_id, mv.0)? {
+            if let Some(other) = joined_in_connector(db, c.id, mv.0)? {
                 return Err(db.conflict(format!(
                     "metaverse object {} already has connector-space object {other} in \
                      connector '{connector}'; provisioning a second one ({dn}) would be ambiguous",
@@ -170,7 +174,34 @@ fn new_export_object(
             return Err(e);
         }
     };
-    insert_rows(db, id, &incoming)?;
+    let rest = insert_rows(db, id, &incoming).and_then(|()| match add {
+        Some(changes) => insert_export(
+            db,
+            CsId(id),
+            c.id,
+            Operation::Add,
+            None,
+            dn,
+            object_class,
+            changes,
+        )
+        .map(|_| ()),
+        None => Ok(()),
+    });
+    if let Err(e) = rest {
+        let undone = db.exec(
+            "undoing a failed provisioning",
+            "DELETE FROM cs_object WHERE id = ?1",
+            [id],
+        );
+        if let Err(undo) = undone {
+            tracing::error!(
+                error = %undo,
+                "could not undo a failed store step; the transaction must be rolled back"
+            );
+        }
+        return Err(e);
+    }
     Ok(CsId(id))
 }
 
@@ -211,6 +242,39 @@ fn insert_export(
     Ok(PendingExportId(db.last_id()))
 }
 
+impl SqliteTx<'_> {
+    /// [`ExportStore::provision_export_add`] and [`ExportStore::provision_export_object`]: no
+    /// savepoint once the connector exists (see [`new_export_object`]); its first export
+    /// creates the connector's row inside one.
+    fn provision(
+        &mut self,
+        connector: &ConnectorName,
+        mv: MvId,
+        dn: &Dn,
+        object_class: &str,
+        attributes: &Attributes,
+        add: Option<&[AttributeChange]>,
+    ) -> StoreResult<CsId> {
+        let known = self.db().connector(connector)?;
+        match known {
+            Some(c) => new_export_object(
+                &self.db(),
+                c,
+                connector,
+                mv,
+                dn,
+                object_class,
+                attributes,
+                add,
+            ),
+            None => self.atomic(|db| {
+                let c = db.connector_or_create(connector)?;
+                new_export_object(db, c, connector, mv, dn, object_class, attributes, add)
+            }),
+        }
+    }
+}
+
 impl ExportStore for SqliteTx<'_> {
     fn provision_export_object(
         &mut self,
@@ -220,19 +284,7 @@ impl ExportStore for SqliteTx<'_> {
         object_class: &str,
         attributes: &Attributes,
     ) -> StoreResult<CsId> {
-        self.atomic(|db| {
-            let c = db.connector_or_create(connector)?;
-            new_export_object(
-                db,
-                c.id,
-                c.generation,
-                connector,
-                mv,
-                dn,
-                object_class,
-                attributes,
-            )
-        })
+        self.provision(connector, mv, dn, object_class, attributes, None)
     }
 
     fn provision_export_add(
@@ -244,30 +296,7 @@ impl ExportStore for SqliteTx<'_> {
         attributes: &Attributes,
         changes: &[AttributeChange],
     ) -> StoreResult<CsId> {
-        self.atomic(|db| {
-            let c = db.connector_or_create(connector)?;
-            let cs = new_export_object(
-                db,
-                c.id,
-                c.generation,
-                connector,
-                mv,
-                dn,
-                object_class,
-                attributes,
-            )?;
-            insert_export(
-                db,
-                cs,
-                c.id,
-                Operation::Add,
-                None,
-                dn,
-                object_class,
-                changes,
-            )?;
-            Ok(cs)
-        })
+        self.provision(connector, mv, dn, object_class, attributes, Some(changes))
     }
 
     fn set_cs_anchor(&mut self, cs: CsId, anchor: &Anchor) -> StoreResult<()> {

@@ -9,6 +9,8 @@
 //! object (rows go with the object, and the engine removes a row when the value goes or the
 //! reference resolves); no method loads a whole attribute: each answers with an index probe.
 
+use std::collections::{HashMap, HashSet};
+
 use rusqlite::params;
 
 use super::codec;
@@ -18,6 +20,9 @@ use super::{ReferenceStore, StoreResult};
 use crate::domain::{AttributeName, Dn};
 use crate::engine::model::{Anchor, ConnectorName, CsId, MvId};
 use crate::engine::refs;
+
+/// The most DN keys one lookup of waiting references names.
+const IN_CHUNK: usize = 500;
 
 impl ReferenceStore for SqliteTx<'_> {
     fn add_unresolved_ref(
@@ -76,21 +81,61 @@ impl ReferenceStore for SqliteTx<'_> {
         connector: &ConnectorName,
         target: &Dn,
     ) -> StoreResult<Vec<(CsId, AttributeName, String)>> {
+        Ok(self
+            .unresolved_refs_to_many(connector, std::slice::from_ref(target))?
+            .pop()
+            .unwrap_or_default())
+    }
+
+    fn unresolved_refs_to_many(
+        &self,
+        connector: &ConnectorName,
+        targets: &[Dn],
+    ) -> StoreResult<Vec<Vec<(CsId, AttributeName, String)>>> {
+        let mut out = vec![Vec::new(); targets.len()];
         let db = self.db();
         let Some(c) = db.connector(connector)? else {
-            return Ok(Vec::new());
+            return Ok(out);
         };
-        let rows: Vec<(i64, String, String)> = db.rows(
-            "finding references waiting for an object",
-            "SELECT u.cs_id, u.attribute, u.rule FROM unresolved_ref u \
-             JOIN cs_object o ON o.id = u.cs_id \
-             WHERE u.target_key = ?1 AND o.connector_id = ?2 ORDER BY u.cs_id, u.attribute",
-            params![codec::dn_key(target), c.id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )?;
-        rows.into_iter()
-            .map(|(cs, a, rule)| Ok((CsId(cs), db.decode(codec::attribute_from(&a))?, rule)))
-            .collect()
+        let keys: Vec<String> = targets.iter().map(codec::dn_key).collect();
+        let mut at: HashMap<&str, Vec<usize>> = HashMap::with_capacity(keys.len());
+        for (i, k) in keys.iter().enumerate() {
+            at.entry(k.as_str()).or_default().push(i);
+        }
+        let distinct: Vec<&str> = {
+            let mut seen = HashSet::new();
+            keys.iter()
+                .map(String::as_str)
+                .filter(|k| seen.insert(*k))
+                .collect()
+        };
+        for chunk in distinct.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT u.target_key, u.cs_id, u.attribute, u.rule FROM unresolved_ref u \
+                 JOIN cs_object o ON o.id = u.cs_id \
+                 WHERE o.connector_id = ?1 AND u.target_key IN ({}) \
+                 ORDER BY u.cs_id, u.attribute",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() + 1);
+            params.push(&c.id);
+            for k in chunk {
+                params.push(k);
+            }
+            let rows: Vec<(String, i64, String, String)> = db.rows(
+                "finding references waiting for objects",
+                &sql,
+                params.as_slice(),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )?;
+            for (key, cs, a, rule) in rows {
+                let name = db.decode(codec::attribute_from(&a))?;
+                for &i in at.get(key.as_str()).map(Vec::as_slice).unwrap_or_default() {
+                    out[i].push((CsId(cs), name.clone(), rule.clone()));
+                }
+            }
+        }
+        Ok(out)
     }
 
     fn linked_mv_by_dn(&self, connector: &ConnectorName, dn: &Dn) -> StoreResult<Option<MvId>> {

@@ -139,6 +139,9 @@ impl CsHeader {
     }
 }
 
+/// The most ids [`SyncStore::clear_pending_adds`] clears with one statement.
+const CLEAR_CHUNK: usize = 2_000;
+
 /// The most values an attribute can have and still live inline.
 pub(crate) const INLINE_MAX_VALUES: usize = 64;
 
@@ -831,22 +834,35 @@ impl SyncStore for SqliteTx<'_> {
         if ids.is_empty() {
             return Ok(());
         }
-        let others = self.atomic(|db| {
-            let mut others = Vec::new();
-            for cs in ids {
-                let n = db.exec(
-                    "clearing a pending import",
-                    "UPDATE cs_object SET pending_import = 0 WHERE id = ?1 AND pending_import = 1",
-                    [cs.0],
+        // One statement per chunk of ids, atomic by itself; a savepoint only when there are
+        // several.
+        let clear = |db: &Db<'_>| -> StoreResult<usize> {
+            let mut cleared = 0;
+            for chunk in ids.chunks(CLEAR_CHUNK) {
+                let sql = format!(
+                    "UPDATE cs_object SET pending_import = 0 WHERE pending_import = 1 \
+                     AND id IN ({})",
+                    vec!["?"; chunk.len()].join(", ")
+                );
+                cleared += db.exec(
+                    "clearing pending imports",
+                    &sql,
+                    rusqlite::params_from_iter(chunk.iter().map(|c| c.0)),
                 )?;
-                if n == 0 {
-                    others.push(*cs);
-                }
             }
-            Ok(others)
-        })?;
-        for cs in others {
-            self.clear_pending_import(cs)?;
+            Ok(cleared)
+        };
+        let cleared = if ids.len() > CLEAR_CHUNK {
+            self.atomic(clear)?
+        } else {
+            clear(&self.db())?
+        };
+        if cleared < ids.len() {
+            // Some were not pending Adds (or an id repeats): each the one-by-one way, which
+            // leaves an object already cleared as it is.
+            for cs in ids {
+                self.clear_pending_import(*cs)?;
+            }
         }
         Ok(())
     }

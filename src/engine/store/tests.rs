@@ -2599,3 +2599,95 @@ fn connector_space_rows_from_before_version_5_are_read_and_move_inline_when_chan
         vec![("cn".to_string(), "Nine".to_string())]
     );
 }
+
+#[test]
+fn a_provisioning_whose_pending_add_fails_leaves_no_object_behind() {
+    let (_dir, mut store) = store();
+    let mut tx = store.begin().unwrap();
+    let mv = tx.create_mv(MvObjectType::Person).unwrap();
+    let other = tx.create_mv(MvObjectType::Person).unwrap();
+    let mut attrs = Attributes::new();
+    attrs.insert(attr("displayName"), vec![s("Ann")]);
+    attrs.insert(attr("manager"), refs(&["CN=Boss"]));
+    let changes: Vec<AttributeChange> = attrs
+        .iter()
+        .map(|(k, v)| AttributeChange::replace(k.clone(), Vec::new(), v.clone()))
+        .collect();
+    // The connector exists (its first provisioning created it), so the next one takes the
+    // path without a savepoint.
+    tx.provision_export_add(&aad(), other, &dn("CN=Other"), "user", &attrs, &changes)
+        .unwrap();
+    tx.commit().unwrap();
+    store
+        .raw()
+        .execute_batch(
+            "CREATE TEMP TRIGGER poison BEFORE INSERT ON pending_export WHEN NEW.dn = 'CN=Ann' \
+             BEGIN SELECT RAISE(ABORT, 'poisoned export'); END;",
+        )
+        .unwrap();
+    let mut tx = store.begin().unwrap();
+    let err = tx
+        .provision_export_add(&aad(), mv, &dn("CN=Ann"), "user", &attrs, &changes)
+        .unwrap_err();
+    assert!(err.to_string().contains("poisoned export"), "{err}");
+    assert!(tx.find_cs_by_dn(&aad(), &dn("CN=Ann")).unwrap().is_empty());
+    // The same object provisions once the fault is gone.
+    drop(tx);
+    store.raw().execute_batch("DROP TRIGGER poison").unwrap();
+    let mut tx = store.begin().unwrap();
+    let cs = tx
+        .provision_export_add(&aad(), mv, &dn("CN=Ann"), "user", &attrs, &changes)
+        .unwrap();
+    assert_eq!(tx.cs_object(cs).unwrap().unwrap().attributes, attrs);
+    tx.commit().unwrap();
+    let values: i64 = store
+        .raw()
+        .query_row("SELECT COUNT(*) FROM cs_value", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(
+        values, 2,
+        "the two managers' rows, none left from the failure"
+    );
+}
+
+#[test]
+fn waiting_references_for_several_targets_come_back_per_target_as_one_by_one() {
+    let (_dir, mut store) = store();
+    let ids = import_and_sync(&mut store, &(1..=3).map(user).collect::<Vec<_>>());
+    let mut tx = store.begin().unwrap();
+    tx.add_unresolved_ref(ids[0], &attr("manager"), &dn("CN=Boss,DC=x"), "r1")
+        .unwrap();
+    tx.add_unresolved_ref(ids[1], &attr("manager"), &dn("cn=boss, dc=X"), "r1")
+        .unwrap();
+    tx.add_unresolved_ref(ids[2], &attr("seeAlso"), &dn("CN=Other,DC=x"), "r2")
+        .unwrap();
+    let targets = [
+        dn("CN=Nobody,DC=x"),
+        dn("CN=Boss,DC=x"),
+        dn("CN=Other,DC=x"),
+        dn("CN=BOSS,DC=x"),
+    ];
+    let many = tx.unresolved_refs_to_many(&ad(), &targets).unwrap();
+    let one: Vec<_> = targets
+        .iter()
+        .map(|t| tx.unresolved_refs_to(&ad(), t).unwrap())
+        .collect();
+    assert_eq!(many, one);
+    assert_eq!(
+        many[1],
+        vec![
+            (ids[0], attr("manager"), "r1".to_string()),
+            (ids[1], attr("manager"), "r1".to_string())
+        ]
+    );
+    assert!(many[0].is_empty());
+    assert_eq!(many[2].len(), 1);
+    assert_eq!(many[3], many[1], "the same DN, spelled otherwise");
+    // Another connector's objects are not found.
+    assert!(
+        tx.unresolved_refs_to_many(&aad(), &targets)
+            .unwrap()
+            .iter()
+            .all(Vec::is_empty)
+    );
+}
