@@ -318,6 +318,8 @@ struct Cycle<'r> {
     /// Per target connector and metaverse type: (metaverse attribute, target attribute) of
     /// direct outbound flows of references.
     out_refs: HashMap<(String, MvObjectType), Vec<(AttributeName, AttributeName)>>,
+    /// The outbound pass's counterparts in its target, as looked up so far.
+    counterparts: outbound::Counterparts,
     /// Containers' objectGUIDs per connector (for OU filtering), filled on demand.
     containers: std::cell::RefCell<HashMap<(String, Dn), Option<crate::domain::ObjectGuid>>>,
     /// Attribute filtering: (object class, attribute) never shown to the rules.
@@ -533,6 +535,7 @@ impl<'a> Engine<'a> {
             big_sources,
             big_mv,
             out_refs: HashMap::new(),
+            counterparts: outbound::Counterparts::default(),
             containers: std::cell::RefCell::new(HashMap::new()),
             excluded: options.excluded_attributes.clone(),
             members: std::cell::RefCell::new(HashMap::new()),

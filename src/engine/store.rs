@@ -583,6 +583,14 @@ pub trait ReferenceStore {
     /// The object of `connector` joined to `mv`, without its attributes.
     fn counterpart(&self, connector: &ConnectorName, mv: MvId) -> StoreResult<Option<Counterpart>>;
 
+    /// The counterparts in `connector` of the given metaverse objects (those that have one),
+    /// in one go.
+    fn counterparts_of(
+        &self,
+        connector: &ConnectorName,
+        mvs: &[MvId],
+    ) -> StoreResult<Vec<(MvId, Counterpart)>>;
+
     /// [`ReferenceStore::counterpart`] for every metaverse object with an id above `after` and
     /// up to `through` that has one (one range query).
     fn counterparts_between(

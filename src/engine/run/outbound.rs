@@ -9,7 +9,7 @@
 //! arrive as value changes leave as incremental changes, never as a rewrite of the whole list;
 //! an object never exported is still an add, however often it changes before export.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::{Cycle, CycleOptions, Dirty, EngineConnector, EngineError, RefDelta};
 use crate::domain::{AttributeName, Dn};
@@ -31,6 +31,20 @@ pub(super) fn run(
     stop: &std::sync::atomic::AtomicBool,
 ) -> Result<(), EngineError> {
     let page = options.page_size.max(1);
+    cx.counterparts.clear();
+    let outcome = pass(store, t, cx, page, stop);
+    cx.counterparts.clear();
+    outcome
+}
+
+/// [`run`]'s work, in pages of `page` objects.
+fn pass(
+    store: &mut dyn Store,
+    t: &EngineConnector,
+    cx: &mut Cycle<'_>,
+    page: usize,
+    stop: &std::sync::atomic::AtomicBool,
+) -> Result<(), EngineError> {
     if cx.full {
         let mut after: Option<MvId> = None;
         loop {
@@ -45,7 +59,9 @@ pub(super) fn run(
             };
             // The page's objects and their counterparts in a few range queries: planning one
             // object never changes another's metaverse attributes or counterpart.
-            let mut objects = tx.mv_page(after, last)?.into_iter().peekable();
+            let objects = tx.mv_page(after, last)?;
+            cx.counterparts.prefetch(&*tx, t, &objects)?;
+            let mut objects = objects.into_iter().peekable();
             let mut counterparts = tx
                 .counterparts_between(t.name(), after, last)?
                 .into_iter()
@@ -88,6 +104,62 @@ pub(super) fn run(
     Ok(())
 }
 
+/// The counterparts in the target of the current [`run`] that were looked up: `None` for an
+/// object without one. Within the outbound pass a counterpart only changes when it is
+/// provisioned or deprovisioned, and both record it here ([`provision`], [`deprovision`]), so
+/// an entry stays true until the pass ends; the pass starts and ends with it empty.
+#[derive(Default)]
+pub(super) struct Counterparts(HashMap<MvId, Option<Counterpart>>);
+
+impl Counterparts {
+    /// The counterpart of `mv` in `t`.
+    fn get(
+        &mut self,
+        tx: &dyn StoreTx,
+        t: &EngineConnector,
+        mv: MvId,
+    ) -> Result<Option<Counterpart>, EngineError> {
+        if let Some(known) = self.0.get(&mv) {
+            return Ok(known.clone());
+        }
+        let found = tx.counterpart(t.name(), mv)?;
+        self.0.insert(mv, found.clone());
+        Ok(found)
+    }
+
+    /// Looks up, in one go, the counterparts of the objects that `objects` reference.
+    fn prefetch(
+        &mut self,
+        tx: &dyn StoreTx,
+        t: &EngineConnector,
+        objects: &[MvObject],
+    ) -> Result<(), EngineError> {
+        let mut wanted: Vec<MvId> = objects
+            .iter()
+            .flat_map(|o| o.attributes.values())
+            .flat_map(|c| &c.values)
+            .filter_map(refs::parse_mv_ref)
+            .filter(|m| !self.0.contains_key(m))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        for &m in &wanted {
+            self.0.insert(m, None);
+        }
+        for (m, cp) in tx.counterparts_of(t.name(), &wanted)? {
+            self.0.insert(m, Some(cp));
+        }
+        Ok(())
+    }
+
+    fn clear(&mut self) {
+        self.0 = HashMap::new();
+    }
+}
+
 /// A metaverse object read with its page, and its counterpart in the target.
 struct Known {
     object: MvObject,
@@ -106,7 +178,7 @@ fn one(
 ) -> Result<(), EngineError> {
     let (counterpart, known_object) = match known {
         Some(k) => (k.counterpart, Some(k.object)),
-        None => (tx.counterpart(t.name(), mv)?, None),
+        None => (cx.counterparts.get(&*tx, t, mv)?, None),
     };
     let exported = counterpart.as_ref().is_some_and(|c| c.anchor.is_some());
     if !dirty.full && !dirty.attrs && exported {
@@ -165,7 +237,9 @@ fn one(
         match plan {
             OutboundPlan::Nothing | OutboundPlan::Update { .. } => {
                 let changes = match plan {
-                    OutboundPlan::Update { changes } => translate_changes(&*tx, t, cs, changes)?,
+                    OutboundPlan::Update { changes } => {
+                        translate_changes(&*tx, t, &mut cx.counterparts, cs, changes)?
+                    }
                     _ => Vec::new(),
                 };
                 replace_other_changes(tx, t, cp, changes, &big_targets)?;
@@ -175,7 +249,7 @@ fn one(
                 return Ok(());
             }
             OutboundPlan::Deprovision => {
-                deprovision(tx, t, cp)?;
+                deprovision(tx, t, cx, mv, cp)?;
                 return Ok(());
             }
             OutboundPlan::Failed { .. } | OutboundPlan::Provision { .. } => {}
@@ -213,14 +287,14 @@ fn one(
             attributes,
             ..
         } => {
-            let attributes = translate_all(&*tx, t, &attributes)?;
+            let attributes = translate_all(&*tx, t, &mut cx.counterparts, &attributes)?;
             provision(tx, t, cx, mv, &dn, &object_class, attributes)?;
         }
         OutboundPlan::Update { changes } => {
             let (Some(cp), Some(cs)) = (&counterpart, &existing) else {
                 return Ok(());
             };
-            let changes = translate_changes(&*tx, t, cs, changes)?;
+            let changes = translate_changes(&*tx, t, &mut cx.counterparts, cs, changes)?;
             if cp.anchor.is_none() {
                 // Never exported: still one add, with the attributes it should have now.
                 let mut attributes = cs.attributes.clone();
@@ -248,7 +322,7 @@ fn one(
         }
         OutboundPlan::Deprovision => {
             if let Some(cp) = &counterpart {
-                deprovision(tx, t, cp)?;
+                deprovision(tx, t, cx, mv, cp)?;
             }
         }
     }
@@ -301,24 +375,24 @@ fn big_targets(cx: &mut Cycle<'_>, t: &EngineConnector, ty: MvObjectType) -> Vec
 fn target_ref(
     tx: &dyn StoreTx,
     t: &EngineConnector,
+    known: &mut Counterparts,
     v: &Value,
 ) -> Result<Option<Value>, EngineError> {
     let Some(m) = refs::parse_mv_ref(v) else {
         return Ok(Some(v.clone()));
     };
-    Ok(tx
-        .counterpart(t.name(), m)?
-        .map(|cp| Value::Ref(cp.dn.to_string())))
+    Ok(known.get(tx, t, m)?.map(|cp| Value::Ref(cp.dn.to_string())))
 }
 
 fn translate_values(
     tx: &dyn StoreTx,
     t: &EngineConnector,
+    known: &mut Counterparts,
     values: &[Value],
 ) -> Result<Vec<Value>, EngineError> {
     let mut out = Vec::with_capacity(values.len());
     for v in values {
-        if let Some(x) = target_ref(tx, t, v)? {
+        if let Some(x) = target_ref(tx, t, known, v)? {
             out.push(x);
         }
     }
@@ -328,11 +402,12 @@ fn translate_values(
 fn translate_all(
     tx: &dyn StoreTx,
     t: &EngineConnector,
+    known: &mut Counterparts,
     attributes: &Attributes,
 ) -> Result<Attributes, EngineError> {
     let mut out = Attributes::new();
     for (k, v) in attributes {
-        let values = translate_values(tx, t, v)?;
+        let values = translate_values(tx, t, known, v)?;
         if !values.is_empty() {
             out.insert(k.clone(), values);
         }
@@ -371,6 +446,7 @@ fn same_ref(a: &Value, b: &Value) -> bool {
 fn translate_changes(
     tx: &dyn StoreTx,
     t: &EngineConnector,
+    known: &mut Counterparts,
     cs: &CsObject,
     changes: Vec<AttributeChange>,
 ) -> Result<Vec<AttributeChange>, EngineError> {
@@ -382,7 +458,7 @@ fn translate_changes(
             out.push(ch);
             continue;
         }
-        let new = translate_values(tx, t, &ch.new)?;
+        let new = translate_values(tx, t, known, &ch.new)?;
         let old = cs
             .attributes
             .get(&ch.attribute)
@@ -478,7 +554,17 @@ fn provision(
     let changes = add_changes(&attributes);
     // The export object and its pending add, in one store step.
     match tx.provision_export_add(t.name(), mv, dn, object_class, &attributes, &changes) {
-        Ok(_) => {}
+        Ok(cs) => {
+            cx.counterparts.0.insert(
+                mv,
+                Some(Counterpart {
+                    cs,
+                    dn: dn.clone(),
+                    object_class: object_class.to_string(),
+                    anchor: None,
+                }),
+            );
+        }
         Err(e @ crate::engine::store::StoreError::Conflict { .. }) => {
             cx.error(
                 tx,
@@ -499,7 +585,7 @@ fn provision(
         if referrer == mv {
             continue;
         }
-        let Some(rcp) = tx.counterpart(t.name(), referrer)? else {
+        let Some(rcp) = cx.counterparts.get(&*tx, t, referrer)? else {
             continue;
         };
         let Some(rty) = tx
@@ -533,8 +619,8 @@ fn reference_delta(
     attr: &AttributeName,
     delta: &RefDelta,
 ) -> Result<(), EngineError> {
-    let added = translate_values(&*tx, t, &delta.added)?;
-    let removed = translate_values(&*tx, t, &delta.removed)?;
+    let added = translate_values(&*tx, t, &mut cx.counterparts, &delta.added)?;
+    let removed = translate_values(&*tx, t, &mut cx.counterparts, &delta.removed)?;
     if added.is_empty() && removed.is_empty() {
         return Ok(());
     }
@@ -663,8 +749,12 @@ fn replace_other_changes(
 fn deprovision(
     tx: &mut dyn StoreTx,
     t: &EngineConnector,
+    cx: &mut Cycle<'_>,
+    mv: MvId,
     cp: &Counterpart,
 ) -> Result<(), EngineError> {
+    // Either way `mv` has no counterpart in `t` any more.
+    cx.counterparts.0.insert(mv, None);
     match &cp.anchor {
         Some(anchor) => {
             tx.put_pending_export(&PendingExport {

@@ -209,6 +209,59 @@ impl ReferenceStore for SqliteTx<'_> {
             .transpose()
     }
 
+    fn counterparts_of(
+        &self,
+        connector: &ConnectorName,
+        mvs: &[MvId],
+    ) -> StoreResult<Vec<(MvId, Counterpart)>> {
+        let db = self.db();
+        let Some(c) = db.connector(connector)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::with_capacity(mvs.len());
+        for chunk in mvs.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT mv_id, id, dn, object_class, anchor_kind, anchor FROM cs_object \
+                 INDEXED BY cs_object_join WHERE connector_id = ?1 AND mv_id IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let ids: Vec<i64> = chunk.iter().map(|m| m.0).collect();
+            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(ids.len() + 1);
+            params.push(&c.id);
+            for id in &ids {
+                params.push(id);
+            }
+            type Raw = (i64, i64, String, String, Option<i64>, Option<Vec<u8>>);
+            let found: Vec<Raw> = db.rows(
+                "finding the counterparts of referenced objects",
+                &sql,
+                params.as_slice(),
+                |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                },
+            )?;
+            for (mv, id, dn, object_class, kind, anchor) in found {
+                out.push((
+                    MvId(mv),
+                    Counterpart {
+                        cs: CsId(id),
+                        dn: db.decode(codec::dn_from(&dn))?,
+                        object_class,
+                        anchor: db.decode(codec::anchor_from(kind, anchor))?,
+                    },
+                ));
+            }
+        }
+        Ok(out)
+    }
+
     fn counterparts_between(
         &self,
         connector: &ConnectorName,

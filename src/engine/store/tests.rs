@@ -2691,3 +2691,34 @@ fn waiting_references_for_several_targets_come_back_per_target_as_one_by_one() {
             .all(Vec::is_empty)
     );
 }
+
+#[test]
+fn counterparts_of_several_objects_come_back_as_one_by_one() {
+    let (_dir, mut store) = store();
+    let mut tx = store.begin().unwrap();
+    let mvs: Vec<MvId> = (0..5)
+        .map(|_| tx.create_mv(MvObjectType::Person).unwrap())
+        .collect();
+    let attrs = Attributes::new();
+    for (i, mv) in mvs.iter().enumerate().filter(|(i, _)| i % 2 == 0) {
+        tx.provision_export_object(&aad(), *mv, &dn(&format!("CN=U{i}")), "user", &attrs)
+            .unwrap();
+    }
+    // Another connector's object of mvs[1] is not its counterpart in this one.
+    tx.provision_export_object(&ad(), mvs[1], &dn("CN=Elsewhere"), "user", &attrs)
+        .unwrap();
+    let mut asked = mvs.clone();
+    asked.push(MvId(999));
+    let mut many = tx.counterparts_of(&aad(), &asked).unwrap();
+    many.sort_by_key(|(m, _)| *m);
+    let one: Vec<(MvId, Counterpart)> = asked
+        .iter()
+        .filter_map(|m| tx.counterpart(&aad(), *m).unwrap().map(|c| (*m, c)))
+        .collect();
+    assert_eq!(many, one);
+    assert_eq!(
+        many.iter().map(|(m, _)| *m).collect::<Vec<_>>(),
+        vec![mvs[0], mvs[2], mvs[4]]
+    );
+    assert_eq!(many[1].1.dn, dn("CN=U2"));
+}
