@@ -569,6 +569,14 @@ pub trait ReferenceStore {
     /// The metaverse object joined to the object of `connector` at `dn`, if any.
     fn linked_mv_by_dn(&self, connector: &ConnectorName, dn: &Dn) -> StoreResult<Option<MvId>>;
 
+    /// [`ReferenceStore::linked_mv_by_dn`] for several DNs at once (a group's members): one
+    /// answer per DN, in order.
+    fn linked_mvs_by_dn(
+        &self,
+        connector: &ConnectorName,
+        dns: &[Dn],
+    ) -> StoreResult<Vec<Option<MvId>>>;
+
     /// The metaverse object a connector-space object is joined to, without loading it.
     fn cs_link(&self, cs: CsId) -> StoreResult<Option<MvId>>;
 

@@ -788,7 +788,9 @@ fn references(
             if let Some(h) = holder.filter(|h| *h != cs.id) {
                 tx.clear_unresolved_refs(h, attr)?;
             }
-            let mut values = Vec::with_capacity(contribution.values.len());
+            // The values' DNs first (a value that is no DN is reported and left out), then
+            // every target looked up at once: looking up never changes a link.
+            let mut dns = Vec::with_capacity(contribution.values.len());
             for v in &contribution.values {
                 let Some(dn) = reference_dn(v) else {
                     cx.error(
@@ -801,11 +803,16 @@ fn references(
                     )?;
                     continue;
                 };
-                match tx.linked_mv_by_dn(source, &dn)? {
+                dns.push(dn);
+            }
+            let targets = tx.linked_mvs_by_dn(source, &dns)?;
+            let mut values = Vec::with_capacity(dns.len());
+            for (dn, target) in dns.iter().zip(targets) {
+                match target {
                     Some(target) => values.push(refs::mv_ref(target)),
                     None => {
                         if let Some(h) = holder {
-                            tx.add_unresolved_ref(h, attr, &dn, &contribution.rule)?;
+                            tx.add_unresolved_ref(h, attr, dn, &contribution.rule)?;
                         }
                     }
                 }

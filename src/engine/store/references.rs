@@ -138,6 +138,58 @@ impl ReferenceStore for SqliteTx<'_> {
         Ok(out)
     }
 
+    fn linked_mvs_by_dn(
+        &self,
+        connector: &ConnectorName,
+        dns: &[Dn],
+    ) -> StoreResult<Vec<Option<MvId>>> {
+        let mut out = vec![None; dns.len()];
+        let db = self.db();
+        let Some(c) = db.connector(connector)? else {
+            return Ok(out);
+        };
+        let keys: Vec<String> = dns.iter().map(codec::dn_key).collect();
+        // Per key the object `linked_mv_by_dn` picks: a joined one first, then the lowest id.
+        let mut best: HashMap<String, (bool, i64, Option<i64>)> = HashMap::new();
+        let distinct: Vec<&str> = {
+            let mut seen = HashSet::new();
+            keys.iter()
+                .map(String::as_str)
+                .filter(|k| seen.insert(*k))
+                .collect()
+        };
+        for chunk in distinct.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT dn_key, id, mv_id FROM cs_object WHERE connector_id = ?1 \
+                 AND dn_key IN ({})",
+                vec!["?"; chunk.len()].join(", ")
+            );
+            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() + 1);
+            params.push(&c.id);
+            for k in chunk {
+                params.push(k);
+            }
+            let rows: Vec<(String, i64, Option<i64>)> =
+                db.rows("resolving references", &sql, params.as_slice(), |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })?;
+            for (key, id, mv) in rows {
+                let rank = (mv.is_none(), id, mv);
+                best.entry(key)
+                    .and_modify(|b| {
+                        if (rank.0, rank.1) < (b.0, b.1) {
+                            *b = rank;
+                        }
+                    })
+                    .or_insert(rank);
+            }
+        }
+        for (slot, key) in out.iter_mut().zip(&keys) {
+            *slot = best.get(key.as_str()).and_then(|b| b.2).map(MvId);
+        }
+        Ok(out)
+    }
+
     fn linked_mv_by_dn(&self, connector: &ConnectorName, dn: &Dn) -> StoreResult<Option<MvId>> {
         let db = self.db();
         let Some(c) = db.connector(connector)? else {

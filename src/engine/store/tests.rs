@@ -2722,3 +2722,37 @@ fn counterparts_of_several_objects_come_back_as_one_by_one() {
     );
     assert_eq!(many[1].1.dn, dn("CN=U2"));
 }
+
+#[test]
+fn references_to_several_dns_resolve_as_one_by_one() {
+    let (_dir, mut store) = store();
+    let ids = import_and_sync(&mut store, &(1..=4).map(user).collect::<Vec<_>>());
+    let mut tx = store.begin().unwrap();
+    let a = tx.project(ids[0], MvObjectType::Person).unwrap();
+    // A second object at user 3's DN, newer and the only one joined: the joined one wins over
+    // the lower id, as one by one.
+    let mut twin = user(3);
+    twin.anchor = guid(30);
+    let twin = tx.import_object(&ad(), &twin).unwrap().cs;
+    assert!(twin.0 > ids[2].0);
+    let c = tx.project(twin, MvObjectType::Person).unwrap();
+    let dns = vec![
+        dn("CN=User 3,OU=Staff,DC=corp,DC=example,DC=com"),
+        dn("CN=User 2,OU=Staff,DC=corp,DC=example,DC=com"),
+        dn("cn=user 1, ou=staff,DC=corp,DC=example,DC=com"),
+        dn("CN=Nobody,DC=corp"),
+        dn("CN=User 1,OU=Staff,DC=corp,DC=example,DC=com"),
+    ];
+    let many = tx.linked_mvs_by_dn(&ad(), &dns).unwrap();
+    let one: Vec<Option<MvId>> = dns
+        .iter()
+        .map(|d| tx.linked_mv_by_dn(&ad(), d).unwrap())
+        .collect();
+    assert_eq!(many, one);
+    assert_eq!(many, vec![Some(c), None, Some(a), None, Some(a)]);
+    assert_eq!(
+        tx.linked_mvs_by_dn(&aad(), &dns).unwrap(),
+        vec![None; 5],
+        "another connector's objects are not found"
+    );
+}
