@@ -331,6 +331,8 @@ struct Cycle<'r> {
     added: Vec<crate::engine::model::CsId>,
     /// Full cycle: projections of the current page waiting to be written together.
     deferred: inbound::Deferred,
+    /// Full cycle: the metaverse objects of the current page, read with it.
+    metaverse: inbound::MetaverseCache,
 }
 
 impl Cycle<'_> {
@@ -541,6 +543,7 @@ impl<'a> Engine<'a> {
             members: std::cell::RefCell::new(HashMap::new()),
             added: Vec::new(),
             deferred: inbound::Deferred::new(join_attributes(self.rules)),
+            metaverse: HashMap::new(),
         };
         let outcome = self.stages(rt, options, &mut cx);
         let mut tx = self.store.begin()?;

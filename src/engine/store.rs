@@ -303,6 +303,14 @@ pub trait SyncStore {
 
     /// The connector-space objects joined to a metaverse object, by connector name.
     fn links(&self, mv: MvId) -> StoreResult<Vec<(ConnectorName, CsId)>>;
+
+    /// [`SyncStore::links`] of the metaverse objects with ids in `(after, through]`, in id
+    /// order and per object as `links` orders them.
+    fn links_between(
+        &self,
+        after: Option<MvId>,
+        through: MvId,
+    ) -> StoreResult<Vec<(MvId, ConnectorName, CsId)>>;
 }
 
 /// The metaverse: objects, attributes with lineage, and join lookups.

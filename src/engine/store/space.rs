@@ -984,6 +984,32 @@ impl SyncStore for SqliteTx<'_> {
             .map(|(name, id)| (ConnectorName::new(name), CsId(id)))
             .collect())
     }
+
+    fn links_between(
+        &self,
+        after: Option<MvId>,
+        through: MvId,
+    ) -> StoreResult<Vec<(MvId, ConnectorName, CsId)>> {
+        let rows = self.db().rows(
+            "reading a page of objects' joins",
+            "SELECT c.mv_id, k.name, c.id FROM cs_object c INDEXED BY cs_object_join \
+             JOIN connector k ON k.id = c.connector_id \
+             WHERE c.mv_id IS NOT NULL AND c.mv_id > ?1 AND c.mv_id <= ?2 \
+             ORDER BY c.mv_id, k.name, c.id",
+            params![after_bound(after.map(|m| m.0)), through.0],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, i64>(2)?,
+                ))
+            },
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|(mv, name, id)| (MvId(mv), ConnectorName::new(name), CsId(id)))
+            .collect())
+    }
 }
 
 /// Fails with NotFound unless the metaverse object exists.
