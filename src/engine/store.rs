@@ -301,6 +301,10 @@ pub trait SyncStore {
     /// joined.
     fn unlink(&mut self, cs: CsId) -> StoreResult<bool>;
 
+    /// Several connector-space objects at once, whole, in the order of `ids` (ids without an
+    /// object are left out).
+    fn cs_objects(&self, ids: &[CsId]) -> StoreResult<Vec<CsObject>>;
+
     /// The connector-space objects joined to a metaverse object, by connector name.
     fn links(&self, mv: MvId) -> StoreResult<Vec<(ConnectorName, CsId)>>;
 

@@ -62,10 +62,15 @@ fn pass(
             let objects = tx.mv_page(after, last)?;
             cx.counterparts.prefetch(&*tx, t, &objects)?;
             let mut objects = objects.into_iter().peekable();
-            let mut counterparts = tx
-                .counterparts_between(t.name(), after, last)?
+            let counterparts = tx.counterparts_between(t.name(), after, last)?;
+            // The counterparts' objects too, in one go (what the plans compare against).
+            let target_ids: Vec<_> = counterparts.iter().map(|(_, cp)| cp.cs).collect();
+            let mut targets: HashMap<_, _> = tx
+                .cs_objects(&target_ids)?
                 .into_iter()
-                .peekable();
+                .map(|o| (o.id, o))
+                .collect();
+            let mut counterparts = counterparts.into_iter().peekable();
             after = Some(last);
             let dirty = Dirty {
                 full: true,
@@ -80,9 +85,11 @@ fn pass(
                 let Some(object) = object else {
                     continue;
                 };
+                let target = counterpart.as_ref().and_then(|cp| targets.remove(&cp.cs));
                 let known = Known {
                     object,
                     counterpart,
+                    target,
                 };
                 one(&mut *tx, t, cx, mv, &dirty, Some(known))?;
             }
@@ -164,6 +171,8 @@ impl Counterparts {
 struct Known {
     object: MvObject,
     counterpart: Option<Counterpart>,
+    /// The counterpart's connector-space object, whole.
+    target: Option<CsObject>,
 }
 
 /// Plans one metaverse object for `t`; `known`: the object (all attributes) and its
@@ -176,9 +185,9 @@ fn one(
     dirty: &Dirty,
     known: Option<Known>,
 ) -> Result<(), EngineError> {
-    let (counterpart, known_object) = match known {
-        Some(k) => (k.counterpart, Some(k.object)),
-        None => (cx.counterparts.get(&*tx, t, mv)?, None),
+    let (counterpart, known_object, known_target) = match known {
+        Some(k) => (k.counterpart, Some(k.object), k.target),
+        None => (cx.counterparts.get(&*tx, t, mv)?, None, None),
     };
     let exported = counterpart.as_ref().is_some_and(|c| c.anchor.is_some());
     if !dirty.full && !dirty.attrs && exported {
@@ -203,6 +212,7 @@ fn one(
         },
     };
     let existing = match &counterpart {
+        Some(_) if !light && known_target.is_some() => known_target,
         Some(cp) => {
             let target_skip = if light {
                 big_targets(cx, t, object.object_type)

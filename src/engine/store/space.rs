@@ -139,6 +139,9 @@ impl CsHeader {
     }
 }
 
+/// The most ids one read of several objects names.
+const IDS_CHUNK: usize = 500;
+
 /// The most ids [`SyncStore::clear_pending_adds`] clears with one statement.
 const CLEAR_CHUNK: usize = 2_000;
 
@@ -280,6 +283,43 @@ fn assemble(
         mv: header.mv.map(MvId),
         pending_import: header.pending,
     })
+}
+
+/// Objects from their headers: inline attributes from the headers, value rows (when some
+/// object has any) from `value_query` (columns `cs_id, attribute, tag, value, ordinal`) run
+/// with `params`.
+fn assemble_all(
+    db: &Db<'_>,
+    headers: Vec<CsHeader>,
+    mut connector_of: impl FnMut(i64) -> StoreResult<ConnectorName>,
+    value_query: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<Vec<CsObject>> {
+    let mut collector = Collector::default();
+    let mut by_object: HashMap<i64, ValueRows> = HashMap::with_capacity(headers.len());
+    let mut rows_needed = false;
+    for header in &headers {
+        let values = by_object.entry(header.id).or_default();
+        let inline = collector.inline(db, values, header, &[])?;
+        rows_needed |= header.has_rows(db, inline)?;
+    }
+    // Value rows only when some object has them (references, long lists, or objects stored
+    // before inline attributes): one query for all.
+    if rows_needed {
+        db.for_each("reading connector-space values", value_query, params, |r| {
+            let rows = by_object.entry(r.get::<_, i64>(0)?).or_default();
+            collector.add(rows, r, 1)
+        })?;
+    }
+    collector.check(db)?;
+    headers
+        .into_iter()
+        .map(|header| {
+            let values = by_object.remove(&header.id).unwrap_or_default();
+            let connector = connector_of(header.connector_id)?;
+            assemble(db, header, connector, values)
+        })
+        .collect()
 }
 
 /// Reads one object, leaving out `skip`.
@@ -716,38 +756,66 @@ impl SyncStore for SqliteTx<'_> {
             .into_iter()
             .map(|raw| CsHeader::decode(&db, raw))
             .collect::<StoreResult<Vec<_>>>()?;
-        let mut collector = Collector::default();
-        let mut by_object: HashMap<i64, ValueRows> = HashMap::with_capacity(headers.len());
-        let mut rows_needed = false;
-        for header in &headers {
-            let values = by_object.entry(header.id).or_default();
-            let inline = collector.inline(&db, values, header, &[])?;
-            rows_needed |= header.has_rows(&db, inline)?;
-        }
-        // Value rows only when some object of the page has them (references, long lists, or
-        // objects stored before inline attributes): one query for the whole page.
-        if rows_needed {
-            db.for_each(
-                "reading a page of connector-space values",
+        let value_query = format!(
+            "SELECT cs_id, attribute, tag, value, ordinal FROM cs_value WHERE cs_id IN ({})",
+            page_ids_sql(scope)
+        );
+        assemble_all(
+            &db,
+            headers,
+            |_| Ok(connector.clone()),
+            &value_query,
+            params![c.id, after, limit_to],
+        )
+    }
+
+    fn cs_objects(&self, ids: &[CsId]) -> StoreResult<Vec<CsObject>> {
+        let db = self.db();
+        let mut out = Vec::with_capacity(ids.len());
+        let mut names: HashMap<i64, ConnectorName> = HashMap::new();
+        for chunk in ids.chunks(IDS_CHUNK) {
+            let list = vec!["?"; chunk.len()].join(", ");
+            let raw: Vec<i64> = chunk.iter().map(|c| c.0).collect();
+            let headers = db.rows(
+                "reading connector-space objects",
                 &format!(
-                    "SELECT cs_id, attribute, tag, value, ordinal FROM cs_value WHERE cs_id IN ({})",
-                    page_ids_sql(scope)
+                    concat!(
+                        "SELECT ",
+                        cs_columns!(),
+                        " FROM cs_object c WHERE c.id IN ({})"
+                    ),
+                    list
                 ),
-                params![c.id, after, limit_to],
-                |r| {
-                    let rows = by_object.entry(r.get::<_, i64>(0)?).or_default();
-                    collector.add(rows, r, 1)
-                },
+                rusqlite::params_from_iter(raw.iter()),
+                CsHeader::raw,
             )?;
+            let headers = headers
+                .into_iter()
+                .map(|raw| CsHeader::decode(&db, raw))
+                .collect::<StoreResult<Vec<_>>>()?;
+            let value_query = format!(
+                "SELECT cs_id, attribute, tag, value, ordinal FROM cs_value WHERE cs_id IN ({list})"
+            );
+            let connector_of = |id: i64| -> StoreResult<ConnectorName> {
+                if let Some(n) = names.get(&id) {
+                    return Ok(n.clone());
+                }
+                let n = db.connector_name(id)?;
+                names.insert(id, n.clone());
+                Ok(n)
+            };
+            out.extend(assemble_all(
+                &db,
+                headers,
+                connector_of,
+                &value_query,
+                rusqlite::params_from_iter(raw.iter()),
+            )?);
         }
-        collector.check(&db)?;
-        headers
-            .into_iter()
-            .map(|header| {
-                let values = by_object.remove(&header.id).unwrap_or_default();
-                assemble(&db, header, connector.clone(), values)
-            })
-            .collect()
+        // In the order asked for.
+        let at: HashMap<CsId, usize> = ids.iter().enumerate().map(|(i, c)| (*c, i)).collect();
+        out.sort_by_key(|o| at.get(&o.id).copied().unwrap_or(usize::MAX));
+        Ok(out)
     }
 
     fn cs_ids_page(

@@ -2756,3 +2756,34 @@ fn references_to_several_dns_resolve_as_one_by_one() {
         "another connector's objects are not found"
     );
 }
+
+#[test]
+fn several_connector_space_objects_read_at_once_as_one_by_one() {
+    let (_dir, mut store) = store();
+    let mut objects: Vec<ImportedObject> = (1..=3).map(user).collect();
+    objects[1]
+        .attributes
+        .insert(attr("member"), refs(&["CN=A,DC=corp", "CN=B,DC=corp"]));
+    let ids = import_and_sync(&mut store, &objects);
+    let mut tx = store.begin().unwrap();
+    let mv = tx.create_mv(MvObjectType::Person).unwrap();
+    let mut attrs = Attributes::new();
+    attrs.insert(attr("displayName"), vec![s("T")]);
+    let target = tx
+        .provision_export_object(&aad(), mv, &dn("CN=T"), "user", &attrs)
+        .unwrap();
+    let asked = vec![ids[2], target, CsId(999), ids[0], ids[1]];
+    let many = tx.cs_objects(&asked).unwrap();
+    let one: Vec<CsObject> = asked
+        .iter()
+        .filter_map(|id| tx.cs_object(*id).unwrap())
+        .collect();
+    assert_eq!(many, one);
+    assert_eq!(
+        many.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![ids[2], target, ids[0], ids[1]],
+        "in the order asked, the missing one left out"
+    );
+    assert_eq!(many[1].connector, aad());
+    assert_eq!(many[3].attributes.get(&attr("member")).unwrap().len(), 2);
+}
