@@ -98,6 +98,16 @@ impl Lab {
     }
 
     fn cycle(&self, requested: Requested, export: ExportMode) -> CycleReport {
+        self.cycle_in_pages(requested, export, CycleOptions::default().page_size)
+    }
+
+    /// A cycle that reads and writes `page_size` objects per transaction.
+    fn cycle_in_pages(
+        &self,
+        requested: Requested,
+        export: ExportMode,
+        page_size: usize,
+    ) -> CycleReport {
         let mut store = SqliteStore::open(&self.db, "test").unwrap();
         let connectors = self.connectors();
         let mut engine = Engine::new(
@@ -112,6 +122,7 @@ impl Lab {
             requested,
             export,
             excluded_attributes: self.excluded.clone(),
+            page_size,
             ..CycleOptions::default()
         };
         engine.run_cycle(self.rt.handle(), &options).unwrap()
@@ -223,6 +234,36 @@ fn groups_arrive_with_their_members_as_target_references() {
             .iter()
             .any(|m| m.eq_ignore_ascii_case(&group.dn))
     );
+}
+
+#[test]
+fn a_group_before_its_members_gets_them_whatever_the_pages() {
+    // The group first in the directory: its metaverse object comes before its members', so it
+    // is planned before they have counterparts in the tenant. Small pages put them on other
+    // pages than the group; one large page holds them all.
+    for page_size in [7, 1000] {
+        let lab = Lab::new();
+        lab.edit(|e| {
+            let at = e
+                .iter()
+                .position(|x| {
+                    x.dn.to_ascii_lowercase()
+                        .starts_with("cn=platform on-call,")
+                })
+                .unwrap();
+            let group = e.remove(at);
+            e.insert(0, group);
+        });
+        let r = lab.cycle_in_pages(Requested::Full, ExportMode::Send, page_size);
+        assert_eq!(r.error_count, 0, "{:#?}", r.errors);
+        let group = lab.tenant_entry("displayName", "Platform On-Call").unwrap();
+        let members = values(&group, "members");
+        assert_eq!(members.len(), 4, "page size {page_size}: {members:?}");
+        let tenant = lab.tenant();
+        for m in &members {
+            assert!(tenant.iter().any(|e| e.dn.eq_ignore_ascii_case(m)), "{m}");
+        }
+    }
 }
 
 #[test]

@@ -563,6 +563,8 @@ fn provision(
 ) -> Result<(), EngineError> {
     let changes = add_changes(&attributes);
     // The export object and its pending add, in one store step.
+    // Whether an object planned earlier in this pass referenced this one (and left it out).
+    let wanted = cx.counterparts.0.contains_key(&mv);
     match tx.provision_export_add(t.name(), mv, dn, object_class, &attributes, &changes) {
         Ok(cs) => {
             cx.counterparts.0.insert(
@@ -588,6 +590,13 @@ fn provision(
             return Ok(());
         }
         Err(e) => return Err(e.into()),
+    }
+    // A full cycle plans every object, page by page, and looks up the counterparts of every
+    // object its pages reference before planning them ([`Counterparts::prefetch`]): when
+    // nothing has asked for this one yet, no object planned so far references it, and each
+    // later one finds its counterpart in the cache. Nothing to add then.
+    if cx.full && !wanted {
+        return Ok(());
     }
     // Objects that reference this one and are already there get it as one added value.
     let target_value = Value::Ref(dn.to_string());
