@@ -8,6 +8,7 @@
 //! export figure is the file's, not Graph's); the delta cycle then works on exported objects.
 //!
 //! `cargo bench --bench engine`; sizes: HYBRIDSYNC_BENCH_USERS, HYBRIDSYNC_BENCH_GROUPS;
+//! HYBRIDSYNC_BENCH_PAGE sets the objects per transaction (the engine's default otherwise);
 //! HYBRIDSYNC_BENCH_FULL_ONLY=1 stops after the full cycle (for a profile of it alone).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // bench code: a panic is a failure report
 
@@ -134,6 +135,7 @@ fn cycle(dir: &std::path::Path, requested: Requested) -> CycleReport {
         requested,
         export: ExportMode::Send,
         export_batch: 10_000,
+        page_size: size("HYBRIDSYNC_BENCH_PAGE", CycleOptions::default().page_size),
         ..CycleOptions::default()
     };
     engine.run_cycle(rt.handle(), &options).unwrap()
