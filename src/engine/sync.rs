@@ -25,7 +25,7 @@ use crate::engine::model::{
     AttributeChange, Attributes, ConnectorName, Contribution, CsObject, MvId, MvObject, Operation,
 };
 use crate::engine::rules::{
-    Connector, Direction, FlowError, LinkType, MergeType, MvObjectType, Outcome, PreviewEnv,
+    Connector, Direction, FlowError, LinkType, MergeType, MvObjectType, PreviewEnv, Resolved,
     RuleSet, text_form,
 };
 
@@ -103,32 +103,22 @@ pub fn plan_inbound(
     env: &PreviewEnv<'_>,
     lookup: &dyn MetaverseLookup,
 ) -> InboundPlan {
-    let candidates: Vec<_> = rules
-        .enabled()
-        .filter(|r| {
-            r.direction == Direction::Inbound
-                && r.connector.matches(connector)
-                && r.source_object_type.eq_ignore_ascii_case(object_class)
-        })
-        .collect();
-    let mut contributions: BTreeMap<AttributeName, Vec<Flowed>> = BTreeMap::new();
+    let plan = rules.plan(Direction::Inbound, connector, object_class);
+    // One list per target attribute of the plan, in the plan's (sorted) order.
+    let mut lists: Vec<Vec<Flowed>> = Vec::new();
+    lists.resize_with(plan.targets.len(), Vec::new);
     let mut errors = Vec::new();
     let mut in_scope = Vec::new();
-    for rule in &candidates {
-        let name: std::sync::Arc<str> = std::sync::Arc::from(rule.name.as_str());
-        let scoped = rule.each_result(cs, env, |flow, result| match result {
+    for (planned, rule) in plan.rules(rules.rules()) {
+        let scoped = rule.each_result(cs, env, |i, flow, result| match result {
             Ok(value) => {
-                let flowed = Flowed {
-                    value,
-                    rule: name.clone(),
-                    precedence: rule.precedence,
-                    merge: flow.merge,
-                };
-                match contributions.get_mut(&flow.target) {
-                    Some(list) => list.push(flowed),
-                    None => {
-                        contributions.insert(flow.target.clone(), vec![flowed]);
-                    }
+                if let Some(list) = planned.slots.get(i).and_then(|s| lists.get_mut(*s)) {
+                    list.push(Flowed {
+                        value,
+                        rule: planned.name.clone(),
+                        precedence: rule.precedence,
+                        merge: flow.merge,
+                    });
                 }
             }
             Err(error) => errors.push(FlowError {
@@ -138,7 +128,7 @@ pub fn plan_inbound(
             }),
         });
         if scoped {
-            in_scope.push(*rule);
+            in_scope.push(rule);
         }
     }
     let linking: Vec<_> = in_scope.iter().copied().filter(|r| r.links()).collect();
@@ -211,9 +201,16 @@ pub fn plan_inbound(
             decision
         }
     };
-    for list in contributions.values_mut() {
-        list.sort_by_key(|f| f.precedence);
-    }
+    // The lists come in name order: the map is built in one pass, without searching.
+    let contributions = lists
+        .into_iter()
+        .zip(&plan.targets)
+        .filter(|(list, _)| !list.is_empty())
+        .map(|(mut list, target)| {
+            list.sort_by_key(|f| f.precedence);
+            (target.clone(), list)
+        })
+        .collect();
     InboundPlan {
         link,
         mv_type,
@@ -294,6 +291,15 @@ fn singles(v: &Value) -> Vec<Value> {
     v.values().into_iter().cloned().collect()
 }
 
+/// [`singles`] of a value that is no longer needed (no copies).
+fn into_singles(v: Value) -> Vec<Value> {
+    match v {
+        Value::Null | Value::AuthoritativeNull | Value::IgnoreThisFlow => Vec::new(),
+        Value::Multi(values) => values,
+        one => vec![one],
+    }
+}
+
 /// What an outbound plan does to the target connector's object.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OutboundPlan {
@@ -332,7 +338,7 @@ pub fn plan_outbound(
     existing: Option<&CsObject>,
     env: &PreviewEnv<'_>,
 ) -> OutboundPlan {
-    let preview = rules.apply_object(
+    let applied = rules.apply(
         mv,
         mv.object_type.as_str(),
         Direction::Outbound,
@@ -340,38 +346,43 @@ pub fn plan_outbound(
         env,
         false,
     );
-    if !preview.errors.is_empty() {
+    if !applied.errors.is_empty() {
         return OutboundPlan::Failed {
-            errors: preview.errors,
+            errors: applied.errors,
         };
     }
+    // Every attribute some in-scope flow writes (when the object is connected), in name order.
+    let mut written: Vec<&AttributeName> = Vec::new();
     let mut desired = Attributes::new();
     let mut unchanged: Vec<&AttributeName> = Vec::new();
-    for (attr, outcome) in &preview.attributes {
-        match outcome {
-            Outcome::Value { value, .. } => {
-                desired.insert(attr.clone(), singles(value));
+    if applied.connected {
+        let mut values = Vec::new();
+        for (attr, slot) in applied.plan.targets.iter().zip(applied.slots) {
+            let Some(slot) = slot else { continue };
+            written.push(attr);
+            match slot.outcome {
+                Resolved::Value { value, .. } => values.push((attr.clone(), into_singles(value))),
+                Resolved::Unchanged => unchanged.push(attr),
+                Resolved::Null | Resolved::Cleared { .. } | Resolved::Error { .. } => {}
             }
-            Outcome::Unchanged => unchanged.push(attr),
-            Outcome::Null | Outcome::Cleared { .. } | Outcome::Error { .. } => {}
         }
+        // In name order: the map is built in one pass.
+        desired = values.into_iter().collect();
     }
-    match (preview.connected, existing) {
+    match (applied.connected, existing) {
         (false, None) => OutboundPlan::Nothing,
         (false, Some(_)) => OutboundPlan::Deprovision,
         (true, None) => {
-            let Some(rule) = preview.rules.iter().find(|r| {
-                r.preview.in_scope
-                    && rules
-                        .get(&r.rule)
-                        .is_some_and(|x| x.link_type == LinkType::Provision)
-            }) else {
+            let Some(rule) = applied
+                .plan
+                .rules(rules.rules())
+                .zip(&applied.in_scope)
+                .find(|((_, r), in_scope)| **in_scope && r.link_type == LinkType::Provision)
+                .map(|((_, r), _)| r)
+            else {
                 return OutboundPlan::Nothing;
             };
-            let object_class = rules
-                .get(&rule.rule)
-                .map(|r| r.target_object_type.clone())
-                .unwrap_or_default();
+            let object_class = rule.target_object_type.clone();
             let dn = desired
                 .get(&AttributeName::known("dn"))
                 .and_then(|v| v.first())
@@ -383,7 +394,7 @@ pub fn plan_outbound(
                 object_class,
                 dn,
                 attributes: desired,
-                rule: rule.rule.clone(),
+                rule: rule.name.clone(),
             }
         }
         (true, Some(cs)) => {
@@ -402,7 +413,7 @@ pub fn plan_outbound(
                     });
                 }
             }
-            for attr in preview.attributes.keys() {
+            for attr in written {
                 let cleared = !desired.contains_key(attr) && !unchanged.contains(&attr);
                 if cleared && let Some(old) = cs.attributes.get(attr) {
                     changes.push(AttributeChange {
