@@ -228,6 +228,24 @@ pub fn resolve_metaverse(
     joined: &[(ConnectorName, &BTreeMap<AttributeName, Vec<Flowed>>)],
     existing: &BTreeMap<AttributeName, Contribution>,
 ) -> BTreeMap<AttributeName, Contribution> {
+    if let [(connector, contributions)] = joined {
+        // One joined object (the common case): its lists, in name order, are the candidates.
+        let mut sorted = Vec::new();
+        return contributions
+            .iter()
+            .filter_map(|(attr, flows)| {
+                let resolved = if flows.is_sorted_by_key(|f| f.precedence) {
+                    resolve_attribute(attr, flows.iter().map(|f| (connector, f)), existing)
+                } else {
+                    sorted.clear();
+                    sorted.extend(flows.iter());
+                    sorted.sort_by_key(|f| f.precedence);
+                    resolve_attribute(attr, sorted.iter().map(|f| (connector, *f)), existing)
+                };
+                resolved.map(|c| (attr.clone(), c))
+            })
+            .collect();
+    }
     let mut all: BTreeMap<&AttributeName, Vec<(&ConnectorName, &Flowed)>> = BTreeMap::new();
     for (connector, contributions) in joined {
         for (attr, flows) in contributions.iter() {
@@ -236,55 +254,58 @@ pub fn resolve_metaverse(
                 .extend(flows.iter().map(|f| (connector, f)));
         }
     }
-    let mut out = BTreeMap::new();
-    for (attr, mut flows) in all {
-        flows.sort_by_key(|(_, f)| f.precedence);
-        let mut result: Option<Contribution> = None;
-        let mut keep_existing = false;
-        for (connector, f) in flows {
-            match (&f.value, &mut result) {
-                (Value::IgnoreThisFlow, None) => keep_existing = true,
-                (Value::IgnoreThisFlow, Some(_)) => {}
-                (Value::AuthoritativeNull, None) => break,
-                (Value::Null, _) | (Value::AuthoritativeNull, Some(_)) => {}
-                (v, None) => {
-                    if keep_existing {
-                        break;
+    all.into_iter()
+        .filter_map(|(attr, mut flows)| {
+            flows.sort_by_key(|(_, f)| f.precedence);
+            resolve_attribute(attr, flows.into_iter(), existing).map(|c| (attr.clone(), c))
+        })
+        .collect()
+}
+
+/// The resolved value of `attr` from its contributions, highest precedence first.
+fn resolve_attribute<'f>(
+    attr: &AttributeName,
+    flows: impl Iterator<Item = (&'f ConnectorName, &'f Flowed)>,
+    existing: &BTreeMap<AttributeName, Contribution>,
+) -> Option<Contribution> {
+    let mut result: Option<Contribution> = None;
+    let mut keep_existing = false;
+    for (connector, f) in flows {
+        match (&f.value, &mut result) {
+            (Value::IgnoreThisFlow, None) => keep_existing = true,
+            (Value::IgnoreThisFlow, Some(_)) => {}
+            (Value::AuthoritativeNull, None) => break,
+            (Value::Null, _) | (Value::AuthoritativeNull, Some(_)) => {}
+            (v, None) => {
+                if keep_existing {
+                    break;
+                }
+                result = Some(Contribution {
+                    values: singles(v),
+                    rule: f.rule.to_string(),
+                    connector: connector.clone(),
+                });
+            }
+            (v, Some(current)) if f.merge.is_union() => {
+                let ignore_case = f.merge == MergeType::MergeCaseInsensitive;
+                for value in singles(v) {
+                    let key = |x: &Value| {
+                        let t = text_form(x).unwrap_or_default();
+                        if ignore_case { t.to_lowercase() } else { t }
+                    };
+                    if !current.values.iter().any(|c| key(c) == key(&value)) {
+                        current.values.push(value);
                     }
-                    result = Some(Contribution {
-                        values: singles(v),
-                        rule: f.rule.to_string(),
-                        connector: connector.clone(),
-                    });
-                }
-                (v, Some(current)) if f.merge.is_union() => {
-                    let ignore_case = f.merge == MergeType::MergeCaseInsensitive;
-                    for value in singles(v) {
-                        let key = |x: &Value| {
-                            let t = text_form(x).unwrap_or_default();
-                            if ignore_case { t.to_lowercase() } else { t }
-                        };
-                        if !current.values.iter().any(|c| key(c) == key(&value)) {
-                            current.values.push(value);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        match result {
-            Some(c) => {
-                out.insert(attr.clone(), c);
-            }
-            None if keep_existing => {
-                if let Some(c) = existing.get(attr) {
-                    out.insert(attr.clone(), c.clone());
                 }
             }
-            None => {}
+            _ => {}
         }
     }
-    out
+    match result {
+        Some(c) => Some(c),
+        None if keep_existing => existing.get(attr).cloned(),
+        None => None,
+    }
 }
 
 fn singles(v: &Value) -> Vec<Value> {

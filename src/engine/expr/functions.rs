@@ -17,7 +17,7 @@ mod multivalued;
 mod text;
 
 use crate::engine::expr::ast::{Kind, Node};
-use crate::engine::expr::convert::{as_bool, as_num, as_text, describe};
+use crate::engine::expr::convert::{as_bool, as_num, as_text, as_text_ref, describe};
 use crate::engine::expr::datetime::DateTime;
 use crate::engine::expr::eval::EvalContext;
 use crate::engine::expr::value::Value;
@@ -131,6 +131,11 @@ impl Args<'_> {
     /// Argument `i` as text (`None` for NULL).
     pub fn text(&self, i: usize) -> Result<Option<String>, FnError> {
         self.wrap(i, as_text(self.value(i)))
+    }
+
+    /// [`Args::text`] borrowing text and references instead of copying them.
+    pub fn text_ref(&self, i: usize) -> Result<Option<std::borrow::Cow<'_, str>>, FnError> {
+        self.wrap(i, as_text_ref(self.value(i)))
     }
 
     /// Argument `i` as a number (`None` for NULL).

@@ -214,6 +214,16 @@ impl Params {
 
     /// A parameter's value.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(&name.to_ascii_lowercase()).map(String::as_str)
+        // Short names (all real ones) are folded on the stack.
+        let mut buf = [0u8; 64];
+        let found = match buf.get_mut(..name.len()) {
+            Some(folded) => {
+                folded.copy_from_slice(name.as_bytes());
+                folded.make_ascii_lowercase();
+                self.0.get(std::str::from_utf8(folded).ok()?)
+            }
+            None => self.0.get(&name.to_ascii_lowercase()),
+        };
+        found.map(String::as_str)
     }
 }

@@ -263,22 +263,51 @@ pub fn mv_attributes(ty: MvObjectType) -> Vec<AttrDef> {
     parts.iter().flat_map(|p| p.iter().copied()).collect()
 }
 
-static MV_INDEX: LazyLock<HashMap<MvObjectType, HashMap<String, AttrDef>>> = LazyLock::new(|| {
-    let mut map: HashMap<MvObjectType, HashMap<String, AttrDef>> = HashMap::new();
-    for ty in MvObjectType::ALL {
-        for def in mv_attributes(ty) {
-            map.entry(ty)
-                .or_default()
-                .insert(def.name.to_ascii_lowercase(), def);
-        }
+/// FNV-1a: the metaverse index hashes short ASCII names on every lookup, where SipHash's
+/// setup costs more than the search (the keys are our own fixed list: no flooding to fear).
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
     }
-    map
+}
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+type NameIndex = HashMap<String, AttrDef, std::hash::BuildHasherDefault<Fnv>>;
+
+/// Per metaverse type (in [`MvObjectType::ALL`] order), its attributes by folded name.
+static MV_INDEX: LazyLock<[NameIndex; 3]> = LazyLock::new(|| {
+    MvObjectType::ALL.map(|ty| {
+        mv_attributes(ty)
+            .into_iter()
+            .map(|def| (def.name.to_ascii_lowercase(), def))
+            .collect()
+    })
 });
 
 /// A metaverse attribute of `ty`, looked up case-insensitively (called per attribute and
 /// object by the sync stage: short names are folded on the stack).
 pub fn mv_attribute(ty: MvObjectType, name: &str) -> Option<AttrDef> {
-    let defs = MV_INDEX.get(&ty)?;
+    let defs = match ty {
+        MvObjectType::Person => &MV_INDEX[0],
+        MvObjectType::Group => &MV_INDEX[1],
+        MvObjectType::Device => &MV_INDEX[2],
+    };
     let mut buf = [0u8; 64];
     match buf.get_mut(..name.len()) {
         Some(folded) => {
