@@ -84,7 +84,10 @@ pub struct InboundPlan {
     pub link: LinkDecision,
     /// The metaverse type it is linked as (for projection and attribute checks).
     pub mv_type: Option<MvObjectType>,
-    /// Every contribution of every in-scope rule, by metaverse attribute, highest precedence first.
+    /// Every contribution of every in-scope rule, by metaverse attribute, highest precedence
+    /// first; except NULL flowing into an attribute that is not a reference (of any metaverse
+    /// type): it cannot change what [`resolve_metaverse`] gives, and most flows of the default
+    /// rules read attributes an object does not have.
     pub contributions: BTreeMap<AttributeName, Vec<Flowed>>,
     /// Flow failures: the object is not synchronized this time.
     pub errors: Vec<FlowError>,
@@ -111,6 +114,12 @@ pub fn plan_inbound(
     let mut in_scope = Vec::new();
     for (planned, rule) in plan.rules(rules.rules()) {
         let scoped = rule.each_result(cs, env, |i, flow, result| match result {
+            // A NULL cannot change a resolved value; only a reference attribute needs to see it.
+            Ok(Value::Null)
+                if !planned
+                    .slots
+                    .get(i)
+                    .is_none_or(|s| plan.references.get(*s).copied().unwrap_or(true)) => {}
             Ok(value) => {
                 if let Some(list) = planned.slots.get(i).and_then(|s| lists.get_mut(*s)) {
                     list.push(Flowed {

@@ -10,7 +10,8 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::model::{Connector, ConnectorKind, Direction, Rule};
+use super::model::{Connector, ConnectorKind, Direction, MvObjectType, Rule};
+use super::schema::{self, AttrType};
 use crate::domain::AttributeName;
 
 /// One enabled rule of a [`Plan`].
@@ -35,6 +36,9 @@ pub(crate) struct Plan {
     pub(crate) rules: Vec<PlannedRule>,
     /// Every attribute the rules' flows write, sorted, once each.
     pub(crate) targets: Vec<AttributeName>,
+    /// For each target, whether it is a reference attribute of some metaverse object type (a
+    /// NULL flowing into one still tells the sync stage something: see `engine::sync`).
+    pub(crate) references: Vec<bool>,
 }
 
 impl Plan {
@@ -74,7 +78,16 @@ impl Plan {
                     .collect(),
             })
             .collect();
+        let references = targets
+            .iter()
+            .map(|t| {
+                MvObjectType::ALL.iter().any(|ty| {
+                    schema::mv_attribute(*ty, t.as_str()).is_some_and(|a| a.ty == AttrType::Ref)
+                })
+            })
+            .collect();
         Plan {
+            references,
             direction,
             kind: connector.kind,
             connector: connector.name.to_string(),
