@@ -114,6 +114,7 @@ fn is_numeric_oid(s: &str) -> bool {
 }
 
 impl PartialEq for AttributeName {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
         std::sync::Arc::ptr_eq(&self.text, &other.text)
             || (self.prefix == other.prefix
@@ -140,6 +141,7 @@ impl Hash for AttributeName {
 }
 
 impl PartialOrd for AttributeName {
+    #[inline]
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
@@ -148,13 +150,20 @@ impl PartialOrd for AttributeName {
 impl Ord for AttributeName {
     /// The folded bytes compared lexicographically: the folded eight-byte prefixes first (most
     /// comparisons end there), then the rest (equal bytes are skipped without folding).
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
+        match self.prefix.cmp(&other.prefix) {
+            Ordering::Equal => self.cmp_rest(other),
+            unequal => unequal,
+        }
+    }
+}
+
+impl AttributeName {
+    /// [`Ord::cmp`] for names with equal prefixes: the bytes after the eighth.
+    fn cmp_rest(&self, other: &Self) -> Ordering {
         if std::sync::Arc::ptr_eq(&self.text, &other.text) {
             return Ordering::Equal;
-        }
-        match self.prefix.cmp(&other.prefix) {
-            Ordering::Equal => {}
-            unequal => return unequal,
         }
         let (a, b) = (self.text.as_bytes(), other.text.as_bytes());
         let (a, b) = (
