@@ -112,29 +112,29 @@ pub fn plan_inbound(
     lists.resize_with(plan.targets.len(), Vec::new);
     let mut errors = Vec::new();
     let mut in_scope = Vec::new();
+    let present = plan.presence(cs);
     for (planned, rule) in plan.rules(rules.rules()) {
-        let scoped = rule.each_result(cs, env, |i, flow, result| match result {
-            // A NULL cannot change a resolved value; only a reference attribute needs to see it.
-            Ok(Value::Null)
-                if !planned
-                    .slots
-                    .get(i)
-                    .is_none_or(|s| plan.references.get(*s).copied().unwrap_or(true)) => {}
-            Ok(value) => {
-                if let Some(list) = planned.slots.get(i).and_then(|s| lists.get_mut(*s)) {
-                    list.push(Flowed {
-                        value,
-                        rule: planned.name.clone(),
-                        precedence: rule.precedence,
-                        merge: flow.merge,
-                    });
+        let scoped = rule.each_result(planned, present.as_deref(), cs, env, |pf, flow, result| {
+            match result {
+                // A NULL cannot change a resolved value; only a reference attribute needs to
+                // see it.
+                Ok(Value::Null) if !plan.references.get(pf.slot).copied().unwrap_or(true) => {}
+                Ok(value) => {
+                    if let Some(list) = lists.get_mut(pf.slot) {
+                        list.push(Flowed {
+                            value,
+                            rule: planned.name.clone(),
+                            precedence: rule.precedence,
+                            merge: flow.merge,
+                        });
+                    }
                 }
+                Err(error) => errors.push(FlowError {
+                    rule: rule.name.clone(),
+                    target: flow.target.clone(),
+                    error,
+                }),
             }
-            Err(error) => errors.push(FlowError {
-                rule: rule.name.clone(),
-                target: flow.target.clone(),
-                error,
-            }),
         });
         if scoped {
             in_scope.push(rule);

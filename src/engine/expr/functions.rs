@@ -6,7 +6,10 @@
 //! parser checks calls against it, `rules` help prints it); names are matched case-insensitively;
 //! implementations receive values already broadcast over multi-valued arguments where the
 //! argument is marked [`Arg::Scalar`], and report problems as [`FnError`] data, never by
-//! panicking. The per-category files hold the implementations.
+//! panicking; a function whose result depends on anything but its arguments (the clock, the
+//! context, randomness) is named in [`crate::engine::expr::Expr::reads_only_attributes`], since
+//! the sync stage computes other expressions once for every object that lacks their attributes.
+//! The per-category files hold the implementations.
 
 mod certificate;
 mod conversion;

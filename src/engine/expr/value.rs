@@ -120,6 +120,15 @@ pub trait Object {
         self.get(name.as_str())
     }
 
+    /// Calls `f` with the name of every attribute [`Object::get_attr`] may find values for
+    /// (naming more costs only a lookup; `dn` need not be named), and returns true; or returns
+    /// false without calling `f` when the object cannot list its attributes cheaply (the
+    /// default). The sync stage uses the list to skip flows whose attributes are all absent.
+    fn list_attributes(&self, f: &mut dyn FnMut(&AttributeName)) -> bool {
+        let _ = f;
+        false
+    }
+
     /// The value confirmed by the last import (`ImportedValue("name")`), without pending
     /// exported changes. Defaults to [`Object::get`].
     fn imported(&self, name: &str) -> Option<Value> {
@@ -189,6 +198,15 @@ impl Object for MemoryObject {
             [one] => Some(one.clone()),
             many => Some(Value::Multi(many.to_vec())),
         }
+    }
+
+    fn list_attributes(&self, f: &mut dyn FnMut(&AttributeName)) -> bool {
+        for (name, values) in &self.attributes {
+            if !values.is_empty() {
+                f(name);
+            }
+        }
+        true
     }
 
     fn dn(&self) -> Option<String> {

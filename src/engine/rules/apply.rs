@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::model::{Connector, Direction, Flow, FlowKind, MergeType, Rule};
-use super::plan::Plan;
+use super::plan::{Plan, PlannedFlow, PlannedRule};
 use super::scope::text_form;
 use super::set::RuleSet;
 use crate::domain::{AttributeName, Dn};
@@ -107,13 +107,16 @@ impl Rule {
     }
 
     /// [`Rule::preview_with`] for the sync stage, without building a preview: hands each flow
-    /// (with its position in the rule) and its result to `f`, in rule order; `false` (and no
-    /// call) when out of scope.
+    /// (with its compiled form, `planned` being this rule in a [`Plan`]) and its result to `f`,
+    /// in rule order; `false` (and no call) when out of scope. `present`: which of the plan's
+    /// sources the object has ([`Plan::presence`]), to skip flows whose result is known.
     pub(crate) fn each_result(
         &self,
+        planned: &PlannedRule,
+        present: Option<&[bool]>,
         obj: &dyn Object,
         env: &PreviewEnv<'_>,
-        mut f: impl FnMut(usize, &Flow, Result<Value, EvalError>),
+        mut f: impl FnMut(&PlannedFlow, &Flow, Result<Value, EvalError>),
     ) -> bool {
         let ctx = EvalContext {
             object: obj,
@@ -123,8 +126,12 @@ impl Rule {
         if !self.scope.matches(ctx.object, env.is_member_of) {
             return false;
         }
-        for (i, flow) in self.flows.iter().enumerate() {
-            f(i, flow, flow_result(flow, &ctx, env.skip_direct));
+        for (flow, pf) in self.flows.iter().zip(&planned.flows) {
+            f(
+                pf,
+                flow,
+                planned_result(flow, pf, present, &ctx, env.skip_direct),
+            );
         }
         true
     }
@@ -144,6 +151,25 @@ impl Rule {
                 .map(|flow| flow_result(flow, ctx, skip_direct))
                 .collect(),
         )
+    }
+}
+
+/// [`flow_result`], or the result its compiled form `pf` knows without evaluating it.
+fn planned_result(
+    flow: &Flow,
+    pf: &PlannedFlow,
+    present: Option<&[bool]>,
+    ctx: &EvalContext<'_>,
+    skip_direct: Option<&dyn Fn(&AttributeName) -> bool>,
+) -> Result<Value, EvalError> {
+    if let FlowKind::Direct(source) = &flow.kind
+        && skip_direct.is_some_and(|skip| skip(source))
+    {
+        return Ok(Value::IgnoreThisFlow);
+    }
+    match pf.known(present) {
+        Some(known) => known,
+        None => flow_result(flow, ctx, skip_direct),
     }
 }
 
@@ -421,13 +447,15 @@ impl RuleSet {
         let mut slots: Vec<Option<Slot>> = Vec::new();
         slots.resize_with(plan.targets.len(), || None);
         let mut errors = Vec::new();
+        let present = plan.presence(obj);
         for (number, (planned, rule)) in plan.rules(self.rules()).enumerate() {
             let mut kept = Vec::new();
             let scoped = rule.scope.matches(ctx.object, env.is_member_of);
             if scoped {
                 connected |= rule.links();
-                for (flow, slot) in rule.flows.iter().zip(&planned.slots) {
-                    let result = flow_result(flow, &ctx, env.skip_direct);
+                for (flow, pf) in rule.flows.iter().zip(&planned.flows) {
+                    let result =
+                        planned_result(flow, pf, present.as_deref(), &ctx, env.skip_direct);
                     if let Err(error) = &result {
                         errors.push(FlowError {
                             rule: rule.name.clone(),
@@ -441,7 +469,7 @@ impl RuleSet {
                             result: result.clone(),
                         });
                     }
-                    if let Some(entry) = slots.get_mut(*slot) {
+                    if let Some(entry) = slots.get_mut(pf.slot) {
                         let slot = entry.get_or_insert_with(|| Slot {
                             outcome: Resolved::Unchanged,
                             decided: false,

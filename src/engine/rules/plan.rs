@@ -1,18 +1,24 @@
 //! Rule sets compiled for evaluation: for one direction, connector and source object type, the
 //! enabled rules that apply (in precedence order) and every attribute their flows write,
 //! numbered, so evaluating an object indexes slots instead of searching rules and attribute maps
-//! by name.
+//! by name; and for each flow the attributes it reads and, when that is fixed, its result for an
+//! object that has none of them (most flows of the default rules read attributes most objects
+//! lack: `Trim([otherPager])`), so such flows are not evaluated at all.
 //!
 //! Invariants: a [`Plan`] holds exactly the rules `RuleSet::enabled` gives for its key, in the
-//! same order; `targets` is sorted by [`AttributeName`] order and holds each target once, so a
-//! slot's index orders as its name does; plans are built on first use and cached in the rule set
-//! (a rule set never changes once shared; the one method that changes it empties the cache).
+//! same order; `targets` and `sources` are sorted by [`AttributeName`] order and hold each name
+//! once, so a slot's index orders as its name does; a flow's `when_absent` is exactly what
+//! evaluating it gives for an object without the attributes it reads (it is computed that way,
+//! and only for flows that read nothing else: see `Expr::reads_only_attributes`); plans are
+//! built on first use and cached in the rule set (a rule set never changes once shared; the one
+//! method that changes it empties the cache).
 
 use std::sync::{Arc, Mutex};
 
-use super::model::{Connector, ConnectorKind, Direction, MvObjectType, Rule};
+use super::model::{Connector, ConnectorKind, Direction, FlowKind, MvObjectType, Rule};
 use super::schema::{self, AttrType};
 use crate::domain::AttributeName;
+use crate::engine::expr::{DateTime, EvalContext, EvalError, MemoryObject, Object, Params, Value};
 
 /// One enabled rule of a [`Plan`].
 #[derive(Debug)]
@@ -21,8 +27,31 @@ pub(crate) struct PlannedRule {
     pub(crate) index: usize,
     /// Its name, shared by everything that records it per object.
     pub(crate) name: Arc<str>,
-    /// For each flow, in rule order, the slot of its target in [`Plan::targets`].
-    pub(crate) slots: Vec<usize>,
+    /// Its flows, in rule order.
+    pub(crate) flows: Vec<PlannedFlow>,
+}
+
+/// One flow of a [`PlannedRule`].
+#[derive(Debug)]
+pub(crate) struct PlannedFlow {
+    /// The slot of its target in [`Plan::targets`].
+    pub(crate) slot: usize,
+    /// The positions in [`Plan::sources`] of the attributes it reads.
+    reads: Vec<usize>,
+    /// Its result for an object without any of those attributes, when that is fixed.
+    when_absent: Option<Result<Value, EvalError>>,
+}
+
+impl PlannedFlow {
+    /// The flow's result without evaluating it, when the object has none of the attributes it
+    /// reads (`present`: [`Plan::presence`]) and that result is fixed.
+    pub(crate) fn known(&self, present: Option<&[bool]>) -> Option<Result<Value, EvalError>> {
+        let (result, present) = (self.when_absent.as_ref()?, present?);
+        self.reads
+            .iter()
+            .all(|i| !present.get(*i).copied().unwrap_or(true))
+            .then(|| result.clone())
+    }
 }
 
 /// The rules of one direction, connector and source object type, compiled.
@@ -36,6 +65,8 @@ pub(crate) struct Plan {
     pub(crate) rules: Vec<PlannedRule>,
     /// Every attribute the rules' flows write, sorted, once each.
     pub(crate) targets: Vec<AttributeName>,
+    /// Every attribute the rules' flows read, sorted, once each.
+    sources: Vec<AttributeName>,
     /// For each target, whether it is a reference attribute of some metaverse object type (a
     /// NULL flowing into one still tells the sync stage something: see `engine::sync`).
     pub(crate) references: Vec<bool>,
@@ -65,16 +96,32 @@ impl Plan {
             .collect();
         targets.sort();
         targets.dedup();
+        let mut sources: Vec<AttributeName> = chosen
+            .iter()
+            .flat_map(|(_, r)| r.flows.iter().flat_map(|f| reads(&f.kind)))
+            .collect();
+        sources.sort();
+        sources.dedup();
+        // Every name is in its list: the searches always find it.
+        let position = |list: &[AttributeName], name: &AttributeName| {
+            list.binary_search(name).unwrap_or_default()
+        };
         let planned = chosen
             .iter()
             .map(|(index, rule)| PlannedRule {
                 index: *index,
                 name: Arc::from(rule.name.as_str()),
-                slots: rule
+                flows: rule
                     .flows
                     .iter()
-                    // Every target is in the list: the search always finds it.
-                    .map(|f| targets.binary_search(&f.target).unwrap_or_default())
+                    .map(|f| PlannedFlow {
+                        slot: position(&targets, &f.target),
+                        reads: reads(&f.kind)
+                            .iter()
+                            .map(|a| position(&sources, a))
+                            .collect(),
+                        when_absent: when_absent(&f.kind),
+                    })
                     .collect(),
             })
             .collect();
@@ -87,6 +134,7 @@ impl Plan {
             })
             .collect();
         Plan {
+            sources,
             references,
             direction,
             kind: connector.kind,
@@ -104,6 +152,20 @@ impl Plan {
             && self.object_type.eq_ignore_ascii_case(object_type)
     }
 
+    /// Which of [`Plan::sources`] `obj` has values for; `None` when it cannot list its
+    /// attributes (then every flow is evaluated).
+    pub(crate) fn presence(&self, obj: &dyn Object) -> Option<Vec<bool>> {
+        let mut present = vec![false; self.sources.len()];
+        let listed = obj.list_attributes(&mut |name| {
+            if let Ok(i) = self.sources.binary_search(name)
+                && let Some(p) = present.get_mut(i)
+            {
+                *p = true;
+            }
+        });
+        listed.then_some(present)
+    }
+
     /// The planned rules with the rules themselves.
     pub(crate) fn rules<'r>(
         &'r self,
@@ -112,6 +174,36 @@ impl Plan {
         self.rules
             .iter()
             .filter_map(move |p| all.get(p.index).map(|r| (p, r)))
+    }
+}
+
+/// The attributes a flow reads.
+fn reads(kind: &FlowKind) -> Vec<AttributeName> {
+    match kind {
+        FlowKind::Direct(source) => vec![source.clone()],
+        FlowKind::Constant(_) => Vec::new(),
+        FlowKind::Expression(e) => e.attributes(),
+    }
+}
+
+/// A flow's result for an object without the attributes it reads, when nothing else (the DN,
+/// parameters, the clock) can change it: computed by evaluating it on an empty object.
+fn when_absent(kind: &FlowKind) -> Option<Result<Value, EvalError>> {
+    let is_dn = |a: &AttributeName| a.eq_ignore_case("dn") || a.eq_ignore_case("distinguishedName");
+    match kind {
+        FlowKind::Direct(source) if is_dn(source) => None,
+        FlowKind::Direct(_) => Some(Ok(Value::Null)),
+        FlowKind::Constant(_) => None,
+        FlowKind::Expression(e) if e.reads_only_attributes() => {
+            let empty = MemoryObject::new(None);
+            let params = Params::new();
+            Some(e.evaluate(&EvalContext {
+                object: &empty,
+                params: &params,
+                now: DateTime::now(),
+            }))
+        }
+        FlowKind::Expression(_) => None,
     }
 }
 
