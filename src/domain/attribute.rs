@@ -15,8 +15,26 @@ use super::DomainError;
 
 /// An LDAP attribute name (or OID), with optional `;options`, compared case-insensitively. The
 /// text is shared, so a clone (names are map keys everywhere in the engine) allocates nothing.
+///
+/// Names are compared very often (they key the engine's maps), so each carries its first eight
+/// bytes folded to lower case as one big-endian number: most comparisons end there, without
+/// looking at the text.
 #[derive(Clone)]
-pub struct AttributeName(std::sync::Arc<str>);
+pub struct AttributeName {
+    /// The first (up to) eight bytes of the name, ASCII-lower-cased, big-endian, zero-padded.
+    /// Valid names hold no NUL byte, so padding orders a shorter name first, as byte order does.
+    prefix: u64,
+    text: std::sync::Arc<str>,
+}
+
+/// The folded first eight bytes of `name` as a big-endian number (see [`AttributeName`]).
+fn folded_prefix(name: &str) -> u64 {
+    let mut buf = [0u8; 8];
+    for (b, c) in buf.iter_mut().zip(name.bytes()) {
+        *b = c.to_ascii_lowercase();
+    }
+    u64::from_be_bytes(buf)
+}
 
 impl AttributeName {
     /// Validates an attribute name, optionally with `;options` (e.g. `member;range=0-1499`).
@@ -42,34 +60,41 @@ impl AttributeName {
                 ));
             }
         }
-        Ok(Self(std::sync::Arc::from(name)))
+        Ok(Self::unchecked(name))
+    }
+
+    fn unchecked(name: &str) -> Self {
+        Self {
+            prefix: folded_prefix(name),
+            text: std::sync::Arc::from(name),
+        }
     }
 
     /// A name written as a literal in this crate's own source (defaults such as
     /// `userPrincipalName`). Not validated: every caller passes a literal that `new` accepts, and
     /// the tests of those callers check it.
     pub(crate) fn known(name: &'static str) -> Self {
-        Self(std::sync::Arc::from(name))
+        Self::unchecked(name)
     }
 
     /// The name as it was spelled when created.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
     }
 
     /// The name without any `;options` (`member;range=0-1499` gives `member`).
     pub fn base_name(&self) -> &str {
-        self.0.split(';').next().unwrap_or_default()
+        self.text.split(';').next().unwrap_or_default()
     }
 
     /// Whether the name carries `;options`.
     pub fn has_options(&self) -> bool {
-        self.0.contains(';')
+        self.text.contains(';')
     }
 
     /// Compares with a plain string the way LDAP does (ASCII case-insensitively).
     pub fn eq_ignore_case(&self, other: &str) -> bool {
-        self.0.eq_ignore_ascii_case(other)
+        self.text.eq_ignore_ascii_case(other)
     }
 }
 
@@ -89,8 +114,12 @@ fn is_numeric_oid(s: &str) -> bool {
 }
 
 impl PartialEq for AttributeName {
+    #[inline]
     fn eq(&self, other: &Self) -> bool {
-        std::sync::Arc::ptr_eq(&self.0, &other.0) || self.eq_ignore_case(&other.0)
+        std::sync::Arc::ptr_eq(&self.text, &other.text)
+            || (self.prefix == other.prefix
+                && self.text.len() == other.text.len()
+                && self.eq_ignore_case(&other.text))
     }
 }
 
@@ -100,7 +129,7 @@ impl Hash for AttributeName {
     fn hash<H: Hasher>(&self, state: &mut H) {
         // The folded bytes, a buffer at a time (hashers are slow byte by byte).
         let mut buf = [0u8; 32];
-        for chunk in self.0.as_bytes().chunks(buf.len()) {
+        for chunk in self.text.as_bytes().chunks(buf.len()) {
             let folded = &mut buf[..chunk.len()];
             folded.copy_from_slice(chunk);
             folded.make_ascii_lowercase();
@@ -112,21 +141,35 @@ impl Hash for AttributeName {
 }
 
 impl PartialOrd for AttributeName {
+    #[inline]
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
 impl Ord for AttributeName {
-    /// The folded bytes compared lexicographically (names are mostly compared with names of
-    /// the same spelling, so equal bytes are skipped without folding).
+    /// The folded bytes compared lexicographically: the folded eight-byte prefixes first (most
+    /// comparisons end there), then the rest (equal bytes are skipped without folding).
+    #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
-        let (a, b) = (self.0.as_bytes(), other.0.as_bytes());
-        // Names cloned from one another share their text; equal spellings compare in one
-        // `memcmp`.
-        if std::sync::Arc::ptr_eq(&self.0, &other.0) || a == b {
+        match self.prefix.cmp(&other.prefix) {
+            Ordering::Equal => self.cmp_rest(other),
+            unequal => unequal,
+        }
+    }
+}
+
+impl AttributeName {
+    /// [`Ord::cmp`] for names with equal prefixes: the bytes after the eighth.
+    fn cmp_rest(&self, other: &Self) -> Ordering {
+        if std::sync::Arc::ptr_eq(&self.text, &other.text) {
             return Ordering::Equal;
         }
+        let (a, b) = (self.text.as_bytes(), other.text.as_bytes());
+        let (a, b) = (
+            a.get(8..).unwrap_or_default(),
+            b.get(8..).unwrap_or_default(),
+        );
         for (x, y) in a.iter().zip(b) {
             if x != y {
                 let (x, y) = (x.to_ascii_lowercase(), y.to_ascii_lowercase());
@@ -141,13 +184,13 @@ impl Ord for AttributeName {
 
 impl fmt::Display for AttributeName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.text)
     }
 }
 
 impl fmt::Debug for AttributeName {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AttributeName({})", self.0)
+        write!(f, "AttributeName({})", self.text)
     }
 }
 
@@ -161,7 +204,7 @@ impl FromStr for AttributeName {
 
 impl AsRef<str> for AttributeName {
     fn as_ref(&self) -> &str {
-        &self.0
+        &self.text
     }
 }
 
@@ -305,6 +348,23 @@ mod tests {
             prop_assert_eq!(a == b, folded == Ordering::Equal);
             let shared = a.clone();
             prop_assert_eq!(shared.cmp(&a), Ordering::Equal);
+        }
+
+        #[test]
+        fn names_sharing_a_long_prefix_order_and_compare_by_their_folded_text(
+            stem in "(msDS-Phonetic|otherTelephone|extension_0a1b|userP)?",
+            x in "[a-zA-Z][a-zA-Z0-9-]{0,10}",
+            y in "[a-zA-Z][a-zA-Z0-9-]{0,10}",
+            upper in any::<bool>(),
+        ) {
+            let (x, y) = (format!("{stem}{x}"), format!("{stem}{y}"));
+            let y = if upper { y.to_ascii_uppercase() } else { y };
+            let (a, b) = (AttributeName::new(&x).unwrap(), AttributeName::new(&y).unwrap());
+            let folded = x.to_ascii_lowercase().cmp(&y.to_ascii_lowercase());
+            prop_assert_eq!(a.cmp(&b), folded);
+            prop_assert_eq!(b.cmp(&a), folded.reverse());
+            prop_assert_eq!(a == b, folded == Ordering::Equal);
+            prop_assert_eq!(a == b, hash_of(&a) == hash_of(&b));
         }
 
         #[test]

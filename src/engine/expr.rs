@@ -97,6 +97,37 @@ impl Expr {
         out
     }
 
+    /// Whether the result depends on nothing but the values of the `[attribute]`s the
+    /// expression reads ([`Expr::attributes`]): no `[dn]`, `%Parameter%`, `ImportedValue`,
+    /// `ValueCount`, `Now()` or randomness (`GUID`, `RandomNum`). Such an expression gives the
+    /// same result for every object without those attributes, so the sync stage computes it
+    /// once.
+    pub fn reads_only_attributes(&self) -> bool {
+        let mut pure = true;
+        self.root.walk(&mut |n| match &n.kind {
+            ast::Kind::Attribute(a)
+                if a.eq_ignore_case("dn") || a.eq_ignore_case("distinguishedName") =>
+            {
+                pure = false;
+            }
+            ast::Kind::Parameter(_) => pure = false,
+            ast::Kind::Call(c)
+                if matches!(
+                    c.function.imp,
+                    functions::Imp::Special(
+                        functions::Special::ImportedValue | functions::Special::ValueCount
+                    )
+                ) || ["Now", "GUID", "RandomNum", "Random"]
+                    .iter()
+                    .any(|f| c.function.name.eq_ignore_ascii_case(f)) =>
+            {
+                pure = false;
+            }
+            _ => {}
+        });
+        pure
+    }
+
     /// Evaluate against one object.
     pub fn evaluate(&self, ctx: &EvalContext<'_>) -> Result<Value, EvalError> {
         eval::Env::new(ctx).eval(&self.root)

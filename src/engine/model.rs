@@ -374,6 +374,15 @@ impl crate::engine::expr::Object for CsObject {
         attribute_value(self.attributes.get(name)?)
     }
 
+    fn list_attributes(&self, f: &mut dyn FnMut(&AttributeName)) -> bool {
+        for (name, values) in &self.attributes {
+            if !values.is_empty() {
+                f(name);
+            }
+        }
+        true
+    }
+
     fn dn(&self) -> Option<String> {
         Some(self.dn.to_string())
     }
@@ -386,6 +395,15 @@ impl crate::engine::expr::Object for MvObject {
 
     fn get_attr(&self, name: &AttributeName) -> Option<Value> {
         attribute_value(&self.attributes.get(name)?.values)
+    }
+
+    fn list_attributes(&self, f: &mut dyn FnMut(&AttributeName)) -> bool {
+        for (name, c) in &self.attributes {
+            if !c.values.is_empty() {
+                f(name);
+            }
+        }
+        true
     }
 
     fn dn(&self) -> Option<String> {

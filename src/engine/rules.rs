@@ -28,6 +28,7 @@
 //! | `set.rs` | the rule set: shipped + user files, cross-rule checks |
 //! | `schema.rs` | metaverse schema, AD attribute list, Graph properties |
 //! | `scope.rs` | scoping filter evaluation and its comparison semantics |
+//! | `plan.rs` | the rules of one direction, connector and object type, compiled for evaluation |
 //! | `apply.rs` | previews: one rule, and the whole set with precedence |
 //! | `issue.rs` | problems as data |
 
@@ -37,11 +38,13 @@ mod extensions;
 mod issue;
 mod load;
 mod model;
+mod plan;
 pub mod schema;
 mod scope;
 mod set;
 mod toml_tree;
 
+pub(crate) use apply::Resolved;
 pub use apply::{FlowError, FlowResult, ObjectPreview, Outcome, Preview, PreviewEnv, RulePreview};
 pub use extensions::{ExtensionAttribute, extension_name};
 pub use issue::{RuleErrors, RuleIssue, Severity};

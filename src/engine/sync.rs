@@ -25,7 +25,7 @@ use crate::engine::model::{
     AttributeChange, Attributes, ConnectorName, Contribution, CsObject, MvId, MvObject, Operation,
 };
 use crate::engine::rules::{
-    Connector, Direction, FlowError, LinkType, MergeType, MvObjectType, Outcome, PreviewEnv,
+    Connector, Direction, FlowError, LinkType, MergeType, MvObjectType, PreviewEnv, Resolved,
     RuleSet, text_form,
 };
 
@@ -84,7 +84,10 @@ pub struct InboundPlan {
     pub link: LinkDecision,
     /// The metaverse type it is linked as (for projection and attribute checks).
     pub mv_type: Option<MvObjectType>,
-    /// Every contribution of every in-scope rule, by metaverse attribute, highest precedence first.
+    /// Every contribution of every in-scope rule, by metaverse attribute, highest precedence
+    /// first; except NULL flowing into an attribute that is not a reference (of any metaverse
+    /// type): it cannot change what [`resolve_metaverse`] gives, and most flows of the default
+    /// rules read attributes an object does not have.
     pub contributions: BTreeMap<AttributeName, Vec<Flowed>>,
     /// Flow failures: the object is not synchronized this time.
     pub errors: Vec<FlowError>,
@@ -103,42 +106,38 @@ pub fn plan_inbound(
     env: &PreviewEnv<'_>,
     lookup: &dyn MetaverseLookup,
 ) -> InboundPlan {
-    let candidates: Vec<_> = rules
-        .enabled()
-        .filter(|r| {
-            r.direction == Direction::Inbound
-                && r.connector.matches(connector)
-                && r.source_object_type.eq_ignore_ascii_case(object_class)
-        })
-        .collect();
-    let mut contributions: BTreeMap<AttributeName, Vec<Flowed>> = BTreeMap::new();
+    let plan = rules.plan(Direction::Inbound, connector, object_class);
+    // One list per target attribute of the plan, in the plan's (sorted) order.
+    let mut lists: Vec<Vec<Flowed>> = Vec::new();
+    lists.resize_with(plan.targets.len(), Vec::new);
     let mut errors = Vec::new();
     let mut in_scope = Vec::new();
-    for rule in &candidates {
-        let name: std::sync::Arc<str> = std::sync::Arc::from(rule.name.as_str());
-        let scoped = rule.each_result(cs, env, |flow, result| match result {
-            Ok(value) => {
-                let flowed = Flowed {
-                    value,
-                    rule: name.clone(),
-                    precedence: rule.precedence,
-                    merge: flow.merge,
-                };
-                match contributions.get_mut(&flow.target) {
-                    Some(list) => list.push(flowed),
-                    None => {
-                        contributions.insert(flow.target.clone(), vec![flowed]);
+    let present = plan.presence(cs);
+    for (planned, rule) in plan.rules(rules.rules()) {
+        let scoped = rule.each_result(planned, present.as_deref(), cs, env, |pf, flow, result| {
+            match result {
+                // A NULL cannot change a resolved value; only a reference attribute needs to
+                // see it.
+                Ok(Value::Null) if !plan.references.get(pf.slot).copied().unwrap_or(true) => {}
+                Ok(value) => {
+                    if let Some(list) = lists.get_mut(pf.slot) {
+                        list.push(Flowed {
+                            value,
+                            rule: planned.name.clone(),
+                            precedence: rule.precedence,
+                            merge: flow.merge,
+                        });
                     }
                 }
+                Err(error) => errors.push(FlowError {
+                    rule: rule.name.clone(),
+                    target: flow.target.clone(),
+                    error,
+                }),
             }
-            Err(error) => errors.push(FlowError {
-                rule: rule.name.clone(),
-                target: flow.target.clone(),
-                error,
-            }),
         });
         if scoped {
-            in_scope.push(*rule);
+            in_scope.push(rule);
         }
     }
     let linking: Vec<_> = in_scope.iter().copied().filter(|r| r.links()).collect();
@@ -211,9 +210,16 @@ pub fn plan_inbound(
             decision
         }
     };
-    for list in contributions.values_mut() {
-        list.sort_by_key(|f| f.precedence);
-    }
+    // The lists come in name order: the map is built in one pass, without searching.
+    let contributions = lists
+        .into_iter()
+        .zip(&plan.targets)
+        .filter(|(list, _)| !list.is_empty())
+        .map(|(mut list, target)| {
+            list.sort_by_key(|f| f.precedence);
+            (target.clone(), list)
+        })
+        .collect();
     InboundPlan {
         link,
         mv_type,
@@ -231,6 +237,24 @@ pub fn resolve_metaverse(
     joined: &[(ConnectorName, &BTreeMap<AttributeName, Vec<Flowed>>)],
     existing: &BTreeMap<AttributeName, Contribution>,
 ) -> BTreeMap<AttributeName, Contribution> {
+    if let [(connector, contributions)] = joined {
+        // One joined object (the common case): its lists, in name order, are the candidates.
+        let mut sorted = Vec::new();
+        return contributions
+            .iter()
+            .filter_map(|(attr, flows)| {
+                let resolved = if flows.is_sorted_by_key(|f| f.precedence) {
+                    resolve_attribute(attr, flows.iter().map(|f| (connector, f)), existing)
+                } else {
+                    sorted.clear();
+                    sorted.extend(flows.iter());
+                    sorted.sort_by_key(|f| f.precedence);
+                    resolve_attribute(attr, sorted.iter().map(|f| (connector, *f)), existing)
+                };
+                resolved.map(|c| (attr.clone(), c))
+            })
+            .collect();
+    }
     let mut all: BTreeMap<&AttributeName, Vec<(&ConnectorName, &Flowed)>> = BTreeMap::new();
     for (connector, contributions) in joined {
         for (attr, flows) in contributions.iter() {
@@ -239,59 +263,71 @@ pub fn resolve_metaverse(
                 .extend(flows.iter().map(|f| (connector, f)));
         }
     }
-    let mut out = BTreeMap::new();
-    for (attr, mut flows) in all {
-        flows.sort_by_key(|(_, f)| f.precedence);
-        let mut result: Option<Contribution> = None;
-        let mut keep_existing = false;
-        for (connector, f) in flows {
-            match (&f.value, &mut result) {
-                (Value::IgnoreThisFlow, None) => keep_existing = true,
-                (Value::IgnoreThisFlow, Some(_)) => {}
-                (Value::AuthoritativeNull, None) => break,
-                (Value::Null, _) | (Value::AuthoritativeNull, Some(_)) => {}
-                (v, None) => {
-                    if keep_existing {
-                        break;
+    all.into_iter()
+        .filter_map(|(attr, mut flows)| {
+            flows.sort_by_key(|(_, f)| f.precedence);
+            resolve_attribute(attr, flows.into_iter(), existing).map(|c| (attr.clone(), c))
+        })
+        .collect()
+}
+
+/// The resolved value of `attr` from its contributions, highest precedence first.
+fn resolve_attribute<'f>(
+    attr: &AttributeName,
+    flows: impl Iterator<Item = (&'f ConnectorName, &'f Flowed)>,
+    existing: &BTreeMap<AttributeName, Contribution>,
+) -> Option<Contribution> {
+    let mut result: Option<Contribution> = None;
+    let mut keep_existing = false;
+    for (connector, f) in flows {
+        match (&f.value, &mut result) {
+            (Value::IgnoreThisFlow, None) => keep_existing = true,
+            (Value::IgnoreThisFlow, Some(_)) => {}
+            (Value::AuthoritativeNull, None) => break,
+            (Value::Null, _) | (Value::AuthoritativeNull, Some(_)) => {}
+            (v, None) => {
+                if keep_existing {
+                    break;
+                }
+                result = Some(Contribution {
+                    values: singles(v),
+                    rule: f.rule.to_string(),
+                    connector: connector.clone(),
+                });
+            }
+            (v, Some(current)) if f.merge.is_union() => {
+                let ignore_case = f.merge == MergeType::MergeCaseInsensitive;
+                for value in singles(v) {
+                    let key = |x: &Value| {
+                        let t = text_form(x).unwrap_or_default();
+                        if ignore_case { t.to_lowercase() } else { t }
+                    };
+                    if !current.values.iter().any(|c| key(c) == key(&value)) {
+                        current.values.push(value);
                     }
-                    result = Some(Contribution {
-                        values: singles(v),
-                        rule: f.rule.to_string(),
-                        connector: connector.clone(),
-                    });
-                }
-                (v, Some(current)) if f.merge.is_union() => {
-                    let ignore_case = f.merge == MergeType::MergeCaseInsensitive;
-                    for value in singles(v) {
-                        let key = |x: &Value| {
-                            let t = text_form(x).unwrap_or_default();
-                            if ignore_case { t.to_lowercase() } else { t }
-                        };
-                        if !current.values.iter().any(|c| key(c) == key(&value)) {
-                            current.values.push(value);
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        match result {
-            Some(c) => {
-                out.insert(attr.clone(), c);
-            }
-            None if keep_existing => {
-                if let Some(c) = existing.get(attr) {
-                    out.insert(attr.clone(), c.clone());
                 }
             }
-            None => {}
+            _ => {}
         }
     }
-    out
+    match result {
+        Some(c) => Some(c),
+        None if keep_existing => existing.get(attr).cloned(),
+        None => None,
+    }
 }
 
 fn singles(v: &Value) -> Vec<Value> {
     v.values().into_iter().cloned().collect()
+}
+
+/// [`singles`] of a value that is no longer needed (no copies).
+fn into_singles(v: Value) -> Vec<Value> {
+    match v {
+        Value::Null | Value::AuthoritativeNull | Value::IgnoreThisFlow => Vec::new(),
+        Value::Multi(values) => values,
+        one => vec![one],
+    }
 }
 
 /// What an outbound plan does to the target connector's object.
@@ -332,7 +368,7 @@ pub fn plan_outbound(
     existing: Option<&CsObject>,
     env: &PreviewEnv<'_>,
 ) -> OutboundPlan {
-    let preview = rules.apply_object(
+    let applied = rules.apply(
         mv,
         mv.object_type.as_str(),
         Direction::Outbound,
@@ -340,38 +376,43 @@ pub fn plan_outbound(
         env,
         false,
     );
-    if !preview.errors.is_empty() {
+    if !applied.errors.is_empty() {
         return OutboundPlan::Failed {
-            errors: preview.errors,
+            errors: applied.errors,
         };
     }
+    // Every attribute some in-scope flow writes (when the object is connected), in name order.
+    let mut written: Vec<&AttributeName> = Vec::new();
     let mut desired = Attributes::new();
     let mut unchanged: Vec<&AttributeName> = Vec::new();
-    for (attr, outcome) in &preview.attributes {
-        match outcome {
-            Outcome::Value { value, .. } => {
-                desired.insert(attr.clone(), singles(value));
+    if applied.connected {
+        let mut values = Vec::new();
+        for (attr, slot) in applied.plan.targets.iter().zip(applied.slots) {
+            let Some(slot) = slot else { continue };
+            written.push(attr);
+            match slot.outcome {
+                Resolved::Value { value, .. } => values.push((attr.clone(), into_singles(value))),
+                Resolved::Unchanged => unchanged.push(attr),
+                Resolved::Null | Resolved::Cleared { .. } | Resolved::Error { .. } => {}
             }
-            Outcome::Unchanged => unchanged.push(attr),
-            Outcome::Null | Outcome::Cleared { .. } | Outcome::Error { .. } => {}
         }
+        // In name order: the map is built in one pass.
+        desired = values.into_iter().collect();
     }
-    match (preview.connected, existing) {
+    match (applied.connected, existing) {
         (false, None) => OutboundPlan::Nothing,
         (false, Some(_)) => OutboundPlan::Deprovision,
         (true, None) => {
-            let Some(rule) = preview.rules.iter().find(|r| {
-                r.preview.in_scope
-                    && rules
-                        .get(&r.rule)
-                        .is_some_and(|x| x.link_type == LinkType::Provision)
-            }) else {
+            let Some(rule) = applied
+                .plan
+                .rules(rules.rules())
+                .zip(&applied.in_scope)
+                .find(|((_, r), in_scope)| **in_scope && r.link_type == LinkType::Provision)
+                .map(|((_, r), _)| r)
+            else {
                 return OutboundPlan::Nothing;
             };
-            let object_class = rules
-                .get(&rule.rule)
-                .map(|r| r.target_object_type.clone())
-                .unwrap_or_default();
+            let object_class = rule.target_object_type.clone();
             let dn = desired
                 .get(&AttributeName::known("dn"))
                 .and_then(|v| v.first())
@@ -383,7 +424,7 @@ pub fn plan_outbound(
                 object_class,
                 dn,
                 attributes: desired,
-                rule: rule.rule.clone(),
+                rule: rule.name.clone(),
             }
         }
         (true, Some(cs)) => {
@@ -402,7 +443,7 @@ pub fn plan_outbound(
                     });
                 }
             }
-            for attr in preview.attributes.keys() {
+            for attr in written {
                 let cleared = !desired.contains_key(attr) && !unchanged.contains(&attr);
                 if cleared && let Some(old) = cs.attributes.get(attr) {
                     changes.push(AttributeChange {

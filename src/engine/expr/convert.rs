@@ -22,6 +22,14 @@ pub fn as_text(v: &Value) -> Result<Option<String>, String> {
     }
 }
 
+/// [`as_text`] borrowing text and references instead of copying them.
+pub fn as_text_ref(v: &Value) -> Result<Option<std::borrow::Cow<'_, str>>, String> {
+    match v {
+        Value::Str(s) | Value::Ref(s) => Ok(Some(std::borrow::Cow::Borrowed(s))),
+        other => as_text(other).map(|t| t.map(std::borrow::Cow::Owned)),
+    }
+}
+
 /// A value as a number: numbers, and text that is a whole decimal number (or `&H` hex);
 /// booleans as VBA does (True = -1, False = 0).
 pub fn as_num(v: &Value) -> Result<Option<i64>, String> {

@@ -16,7 +16,7 @@
 //!   `Switch` evaluates every condition, as documented; `&&` and `||` stop early.
 
 use crate::engine::expr::ast::{BinaryOp, Kind, Node, UnaryOp};
-use crate::engine::expr::convert::{as_bool, as_num, as_text, compare};
+use crate::engine::expr::convert::{as_bool, as_num, as_text_ref, compare};
 use crate::engine::expr::datetime::DateTime;
 use crate::engine::expr::functions::{Arg, Args, FnError, Imp, Special};
 use crate::engine::expr::lexer::Span;
@@ -101,12 +101,26 @@ impl<'a, 'c> Env<'a, 'c> {
             Kind::Call(call) => match &call.function.imp {
                 Imp::Special(s) => self.special(*s, &call.args, node.span),
                 Imp::Eager { args: specs, f } => {
-                    let mut values = Vec::with_capacity(call.args.len());
-                    for a in &call.args {
-                        values.push(self.eval(a)?);
-                    }
+                    // Most calls have few arguments: their values stay on the stack.
+                    let mut few: [Value; FEW] = std::array::from_fn(|_| Value::Null);
+                    let mut many = Vec::new();
+                    let values: &[Value] = match few.get_mut(..call.args.len()) {
+                        Some(slots) => {
+                            for (slot, a) in slots.iter_mut().zip(&call.args) {
+                                *slot = self.eval(a)?;
+                            }
+                            slots
+                        }
+                        None => {
+                            many.reserve_exact(call.args.len());
+                            for a in &call.args {
+                                many.push(self.eval(a)?);
+                            }
+                            &many
+                        }
+                    };
                     let (name, function, ctx) = (call.function.name, call.function, self.ctx);
-                    apply(specs, &values, &mut |scalars| {
+                    apply(specs, values, &mut |scalars| {
                         f(&Args {
                             values: scalars,
                             ctx,
@@ -269,6 +283,9 @@ impl<'a, 'c> Env<'a, 'c> {
     }
 }
 
+/// How many argument values a call keeps on the stack.
+const FEW: usize = 4;
+
 fn op_column(a: &Node, b: &Node) -> usize {
     // The operator sits between its operands; point just after the left one.
     a.span.end.min(b.span.start)
@@ -383,9 +400,16 @@ fn binary(op: BinaryOp, a: &Value, b: &Value) -> Result<Value, String> {
             if a.is_null() && b.is_null() {
                 return Ok(Value::Null);
             }
-            let x = as_text(a)?.unwrap_or_default();
-            let y = as_text(b)?.unwrap_or_default();
-            Ok(Value::Str(x + &y))
+            let x = as_text_ref(a)?;
+            let y = as_text_ref(b)?;
+            let (x, y) = (
+                x.as_deref().unwrap_or_default(),
+                y.as_deref().unwrap_or_default(),
+            );
+            let mut joined = String::with_capacity(x.len() + y.len());
+            joined.push_str(x);
+            joined.push_str(y);
+            Ok(Value::Str(joined))
         }
         BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul => {
             let (Some(x), Some(y)) = (num_operand(op, a)?, num_operand(op, b)?) else {

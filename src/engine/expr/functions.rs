@@ -6,7 +6,10 @@
 //! parser checks calls against it, `rules` help prints it); names are matched case-insensitively;
 //! implementations receive values already broadcast over multi-valued arguments where the
 //! argument is marked [`Arg::Scalar`], and report problems as [`FnError`] data, never by
-//! panicking. The per-category files hold the implementations.
+//! panicking; a function whose result depends on anything but its arguments (the clock, the
+//! context, randomness) is named in [`crate::engine::expr::Expr::reads_only_attributes`], since
+//! the sync stage computes other expressions once for every object that lacks their attributes.
+//! The per-category files hold the implementations.
 
 mod certificate;
 mod conversion;
@@ -17,7 +20,7 @@ mod multivalued;
 mod text;
 
 use crate::engine::expr::ast::{Kind, Node};
-use crate::engine::expr::convert::{as_bool, as_num, as_text, describe};
+use crate::engine::expr::convert::{as_bool, as_num, as_text, as_text_ref, describe};
 use crate::engine::expr::datetime::DateTime;
 use crate::engine::expr::eval::EvalContext;
 use crate::engine::expr::value::Value;
@@ -131,6 +134,11 @@ impl Args<'_> {
     /// Argument `i` as text (`None` for NULL).
     pub fn text(&self, i: usize) -> Result<Option<String>, FnError> {
         self.wrap(i, as_text(self.value(i)))
+    }
+
+    /// [`Args::text`] borrowing text and references instead of copying them.
+    pub fn text_ref(&self, i: usize) -> Result<Option<std::borrow::Cow<'_, str>>, FnError> {
+        self.wrap(i, as_text_ref(self.value(i)))
     }
 
     /// Argument `i` as a number (`None` for NULL).

@@ -120,6 +120,15 @@ pub trait Object {
         self.get(name.as_str())
     }
 
+    /// Calls `f` with the name of every attribute [`Object::get_attr`] may find values for
+    /// (naming more costs only a lookup; `dn` need not be named), and returns true; or returns
+    /// false without calling `f` when the object cannot list its attributes cheaply (the
+    /// default). The sync stage uses the list to skip flows whose attributes are all absent.
+    fn list_attributes(&self, f: &mut dyn FnMut(&AttributeName)) -> bool {
+        let _ = f;
+        false
+    }
+
     /// The value confirmed by the last import (`ImportedValue("name")`), without pending
     /// exported changes. Defaults to [`Object::get`].
     fn imported(&self, name: &str) -> Option<Value> {
@@ -191,6 +200,15 @@ impl Object for MemoryObject {
         }
     }
 
+    fn list_attributes(&self, f: &mut dyn FnMut(&AttributeName)) -> bool {
+        for (name, values) in &self.attributes {
+            if !values.is_empty() {
+                f(name);
+            }
+        }
+        true
+    }
+
     fn dn(&self) -> Option<String> {
         self.dn.clone()
     }
@@ -214,6 +232,16 @@ impl Params {
 
     /// A parameter's value.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0.get(&name.to_ascii_lowercase()).map(String::as_str)
+        // Short names (all real ones) are folded on the stack.
+        let mut buf = [0u8; 64];
+        let found = match buf.get_mut(..name.len()) {
+            Some(folded) => {
+                folded.copy_from_slice(name.as_bytes());
+                folded.make_ascii_lowercase();
+                self.0.get(std::str::from_utf8(folded).ok()?)
+            }
+            None => self.0.get(&name.to_ascii_lowercase()),
+        };
+        found.map(String::as_str)
     }
 }

@@ -12,8 +12,10 @@
 //! disconnector, and nothing flows.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::model::{Connector, Direction, Flow, FlowKind, MergeType, Rule};
+use super::plan::{Plan, PlannedFlow, PlannedRule};
 use super::scope::text_form;
 use super::set::RuleSet;
 use crate::domain::{AttributeName, Dn};
@@ -105,12 +107,16 @@ impl Rule {
     }
 
     /// [`Rule::preview_with`] for the sync stage, without building a preview: hands each flow
-    /// and its result to `f`, in rule order; `false` (and no call) when out of scope.
+    /// (with its compiled form, `planned` being this rule in a [`Plan`]) and its result to `f`,
+    /// in rule order; `false` (and no call) when out of scope. `present`: which of the plan's
+    /// sources the object has ([`Plan::presence`]), to skip flows whose result is known.
     pub(crate) fn each_result(
         &self,
+        planned: &PlannedRule,
+        present: Option<&[bool]>,
         obj: &dyn Object,
         env: &PreviewEnv<'_>,
-        mut f: impl FnMut(&Flow, Result<Value, EvalError>),
+        mut f: impl FnMut(&PlannedFlow, &Flow, Result<Value, EvalError>),
     ) -> bool {
         let ctx = EvalContext {
             object: obj,
@@ -120,8 +126,12 @@ impl Rule {
         if !self.scope.matches(ctx.object, env.is_member_of) {
             return false;
         }
-        for flow in &self.flows {
-            f(flow, flow_result(flow, &ctx, env.skip_direct));
+        for (flow, pf) in self.flows.iter().zip(&planned.flows) {
+            f(
+                pf,
+                flow,
+                planned_result(flow, pf, present, &ctx, env.skip_direct),
+            );
         }
         true
     }
@@ -141,6 +151,25 @@ impl Rule {
                 .map(|flow| flow_result(flow, ctx, skip_direct))
                 .collect(),
         )
+    }
+}
+
+/// [`flow_result`], or the result its compiled form `pf` knows without evaluating it.
+fn planned_result(
+    flow: &Flow,
+    pf: &PlannedFlow,
+    present: Option<&[bool]>,
+    ctx: &EvalContext<'_>,
+    skip_direct: Option<&dyn Fn(&AttributeName) -> bool>,
+) -> Result<Value, EvalError> {
+    if let FlowKind::Direct(source) = &flow.kind
+        && skip_direct.is_some_and(|skip| skip(source))
+    {
+        return Ok(Value::IgnoreThisFlow);
+    }
+    match pf.known(present) {
+        Some(known) => known,
+        None => flow_result(flow, ctx, skip_direct),
     }
 }
 
@@ -248,11 +277,88 @@ impl ObjectPreview {
     }
 }
 
+/// The resulting value of one target attribute while rules are applied in precedence order,
+/// with rules named by their position in the [`Plan`] (names are looked up only for a preview).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Resolved {
+    /// See [`Outcome::Value`]; `first` and then `more` contributed.
+    Value {
+        /// The value.
+        value: Value,
+        /// The winning rule.
+        first: usize,
+        /// Rules whose values were merged in, in precedence order (usually none).
+        more: Vec<usize>,
+    },
+    /// See [`Outcome::Cleared`].
+    Cleared {
+        /// The rule.
+        rule: usize,
+    },
+    /// See [`Outcome::Null`].
+    Null,
+    /// See [`Outcome::Unchanged`].
+    Unchanged,
+    /// See [`Outcome::Error`].
+    Error {
+        /// The rule.
+        rule: usize,
+        /// Why.
+        error: EvalError,
+    },
+}
+
 /// The state of one target attribute while rules are applied in precedence order.
-struct Slot {
-    outcome: Outcome,
+pub(crate) struct Slot {
+    /// Where it stands.
+    pub(crate) outcome: Resolved,
     decided: bool,
     merge: MergeType,
+}
+
+/// A rule set applied to one object, as [`RuleSet::apply`] gives it: what the sync stage reads,
+/// and what [`RuleSet::preview_object`] turns into an [`ObjectPreview`].
+pub(crate) struct Applied {
+    /// The compiled rules that were applied.
+    pub(crate) plan: Arc<Plan>,
+    /// For each rule of the plan, whether it has the object in scope.
+    pub(crate) in_scope: Vec<bool>,
+    /// For each rule of the plan, its flows' results (only when asked to keep them).
+    pub(crate) kept: Vec<Vec<FlowResult>>,
+    /// Whether an in-scope rule joins or provisions the object.
+    pub(crate) connected: bool,
+    /// For each target of the plan, its state; `None` when no in-scope flow writes it.
+    pub(crate) slots: Vec<Option<Slot>>,
+    /// Every failing flow.
+    pub(crate) errors: Vec<FlowError>,
+}
+
+impl Applied {
+    fn outcome(&self, resolved: &Resolved) -> Outcome {
+        let name = |i: usize| {
+            self.plan
+                .rules
+                .get(i)
+                .map(|r| r.name.to_string())
+                .unwrap_or_default()
+        };
+        match resolved {
+            Resolved::Value { value, first, more } => Outcome::Value {
+                value: value.clone(),
+                rules: std::iter::once(*first)
+                    .chain(more.iter().copied())
+                    .map(name)
+                    .collect(),
+            },
+            Resolved::Cleared { rule } => Outcome::Cleared { rule: name(*rule) },
+            Resolved::Null => Outcome::Null,
+            Resolved::Unchanged => Outcome::Unchanged,
+            Resolved::Error { rule, error } => Outcome::Error {
+                rule: name(*rule),
+                error: error.clone(),
+            },
+        }
+    }
 }
 
 impl RuleSet {
@@ -271,7 +377,7 @@ impl RuleSet {
     }
 
     /// [`RuleSet::preview_object`]; without `keep_flows` each rule's preview says only whether
-    /// it has the object in scope (its `flows` stay empty), as the sync stage needs no more.
+    /// it has the object in scope (its `flows` stay empty).
     pub(crate) fn apply_object(
         &self,
         obj: &dyn Object,
@@ -281,26 +387,75 @@ impl RuleSet {
         env: &PreviewEnv<'_>,
         keep_flows: bool,
     ) -> ObjectPreview {
+        let mut applied = self.apply(obj, object_type, direction, connector, env, keep_flows);
+        let mut kept = std::mem::take(&mut applied.kept).into_iter();
+        let rules = applied
+            .plan
+            .rules(self.rules())
+            .zip(&applied.in_scope)
+            .map(|((planned, rule), in_scope)| RulePreview {
+                rule: planned.name.to_string(),
+                precedence: rule.precedence,
+                preview: Preview {
+                    in_scope: *in_scope,
+                    flows: kept.next().unwrap_or_default(),
+                },
+            })
+            .collect();
+        let attributes = if applied.connected {
+            applied
+                .plan
+                .targets
+                .iter()
+                .zip(&applied.slots)
+                .filter_map(|(name, slot)| {
+                    slot.as_ref()
+                        .map(|s| (name.clone(), applied.outcome(&s.outcome)))
+                })
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
+        ObjectPreview {
+            rules,
+            connected: applied.connected,
+            attributes,
+            errors: applied.errors,
+        }
+    }
+
+    /// The work of [`RuleSet::apply_object`], with rules and attributes numbered as in the
+    /// compiled [`Plan`]; `keep_flows`: keep every flow's result in [`Applied::kept`].
+    pub(crate) fn apply(
+        &self,
+        obj: &dyn Object,
+        object_type: &str,
+        direction: Direction,
+        connector: &Connector<'_>,
+        env: &PreviewEnv<'_>,
+        keep_flows: bool,
+    ) -> Applied {
+        let plan = self.plan(direction, connector, object_type);
         let ctx = EvalContext {
             object: obj,
             params: env.params,
             now: env.now,
         };
-        let mut rules = Vec::new();
+        let mut in_scope = Vec::with_capacity(plan.rules.len());
+        let mut all_kept = Vec::new();
         let mut connected = false;
-        let mut slots: BTreeMap<AttributeName, Slot> = BTreeMap::new();
+        let mut slots: Vec<Option<Slot>> = Vec::new();
+        slots.resize_with(plan.targets.len(), || None);
         let mut errors = Vec::new();
-        for rule in self.enabled().filter(|r| {
-            r.direction == direction
-                && r.connector.matches(connector)
-                && r.source_object_type.eq_ignore_ascii_case(object_type)
-        }) {
+        let present = plan.presence(obj);
+        for (number, (planned, rule)) in plan.rules(self.rules()).enumerate() {
             let mut kept = Vec::new();
-            let in_scope = rule.scope.matches(ctx.object, env.is_member_of);
-            if in_scope {
+            let scoped = rule.scope.matches(ctx.object, env.is_member_of);
+            if scoped {
                 connected |= rule.links();
-                for flow in &rule.flows {
-                    let result = flow_result(flow, &ctx, env.skip_direct);
+                for (flow, pf) in rule.flows.iter().zip(&planned.flows) {
+                    let result =
+                        planned_result(flow, pf, present.as_deref(), &ctx, env.skip_direct);
                     if let Err(error) = &result {
                         errors.push(FlowError {
                             rule: rule.name.clone(),
@@ -308,97 +463,80 @@ impl RuleSet {
                             error: error.clone(),
                         });
                     }
-                    if !slots.contains_key(&flow.target) {
-                        slots.insert(
-                            flow.target.clone(),
-                            Slot {
-                                outcome: Outcome::Unchanged,
-                                decided: false,
-                                merge: flow.merge,
-                            },
-                        );
-                    }
-                    if let Some(slot) = slots.get_mut(&flow.target) {
-                        contribute(slot, &rule.name, flow.merge, &result);
-                    }
                     if keep_flows {
                         kept.push(FlowResult {
                             target: flow.target.clone(),
-                            result,
+                            result: result.clone(),
                         });
+                    }
+                    if let Some(entry) = slots.get_mut(pf.slot) {
+                        let slot = entry.get_or_insert_with(|| Slot {
+                            outcome: Resolved::Unchanged,
+                            decided: false,
+                            merge: flow.merge,
+                        });
+                        contribute(slot, number, flow.merge, result);
                     }
                 }
             }
-            rules.push(RulePreview {
-                rule: rule.name.clone(),
-                precedence: rule.precedence,
-                preview: Preview {
-                    in_scope,
-                    flows: kept,
-                },
-            });
+            in_scope.push(scoped);
+            if keep_flows {
+                all_kept.push(kept);
+            }
         }
-        let attributes = if connected {
-            slots
-                .into_iter()
-                .map(|(name, slot)| (name, slot.outcome))
-                .collect()
-        } else {
-            BTreeMap::new()
-        };
-        ObjectPreview {
-            rules,
+        Applied {
+            plan,
+            in_scope,
+            kept: all_kept,
             connected,
-            attributes,
+            slots,
             errors,
         }
     }
 }
 
-/// Adds one flow's result to its attribute's slot (flows arrive in precedence order).
-fn contribute(slot: &mut Slot, rule: &str, merge: MergeType, result: &Result<Value, EvalError>) {
+/// Adds one flow's result to its attribute's slot (flows arrive in precedence order; `rule` is
+/// the flow's rule's position in the plan).
+fn contribute(slot: &mut Slot, rule: usize, merge: MergeType, result: Result<Value, EvalError>) {
     if slot.decided {
         // Only a union keeps collecting once decided.
         if let (
             true,
             Ok(value),
-            Outcome::Value {
+            Resolved::Value {
                 value: current,
-                rules,
+                more,
+                ..
             },
         ) = (
             slot.merge.is_union() && merge.is_union(),
-            result,
+            &result,
             &mut slot.outcome,
         ) && !value.is_null()
             && *value != Value::IgnoreThisFlow
         {
             let ignore_case = slot.merge == MergeType::MergeCaseInsensitive;
             *current = union(current, value, ignore_case);
-            rules.push(rule.to_string());
+            more.push(rule);
         }
         return;
     }
     match result {
         Err(error) => {
-            slot.outcome = Outcome::Error {
-                rule: rule.to_string(),
-                error: error.clone(),
-            };
+            slot.outcome = Resolved::Error { rule, error };
             slot.decided = true;
         }
         Ok(Value::IgnoreThisFlow) => {}
         Ok(Value::AuthoritativeNull) => {
-            slot.outcome = Outcome::Cleared {
-                rule: rule.to_string(),
-            };
+            slot.outcome = Resolved::Cleared { rule };
             slot.decided = true;
         }
-        Ok(Value::Null) => slot.outcome = Outcome::Null,
+        Ok(Value::Null) => slot.outcome = Resolved::Null,
         Ok(value) => {
-            slot.outcome = Outcome::Value {
-                value: value.clone(),
-                rules: vec![rule.to_string()],
+            slot.outcome = Resolved::Value {
+                value,
+                first: rule,
+                more: Vec::new(),
             };
             slot.decided = true;
             slot.merge = merge;

@@ -263,22 +263,65 @@ pub fn mv_attributes(ty: MvObjectType) -> Vec<AttrDef> {
     parts.iter().flat_map(|p| p.iter().copied()).collect()
 }
 
-static MV_INDEX: LazyLock<HashMap<MvObjectType, HashMap<String, AttrDef>>> = LazyLock::new(|| {
-    let mut map: HashMap<MvObjectType, HashMap<String, AttrDef>> = HashMap::new();
-    for ty in MvObjectType::ALL {
-        for def in mv_attributes(ty) {
-            map.entry(ty)
-                .or_default()
-                .insert(def.name.to_ascii_lowercase(), def);
+/// A word-at-a-time multiplicative hash (as rustc's FxHash): the metaverse index hashes short
+/// ASCII names on every lookup, where SipHash's setup costs more than the search (the keys are
+/// our own fixed list: no flooding to fear).
+#[derive(Default)]
+struct WordHash(u64);
+
+impl WordHash {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for WordHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            for (w, b) in word.iter_mut().zip(rest) {
+                *w = *b;
+            }
+            self.add(u64::from_le_bytes(word));
         }
     }
-    map
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+}
+
+type NameIndex = HashMap<String, AttrDef, std::hash::BuildHasherDefault<WordHash>>;
+
+/// Per metaverse type (in [`MvObjectType::ALL`] order), its attributes by folded name.
+static MV_INDEX: LazyLock<[NameIndex; 3]> = LazyLock::new(|| {
+    MvObjectType::ALL.map(|ty| {
+        mv_attributes(ty)
+            .into_iter()
+            .map(|def| (def.name.to_ascii_lowercase(), def))
+            .collect()
+    })
 });
 
 /// A metaverse attribute of `ty`, looked up case-insensitively (called per attribute and
 /// object by the sync stage: short names are folded on the stack).
 pub fn mv_attribute(ty: MvObjectType, name: &str) -> Option<AttrDef> {
-    let defs = MV_INDEX.get(&ty)?;
+    let defs = match ty {
+        MvObjectType::Person => &MV_INDEX[0],
+        MvObjectType::Group => &MV_INDEX[1],
+        MvObjectType::Device => &MV_INDEX[2],
+    };
     let mut buf = [0u8; 64];
     match buf.get_mut(..name.len()) {
         Some(folded) => {

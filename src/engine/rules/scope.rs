@@ -55,16 +55,28 @@ impl Condition {
                 _ => false,
             };
         }
-        let value = obj.get(self.attribute.as_str()).unwrap_or(Value::Null);
-        let texts: Vec<String> = value.values().into_iter().filter_map(text_form).collect();
+        let value = obj.get_attr(&self.attribute).unwrap_or(Value::Null);
+        let values = match &value {
+            Value::Multi(items) => items.as_slice(),
+            one => std::slice::from_ref(one),
+        };
+        let mut texts = values.iter().filter_map(text_cow);
         match self.operator {
-            Operator::IsNull => texts.is_empty(),
-            Operator::IsNotNull => !texts.is_empty(),
+            Operator::IsNull => texts.next().is_none(),
+            Operator::IsNotNull => texts.next().is_some(),
             op => match op.negated() {
-                Some(positive) => !texts.iter().any(|t| test(positive, t, &self.operand)),
-                None => texts.iter().any(|t| test(op, t, &self.operand)),
+                Some(positive) => !texts.any(|t| test(positive, &t, &self.operand)),
+                None => texts.any(|t| test(op, &t, &self.operand)),
             },
         }
+    }
+}
+
+/// [`text_form`], borrowing text and references (most values) instead of copying them.
+fn text_cow(value: &Value) -> Option<Cow<'_, str>> {
+    match value {
+        Value::Str(s) | Value::Ref(s) => Some(Cow::Borrowed(s)),
+        other => text_form(other).map(Cow::Owned),
     }
 }
 

@@ -8,10 +8,12 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use super::issue::{RuleErrors, RuleIssue, Severity};
 use super::load::{Candidate, fold, parse_file};
-use super::model::{Direction, Origin, Rule};
+use super::model::{Connector, Direction, Origin, Rule};
+use super::plan::{Plan, Plans};
 
 /// One rule file's text and the name messages show for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,6 +67,8 @@ const SHIPPED: &[(&str, &str)] = &[
 pub struct RuleSet {
     rules: Vec<Rule>,
     warnings: Vec<RuleIssue>,
+    /// The rules compiled per direction, connector and object type, built on first use.
+    plans: Plans,
 }
 
 impl RuleSet {
@@ -157,6 +161,19 @@ impl RuleSet {
             .rules
             .partition_point(|r| r.precedence <= rule.precedence);
         self.rules.insert(at, rule);
+        self.plans = Plans::default();
+    }
+
+    /// The enabled rules for `direction`, `connector` and source `object_type`, compiled (once
+    /// per rule set and key).
+    pub(crate) fn plan(
+        &self,
+        direction: Direction,
+        connector: &Connector<'_>,
+        object_type: &str,
+    ) -> Arc<Plan> {
+        self.plans
+            .get(&self.rules, direction, connector, object_type)
     }
 }
 
@@ -270,7 +287,11 @@ fn combine(
         .into_iter()
         .filter(|i| i.severity == Severity::Warning)
         .collect();
-    Ok(RuleSet { rules, warnings })
+    Ok(RuleSet {
+        rules,
+        warnings,
+        plans: Plans::default(),
+    })
 }
 
 /// Drops (and reports) later rules whose name an earlier rule of the same source already uses.

@@ -196,6 +196,17 @@ impl Object for Lazy<'_> {
         self.cs.get_attr(name)
     }
 
+    fn list_attributes(&self, f: &mut dyn FnMut(&AttributeName)) -> bool {
+        // The large attributes left in the store may have values: named too.
+        if !self.cs.list_attributes(f) {
+            return false;
+        }
+        for a in self.skipped {
+            f(a);
+        }
+        true
+    }
+
     fn value_count(&self, name: &str) -> usize {
         match AttributeName::new(name) {
             Ok(a) if self.skipped(&a) => self

@@ -244,15 +244,19 @@ pub(super) fn replace_chars(a: &Args<'_>) -> R {
 }
 
 pub(super) fn ltrim(a: &Args<'_>) -> R {
-    Ok(text_or_null(a.text(0)?.map(|s| s.trim_start().to_string())))
+    Ok(text_or_null(
+        a.text_ref(0)?.map(|s| s.trim_start().to_string()),
+    ))
 }
 
 pub(super) fn rtrim(a: &Args<'_>) -> R {
-    Ok(text_or_null(a.text(0)?.map(|s| s.trim_end().to_string())))
+    Ok(text_or_null(
+        a.text_ref(0)?.map(|s| s.trim_end().to_string()),
+    ))
 }
 
 pub(super) fn trim(a: &Args<'_>) -> R {
-    Ok(text_or_null(a.text(0)?.map(|s| s.trim().to_string())))
+    Ok(text_or_null(a.text_ref(0)?.map(|s| s.trim().to_string())))
 }
 
 pub(super) fn word(a: &Args<'_>) -> R {
