@@ -15,11 +15,31 @@ use rusqlite::params;
 
 use super::codec;
 use super::records::Counterpart;
-use super::sqlite::{SqliteTx, after_bound};
+use super::sqlite::{Db, SqliteTx, after_bound};
 use super::{ReferenceStore, StoreResult};
 use crate::domain::{AttributeName, Dn};
 use crate::engine::model::{Anchor, ConnectorName, CsId, MvId};
 use crate::engine::refs;
+
+/// A counterpart row as read: `mv_id, id, dn, object_class, anchor_kind, anchor`.
+type CounterpartRow = (i64, i64, String, String, Option<i64>, Option<Vec<u8>>);
+
+fn counterpart_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CounterpartRow> {
+    r.try_into()
+}
+
+fn decode_counterpart(db: &Db<'_>, row: CounterpartRow) -> StoreResult<(MvId, Counterpart)> {
+    let (mv, id, dn, object_class, kind, anchor) = row;
+    Ok((
+        MvId(mv),
+        Counterpart {
+            cs: CsId(id),
+            dn: db.decode(codec::dn_from(&dn))?,
+            object_class,
+            anchor: db.decode(codec::anchor_from(kind, anchor))?,
+        },
+    ))
+}
 
 /// The most DN keys one lookup of waiting references names.
 const IN_CHUNK: usize = 500;
@@ -241,23 +261,15 @@ impl ReferenceStore for SqliteTx<'_> {
         let Some(c) = db.connector(connector)? else {
             return Ok(None);
         };
-        type Raw = (i64, String, String, Option<i64>, Option<Vec<u8>>);
-        let found: Option<Raw> = db.row(
+        let found = db.row(
             "finding an object's counterpart",
-            "SELECT id, dn, object_class, anchor_kind, anchor FROM cs_object \
+            "SELECT mv_id, id, dn, object_class, anchor_kind, anchor FROM cs_object \
              WHERE mv_id = ?1 AND connector_id = ?2",
             params![mv.0, c.id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            counterpart_row,
         )?;
         found
-            .map(|(id, dn, object_class, kind, anchor)| {
-                Ok(Counterpart {
-                    cs: CsId(id),
-                    dn: db.decode(codec::dn_from(&dn))?,
-                    object_class,
-                    anchor: db.decode(codec::anchor_from(kind, anchor))?,
-                })
-            })
+            .map(|row| Ok(decode_counterpart(&db, row)?.1))
             .transpose()
     }
 
@@ -283,32 +295,14 @@ impl ReferenceStore for SqliteTx<'_> {
             for id in &ids {
                 params.push(id);
             }
-            type Raw = (i64, i64, String, String, Option<i64>, Option<Vec<u8>>);
-            let found: Vec<Raw> = db.rows(
+            let found = db.rows(
                 "finding the counterparts of referenced objects",
                 &sql,
                 params.as_slice(),
-                |r| {
-                    Ok((
-                        r.get(0)?,
-                        r.get(1)?,
-                        r.get(2)?,
-                        r.get(3)?,
-                        r.get(4)?,
-                        r.get(5)?,
-                    ))
-                },
+                counterpart_row,
             )?;
-            for (mv, id, dn, object_class, kind, anchor) in found {
-                out.push((
-                    MvId(mv),
-                    Counterpart {
-                        cs: CsId(id),
-                        dn: db.decode(codec::dn_from(&dn))?,
-                        object_class,
-                        anchor: db.decode(codec::anchor_from(kind, anchor))?,
-                    },
-                ));
+            for row in found {
+                out.push(decode_counterpart(&db, row)?);
             }
         }
         Ok(out)
@@ -324,38 +318,18 @@ impl ReferenceStore for SqliteTx<'_> {
         let Some(c) = db.connector(connector)? else {
             return Ok(Vec::new());
         };
-        type Raw = (i64, i64, String, String, Option<i64>, Option<Vec<u8>>);
-        let found: Vec<Raw> = db.rows(
+        let found = db.rows(
             "finding the counterparts of a page of objects",
             "SELECT mv_id, id, dn, object_class, anchor_kind, anchor FROM cs_object \
              INDEXED BY cs_object_join WHERE mv_id IS NOT NULL AND mv_id > ?1 AND mv_id <= ?2 \
              AND connector_id = ?3 \
              ORDER BY mv_id",
             params![after_bound(after.map(|m| m.0)), through.0, c.id],
-            |r| {
-                Ok((
-                    r.get(0)?,
-                    r.get(1)?,
-                    r.get(2)?,
-                    r.get(3)?,
-                    r.get(4)?,
-                    r.get(5)?,
-                ))
-            },
+            counterpart_row,
         )?;
         found
             .into_iter()
-            .map(|(mv, id, dn, object_class, kind, anchor)| {
-                Ok((
-                    MvId(mv),
-                    Counterpart {
-                        cs: CsId(id),
-                        dn: db.decode(codec::dn_from(&dn))?,
-                        object_class,
-                        anchor: db.decode(codec::anchor_from(kind, anchor))?,
-                    },
-                ))
-            })
+            .map(|row| decode_counterpart(&db, row))
             .collect()
     }
 
