@@ -129,10 +129,11 @@ impl ReferenceStore for SqliteTx<'_> {
                 .filter(|k| seen.insert(*k))
                 .collect()
         };
+        // Named index: without it the planner walks every object of the connector.
         for chunk in distinct.chunks(IN_CHUNK) {
             let sql = format!(
                 "SELECT u.target_key, u.cs_id, u.attribute, u.rule FROM unresolved_ref u \
-                 JOIN cs_object o ON o.id = u.cs_id \
+                 INDEXED BY unresolved_ref_target JOIN cs_object o ON o.id = u.cs_id \
                  WHERE o.connector_id = ?1 AND u.target_key IN ({}) \
                  ORDER BY u.cs_id, u.attribute",
                 vec!["?"; chunk.len()].join(", ")
