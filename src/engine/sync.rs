@@ -382,11 +382,11 @@ pub fn plan_outbound(
         };
     }
     // Every attribute some in-scope flow writes (when the object is connected), in name order.
-    let mut written: Vec<&AttributeName> = Vec::new();
+    let mut written: Vec<&AttributeName> = Vec::with_capacity(applied.plan.targets.len());
     let mut desired = Attributes::new();
     let mut unchanged: Vec<&AttributeName> = Vec::new();
     if applied.connected {
-        let mut values = Vec::new();
+        let mut values = Vec::with_capacity(applied.plan.targets.len());
         for (attr, slot) in applied.plan.targets.iter().zip(applied.slots) {
             let Some(slot) = slot else { continue };
             written.push(attr);

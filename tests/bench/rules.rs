@@ -252,3 +252,13 @@ fn main() {
         rate(one)
     );
 }
+
+// Closing notes: measured figures (release, 100,000 users, one core of a shared 2-core machine,
+// so +-10%):
+//
+// | | before rule plans (5558bf7) | with rule plans |
+// |---|---|---|
+// | default inbound user rule set (preview) | 31 us/object | 17.7 us/object |
+// | sync stage, inbound plan + metaverse values | 33 us/object | 13.7 us/object |
+// | sync stage, outbound plan to Entra | 12.4 us/object | 5.0 us/object |
+// | cloudFiltered expression alone | 2.5 us/object | 2.5 us/object |

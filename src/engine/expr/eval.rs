@@ -15,6 +15,8 @@
 //! - `IIF` evaluates only the branch it returns (so `Error(...)` in the other branch is not raised);
 //!   `Switch` evaluates every condition, as documented; `&&` and `||` stop early.
 
+use std::borrow::Cow;
+
 use crate::engine::expr::ast::{BinaryOp, Kind, Node, UnaryOp};
 use crate::engine::expr::convert::{as_bool, as_num, as_text_ref, compare};
 use crate::engine::expr::datetime::DateTime;
@@ -92,7 +94,7 @@ impl<'a, 'c> Env<'a, 'c> {
             Kind::Binary(BinaryOp::And, a, b) => self.logical(a, b, false),
             Kind::Binary(BinaryOp::Or, a, b) => self.logical(a, b, true),
             Kind::Binary(op, a, b) => {
-                let (x, y) = (self.eval(a)?, self.eval(b)?);
+                let (x, y) = (self.operand(a)?, self.operand(b)?);
                 broadcast2(&x, &y, |p, q| binary(*op, p, q)).map_err(|m| EvalError {
                     column: op_column(a, b),
                     message: m,
@@ -133,6 +135,14 @@ impl<'a, 'c> Env<'a, 'c> {
                     })
                 }
             },
+        }
+    }
+
+    /// [`Env::eval`] for an operand that is only read: a literal is borrowed, not copied.
+    fn operand<'n>(&mut self, node: &'n Node) -> Result<Cow<'n, Value>, EvalError> {
+        match &node.kind {
+            Kind::Literal(v) => Ok(Cow::Borrowed(v)),
+            _ => self.eval(node).map(Cow::Owned),
         }
     }
 
@@ -334,8 +344,8 @@ pub fn broadcast2(
             }
             Ok(Value::multi(out))
         }
-        (Value::Multi(xs), y) => broadcast1(&Value::Multi(xs.clone()), |x| f(x, y)),
-        (x, Value::Multi(ys)) => broadcast1(&Value::Multi(ys.clone()), |y| f(x, y)),
+        (Value::Multi(_), y) => broadcast1(a, |x| f(x, y)),
+        (x, Value::Multi(_)) => broadcast1(b, |y| f(x, y)),
         (x, y) => f(x, y),
     }
 }

@@ -39,10 +39,10 @@ fn find_from(hay: &[char], needle: &[char], from: usize) -> Option<usize> {
 }
 
 pub(super) fn instr(a: &Args<'_>) -> R {
-    let Some(s) = a.text(0)? else {
+    let Some(s) = a.text_ref(0)? else {
         return Ok(Value::Null);
     };
-    let m = a.text(1)?.unwrap_or_default();
+    let m = a.text_ref(1)?.unwrap_or_default();
     let start = if a.has(2) { a.req_num(2)? } else { 1 };
     if start < 1 {
         return Err(FnError::Message(format!(
@@ -85,23 +85,23 @@ pub(super) fn instr_rev(a: &Args<'_>) -> R {
 }
 
 pub(super) fn lcase(a: &Args<'_>) -> R {
-    Ok(text_or_null(a.text(0)?.map(|s| s.to_lowercase())))
+    Ok(text_or_null(a.text_ref(0)?.map(|s| s.to_lowercase())))
 }
 
 pub(super) fn ucase(a: &Args<'_>) -> R {
-    Ok(text_or_null(a.text(0)?.map(|s| s.to_uppercase())))
+    Ok(text_or_null(a.text_ref(0)?.map(|s| s.to_uppercase())))
 }
 
 pub(super) fn len(a: &Args<'_>) -> R {
-    Ok(a.text(0)?
+    Ok(a.text_ref(0)?
         .map_or(Value::Null, |s| Value::Num(s.chars().count() as i64)))
 }
 
 pub(super) fn left(a: &Args<'_>) -> R {
-    let s = a.text(0)?.unwrap_or_default();
+    let s = a.text_ref(0)?.unwrap_or_default();
     let n = a.req_num(1)?;
     Ok(Value::Str(if n < 0 {
-        s
+        s.into_owned()
     } else {
         s.chars().take(num_to_usize(n)).collect()
     }))
