@@ -41,6 +41,20 @@ fn decode_counterpart(db: &Db<'_>, row: CounterpartRow) -> StoreResult<(MvId, Co
     ))
 }
 
+/// The lookup of the references waiting for `n` DN keys: `?1` the connector id, then the keys.
+/// CROSS JOIN keeps the waiting references the outer loop (one index probe per key): with a
+/// long key list the planner would otherwise walk every object of the connector and probe the
+/// references of each, even with the index named.
+pub(crate) fn waiting_refs_sql(n: usize) -> String {
+    format!(
+        "SELECT u.target_key, u.cs_id, u.attribute, u.rule FROM unresolved_ref u \
+         CROSS JOIN cs_object o ON o.id = u.cs_id \
+         WHERE o.connector_id = ?1 AND u.target_key IN ({}) \
+         ORDER BY u.cs_id, u.attribute",
+        vec!["?"; n].join(", ")
+    )
+}
+
 /// The most DN keys one lookup of waiting references names.
 const IN_CHUNK: usize = 500;
 
@@ -129,15 +143,8 @@ impl ReferenceStore for SqliteTx<'_> {
                 .filter(|k| seen.insert(*k))
                 .collect()
         };
-        // Named index: without it the planner walks every object of the connector.
         for chunk in distinct.chunks(IN_CHUNK) {
-            let sql = format!(
-                "SELECT u.target_key, u.cs_id, u.attribute, u.rule FROM unresolved_ref u \
-                 INDEXED BY unresolved_ref_target JOIN cs_object o ON o.id = u.cs_id \
-                 WHERE o.connector_id = ?1 AND u.target_key IN ({}) \
-                 ORDER BY u.cs_id, u.attribute",
-                vec!["?"; chunk.len()].join(", ")
-            );
+            let sql = waiting_refs_sql(chunk.len());
             let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() + 1);
             params.push(&c.id);
             for k in chunk {

@@ -2787,3 +2787,33 @@ fn several_connector_space_objects_read_at_once_as_one_by_one() {
     assert_eq!(many[1].connector, aad());
     assert_eq!(many[3].attributes.get(&attr("member")).unwrap().len(), 2);
 }
+
+#[test]
+fn batched_lookups_probe_an_index_per_key_and_never_walk_a_connector() {
+    // The planner has no statistics here; a long key list once made it walk every object of
+    // the connector and probe each (quadratic at 100,000 objects). 500 keys, as the engine
+    // sends them.
+    let (_dir, store) = store();
+    let plan = |sql: &str, n: usize| -> String {
+        let params: Vec<rusqlite::types::Value> =
+            std::iter::once(rusqlite::types::Value::Integer(1))
+                .chain((0..n).map(|i| rusqlite::types::Value::Text(format!("k{i}"))))
+                .collect();
+        let mut stmt = store
+            .raw()
+            .prepare(&format!("EXPLAIN QUERY PLAN {sql}"))
+            .unwrap();
+        let rows: Vec<String> = stmt
+            .query_map(rusqlite::params_from_iter(params.iter()), |r| r.get(3))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        rows.join("; ")
+    };
+    let waiting = plan(&references::waiting_refs_sql(500), 500);
+    assert!(
+        waiting.starts_with("SEARCH u USING INDEX unresolved_ref_target (target_key=?)")
+            && !waiting.contains("cs_object_connector"),
+        "{waiting}"
+    );
+}
