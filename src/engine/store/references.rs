@@ -55,6 +55,25 @@ pub(crate) fn waiting_refs_sql(n: usize) -> String {
     )
 }
 
+/// The objects of connector `?1` at `n` DN keys (then the keys): one probe of the connector's
+/// DN index per key.
+pub(crate) fn linked_by_dn_sql(n: usize) -> String {
+    format!(
+        "SELECT dn_key, id, mv_id FROM cs_object WHERE connector_id = ?1 AND dn_key IN ({})",
+        vec!["?"; n].join(", ")
+    )
+}
+
+/// The objects of connector `?1` joined to `n` metaverse objects (then their ids): one probe
+/// of the join index per id.
+pub(crate) fn counterparts_of_sql(n: usize) -> String {
+    format!(
+        "SELECT mv_id, id, dn, object_class, anchor_kind, anchor FROM cs_object \
+         INDEXED BY cs_object_join WHERE connector_id = ?1 AND mv_id IN ({})",
+        vec!["?"; n].join(", ")
+    )
+}
+
 /// The most DN keys one lookup of waiting references names.
 const IN_CHUNK: usize = 500;
 
@@ -187,11 +206,7 @@ impl ReferenceStore for SqliteTx<'_> {
                 .collect()
         };
         for chunk in distinct.chunks(IN_CHUNK) {
-            let sql = format!(
-                "SELECT dn_key, id, mv_id FROM cs_object WHERE connector_id = ?1 \
-                 AND dn_key IN ({})",
-                vec!["?"; chunk.len()].join(", ")
-            );
+            let sql = linked_by_dn_sql(chunk.len());
             let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() + 1);
             params.push(&c.id);
             for k in chunk {
@@ -292,11 +307,7 @@ impl ReferenceStore for SqliteTx<'_> {
         };
         let mut out = Vec::with_capacity(mvs.len());
         for chunk in mvs.chunks(IN_CHUNK) {
-            let sql = format!(
-                "SELECT mv_id, id, dn, object_class, anchor_kind, anchor FROM cs_object \
-                 INDEXED BY cs_object_join WHERE connector_id = ?1 AND mv_id IN ({})",
-                vec!["?"; chunk.len()].join(", ")
-            );
+            let sql = counterparts_of_sql(chunk.len());
             let ids: Vec<i64> = chunk.iter().map(|m| m.0).collect();
             let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(ids.len() + 1);
             params.push(&c.id);
