@@ -74,6 +74,28 @@ pub(crate) fn counterparts_of_sql(n: usize) -> String {
     )
 }
 
+/// Each key once, in first-seen order.
+fn distinct(keys: &[String]) -> Vec<&str> {
+    let mut seen = HashSet::new();
+    keys.iter()
+        .map(String::as_str)
+        .filter(|k| seen.insert(*k))
+        .collect()
+}
+
+/// The parameters of a batched lookup: the connector id, then the keys.
+fn with_connector<'a, K: rusqlite::ToSql>(
+    connector: &'a i64,
+    keys: &'a [K],
+) -> Vec<&'a dyn rusqlite::ToSql> {
+    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(keys.len() + 1);
+    params.push(connector);
+    for k in keys {
+        params.push(k);
+    }
+    params
+}
+
 /// The most DN keys one lookup of waiting references names.
 const IN_CHUNK: usize = 500;
 
@@ -155,20 +177,10 @@ impl ReferenceStore for SqliteTx<'_> {
         for (i, k) in keys.iter().enumerate() {
             at.entry(k.as_str()).or_default().push(i);
         }
-        let distinct: Vec<&str> = {
-            let mut seen = HashSet::new();
-            keys.iter()
-                .map(String::as_str)
-                .filter(|k| seen.insert(*k))
-                .collect()
-        };
+        let distinct = distinct(&keys);
         for chunk in distinct.chunks(IN_CHUNK) {
             let sql = waiting_refs_sql(chunk.len());
-            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() + 1);
-            params.push(&c.id);
-            for k in chunk {
-                params.push(k);
-            }
+            let params = with_connector(&c.id, chunk);
             let rows: Vec<(String, i64, String, String)> = db.rows(
                 "finding references waiting for objects",
                 &sql,
@@ -198,20 +210,10 @@ impl ReferenceStore for SqliteTx<'_> {
         let keys: Vec<String> = dns.iter().map(codec::dn_key).collect();
         // Per key the object `linked_mv_by_dn` picks: a joined one first, then the lowest id.
         let mut best: HashMap<String, (bool, i64, Option<i64>)> = HashMap::new();
-        let distinct: Vec<&str> = {
-            let mut seen = HashSet::new();
-            keys.iter()
-                .map(String::as_str)
-                .filter(|k| seen.insert(*k))
-                .collect()
-        };
+        let distinct = distinct(&keys);
         for chunk in distinct.chunks(IN_CHUNK) {
             let sql = linked_by_dn_sql(chunk.len());
-            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(chunk.len() + 1);
-            params.push(&c.id);
-            for k in chunk {
-                params.push(k);
-            }
+            let params = with_connector(&c.id, chunk);
             let rows: Vec<(String, i64, Option<i64>)> =
                 db.rows("resolving references", &sql, params.as_slice(), |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
@@ -309,11 +311,7 @@ impl ReferenceStore for SqliteTx<'_> {
         for chunk in mvs.chunks(IN_CHUNK) {
             let sql = counterparts_of_sql(chunk.len());
             let ids: Vec<i64> = chunk.iter().map(|m| m.0).collect();
-            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(ids.len() + 1);
-            params.push(&c.id);
-            for id in &ids {
-                params.push(id);
-            }
+            let params = with_connector(&c.id, &ids);
             let found = db.rows(
                 "finding the counterparts of referenced objects",
                 &sql,
