@@ -285,16 +285,20 @@ fn assemble(
     })
 }
 
-/// Objects from their headers: inline attributes from the headers, value rows (when some
+/// Objects from their header rows: inline attributes from the headers, value rows (when some
 /// object has any) from `value_query` (columns `cs_id, attribute, tag, value, ordinal`) run
 /// with `params`.
 fn assemble_all(
     db: &Db<'_>,
-    headers: Vec<CsHeader>,
+    headers: Vec<RawHeader>,
     mut connector_of: impl FnMut(i64) -> StoreResult<ConnectorName>,
     value_query: &str,
     params: impl rusqlite::Params,
 ) -> StoreResult<Vec<CsObject>> {
+    let headers = headers
+        .into_iter()
+        .map(|raw| CsHeader::decode(db, raw))
+        .collect::<StoreResult<Vec<_>>>()?;
     let mut collector = Collector::default();
     let mut by_object: HashMap<i64, ValueRows> = HashMap::with_capacity(headers.len());
     let mut rows_needed = false;
@@ -752,10 +756,6 @@ impl SyncStore for SqliteTx<'_> {
             params![c.id, after, limit_to],
             CsHeader::raw,
         )?;
-        let headers = headers
-            .into_iter()
-            .map(|raw| CsHeader::decode(&db, raw))
-            .collect::<StoreResult<Vec<_>>>()?;
         let value_query = format!(
             "SELECT cs_id, attribute, tag, value, ordinal FROM cs_value WHERE cs_id IN ({})",
             page_ids_sql(scope)
@@ -789,10 +789,6 @@ impl SyncStore for SqliteTx<'_> {
                 rusqlite::params_from_iter(raw.iter()),
                 CsHeader::raw,
             )?;
-            let headers = headers
-                .into_iter()
-                .map(|raw| CsHeader::decode(&db, raw))
-                .collect::<StoreResult<Vec<_>>>()?;
             let value_query = format!(
                 "SELECT cs_id, attribute, tag, value, ordinal FROM cs_value WHERE cs_id IN ({list})"
             );
@@ -1040,16 +1036,11 @@ impl SyncStore for SqliteTx<'_> {
     }
 
     fn links(&self, mv: MvId) -> StoreResult<Vec<(ConnectorName, CsId)>> {
-        let rows = self.db().rows(
-            "reading an object's joins",
-            "SELECT k.name, c.id FROM cs_object c JOIN connector k ON k.id = c.connector_id \
-             WHERE c.mv_id = ?1 ORDER BY k.name, c.id",
-            [mv.0],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
-        )?;
-        Ok(rows
+        // One object's joins: the range that holds only it.
+        Ok(self
+            .links_between(Some(MvId(mv.0 - 1)), mv)?
             .into_iter()
-            .map(|(name, id)| (ConnectorName::new(name), CsId(id)))
+            .map(|(_, name, cs)| (name, cs))
             .collect())
     }
 
