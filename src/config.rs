@@ -27,3 +27,30 @@ pub use model::Config;
 
 /// The fully commented reference configuration shipped in `templates/hybridsync.toml`.
 pub const TEMPLATE: &str = include_str!("../templates/hybridsync.toml");
+
+/// Fixtures for unit tests across the crate.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Config;
+
+    /// The smallest valid configuration: one tenant with its application, one forest with its
+    /// account (secrets by store reference).
+    pub(crate) fn minimal() -> Config {
+        toml::from_str(
+            r#"
+schema_version = 1
+[tenant]
+tenant_id = "contoso.onmicrosoft.com"
+[tenant.application]
+client_id = "3f1b2a4c-5d6e-4f70-8192-a3b4c5d6e7f8"
+certificate_ref = "store:entra-app-certificate"
+[[directories]]
+forest = "corp.example.com"
+[directories.account]
+username = "svc-sync@corp.example.com"
+secret_ref = "store:ad-corp.example.com"
+"#,
+        )
+        .unwrap()
+    }
+}

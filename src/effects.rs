@@ -762,22 +762,7 @@ mod tests {
         let path = dir.path().join("etc/hybridsync.toml");
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let mut runner = TokioRunner::new(tokio::runtime::Handle::current(), tx);
-        let config: Config = toml::from_str(
-            r#"
-schema_version = 1
-[tenant]
-tenant_id = "contoso.onmicrosoft.com"
-[tenant.application]
-client_id = "3f1b2a4c-5d6e-4f70-8192-a3b4c5d6e7f8"
-certificate_ref = "store:entra-app-certificate"
-[[directories]]
-forest = "corp.example.com"
-[directories.account]
-username = "svc-sync@corp.example.com"
-secret_ref = "store:ad-corp.example.com"
-"#,
-        )
-        .unwrap();
+        let config: Config = crate::config::testing::minimal();
         runner.run(Effect::Configure(ConfigureStep::WriteConfig {
             config: Box::new(config.clone()),
             path: path.clone(),

@@ -172,22 +172,7 @@ mod tests {
 
     #[test]
     fn an_export_reads_back_in_staging_mode() {
-        let c: Config = toml::from_str(
-            r#"
-schema_version = 1
-[tenant]
-tenant_id = "contoso.onmicrosoft.com"
-[tenant.application]
-client_id = "3f1b2a4c-5d6e-4f70-8192-a3b4c5d6e7f8"
-certificate_ref = "store:entra-app-certificate"
-[[directories]]
-forest = "corp.example.com"
-[directories.account]
-username = "svc-sync@corp.example.com"
-secret_ref = "store:ad-corp.example.com"
-"#,
-        )
-        .unwrap();
+        let c: Config = crate::config::testing::minimal();
         assert!(!c.sync.staging_mode);
         let bundle = crate::config::export::export(&c, std::time::SystemTime::now(), "old");
         let json = serde_json::to_string(&bundle).unwrap();
