@@ -254,17 +254,30 @@ async fn prepare(
         .await
         .map_err(|e| admin_failure(&e, what))?;
     if let Some((account, features)) = grant {
-        let domain = Dn::parse(&root.default_naming_context)
-            .map_err(|e| Failure::new(e.to_string(), "check the forest's naming context"))?;
         let fix = "check that the connector account exists, then retry as an Enterprise Admin";
-        let token = crate::provision::rights::token_of(s, &domain, account)
-            .await
-            .map_err(|e| Failure::new(e.to_string(), fix))?;
-        crate::provision::account::grant(s, &root, &domain, &token.sid, features)
-            .await
-            .map_err(|e| Failure::new(e.to_string(), fix))?;
+        grant_rights(s, &root, account, features, fix).await?;
     }
     Ok(StepOutput::Done)
+}
+
+/// Grants the connector `account` the rights `features` need in the forest's domain; `fix`
+/// says what to do when the account cannot be found or the rights cannot be written.
+async fn grant_rights(
+    s: &mut Session,
+    root: &discovery::RootDse,
+    account: &str,
+    features: &Features,
+    fix: &str,
+) -> Result<(), Failure> {
+    let domain = Dn::parse(&root.default_naming_context)
+        .map_err(|e| Failure::new(e.to_string(), "check the forest's naming context"))?;
+    let token = crate::provision::rights::token_of(s, &domain, account)
+        .await
+        .map_err(|e| Failure::new(e.to_string(), fix))?;
+    crate::provision::account::grant(s, root, &domain, &token.sid, features)
+        .await
+        .map_err(|e| Failure::new(e.to_string(), fix))?;
+    Ok(())
 }
 
 /// Give the connector account its rights, then write each in-scope user's objectGUID into its
@@ -296,14 +309,7 @@ async fn stamp(
         let root = discovery::root_dse(s)
             .await
             .map_err(|e| admin_failure(&e, what))?;
-        let domain = Dn::parse(&root.default_naming_context)
-            .map_err(|e| Failure::new(e.to_string(), "check the forest's naming context"))?;
-        let token = crate::provision::rights::token_of(s, &domain, account)
-            .await
-            .map_err(|e| Failure::new(e.to_string(), fix))?;
-        crate::provision::account::grant(s, &root, &domain, &token.sid, features)
-            .await
-            .map_err(|e| Failure::new(e.to_string(), fix))?;
+        grant_rights(s, &root, account, features, fix).await?;
     }
     let mut written = 0;
     for base in &search.bases {
