@@ -7,14 +7,17 @@
 //! pending migrations, each in its own transaction. A database from a newer hybridsync is
 //! refused before anything is written. Opening read-only takes no lock, writes nothing and
 //! requires the schema to be current. Tuning, measured with `tests/bench/store.rs`: a 64 MiB
-//! page cache, savepoint journals in memory, and SQLite's query-planner stability guarantee
-//! (plans never depend on bound values, so cached statements are never re-prepared).
+//! page cache, savepoint journals in memory, WAL checkpoints every 8,192 pages, and SQLite's
+//! query-planner stability guarantee (plans never depend on bound values, so cached statements
+//! are never re-prepared).
 //!
 //! [`SqliteTx`] is one SQLite transaction (`BEGIN IMMEDIATE` when writable, so a writer never
 //! has to upgrade a read lock). Each mutating method of more than one statement runs inside a
 //! savepoint ([`SqliteTx::atomic`]) so it is all-or-nothing within the transaction; a method that
 //! is one statement needs none (SQLite undoes a failed statement by itself), which spares the
-//! savepoint's journal copies of the pages it touches. [`Db`] is what the per-stage files work
+//! savepoint's journal copies of the pages it touches; provisioning, whose later writes all hang
+//! off the object row it writes first, undoes a failure by deleting that row instead (see
+//! `export.rs`). [`Db`] is what the per-stage files work
 //! with: the transaction's connection, the path for error messages, and a small per-transaction
 //! cache (connector rows, join attributes) that a failed step empties.
 
