@@ -22,14 +22,15 @@ use crate::engine::expr::Value;
 use crate::engine::rules::MvObjectType;
 
 /// A connector's name as configured (an AD forest's connector name, or `entra`); compared
-/// without regard to case.
+/// without regard to case. Shared, not copied: every metaverse attribute's lineage names one,
+/// so a clone is a reference count.
 #[derive(Debug, Clone, Eq)]
-pub struct ConnectorName(String);
+pub struct ConnectorName(std::sync::Arc<str>);
 
 impl ConnectorName {
     /// A connector name.
     pub fn new(name: impl Into<String>) -> Self {
-        Self(name.into())
+        Self(std::sync::Arc::from(name.into()))
     }
 
     /// The name as configured.
@@ -212,8 +213,8 @@ pub struct CsObject {
 pub struct Contribution {
     /// The values (single values, at least one).
     pub values: Vec<Value>,
-    /// The rule that contributed them.
-    pub rule: String,
+    /// The rule that contributed them (shared: every object a rule contributes to names it).
+    pub rule: std::sync::Arc<str>,
     /// The connector whose object they came from.
     pub connector: ConnectorName,
 }

@@ -291,7 +291,7 @@ fn resolve_attribute<'f>(
                 }
                 result = Some(Contribution {
                     values: singles(v),
-                    rule: f.rule.to_string(),
+                    rule: f.rule.clone(),
                     connector: connector.clone(),
                 });
             }

@@ -625,11 +625,13 @@ pub(crate) fn changes_from_blob(mut bytes: &[u8]) -> Result<Vec<AttributeChange>
 }
 
 /// One metaverse attribute kept inline in its object's row (`mv_object.attrs`, see
-/// `metaverse.rs`): its name, lineage (rule and connector row id) and values in order.
+/// `metaverse.rs`): its name, lineage (rule and connector row id) and values in order. Decoded,
+/// the name and the rule are borrowed from the BLOB (`N`, `R` = `&str`); the store shares each
+/// spelling among the objects of a read.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct InlineAttribute<N> {
+pub(crate) struct InlineAttribute<N, R = std::sync::Arc<str>> {
     pub name: N,
-    pub rule: String,
+    pub rule: R,
     pub connector_id: i64,
     pub values: Vec<Value>,
 }
@@ -639,7 +641,7 @@ pub(crate) struct InlineAttribute<N> {
 pub(crate) fn inline_to_blob(attributes: &[InlineAttribute<AttributeName>]) -> Vec<u8> {
     let mut out = Vec::with_capacity(attributes.len() * 64);
     for a in attributes {
-        for text in [a.name.as_str(), a.rule.as_str()] {
+        for text in [a.name.as_str(), &*a.rule] {
             put_varint(&mut out, text.len() as u64);
             out.extend_from_slice(text.as_bytes());
         }
@@ -654,7 +656,9 @@ pub(crate) fn inline_to_blob(attributes: &[InlineAttribute<AttributeName>]) -> V
 
 /// Decodes [`inline_to_blob`]; names are handed over as stored text (the caller resolves them,
 /// usually through a cache, since the same names repeat from object to object).
-pub(crate) fn inline_from_blob(mut bytes: &[u8]) -> Result<Vec<InlineAttribute<&str>>, String> {
+pub(crate) fn inline_from_blob(
+    mut bytes: &[u8],
+) -> Result<Vec<InlineAttribute<&str, &str>>, String> {
     let bad = || "a metaverse object's attribute list is truncated".to_string();
     let mut out = Vec::new();
     while !bytes.is_empty() {
@@ -678,7 +682,7 @@ pub(crate) fn inline_from_blob(mut bytes: &[u8]) -> Result<Vec<InlineAttribute<&
         let [name, rule] = texts;
         out.push(InlineAttribute {
             name,
-            rule: rule.to_owned(),
+            rule,
             connector_id,
             values,
         });
@@ -817,7 +821,7 @@ mod tests {
                 .into_iter()
                 .map(|(name, rule, connector_id, values)| InlineAttribute {
                     name: AttributeName::new(&name).unwrap(),
-                    rule,
+                    rule: rule.into(),
                     connector_id,
                     values,
                 })
@@ -827,7 +831,7 @@ mod tests {
             prop_assert_eq!(back.len(), attrs.len());
             for (b, a) in back.iter().zip(&attrs) {
                 prop_assert_eq!(b.name, a.name.as_str());
-                prop_assert_eq!(&b.rule, &a.rule);
+                prop_assert_eq!(b.rule, &*a.rule);
                 prop_assert_eq!(b.connector_id, a.connector_id);
                 prop_assert_eq!(&b.values, &a.values);
             }

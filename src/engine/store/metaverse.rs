@@ -171,14 +171,16 @@ fn goes_inline(join: bool, values: &[Value]) -> bool {
     !join && !values.iter().any(|v| matches!(v, Value::Ref(_)))
 }
 
-/// Decodes an object's inline attributes, resolving names through `names`.
-fn decode_inline(db: &Db<'_>, blob: &[u8], names: &mut NameCache) -> StoreResult<Vec<Inline>> {
+/// Decodes an object's inline attributes, their names and rules shared through the
+/// transaction's [`Spellings`](super::sqlite::Spellings).
+fn decode_inline(db: &Db<'_>, blob: &[u8]) -> StoreResult<Vec<Inline>> {
     let decoded = db.decode(codec::inline_from_blob(blob))?;
+    let mut names = db.spellings();
     let mut out = Vec::with_capacity(decoded.len());
     for a in decoded {
         out.push(Inline {
             name: db.decode(names.resolve(a.name.as_bytes()))?,
-            rule: a.rule,
+            rule: names.rule(a.rule),
             connector_id: a.connector_id,
             values: a.values,
         });
@@ -198,7 +200,7 @@ fn read_row(db: &Db<'_>, mv: i64) -> StoreResult<Option<(String, Vec<Inline>)>> 
         return Ok(None);
     };
     let inline = match blob {
-        Some(b) => decode_inline(db, &b, &mut NameCache::default())?,
+        Some(b) => decode_inline(db, &b)?,
         None => Vec::new(),
     };
     Ok(Some((type_text, inline)))
@@ -257,7 +259,10 @@ pub(crate) fn lineage_of(
     if let Some((_, inline)) = read_row(db, mv.0)?
         && let Some(a) = inline.into_iter().find(|a| &a.name == attribute)
     {
-        return Ok(Some((a.rule, db.connector_name(a.connector_id)?)));
+        return Ok(Some((
+            a.rule.to_string(),
+            db.connector_name(a.connector_id)?,
+        )));
     }
     Ok(lineage(db, mv.0, attribute)?.map(|l| (l.rule, l.connector)))
 }
@@ -436,7 +441,7 @@ fn write_attributes(
             inserts.push((mv.0, attribute, v, next, key));
             next += 1;
         }
-        lineage_rows.push((mv.0, attribute, c.rule.as_str(), connector_id, next));
+        lineage_rows.push((mv.0, attribute, &c.rule, connector_id, next));
         out.push(changes);
     }
     if inline_changed {
@@ -456,9 +461,8 @@ fn move_into_rows(db: &Db<'_>, attribute: &AttributeName) -> StoreResult<()> {
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    let mut names = NameCache::default();
     for (mv, blob) in rows {
-        let mut inline = decode_inline(db, &blob, &mut names)?;
+        let mut inline = decode_inline(db, &blob)?;
         let Some(i) = inline.iter().position(|a| &a.name == attribute) else {
             continue;
         };
@@ -583,7 +587,7 @@ fn project_batch(db: &Db<'_>, batch: &[Projection]) -> StoreResult<Vec<MvId>> {
             ));
             next += 1;
         }
-        lineage_rows.push((mv, &a.name, a.rule.as_str(), a.connector_id, next));
+        lineage_rows.push((mv, &a.name, &a.rule, a.connector_id, next));
     }
     insert_value_rows(db, &values)?;
     upsert_lineage_rows(db, &lineage_rows)?;
@@ -678,7 +682,7 @@ fn read_mv(db: &Db<'_>, mv: MvId, skip: &[AttributeName]) -> StoreResult<Option<
             name,
             Contribution {
                 values,
-                rule,
+                rule: rule.into(),
                 connector: ConnectorName::new(connector),
             },
         );
@@ -730,27 +734,11 @@ pub(crate) fn join_lookup_sql(typed: bool, exact: bool) -> String {
     )
 }
 
-/// Attribute names by their stored spelling, each spelling validated and allocated once.
-#[derive(Default)]
-struct NameCache(HashMap<String, AttributeName>);
-
-impl NameCache {
-    fn resolve(&mut self, text: &[u8]) -> Result<AttributeName, String> {
-        let text = std::str::from_utf8(text).map_err(|e| format!("stored attribute name: {e}"))?;
-        if let Some(name) = self.0.get(text) {
-            return Ok(name.clone());
-        }
-        let name = codec::attribute_from(text)?;
-        self.0.insert(text.to_owned(), name.clone());
-        Ok(name)
-    }
-}
-
 /// A lineage row of a page.
 struct PageLineage {
     mv: i64,
     name: AttributeName,
-    rule: String,
+    rule: std::sync::Arc<str>,
     connector: ConnectorName,
 }
 
@@ -802,7 +790,7 @@ impl PageAssembler<'_> {
             name,
             Contribution {
                 values: self.values.drain(..).map(|(_, v)| v).collect(),
-                rule: std::mem::take(&mut lineage.rule),
+                rule: lineage.rule.clone(),
                 connector: lineage.connector.clone(),
             },
         );
@@ -892,7 +880,7 @@ impl MetaverseStore for SqliteTx<'_> {
         let values = values_of(&db, mv.0, attribute)?;
         Ok((!values.is_empty()).then_some(Contribution {
             values,
-            rule: l.rule,
+            rule: l.rule.into(),
             connector: l.connector,
         }))
     }
@@ -945,7 +933,7 @@ impl MetaverseStore for SqliteTx<'_> {
                     None => {
                         inline.push(Inline {
                             name: attribute.clone(),
-                            rule: String::new(),
+                            rule: std::sync::Arc::from(""),
                             connector_id,
                             values: Vec::new(),
                         });
@@ -962,7 +950,7 @@ impl MetaverseStore for SqliteTx<'_> {
                     .collect();
                 drop(have);
                 entry.values.extend(added.iter().cloned());
-                entry.rule = rule.to_owned();
+                entry.rule = rule.into();
                 entry.connector_id = connector_id;
                 if !entry.values.is_empty() {
                     write_inline(db, mv.0, &inline)?;
@@ -1148,9 +1136,6 @@ impl MetaverseStore for SqliteTx<'_> {
         let db = self.db();
         let after = after_bound(after.map(|m| m.0));
         let mut objects: Vec<MvObject> = Vec::new();
-        // Attribute and connector names repeat from object to object: each distinct spelling
-        // is decoded once.
-        let mut names = NameCache::default();
         for (id, type_text, blob) in db.rows(
             "reading a page of metaverse objects",
             "SELECT id, object_type, attrs FROM mv_object WHERE id > ?1 AND id <= ?2 ORDER BY id",
@@ -1168,7 +1153,7 @@ impl MetaverseStore for SqliteTx<'_> {
             })?;
             let mut attributes = BTreeMap::new();
             if let Some(blob) = blob {
-                for a in decode_inline(&db, &blob, &mut names)? {
+                for a in decode_inline(&db, &blob)? {
                     let (name, c) = contribution_of(&db, a)?;
                     attributes.insert(name, c);
                 }
@@ -1190,7 +1175,7 @@ impl MetaverseStore for SqliteTx<'_> {
              WHERE mv_id > ?1 AND mv_id <= ?2 ORDER BY mv_id",
             params![after, through.0],
             |r| {
-                match names.resolve(r.get_ref(1)?.as_bytes()?) {
+                match db.spellings().resolve(r.get_ref(1)?.as_bytes()?) {
                     Ok(name) => raw.push((r.get(0)?, name, r.get(2)?, r.get(3)?)),
                     Err(e) => {
                         failure.get_or_insert(e);
@@ -1205,6 +1190,7 @@ impl MetaverseStore for SqliteTx<'_> {
         let mut connectors: HashMap<i64, ConnectorName> = HashMap::new();
         let mut lineages = Vec::with_capacity(raw.len());
         for (mv, name, rule, connector_id) in raw {
+            let rule = db.spellings().rule(&rule);
             let connector = match connectors.get(&connector_id) {
                 Some(c) => c.clone(),
                 None => {
@@ -1241,7 +1227,7 @@ impl MetaverseStore for SqliteTx<'_> {
                 });
                 if !same {
                     page.flush();
-                    match names.resolve(attribute) {
+                    match db.spellings().resolve(attribute) {
                         Ok(name) => page.current = Some((mv, name)),
                         Err(e) => {
                             failure.get_or_insert(e);

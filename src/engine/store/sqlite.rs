@@ -389,6 +389,38 @@ pub(crate) struct TxCache {
     connectors: RefCell<HashMap<String, ConnectorRow>>,
     names: RefCell<HashMap<i64, ConnectorName>>,
     join_attributes: RefCell<Option<Vec<AttributeName>>>,
+    spellings: RefCell<Spellings>,
+}
+
+/// Attribute names and rule names by their stored spelling, each spelling validated and
+/// allocated once per transaction (the objects it reads share them). A spelling always means
+/// the same name, so nothing here ever needs forgetting.
+#[derive(Default)]
+pub(crate) struct Spellings {
+    names: HashMap<String, AttributeName>,
+    rules: HashMap<String, std::sync::Arc<str>>,
+}
+
+impl Spellings {
+    pub(crate) fn resolve(&mut self, text: &[u8]) -> Result<AttributeName, String> {
+        let text = std::str::from_utf8(text).map_err(|e| format!("stored attribute name: {e}"))?;
+        if let Some(name) = self.names.get(text) {
+            return Ok(name.clone());
+        }
+        let name = super::codec::attribute_from(text)?;
+        self.names.insert(text.to_owned(), name.clone());
+        Ok(name)
+    }
+
+    /// The shared rule name spelled `text`.
+    pub(crate) fn rule(&mut self, text: &str) -> std::sync::Arc<str> {
+        if let Some(rule) = self.rules.get(text) {
+            return rule.clone();
+        }
+        let rule: std::sync::Arc<str> = text.into();
+        self.rules.insert(text.to_owned(), rule.clone());
+        rule
+    }
 }
 
 impl TxCache {
@@ -723,6 +755,12 @@ impl Db<'_> {
         if let Ok(mut j) = self.cache.join_attributes.try_borrow_mut() {
             *j = None;
         }
+    }
+
+    /// The transaction's shared attribute and rule names (see [`Spellings`]); held only while
+    /// decoding one object or row, never across another store call.
+    pub(crate) fn spellings(&self) -> std::cell::RefMut<'_, Spellings> {
+        self.cache.spellings.borrow_mut()
     }
 
     /// A connector's name by id (cached for the transaction: connectors are never renamed or

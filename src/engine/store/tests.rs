@@ -1090,7 +1090,7 @@ fn lineage_round_trips_with_values_in_order() {
         .mv_attribute(mv, &attr("proxyAddresses"))
         .unwrap()
         .unwrap();
-    assert_eq!(now.rule, "Out of band");
+    assert_eq!(&*now.rule, "Out of band");
     assert_eq!(now.connector, aad());
     assert_eq!(now.values, vec![s("smtp:a@x"), s("SMTP:new@x")]);
 
@@ -1836,7 +1836,7 @@ fn a_metaverse_page_reads_each_object_as_a_single_read_does() {
         ]
     );
     assert_eq!(one.attributes[&attr("proxyAddresses")].connector, aad());
-    assert_eq!(one.attributes[&attr("member")].rule, "members");
+    assert_eq!(&*one.attributes[&attr("member")].rule, "members");
     assert!(seen[5].attributes.is_empty());
     assert!(
         tx.mv_page(Some(ids[11]), MvId(ids[11].0 + 5))
@@ -2046,10 +2046,7 @@ fn metaverse_attributes_live_inline_except_joins_and_references_and_move_between
         .mv_attribute(mv, &attr("proxyAddresses"))
         .unwrap()
         .unwrap();
-    assert_eq!(
-        (now.values, now.rule.as_str()),
-        (vec![s("x"), s("y")], "r2")
-    );
+    assert_eq!((now.values, &*now.rule), (vec![s("x"), s("y")], "r2"));
 
     // A new join attribute takes its inline values into rows, and joins find them.
     tx.set_join_attributes(&[attr("sourceAnchor"), attr("displayName")])
@@ -2103,7 +2100,7 @@ fn metaverse_rows_from_before_version_4_are_read_and_move_inline_when_written() 
     let mut tx = store.begin().unwrap();
     let old = tx.mv_attribute(mv, &attr("department")).unwrap().unwrap();
     assert_eq!(old.values, vec![s("Ops"), s("Sales")]);
-    assert_eq!(old.rule, "old rule");
+    assert_eq!(&*old.rule, "old rule");
     let change = tx
         .set_mv_attribute(
             mv,
