@@ -3,27 +3,30 @@
 //!
 //! Layout: `mv_object` (id, type, `attrs`); most attributes live **inline**, in the object's
 //! own row: `attrs` is one BLOB with each attribute's name, lineage (the rule and connector
-//! that contributed it) and values in order (`codec::inline_to_blob`). Two kinds of attribute
-//! live in rows instead: join attributes (named in `join_attribute`: each value row carries a
-//! join key, see `codec::join_key`, indexed by (attribute, key), so "which person has this
-//! employeeID" is one index probe; a case-sensitive lookup uses the same index and then
-//! compares the stored text exactly) and attributes holding references (a group's members: a
-//! member added or removed is one row, never a rewrite of the whole membership, and the
-//! partial index `mv_value_ref` finds who references an object). A row attribute has its
-//! lineage and next ordinal in `mv_attribute` and one `mv_value` row per value. Writing a
-//! typical person is therefore one row update plus its join values, instead of a row per value
-//! and per attribute. Databases from before schema version 4 have every attribute in rows;
-//! they are read as they are and move inline when next written.
+//! that contributed it) and values in order (`codec::inline_to_blob`). Attributes holding
+//! references live in rows instead (a group's members: a member added or removed is one row,
+//! never a rewrite of the whole membership, and the partial index `mv_value_ref` finds who
+//! references an object): a row attribute has its lineage and next ordinal in `mv_attribute`
+//! and one `mv_value` row per value. Join attributes (named in `join_attribute`) are stored
+//! like any other attribute, and each of their values also has its join key (see
+//! `codec::join_key`) in `mv_join` (attribute, key, object), so "which person has this
+//! employeeID" is one probe of that table's key; a case-sensitive lookup then compares the
+//! candidates' stored text exactly. Writing a typical person is therefore one row plus one
+//! key row per join value. Databases from before schema version 4 have every attribute in
+//! rows, and before version 6 join attributes were rows too: they are read as they are and
+//! move inline when next written.
 //!
 //! Invariants: an attribute is in exactly one place (inline, or in rows); every write puts it
 //! where [`goes_inline`] says (moving it if needed) and reports its changes against the values
 //! it had wherever they were; a row attribute has a lineage row exactly when it has at least
-//! one value row; the join key is set on exactly the rows of join attributes (both kept
-//! together by every write and by [`MetaverseStore::set_join_attributes`], which also moves a
-//! new join attribute's inline values into rows); inline values keep their order (kept values
-//! first, in their order, then new ones), as rows do by ordinal.
+//! one value row; `mv_join` holds exactly the keys of the current values of every join
+//! attribute (every write of a join attribute applies the difference between its old and new
+//! keys, a key two values share stays while either does, deleting an object removes its keys,
+//! and [`MetaverseStore::set_join_attributes`] indexes a new join attribute's stored values and
+//! drops a former one's keys); inline values keep their order (kept values first, in their
+//! order, then new ones), as rows do by ordinal.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use rusqlite::params;
 
@@ -108,23 +111,68 @@ fn insert_value(
     attribute: &AttributeName,
     value: &Value,
     ordinal: i64,
-    join: bool,
 ) -> StoreResult<bool> {
-    let key = if join { codec::join_key(value) } else { None };
     let n = db.exec(
         "storing a metaverse value",
-        "INSERT OR IGNORE INTO mv_value (mv_id, attribute, tag, value, ordinal, value_key) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR IGNORE INTO mv_value (mv_id, attribute, tag, value, ordinal) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             mv,
             attribute.as_str(),
             codec::tag(value),
             codec::payload(value),
-            ordinal,
-            key
+            ordinal
         ],
     )?;
     Ok(n > 0)
+}
+
+/// The join keys of `values` (see `codec::join_key`), each once.
+fn join_keys<'v>(values: impl IntoIterator<Item = &'v Value>) -> BTreeSet<Vec<u8>> {
+    values.into_iter().filter_map(codec::join_key).collect()
+}
+
+/// Keeps `mv_join` true for one join attribute of one object whose values go from `old` to
+/// `new`: keys only `new` has are added, keys only `old` had are removed (a key two values
+/// share stays while either is left).
+fn rekey<'v>(
+    db: &Db<'_>,
+    mv: i64,
+    attribute: &AttributeName,
+    old: impl IntoIterator<Item = &'v Value>,
+    new: impl IntoIterator<Item = &'v Value>,
+) -> StoreResult<()> {
+    let (old, new) = (join_keys(old), join_keys(new));
+    for key in old.difference(&new) {
+        db.exec(
+            "removing a join key",
+            "DELETE FROM mv_join WHERE attribute = ?1 AND value_key = ?2 AND mv_id = ?3",
+            params![attribute.as_str(), key, mv],
+        )?;
+    }
+    for key in new.difference(&old) {
+        db.exec(
+            "storing a join key",
+            "INSERT OR IGNORE INTO mv_join (attribute, value_key, mv_id) VALUES (?1, ?2, ?3)",
+            params![attribute.as_str(), key, mv],
+        )?;
+    }
+    Ok(())
+}
+
+/// The values an object has for `attribute`, inline or in rows (`None`: no such object).
+fn stored_values(
+    db: &Db<'_>,
+    mv: i64,
+    attribute: &AttributeName,
+) -> StoreResult<Option<Vec<Value>>> {
+    let Some((_, inline)) = read_row(db, mv)? else {
+        return Ok(None);
+    };
+    if let Some(a) = inline.into_iter().find(|a| &a.name == attribute) {
+        return Ok(Some(a.values));
+    }
+    values_of(db, mv, attribute).map(Some)
 }
 
 /// Deletes a value; whether it was there.
@@ -165,10 +213,10 @@ fn remove_attribute(db: &Db<'_>, mv: i64, attribute: &AttributeName) -> StoreRes
 
 type Inline = codec::InlineAttribute<AttributeName>;
 
-/// Whether an attribute with these values is kept inline (see the module doc): not a join
-/// attribute, and no reference among its values.
-fn goes_inline(join: bool, values: &[Value]) -> bool {
-    !join && !values.iter().any(|v| matches!(v, Value::Ref(_)))
+/// Whether an attribute with these values is kept inline (see the module doc): no reference
+/// among its values.
+fn goes_inline(values: &[Value]) -> bool {
+    !values.iter().any(|v| matches!(v, Value::Ref(_)))
 }
 
 /// Decodes an object's inline attributes, their names and rules shared through the
@@ -239,10 +287,10 @@ fn contribution_of(db: &Db<'_>, a: Inline) -> StoreResult<(AttributeName, Contri
 
 /// Writes an attribute's values as rows (ordinals from 0) with its lineage; used when an
 /// inline attribute moves into rows.
-fn write_rows(db: &Db<'_>, mv: i64, a: &Inline, join: bool) -> StoreResult<()> {
+fn write_rows(db: &Db<'_>, mv: i64, a: &Inline) -> StoreResult<()> {
     let mut next = 0;
     for v in &a.values {
-        if insert_value(db, mv, &a.name, v, next, join)? {
+        if insert_value(db, mv, &a.name, v, next)? {
             next += 1;
         }
     }
@@ -267,8 +315,8 @@ pub(crate) fn lineage_of(
     Ok(lineage(db, mv.0, attribute)?.map(|l| (l.rule, l.connector)))
 }
 
-/// A value row to insert: object, attribute, value, ordinal, join key.
-type ValueRow<'a> = (i64, &'a AttributeName, &'a Value, i64, Option<Vec<u8>>);
+/// A value row to insert: object, attribute, value, ordinal.
+type ValueRow<'a> = (i64, &'a AttributeName, &'a Value, i64);
 
 /// A lineage row to write: object, attribute, rule, connector row id, next ordinal.
 type LineageRow<'a> = (i64, &'a AttributeName, &'a str, i64, i64);
@@ -278,19 +326,36 @@ fn insert_value_rows(db: &Db<'_>, rows: &[ValueRow<'_>]) -> StoreResult<()> {
     let names: Vec<&str> = rows.iter().map(|r| r.1.as_str()).collect();
     let tags: Vec<i64> = rows.iter().map(|r| codec::tag(r.2)).collect();
     let payloads: Vec<_> = rows.iter().map(|r| codec::payload(r.2)).collect();
-    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(rows.len() * 6);
+    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(rows.len() * 5);
     for (i, r) in rows.iter().enumerate() {
         params.push(&r.0);
         params.push(&names[i]);
         params.push(&tags[i]);
         params.push(&payloads[i]);
         params.push(&r.3);
-        params.push(&r.4);
     }
     db.insert_rows(
         "storing metaverse values",
-        "INSERT OR IGNORE INTO mv_value (mv_id, attribute, tag, value, ordinal, value_key)",
-        6,
+        "INSERT OR IGNORE INTO mv_value (mv_id, attribute, tag, value, ordinal)",
+        5,
+        &params,
+    )
+}
+
+/// Inserts join keys (object, attribute, key), a few statements for many (a key already there
+/// stays).
+fn insert_join_keys(db: &Db<'_>, keys: &[(i64, &AttributeName, Vec<u8>)]) -> StoreResult<()> {
+    let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(keys.len() * 3);
+    let names: Vec<&str> = keys.iter().map(|k| k.1.as_str()).collect();
+    for (k, name) in keys.iter().zip(&names) {
+        params.push(name);
+        params.push(&k.2);
+        params.push(&k.0);
+    }
+    db.insert_rows(
+        "storing join keys",
+        "INSERT OR IGNORE INTO mv_join (attribute, value_key, mv_id)",
+        3,
         &params,
     )
 }
@@ -354,7 +419,11 @@ fn write_attributes(
             added: Vec::new(),
             removed: Vec::new(),
         };
+        let join = is_join_attribute(db, attribute)?;
         let Some(c) = contribution.filter(|c| !c.values.is_empty()) else {
+            if join {
+                rekey(db, mv.0, attribute, &old, [])?;
+            }
             if let Some(i) = pos {
                 inline.remove(i);
                 inline_changed = true;
@@ -388,8 +457,10 @@ fn write_attributes(
                 id
             }
         };
-        let join = is_join_attribute(db, attribute)?;
-        if goes_inline(join, &c.values) {
+        if join {
+            rekey(db, mv.0, attribute, &old, new.values().iter().copied())?;
+        }
+        if goes_inline(&c.values) {
             if in_rows {
                 remove_attribute(db, mv.0, attribute)?;
             }
@@ -437,8 +508,7 @@ fn write_attributes(
                 .collect()
         };
         for v in fresh {
-            let key = if join { codec::join_key(v) } else { None };
-            inserts.push((mv.0, attribute, v, next, key));
+            inserts.push((mv.0, attribute, v, next));
             next += 1;
         }
         lineage_rows.push((mv.0, attribute, &c.rule, connector_id, next));
@@ -452,25 +522,35 @@ fn write_attributes(
     Ok(out)
 }
 
-/// Moves every inline value of `attribute` into rows (it became a join attribute; the rows get
-/// their join keys from the caller).
-fn move_into_rows(db: &Db<'_>, attribute: &AttributeName) -> StoreResult<()> {
-    let rows: Vec<(i64, Vec<u8>)> = db.rows(
+/// Indexes every stored value of `attribute`, which just became a join attribute, wherever it
+/// lives (inline or in rows).
+fn index_join_attribute(db: &Db<'_>, attribute: &AttributeName) -> StoreResult<()> {
+    let blobs: Vec<(i64, Vec<u8>)> = db.rows(
         "finding metaverse objects with a new join attribute",
         "SELECT id, attrs FROM mv_object WHERE attrs IS NOT NULL",
         [],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
-    for (mv, blob) in rows {
-        let mut inline = decode_inline(db, &blob)?;
-        let Some(i) = inline.iter().position(|a| &a.name == attribute) else {
-            continue;
-        };
-        let moved = inline.remove(i);
-        write_inline(db, mv, &inline)?;
-        write_rows(db, mv, &moved, false)?;
+    let mut keys: Vec<(i64, &AttributeName, Vec<u8>)> = Vec::new();
+    for (mv, blob) in blobs {
+        for a in decode_inline(db, &blob)? {
+            if &a.name == attribute {
+                keys.extend(join_keys(&a.values).into_iter().map(|k| (mv, attribute, k)));
+            }
+        }
     }
-    Ok(())
+    let rows = db.rows(
+        "indexing a join attribute",
+        "SELECT mv_id, tag, value FROM mv_value WHERE attribute = ?1",
+        [attribute.as_str()],
+        |r| Ok((r.get::<_, i64>(0)?, value_at(r, 1, 2)?)),
+    )?;
+    for (mv, value) in rows {
+        if let Some(k) = codec::join_key(&db.decode(value)?) {
+            keys.push((mv, attribute, k));
+        }
+    }
+    insert_join_keys(db, &keys)
 }
 
 /// [`MetaverseStore::project_many`].
@@ -479,9 +559,11 @@ fn project_batch(db: &Db<'_>, batch: &[Projection]) -> StoreResult<Vec<MvId>> {
     // Connector rows are cached by the transaction.
     let connector_id =
         |name: &ConnectorName| -> StoreResult<i64> { Ok(db.connector_or_create(name)?.id) };
-    // Each object's inline attributes as one BLOB; join attributes and references as rows.
+    // Each object's inline attributes as one BLOB; references as rows; the join attributes'
+    // keys (object by index into the batch until the ids are known).
     let mut blobs: Vec<Option<Vec<u8>>> = Vec::with_capacity(batch.len());
-    let mut row_attributes: Vec<(usize, Inline, bool)> = Vec::new();
+    let mut row_attributes: Vec<(usize, Inline)> = Vec::new();
+    let mut keys: Vec<(usize, &AttributeName, Vec<u8>)> = Vec::new();
     for (i, p) in batch.iter().enumerate() {
         let mut inline: Vec<Inline> = Vec::new();
         for (name, c) in &p.attributes {
@@ -499,10 +581,13 @@ fn project_batch(db: &Db<'_>, batch: &[Projection]) -> StoreResult<Vec<MvId>> {
                     .map(|v| (*v).clone())
                     .collect(),
             };
-            if goes_inline(join, &c.values) {
+            if join {
+                keys.extend(join_keys(&entry.values).into_iter().map(|k| (i, name, k)));
+            }
+            if goes_inline(&c.values) {
                 inline.push(entry);
             } else {
-                row_attributes.push((i, entry, join));
+                row_attributes.push((i, entry));
             }
         }
         blobs.push((!inline.is_empty()).then(|| codec::inline_to_blob(&inline)));
@@ -571,26 +656,25 @@ fn project_batch(db: &Db<'_>, batch: &[Projection]) -> StoreResult<Vec<MvId>> {
             )));
         }
     }
-    // Row attributes (join attributes, references) with their lineage.
+    // Row attributes (references) with their lineage, and the join keys.
     let mut values: Vec<ValueRow<'_>> = Vec::new();
     let mut lineage_rows: Vec<LineageRow<'_>> = Vec::new();
-    for (i, a, join) in &row_attributes {
+    for (i, a) in &row_attributes {
         let mv = ids[*i].0;
         let mut next = 0;
         for v in &a.values {
-            values.push((
-                mv,
-                &a.name,
-                v,
-                next,
-                join.then(|| codec::join_key(v)).flatten(),
-            ));
+            values.push((mv, &a.name, v, next));
             next += 1;
         }
         lineage_rows.push((mv, &a.name, &a.rule, a.connector_id, next));
     }
     insert_value_rows(db, &values)?;
     upsert_lineage_rows(db, &lineage_rows)?;
+    let keys: Vec<(i64, &AttributeName, Vec<u8>)> = keys
+        .into_iter()
+        .map(|(i, name, k)| (ids[i].0, name, k))
+        .collect();
+    insert_join_keys(db, &keys)?;
     // Unresolved references these objects held (from an earlier join) are void now.
     for chunk in batch.chunks(MAX_ROWS) {
         let list = vec!["?"; chunk.len()].join(", ");
@@ -715,21 +799,15 @@ impl<'a> HashIndex<'a> {
 }
 
 /// A join lookup: `?1` attribute, `?2` join key, `?3` object type (bound as NULL when
-/// `typed` is false), `?4` the exact text (NULL unless `exact`).
-pub(crate) fn join_lookup_sql(typed: bool, exact: bool) -> String {
+/// `typed` is false); one probe of `mv_join`'s key, then each candidate's type.
+pub(crate) fn join_lookup_sql(typed: bool) -> String {
     format!(
-        "SELECT DISTINCT v.mv_id FROM mv_value AS v INDEXED BY mv_value_join \
-         JOIN mv_object o ON o.id = v.mv_id \
-         WHERE v.attribute = ?1 AND v.value_key = ?2 {} {} ORDER BY v.mv_id",
+        "SELECT j.mv_id FROM mv_join AS j JOIN mv_object o ON o.id = j.mv_id \
+         WHERE j.attribute = ?1 AND j.value_key = ?2 {} ORDER BY j.mv_id",
         if typed {
             "AND o.object_type = ?3"
         } else {
             "AND ?3 IS NULL"
-        },
-        if exact {
-            "AND v.value = ?4"
-        } else {
-            "AND ?4 IS NULL"
         },
     )
 }
@@ -846,6 +924,12 @@ impl MetaverseStore for SqliteTx<'_> {
 
     fn delete_mv(&mut self, mv: MvId) -> StoreResult<bool> {
         self.atomic(|db| {
+            // Its join keys go first (found from its values: the key table is indexed by key).
+            for attribute in db.join_attributes()? {
+                if let Some(values) = stored_values(db, mv.0, &attribute)? {
+                    rekey(db, mv.0, &attribute, &values, [])?;
+                }
+            }
             let n = db.exec(
                 "deleting a metaverse object",
                 "DELETE FROM mv_object WHERE id = ?1",
@@ -926,7 +1010,7 @@ impl MetaverseStore for SqliteTx<'_> {
             let join = is_join_attribute(db, attribute)?;
             let pos = inline.iter().position(|a| &a.name == attribute);
             let in_rows = pos.is_none() && lineage(db, mv.0, attribute)?.is_some();
-            if !in_rows && goes_inline(join, values) {
+            if !in_rows && goes_inline(values) {
                 let connector_id = db.connector_or_create(connector)?.id;
                 let entry = match pos {
                     Some(i) => &mut inline[i],
@@ -955,6 +1039,9 @@ impl MetaverseStore for SqliteTx<'_> {
                 if !entry.values.is_empty() {
                     write_inline(db, mv.0, &inline)?;
                 }
+                if join {
+                    rekey(db, mv.0, attribute, [], &added)?;
+                }
                 return Ok(ValueChanges {
                     attribute: attribute.clone(),
                     added,
@@ -962,18 +1049,21 @@ impl MetaverseStore for SqliteTx<'_> {
                 });
             }
             if let Some(i) = pos {
-                // A reference (or a new join attribute) arrives: the attribute moves into rows.
+                // A reference arrives: the attribute moves into rows.
                 let moved = inline.remove(i);
                 write_inline(db, mv.0, &inline)?;
-                write_rows(db, mv.0, &moved, join)?;
+                write_rows(db, mv.0, &moved)?;
             }
             let mut next = lineage(db, mv.0, attribute)?.map_or(0, |l| l.next_ordinal);
             let mut added = Vec::new();
             for v in ValueSet::new(values).values() {
-                if insert_value(db, mv.0, attribute, v, next, join)? {
+                if insert_value(db, mv.0, attribute, v, next)? {
                     next += 1;
                     added.push((*v).clone());
                 }
+            }
+            if join {
+                rekey(db, mv.0, attribute, [], &added)?;
             }
             if !added.is_empty() || lineage(db, mv.0, attribute)?.is_some() {
                 write_lineage(db, mv.0, attribute, rule, connector, next)?;
@@ -1005,6 +1095,10 @@ impl MetaverseStore for SqliteTx<'_> {
                     .partition(|v| gone.contains(v));
                 entry.values = kept;
                 removed = out;
+                if !removed.is_empty() && is_join_attribute(db, attribute)? {
+                    let kept = &inline[i].values;
+                    rekey(db, mv.0, attribute, removed.iter().chain(kept), kept)?;
+                }
                 if inline[i].values.is_empty() {
                     inline.remove(i);
                 }
@@ -1037,6 +1131,10 @@ impl MetaverseStore for SqliteTx<'_> {
                     params![mv.0, attribute.as_str()],
                 )?;
             }
+            if !removed.is_empty() && is_join_attribute(db, attribute)? {
+                let kept = values_of(db, mv.0, attribute)?;
+                rekey(db, mv.0, attribute, removed.iter().chain(&kept), &kept)?;
+            }
             Ok(ValueChanges {
                 attribute: attribute.clone(),
                 added: Vec::new(),
@@ -1052,8 +1150,7 @@ impl MetaverseStore for SqliteTx<'_> {
             for gone in current.iter().filter(|a| !attributes.contains(a)) {
                 db.exec(
                     "dropping a join index",
-                    "UPDATE mv_value SET value_key = NULL \
-                     WHERE attribute = ?1 AND value_key IS NOT NULL",
+                    "DELETE FROM mv_join WHERE attribute = ?1",
                     [gone.as_str()],
                 )?;
                 db.exec(
@@ -1068,28 +1165,7 @@ impl MetaverseStore for SqliteTx<'_> {
                     "INSERT OR IGNORE INTO join_attribute (attribute) VALUES (?1)",
                     [new.as_str()],
                 )?;
-                move_into_rows(db, new)?;
-                let rows = db.rows(
-                    "indexing a join attribute",
-                    "SELECT mv_id, tag, value FROM mv_value WHERE attribute = ?1",
-                    [new.as_str()],
-                    |r| Ok((r.get::<_, i64>(0)?, value_at(r, 1, 2)?)),
-                )?;
-                for (mv, value) in rows {
-                    let value = db.decode(value)?;
-                    db.exec(
-                        "indexing a join attribute",
-                        "UPDATE mv_value SET value_key = ?5 WHERE mv_id = ?1 AND attribute = ?2 \
-                         AND tag = ?3 AND value = ?4",
-                        params![
-                            mv,
-                            new.as_str(),
-                            codec::tag(&value),
-                            codec::payload(&value),
-                            codec::join_key(&value)
-                        ],
-                    )?;
-                }
+                index_join_attribute(db, new)?;
             }
             Ok(())
         })
@@ -1112,24 +1188,33 @@ impl MetaverseStore for SqliteTx<'_> {
         let Some(key) = codec::join_key(value) else {
             return Ok(Vec::new());
         };
-        let exact = case == JoinCase::Sensitive && matches!(value, Value::Str(_) | Value::Ref(_));
-        let sql = join_lookup_sql(object_type.is_some(), exact);
-        let payload = exact.then(|| codec::payload(value));
-        Ok(db
+        let found: Vec<MvId> = db
             .rows(
                 "looking up metaverse objects for a join",
-                &sql,
+                &join_lookup_sql(object_type.is_some()),
                 params![
                     attribute.as_str(),
                     key,
-                    object_type.map(MvObjectType::as_str),
-                    payload
+                    object_type.map(MvObjectType::as_str)
                 ],
                 |r| r.get(0),
             )?
             .into_iter()
             .map(MvId)
-            .collect())
+            .collect();
+        let exact = case == JoinCase::Sensitive && matches!(value, Value::Str(_) | Value::Ref(_));
+        if !exact {
+            return Ok(found);
+        }
+        // A case-sensitive join: the key matched ignoring case; the stored text must match
+        // exactly (candidates are few: usually one).
+        let mut out = Vec::with_capacity(found.len());
+        for mv in found {
+            if stored_values(&db, mv.0, attribute)?.is_some_and(|vs| vs.contains(value)) {
+                out.push(mv);
+            }
+        }
+        Ok(out)
     }
 
     fn mv_page(&self, after: Option<MvId>, through: MvId) -> StoreResult<Vec<MvObject>> {

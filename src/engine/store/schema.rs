@@ -18,8 +18,9 @@
 //! | `cs_value` | one row per value of a CS attribute (since version 5 only references and long value lists; the rest inline in `cs_object.attrs`) | (object, attribute, tag, value) |
 //! | `cs_pending_value` | values added/removed since the last sync | (object, attribute, tag, value) |
 //! | `mv_object` | metaverse objects (since version 4 with their inline attributes in `attrs`) | type |
-//! | `mv_attribute` | lineage: rule and connector per MV attribute kept in rows (since version 4 only join and reference attributes) | (object, attribute) |
-//! | `mv_value` | one row per value of an MV attribute, with a join key for join attributes | (object, attribute, tag, value); (attribute, join key) partial |
+//! | `mv_attribute` | lineage: rule and connector per MV attribute kept in rows (since version 4 only join and reference attributes, since version 6 only references) | (object, attribute) |
+//! | `mv_value` | one row per value of an MV attribute (a join key per join value until version 6) | (object, attribute, tag, value) |
+//! | `mv_join` | since version 6: the join key of every value of every join attribute | (attribute, join key, object) |
 //! | `join_attribute` | MV attributes whose values carry join keys | attribute |
 //! | `pending_export`, `pending_export_attribute`, `pending_export_value` | the export to make per CS object, per attribute old and new values (since version 3 in `pending_export.changes`; the two value tables only hold exports stored before) | unique CS object; connector |
 //! | `export_journal` | export intents and their fate | open entries per connector; unique open request key |
@@ -62,6 +63,11 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         version: 5,
         description: "connector-space attributes inline in their object's row",
         sql: V5,
+    },
+    Migration {
+        version: 6,
+        description: "join keys in their own table; join attributes inline",
+        sql: V6,
     },
 ];
 
@@ -313,6 +319,25 @@ ALTER TABLE mv_object ADD COLUMN attrs BLOB;
 /// and are read from them; an attribute moves inline when an import next changes it.
 const V5: &str = "
 ALTER TABLE cs_object ADD COLUMN attrs BLOB;
+";
+
+/// Join keys move to a lean table of their own, `mv_join` (attribute, key, object): one row
+/// per key instead of a value row, a lineage row and an index entry, whatever the attribute's
+/// placement. Join attributes are then kept inline like any other (see `metaverse.rs`); the
+/// rows older versions wrote stay rows (read as they are, moved inline when next written), and
+/// their keys move over. The table has no foreign key: deleting a metaverse object removes its
+/// keys (found from its values), so no second index by object is kept.
+const V6: &str = "
+CREATE TABLE mv_join (
+    attribute TEXT NOT NULL COLLATE NOCASE,
+    value_key BLOB NOT NULL,
+    mv_id     INTEGER NOT NULL,
+    PRIMARY KEY (attribute, value_key, mv_id)
+) WITHOUT ROWID;
+INSERT OR IGNORE INTO mv_join (attribute, value_key, mv_id)
+    SELECT attribute, value_key, mv_id FROM mv_value WHERE value_key IS NOT NULL;
+DROP INDEX mv_value_join;
+UPDATE mv_value SET value_key = NULL WHERE value_key IS NOT NULL;
 ";
 
 #[cfg(test)]

@@ -239,9 +239,12 @@ fn queries_use_their_indexes() {
             .unwrap();
         rows.map(Result::unwrap).collect::<Vec<_>>().join("; ")
     };
-    for (typed, exact) in [(false, false), (true, false), (true, true)] {
-        let p = plan(&super::metaverse::join_lookup_sql(typed, exact));
-        assert!(p.contains("mv_value_join"), "{p}");
+    for typed in [false, true] {
+        let p = plan(&super::metaverse::join_lookup_sql(typed));
+        assert!(
+            p.contains("SEARCH j USING PRIMARY KEY (attribute=? AND value_key=?)"),
+            "{p}"
+        );
     }
     for (scope, index) in [
         (CsScope::PendingImport, "cs_object_pending"),
@@ -1946,7 +1949,7 @@ fn clearing_a_page_of_adds_clears_other_pending_imports_as_one_by_one_would() {
 }
 
 #[test]
-fn metaverse_attributes_live_inline_except_joins_and_references_and_move_between_the_two() {
+fn metaverse_attributes_live_inline_except_references_and_move_between_the_two() {
     let (dir, mut store) = store();
     let path = dir.path().join("state/hybridsync.db");
     let rows = |sql: &str| -> i64 {
@@ -1975,9 +1978,10 @@ fn metaverse_attributes_live_inline_except_joins_and_references_and_move_between
     ];
     tx.set_mv_attributes(mv, &written).unwrap();
     tx.commit().unwrap();
-    // The join attribute and the reference are rows; the rest is the object's row alone.
-    assert_eq!(rows("SELECT COUNT(*) FROM mv_value"), 2);
-    assert_eq!(rows("SELECT COUNT(*) FROM mv_attribute"), 2);
+    // The reference is rows; the rest is the object's row alone, plus the join value's key.
+    assert_eq!(rows("SELECT COUNT(*) FROM mv_value"), 1);
+    assert_eq!(rows("SELECT COUNT(*) FROM mv_attribute"), 1);
+    assert_eq!(rows("SELECT COUNT(*) FROM mv_join"), 1);
     assert_eq!(
         rows("SELECT COUNT(*) FROM mv_object WHERE attrs IS NOT NULL"),
         1
@@ -2048,7 +2052,7 @@ fn metaverse_attributes_live_inline_except_joins_and_references_and_move_between
         .unwrap();
     assert_eq!((now.values, &*now.rule), (vec![s("x"), s("y")], "r2"));
 
-    // A new join attribute takes its inline values into rows, and joins find them.
+    // A new join attribute is indexed where its values are (inline), and joins find them.
     tx.set_join_attributes(&[attr("sourceAnchor"), attr("displayName")])
         .unwrap();
     assert_eq!(
@@ -2067,8 +2071,206 @@ fn metaverse_attributes_live_inline_except_joins_and_references_and_move_between
     tx.commit().unwrap();
     assert_eq!(
         rows("SELECT COUNT(*) FROM mv_value WHERE attribute = 'displayName'"),
+        0
+    );
+    assert_eq!(
+        rows("SELECT COUNT(*) FROM mv_join WHERE attribute = 'displayName'"),
         1
     );
+}
+
+#[test]
+fn join_keys_follow_every_write_and_leave_with_their_object() {
+    let (dir, mut store) = store();
+    let path = dir.path().join("state/hybridsync.db");
+    let keys = |attribute: &str| -> i64 {
+        rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row(
+                "SELECT COUNT(*) FROM mv_join WHERE attribute = ?1",
+                [attribute],
+                |r| r.get(0),
+            )
+            .unwrap()
+    };
+    let c = |values: Vec<Value>| Contribution {
+        values,
+        rule: "In from AD - User Join".into(),
+        connector: ad(),
+    };
+    let mut tx = store.begin().unwrap();
+    tx.set_join_attributes(&[attr("proxyAddresses")]).unwrap();
+    let mv = tx.create_mv(MvObjectType::Person).unwrap();
+    let find = |tx: &dyn StoreTx, v: &str| {
+        tx.find_mv_by_value(None, &attr("proxyAddresses"), &s(v), JoinCase::Insensitive)
+            .unwrap()
+    };
+    // Two values that differ only in case share one key.
+    tx.set_mv_attribute(
+        mv,
+        &attr("proxyAddresses"),
+        Some(&c(vec![s("SMTP:a@x"), s("smtp:A@X"), s("smtp:b@x")])),
+    )
+    .unwrap();
+    tx.commit().unwrap();
+    assert_eq!(keys("proxyAddresses"), 2);
+    let mut tx = store.begin().unwrap();
+    // Removing one of them keeps the shared key; removing the other drops it.
+    tx.remove_mv_values(mv, &attr("proxyAddresses"), &[s("SMTP:a@x")])
+        .unwrap();
+    assert_eq!(find(&*tx, "smtp:a@x"), vec![mv]);
+    tx.remove_mv_values(mv, &attr("proxyAddresses"), &[s("smtp:A@X")])
+        .unwrap();
+    assert_eq!(find(&*tx, "smtp:a@x"), vec![]);
+    // Added values are found; a replaced list leaves only its own keys.
+    tx.add_mv_values(mv, &attr("proxyAddresses"), &[s("smtp:c@x")], "r", &ad())
+        .unwrap();
+    assert_eq!(find(&*tx, "SMTP:C@X"), vec![mv]);
+    tx.set_mv_attribute(mv, &attr("proxyAddresses"), Some(&c(vec![s("smtp:d@x")])))
+        .unwrap();
+    tx.commit().unwrap();
+    assert_eq!(keys("proxyAddresses"), 1);
+    let mut tx = store.begin().unwrap();
+    for gone in ["smtp:b@x", "smtp:c@x"] {
+        assert_eq!(find(&*tx, gone), vec![], "{gone}");
+    }
+    assert_eq!(find(&*tx, "smtp:d@x"), vec![mv]);
+    // A removed attribute and a deleted object take their keys along.
+    tx.set_mv_attribute(mv, &attr("proxyAddresses"), None)
+        .unwrap();
+    assert_eq!(find(&*tx, "smtp:d@x"), vec![]);
+    tx.set_mv_attribute(mv, &attr("proxyAddresses"), Some(&c(vec![s("smtp:e@x")])))
+        .unwrap();
+    assert!(tx.delete_mv(mv).unwrap());
+    tx.commit().unwrap();
+    assert_eq!(keys("proxyAddresses"), 0);
+    // Dropping the join attribute drops its keys.
+    let mut tx = store.begin().unwrap();
+    let other = tx.create_mv(MvObjectType::Person).unwrap();
+    tx.set_mv_attribute(
+        other,
+        &attr("proxyAddresses"),
+        Some(&c(vec![s("smtp:f@x")])),
+    )
+    .unwrap();
+    tx.set_join_attributes(&[]).unwrap();
+    tx.commit().unwrap();
+    assert_eq!(keys("proxyAddresses"), 0);
+}
+
+#[test]
+fn join_rows_from_before_version_6_keep_joining_and_move_inline_when_written() {
+    let (dir, mut store) = store();
+    let path = dir.path().join("state/hybridsync.db");
+    let mut tx = store.begin().unwrap();
+    tx.set_join_attributes(&[attr("sourceAnchor")]).unwrap();
+    let mv = tx.create_mv(MvObjectType::Person).unwrap();
+    tx.commit().unwrap();
+    // What a version 5 database holds for a join attribute: lineage, a value row and its key in
+    // mv_value (the migration moved such keys; this row is what it moved, written after it).
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    raw.execute_batch(&format!(
+        "INSERT INTO connector (name) VALUES ('corp.example.com');
+         INSERT INTO mv_attribute (mv_id, attribute, rule, connector_id, next_ordinal)
+             VALUES ({0}, 'sourceAnchor', 'old rule', 1, 1);
+         INSERT INTO mv_value (mv_id, attribute, tag, value, ordinal) VALUES
+             ({0}, 'sourceAnchor', 1, CAST('QUJD' AS TEXT), 0);",
+        mv.0
+    ))
+    .unwrap();
+    raw.execute(
+        "INSERT INTO mv_join (attribute, value_key, mv_id) VALUES ('sourceAnchor', ?1, ?2)",
+        rusqlite::params![crate::engine::store::join_key(&s("QUJD")), mv.0],
+    )
+    .unwrap();
+    drop(raw);
+    let mut tx = store.begin().unwrap();
+    let find = |tx: &dyn StoreTx, v: &str, case| {
+        tx.find_mv_by_value(None, &attr("sourceAnchor"), &s(v), case)
+            .unwrap()
+    };
+    assert_eq!(find(&*tx, "qujd", JoinCase::Insensitive), vec![mv]);
+    assert_eq!(find(&*tx, "QUJD", JoinCase::Sensitive), vec![mv]);
+    assert_eq!(find(&*tx, "qujd", JoinCase::Sensitive), vec![]);
+    let change = tx
+        .set_mv_attribute(
+            mv,
+            &attr("sourceAnchor"),
+            Some(&Contribution {
+                values: vec![s("REVG")],
+                rule: "new rule".into(),
+                connector: ad(),
+            }),
+        )
+        .unwrap();
+    assert_eq!(
+        (change.added, change.removed),
+        (vec![s("REVG")], vec![s("QUJD")])
+    );
+    assert_eq!(find(&*tx, "qujd", JoinCase::Insensitive), vec![]);
+    assert_eq!(find(&*tx, "REVG", JoinCase::Sensitive), vec![mv]);
+    tx.commit().unwrap();
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let count = |sql: &str| -> i64 { raw.query_row(sql, [], |r| r.get(0)).unwrap() };
+    assert_eq!(
+        (
+            count("SELECT COUNT(*) FROM mv_value"),
+            count("SELECT COUNT(*) FROM mv_attribute"),
+            count("SELECT COUNT(*) FROM mv_join"),
+        ),
+        (0, 0, 1),
+        "the rows went when it moved inline; one key is left"
+    );
+}
+
+#[test]
+fn migrating_to_version_6_moves_join_keys_and_drops_the_old_index() {
+    use super::schema::{MIGRATIONS, VERSION_TABLE};
+    let conn = rusqlite::Connection::open_in_memory().unwrap();
+    conn.execute_batch(VERSION_TABLE).unwrap();
+    for m in MIGRATIONS.iter().filter(|m| m.version < 6) {
+        conn.execute_batch(m.sql).unwrap();
+    }
+    conn.execute_batch(
+        "INSERT INTO connector (id, name) VALUES (1, 'corp');
+         INSERT INTO mv_object (id, object_type, created_at) VALUES (1, 'person', 0), (2, 'person', 0);
+         INSERT INTO mv_value (mv_id, attribute, tag, value, ordinal, value_key) VALUES
+             (1, 'mail', 1, 'A@x', 0, CAST('a@x' AS BLOB)),
+             (2, 'mail', 1, 'b@x', 0, CAST('b@x' AS BLOB)),
+             (2, 'department', 1, 'Ops', 0, NULL);",
+    )
+    .unwrap();
+    let v6 = MIGRATIONS.iter().find(|m| m.version == 6).unwrap();
+    conn.execute_batch(v6.sql).unwrap();
+    let keys: Vec<(String, Vec<u8>, i64)> = conn
+        .prepare("SELECT attribute, value_key, mv_id FROM mv_join ORDER BY mv_id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            ("mail".to_string(), b"a@x".to_vec(), 1),
+            ("mail".to_string(), b"b@x".to_vec(), 2)
+        ]
+    );
+    let old_index: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM sqlite_master WHERE name = 'mv_value_join'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let left: i64 = conn
+        .query_row(
+            "SELECT COUNT(*) FROM mv_value WHERE value_key IS NOT NULL",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!((old_index, left), (0, 0));
 }
 
 #[test]
