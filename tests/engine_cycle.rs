@@ -780,3 +780,39 @@ fn a_join_finds_an_object_projected_earlier_in_the_same_page() {
         .unwrap_or_else(|| panic!("{later}: {:#?}", r.errors));
     assert!(e.message.contains("would join it"), "{}", e.message);
 }
+
+#[test]
+fn a_reference_removed_while_unresolved_stays_removed_when_its_target_arrives() {
+    // Jessica is missing at first: Carlos Brown's and Carlos Singh's manager reference waits
+    // for her. Carlos Brown then loses his manager in a full cycle (which reads which objects
+    // of the page hold waiting references, to clear only theirs); when Jessica arrives, only
+    // Carlos Singh gets her.
+    const JESSICA: &str = "CN=Jessica Hill,OU=Users,OU=Seattle,OU=Contoso,DC=contoso,DC=example";
+    const BROWN: &str = "CN=Carlos Brown,OU=Users,OU=Seattle,OU=Contoso,DC=contoso,DC=example";
+    const SINGH: &str = "CN=Carlos Singh,OU=Users,OU=Seattle,OU=Contoso,DC=contoso,DC=example";
+    let lab = Lab::new();
+    let mut jessica = None;
+    lab.edit(|e| {
+        let at = e
+            .iter()
+            .position(|x| x.dn.eq_ignore_ascii_case(JESSICA))
+            .unwrap();
+        jessica = Some(e.remove(at));
+        set(e, BROWN, "manager", &[JESSICA]);
+        set(e, SINGH, "manager", &[JESSICA]);
+    });
+    let r = lab.cycle(Requested::Full, ExportMode::Send);
+    assert_eq!(r.error_count, 0, "{:#?}", r.errors);
+    lab.edit(|e| set(e, BROWN, "manager", &[]));
+    let r = lab.cycle(Requested::Full, ExportMode::Send);
+    assert_eq!(r.error_count, 0, "{:#?}", r.errors);
+    let jessica = jessica.unwrap();
+    lab.edit(|e| e.push(jessica));
+    let r = lab.cycle(Requested::Full, ExportMode::Send);
+    assert_eq!(r.error_count, 0, "{:#?}", r.errors);
+    let boss = lab.tenant_entry("displayName", "Jessica Hill").unwrap();
+    let singh = lab.tenant_entry("displayName", "Carlos Singh").unwrap();
+    assert_eq!(values(&singh, "manager"), vec![boss.dn.clone()]);
+    let brown = lab.tenant_entry("displayName", "Carlos Brown").unwrap();
+    assert_eq!(values(&brown, "manager"), Vec::<String>::new());
+}

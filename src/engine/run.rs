@@ -333,6 +333,8 @@ struct Cycle<'r> {
     deferred: inbound::Deferred,
     /// Full cycle: the metaverse objects of the current page, read with it.
     metaverse: inbound::MetaverseCache,
+    /// Full cycle: which objects of the current source page hold unresolved references.
+    unresolved: Option<inbound::UnresolvedPage>,
 }
 
 impl Cycle<'_> {
@@ -544,6 +546,7 @@ impl<'a> Engine<'a> {
             added: Vec::new(),
             deferred: inbound::Deferred::new(join_attributes(self.rules)),
             metaverse: HashMap::new(),
+            unresolved: None,
         };
         let outcome = self.stages(rt, options, &mut cx);
         let mut tx = self.store.begin()?;

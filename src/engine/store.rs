@@ -562,6 +562,14 @@ pub trait ReferenceStore {
     /// afresh). Returns how many.
     fn clear_unresolved_refs(&mut self, cs: CsId, attribute: &AttributeName) -> StoreResult<u64>;
 
+    /// The objects with ids after `after` up to `through` that hold any unresolved reference
+    /// (a page's, in one range query), in id order.
+    fn unresolved_holders_between(
+        &self,
+        after: Option<CsId>,
+        through: CsId,
+    ) -> StoreResult<Vec<CsId>>;
+
     /// The objects of `connector` holding an unresolved reference to `target` (compared as
     /// DNs): each with the metaverse attribute and rule the reference flows through.
     fn unresolved_refs_to(

@@ -66,14 +66,23 @@ pub(super) fn run(
                 tx.rollback()?;
                 break;
             };
-            after = Some(last);
             if c.role == Role::Source {
                 prefetch_metaverse(&*tx, cx, &objects)?;
+                cx.unresolved = Some(UnresolvedPage {
+                    after,
+                    through: last,
+                    holders: tx
+                        .unresolved_holders_between(after, last)?
+                        .into_iter()
+                        .collect(),
+                });
             }
+            after = Some(last);
             for o in objects {
                 sync_one(&mut *tx, c, all, cx, o.id, Some(o))?;
             }
             cx.metaverse.clear();
+            cx.unresolved = None;
             flush(&mut *tx, c, cx)?;
             let added = std::mem::take(&mut cx.added);
             tx.clear_pending_adds(&added)?;
@@ -823,6 +832,44 @@ fn plan_for(
     Ok(plan.errors.is_empty().then_some(plan.contributions))
 }
 
+/// Full cycle: the objects of the current source page that hold unresolved references, read
+/// with the page, so that resolving an attribute afresh only clears the old ones where there
+/// are any. Every unresolved reference the engine adds goes through [`remember_unresolved`],
+/// which notes its holder here: the set only ever over-approximates.
+pub(super) struct UnresolvedPage {
+    after: Option<CsId>,
+    through: CsId,
+    holders: HashSet<CsId>,
+}
+
+/// Whether `cs` may hold unresolved references (true unless the current page knows it holds
+/// none).
+fn may_hold_unresolved(cx: &Cycle<'_>, cs: CsId) -> bool {
+    match &cx.unresolved {
+        Some(page) if page.after.is_none_or(|a| cs > a) && cs <= page.through => {
+            page.holders.contains(&cs)
+        }
+        _ => true,
+    }
+}
+
+/// Remembers an unresolved reference of `holder` (see [`StoreTx::add_unresolved_ref`]) and
+/// notes the holder in the current page's [`UnresolvedPage`].
+fn remember_unresolved(
+    tx: &mut dyn StoreTx,
+    cx: &mut Cycle<'_>,
+    holder: CsId,
+    attribute: &AttributeName,
+    target: &Dn,
+    rule: &str,
+) -> Result<(), EngineError> {
+    if let Some(page) = &mut cx.unresolved {
+        page.holders.insert(holder);
+    }
+    tx.add_unresolved_ref(holder, attribute, target, rule)?;
+    Ok(())
+}
+
 /// Writes a reference attribute: each source DN becomes the metaverse reference of the object
 /// joined to it; DNs of objects not joined are remembered for when they are. `absent`: the
 /// metaverse object is known to have no value of `attr`.
@@ -837,7 +884,9 @@ fn references(
     want: Option<&Contribution>,
     absent: bool,
 ) -> Result<(), EngineError> {
-    tx.clear_unresolved_refs(cs.id, attr)?;
+    if may_hold_unresolved(cx, cs.id) {
+        tx.clear_unresolved_refs(cs.id, attr)?;
+    }
     let new = match want {
         None => None,
         Some(contribution) => {
@@ -847,7 +896,7 @@ fn references(
             } else {
                 tx.counterpart(source, mv)?.map(|x| x.cs)
             };
-            if let Some(h) = holder.filter(|h| *h != cs.id) {
+            if let Some(h) = holder.filter(|h| *h != cs.id && may_hold_unresolved(cx, *h)) {
                 tx.clear_unresolved_refs(h, attr)?;
             }
             // The values' DNs first (a value that is no DN is reported and left out), then
@@ -874,7 +923,7 @@ fn references(
                     Some(target) => values.push(refs::mv_ref(target)),
                     None => {
                         if let Some(h) = holder {
-                            tx.add_unresolved_ref(h, attr, dn, &contribution.rule)?;
+                            remember_unresolved(tx, cx, h, attr, dn, &contribution.rule)?;
                         }
                     }
                 }
@@ -932,7 +981,7 @@ fn member_changes(
                 let Some(dn) = reference_dn(v) else { continue };
                 match tx.linked_mv_by_dn(c.name(), &dn)? {
                     Some(m) => add.push(refs::mv_ref(m)),
-                    None => tx.add_unresolved_ref(cs.id, &target, &dn, &rule)?,
+                    None => remember_unresolved(tx, cx, cs.id, &target, &dn, &rule)?,
                 }
             }
             let mut remove = Vec::new();
@@ -1109,7 +1158,7 @@ fn delete_metaverse_object(
             && &owner == connector
             && let Some(holder) = tx.counterpart(connector, referrer)?
         {
-            tx.add_unresolved_ref(holder.cs, &attr, dn, &rule)?;
+            remember_unresolved(tx, cx, holder.cs, &attr, dn, &rule)?;
         }
     }
     tx.delete_mv(mv)?;

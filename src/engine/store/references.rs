@@ -151,6 +151,25 @@ impl ReferenceStore for SqliteTx<'_> {
         Ok(n as u64)
     }
 
+    fn unresolved_holders_between(
+        &self,
+        after: Option<CsId>,
+        through: CsId,
+    ) -> StoreResult<Vec<CsId>> {
+        let db = self.db();
+        Ok(db
+            .rows(
+                "finding a page's unresolved references",
+                "SELECT DISTINCT cs_id FROM unresolved_ref WHERE cs_id > ?1 AND cs_id <= ?2 \
+                 ORDER BY cs_id",
+                params![after_bound(after.map(|c| c.0)), through.0],
+                |r| r.get(0),
+            )?
+            .into_iter()
+            .map(CsId)
+            .collect())
+    }
+
     fn unresolved_refs_to(
         &self,
         connector: &ConnectorName,
