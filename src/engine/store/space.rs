@@ -186,8 +186,13 @@ impl Names {
     }
 }
 
-/// An object's values as they are read: (attribute, ordinal, value), in any order.
-type ValueRows = Vec<(AttributeName, i64, Value)>;
+/// An object's values as they are read: its inline attributes, whole and in order, and its
+/// value rows (attribute, ordinal, value) in any order. An attribute is in one of the two.
+#[derive(Default)]
+struct ValueRows {
+    inline: Vec<(AttributeName, Vec<Value>)>,
+    rows: Vec<(AttributeName, i64, Value)>,
+}
 
 /// Collects value rows into [`ValueRows`], keeping the first decoding error.
 #[derive(Default)]
@@ -205,7 +210,7 @@ impl Collector {
         first: usize,
     ) -> rusqlite::Result<()> {
         match self.names.row(r, first)? {
-            (Ok(name), Ok(value), ordinal) => rows.push((name, ordinal, value)),
+            (Ok(name), Ok(value), ordinal) => rows.rows.push((name, ordinal, value)),
             (Err(e), _, _) | (_, Err(e), _) => {
                 self.error.get_or_insert(e);
             }
@@ -227,12 +232,7 @@ impl Collector {
         for (text, values) in inline {
             match self.names.resolve(text.as_bytes()) {
                 Ok(name) if skip.contains(&name) => {}
-                Ok(name) => rows.extend(
-                    values
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, v)| (name.clone(), i as i64, v)),
-                ),
+                Ok(name) => rows.inline.push((name, values)),
                 Err(e) => {
                     self.error.get_or_insert(e);
                 }
@@ -257,21 +257,27 @@ fn assemble(
     mut values: ValueRows,
 ) -> StoreResult<CsObject> {
     let dn = header.dn(db)?;
-    values.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-    let mut attributes = Attributes::new();
+    let mut attributes: Attributes = values
+        .inline
+        .into_iter()
+        .filter(|(_, list)| !list.is_empty())
+        .collect();
+    values
+        .rows
+        .sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
     let mut current: Option<(AttributeName, Vec<Value>)> = None;
-    for (name, _, value) in values {
+    for (name, _, value) in values.rows {
         match &mut current {
             Some((n, list)) if *n == name => list.push(value),
             _ => {
                 if let Some((n, list)) = current.replace((name, vec![value])) {
-                    attributes.insert(n, list);
+                    attributes.entry(n).or_default().extend(list);
                 }
             }
         }
     }
     if let Some((n, list)) = current {
-        attributes.insert(n, list);
+        attributes.entry(n).or_default().extend(list);
     }
     Ok(CsObject {
         id: CsId(header.id),
@@ -333,7 +339,7 @@ fn read_object(db: &Db<'_>, cs: CsId, skip: &[AttributeName]) -> StoreResult<Opt
     };
     let connector = db.connector_name(header.connector_id)?;
     let mut collector = Collector::default();
-    let mut values = ValueRows::new();
+    let mut values = ValueRows::default();
     let inline = collector.inline(db, &mut values, &header, skip)?;
     if header.has_rows(db, inline)? {
         // One query for every value row unless a skipped attribute is actually there (the
