@@ -451,6 +451,45 @@ fn same_ref(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// The values of `new` that `old` lacks and those of `old` that `new` lacks, references compared
+/// as DNs. When every reference is spelled alike on both sides (the connector space holds what
+/// was exported, so a list that did not change is), no DN is parsed; otherwise each value is
+/// parsed once.
+fn reference_diff(old: &[Value], new: &[Value]) -> (Vec<Value>, Vec<Value>) {
+    fn texts(values: &[Value]) -> Option<std::collections::HashSet<&str>> {
+        values
+            .iter()
+            .map(|v| match v {
+                Value::Ref(x) => Some(x.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+    if let (Some(o), Some(n)) = (texts(old), texts(new))
+        && o.len() == n.len()
+        && o.iter().all(|x| n.contains(x))
+    {
+        return (Vec::new(), Vec::new());
+    }
+    let old_keys: Vec<RefKey> = old.iter().map(ref_key).collect();
+    let new_keys: Vec<RefKey> = new.iter().map(ref_key).collect();
+    let old_set: std::collections::HashSet<&RefKey> = old_keys.iter().collect();
+    let new_set: std::collections::HashSet<&RefKey> = new_keys.iter().collect();
+    let added = new
+        .iter()
+        .zip(&new_keys)
+        .filter(|(_, k)| !old_set.contains(k))
+        .map(|(v, _)| v.clone())
+        .collect();
+    let removed = old
+        .iter()
+        .zip(&old_keys)
+        .filter(|(_, k)| !new_set.contains(k))
+        .map(|(v, _)| v.clone())
+        .collect();
+    (added, removed)
+}
+
 /// Outbound changes with metaverse references translated, compared again as DNs, and
 /// reference lists turned into incremental changes.
 fn translate_changes(
@@ -469,28 +508,13 @@ fn translate_changes(
             continue;
         }
         let new = translate_values(tx, t, known, &ch.new)?;
-        let old = cs
-            .attributes
-            .get(&ch.attribute)
-            .cloned()
-            .unwrap_or_default();
-        let old_keys: std::collections::HashSet<RefKey> = old.iter().map(ref_key).collect();
-        let new_keys: std::collections::HashSet<RefKey> = new.iter().map(ref_key).collect();
-        let added: Vec<Value> = new
-            .iter()
-            .filter(|n| !old_keys.contains(&ref_key(n)))
-            .cloned()
-            .collect();
-        let removed: Vec<Value> = old
-            .iter()
-            .filter(|o| !new_keys.contains(&ref_key(o)))
-            .cloned()
-            .collect();
+        let old: &[Value] = cs.attributes.get(&ch.attribute).map_or(&[], Vec::as_slice);
+        let (added, removed) = reference_diff(old, &new);
         if added.is_empty() && removed.is_empty() {
             continue;
         }
         if old.len() <= 1 && new.len() <= 1 {
-            out.push(AttributeChange::replace(ch.attribute, old, new));
+            out.push(AttributeChange::replace(ch.attribute, old.to_vec(), new));
         } else {
             out.push(AttributeChange::incremental(ch.attribute, removed, added));
         }
@@ -792,4 +816,41 @@ fn deprovision(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(dn: &str) -> Value {
+        Value::Ref(dn.to_string())
+    }
+
+    #[test]
+    fn reference_lists_differ_by_dn_not_by_spelling() {
+        let old = vec![r("CN=Ann,OU=Staff,DC=x"), r("CN=Bob,OU=Staff,DC=x")];
+        // The same list, the same spelling, any order: nothing changes.
+        let same = vec![old[1].clone(), old[0].clone()];
+        assert_eq!(reference_diff(&old, &same), (vec![], vec![]));
+        // Spelled otherwise (case, spaces after commas): still the same objects.
+        let respelled = vec![r("cn=ann, ou=staff, dc=x"), r("CN=BOB,OU=Staff,DC=X")];
+        assert_eq!(reference_diff(&old, &respelled), (vec![], vec![]));
+        // One member swapped for another, the other respelled: only the swap shows.
+        let swapped = vec![r("cn=ann,ou=staff,dc=x"), r("CN=Cy,OU=Staff,DC=x")];
+        assert_eq!(
+            reference_diff(&old, &swapped),
+            (
+                vec![r("CN=Cy,OU=Staff,DC=x")],
+                vec![r("CN=Bob,OU=Staff,DC=x")]
+            )
+        );
+        // From and to nothing; values that are not references compare as they are.
+        assert_eq!(reference_diff(&[], &old), (old.clone(), vec![]));
+        assert_eq!(reference_diff(&old, &[]), (vec![], old.clone()));
+        let text = vec![Value::Str("CN=Ann,OU=Staff,DC=x".into())];
+        assert_eq!(
+            reference_diff(&old[..1], &text),
+            (text.clone(), old[..1].to_vec())
+        );
+    }
 }
