@@ -18,6 +18,7 @@
 //! | [`sync`] | the synchronization stage as pure plans (join, projection, lineage, outbound) |
 //! | [`filter`] | domain and OU filtering (by objectGUID and DN) |
 //! | [`guard`] | the accidental-delete guard |
+//! | [`hash`] | a fast hasher for the engine's own short keys |
 //! | [`cycle`] | full or delta cycle, and why |
 //! | [`store`] | the SQLite store: connector spaces, metaverse, pending exports, journal, history |
 //! | [`refs`] | references (members, managers) in connector spaces, the metaverse and targets |
@@ -35,6 +36,7 @@ pub mod cycle;
 pub mod expr;
 pub mod filter;
 pub mod guard;
+pub mod hash;
 pub mod model;
 pub mod refs;
 pub mod report;

@@ -545,7 +545,7 @@ impl<'a> Engine<'a> {
             members: std::cell::RefCell::new(HashMap::new()),
             added: Vec::new(),
             deferred: inbound::Deferred::new(join_attributes(self.rules)),
-            metaverse: HashMap::new(),
+            metaverse: inbound::MetaverseCache::default(),
             unresolved: None,
         };
         let outcome = self.stages(rt, options, &mut cx);

@@ -263,46 +263,7 @@ pub fn mv_attributes(ty: MvObjectType) -> Vec<AttrDef> {
     parts.iter().flat_map(|p| p.iter().copied()).collect()
 }
 
-/// A word-at-a-time multiplicative hash (as rustc's FxHash): the metaverse index hashes short
-/// ASCII names on every lookup, where SipHash's setup costs more than the search (the keys are
-/// our own fixed list: no flooding to fear).
-#[derive(Default)]
-struct WordHash(u64);
-
-impl WordHash {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl std::hash::Hasher for WordHash {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            for (w, b) in word.iter_mut().zip(rest) {
-                *w = *b;
-            }
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.add(u64::from(byte));
-    }
-}
-
-type NameIndex = HashMap<String, AttrDef, std::hash::BuildHasherDefault<WordHash>>;
+type NameIndex = crate::engine::hash::FastMap<String, AttrDef>;
 
 /// Per metaverse type (in [`MvObjectType::ALL`] order), its attributes by folded name.
 static MV_INDEX: LazyLock<[NameIndex; 3]> = LazyLock::new(|| {

@@ -11,12 +11,13 @@
 //! a delta cycle a joined object's large reference attributes are never loaded: their value
 //! changes are applied one by one.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use super::{Cycle, CycleOptions, EngineConnector, EngineError, Role, find};
 use crate::domain::{AttributeName, Dn, ObjectGuid};
 use crate::engine::expr::{Object, Value};
 use crate::engine::filter;
+use crate::engine::hash::{FastMap, FastSet};
 use crate::engine::model::{
     Anchor, ConnectorName, Contribution, CsId, CsObject, MvId, MvObject, Operation, PendingExport,
     PendingImport,
@@ -627,7 +628,7 @@ enum Joined {
 /// ([`Joined::Read`]); anything that writes another object's metaverse attributes or links
 /// (completed references, a deleted metaverse object, a disconnection) empties the cache, so
 /// what is taken is what the store holds.
-pub(super) type MetaverseCache = HashMap<MvId, (MvObject, Vec<(ConnectorName, CsId)>)>;
+pub(super) type MetaverseCache = FastMap<MvId, (MvObject, Vec<(ConnectorName, CsId)>)>;
 
 fn prefetch_metaverse(
     tx: &dyn StoreTx,
@@ -635,7 +636,7 @@ fn prefetch_metaverse(
     objects: &[CsObject],
 ) -> Result<(), EngineError> {
     cx.metaverse.clear();
-    let wanted: HashSet<MvId> = objects.iter().filter_map(|o| o.mv).collect();
+    let wanted: FastSet<MvId> = objects.iter().filter_map(|o| o.mv).collect();
     let (Some(first), Some(last)) = (wanted.iter().min(), wanted.iter().max()) else {
         return Ok(());
     };
@@ -644,7 +645,7 @@ fn prefetch_metaverse(
         return Ok(());
     }
     let after = MvId(first.0.saturating_sub(1));
-    let mut links: HashMap<MvId, Vec<(ConnectorName, CsId)>> = HashMap::new();
+    let mut links: FastMap<MvId, Vec<(ConnectorName, CsId)>> = FastMap::default();
     for (mv, name, cs) in tx.links_between(Some(after), *last)? {
         if wanted.contains(&mv) {
             links.entry(mv).or_default().push((name, cs));
@@ -839,7 +840,7 @@ fn plan_for(
 pub(super) struct UnresolvedPage {
     after: Option<CsId>,
     through: CsId,
-    holders: HashSet<CsId>,
+    holders: FastSet<CsId>,
 }
 
 /// Whether `cs` may hold unresolved references (true unless the current page knows it holds

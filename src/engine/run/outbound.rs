@@ -9,11 +9,12 @@
 //! arrive as value changes leave as incremental changes, never as a rewrite of the whole list;
 //! an object never exported is still an add, however often it changes before export.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use super::{Cycle, CycleOptions, Dirty, EngineConnector, EngineError, RefDelta};
 use crate::domain::{AttributeName, Dn};
 use crate::engine::expr::Value;
+use crate::engine::hash::FastMap;
 use crate::engine::model::{
     AttributeChange, Attributes, ChangeKind, CsObject, MvId, MvObject, Operation, PendingExport,
 };
@@ -65,7 +66,7 @@ fn pass(
             let counterparts = tx.counterparts_between(t.name(), after, last)?;
             // The counterparts' objects too, in one go (what the plans compare against).
             let target_ids: Vec<_> = counterparts.iter().map(|(_, cp)| cp.cs).collect();
-            let mut targets: HashMap<_, _> = tx
+            let mut targets: FastMap<_, _> = tx
                 .cs_objects(&target_ids)?
                 .into_iter()
                 .map(|o| (o.id, o))
@@ -116,7 +117,7 @@ fn pass(
 /// provisioned or deprovisioned, and both record it here ([`provision`], [`deprovision`]), so
 /// an entry stays true until the pass ends; the pass starts and ends with it empty.
 #[derive(Default)]
-pub(super) struct Counterparts(HashMap<MvId, Option<Counterpart>>);
+pub(super) struct Counterparts(FastMap<MvId, Option<Counterpart>>);
 
 impl Counterparts {
     /// The counterpart of `mv` in `t`.
@@ -163,7 +164,7 @@ impl Counterparts {
     }
 
     fn clear(&mut self) {
-        self.0 = HashMap::new();
+        self.0 = FastMap::default();
     }
 }
 

@@ -29,6 +29,7 @@ use super::valueset::ValueSet;
 use super::{StoreResult, SyncStore};
 use crate::domain::{AttributeName, Dn};
 use crate::engine::expr::Value;
+use crate::engine::hash::FastMap;
 use crate::engine::model::{
     Anchor, Attributes, ConnectorName, CsId, CsObject, MvId, PendingImport,
 };
@@ -166,7 +167,7 @@ type ValueRow = (Result<AttributeName, String>, Result<Value, String>, i64);
 /// Attribute names already parsed while reading (names repeat from row to row and from object
 /// to object, so each distinct spelling is validated and allocated once).
 #[derive(Default)]
-struct Names(HashMap<String, AttributeName>);
+struct Names(FastMap<String, AttributeName>);
 
 impl Names {
     fn resolve(&mut self, text: &[u8]) -> Result<AttributeName, String> {
@@ -306,7 +307,8 @@ fn assemble_all(
         .map(|raw| CsHeader::decode(db, raw))
         .collect::<StoreResult<Vec<_>>>()?;
     let mut collector = Collector::default();
-    let mut by_object: HashMap<i64, ValueRows> = HashMap::with_capacity(headers.len());
+    let mut by_object: FastMap<i64, ValueRows> =
+        FastMap::with_capacity_and_hasher(headers.len(), Default::default());
     let mut rows_needed = false;
     for header in &headers {
         let values = by_object.entry(header.id).or_default();

@@ -40,6 +40,7 @@ use super::schema::{self, MIGRATIONS, VERSION_TABLE};
 use super::{Store, StoreResult, StoreTx};
 use crate::domain::AttributeName;
 use crate::engine::expr::{DateTime, Value};
+use crate::engine::hash::FastMap;
 use crate::engine::model::ConnectorName;
 
 /// How long a statement waits for another connection's write lock before failing.
@@ -387,7 +388,7 @@ pub(crate) struct SqliteTx<'a> {
 #[derive(Default)]
 pub(crate) struct TxCache {
     connectors: RefCell<HashMap<String, ConnectorRow>>,
-    names: RefCell<HashMap<i64, ConnectorName>>,
+    names: RefCell<FastMap<i64, ConnectorName>>,
     join_attributes: RefCell<Option<Vec<AttributeName>>>,
     spellings: RefCell<Spellings>,
 }
@@ -397,8 +398,8 @@ pub(crate) struct TxCache {
 /// the same name, so nothing here ever needs forgetting.
 #[derive(Default)]
 pub(crate) struct Spellings {
-    names: HashMap<String, AttributeName>,
-    rules: HashMap<String, std::sync::Arc<str>>,
+    names: FastMap<String, AttributeName>,
+    rules: FastMap<String, std::sync::Arc<str>>,
 }
 
 impl Spellings {
