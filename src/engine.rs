@@ -27,9 +27,10 @@
 //!
 //! Status: cycles run end to end with the AD and LDIF connectors (`sync run`, `sync status`,
 //! and the scheduler in [`crate::service`]). A full sync reads connector-space and metaverse
-//! pages in a few range queries and writes each object in a handful of statements; it is still
-//! row-per-value storage bound, well short of the 100,000 objects/s target (see
-//! `tests/bench/engine.rs`): object-level storage of values is the next step.
+//! pages in a few range queries, keeps attributes inline in their object's row (references in
+//! rows, join keys in a key table) and writes a page's projections together; it is still short
+//! of the 100,000 objects/s per core: `tests/bench/engine.rs` measures the sync stage,
+//! `tests/bench/sqlite_floor.rs` what SQLite alone costs for a first sync's writes.
 
 pub mod connector;
 pub mod cycle;

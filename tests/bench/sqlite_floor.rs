@@ -1,8 +1,8 @@
 //! Benchmark: the least SQLite work a first full synchronization must do, with nothing read
-//! or evaluated: per object, the metaverse object with its attributes inline (a 600-byte BLOB),
-//! its join value and that value's lineage, the source object's link, the target's new
-//! connector-space object (digests and inline attributes) and its pending add (a 500-byte
-//! change list). Pages of 1,000 objects per transaction, prepared statements, the store's own
+//! or evaluated: per object, the metaverse object with its attributes inline (a 600-byte BLOB,
+//! the join attribute and its lineage included), its join key, the source object's link, the
+//! target's new connector-space object (digests and inline attributes) and its pending add (a
+//! 500-byte change list). Pages of 1,000 objects per transaction, prepared statements, the store's own
 //! schema and settings (WAL, synchronous=NORMAL), on a temporary database.
 //!
 //! It is the floor under the engine's sync stage (`cargo bench --bench engine`): the stage
@@ -103,14 +103,8 @@ fn main() {
                 .unwrap();
             let mut join = tx
                 .prepare_cached(
-                    "INSERT INTO mv_value (mv_id, attribute, tag, value, ordinal, value_key) \
-                     VALUES (?1, 'sourceAnchorBinary', 4, ?2, 0, ?2)",
-                )
-                .unwrap();
-            let mut lineage = tx
-                .prepare_cached(
-                    "INSERT INTO mv_attribute (mv_id, attribute, rule, connector_id, \
-                     next_ordinal) VALUES (?1, 'sourceAnchorBinary', 'In from AD - User', 1, 1)",
+                    "INSERT INTO mv_join (attribute, value_key, mv_id) \
+                     VALUES ('sourceAnchorBinary', ?2, ?1)",
                 )
                 .unwrap();
             let mut link = tx
@@ -132,7 +126,6 @@ fn main() {
                 mv.execute([&mv_attrs]).unwrap();
                 let m = tx.last_insert_rowid();
                 join.execute(params![m, guid(i)]).unwrap();
-                lineage.execute([m]).unwrap();
                 link.execute(params![i as i64 + 1, m]).unwrap();
                 let dn = format!("CN=User {i:06}");
                 target
