@@ -404,9 +404,15 @@ pub trait MetaverseStore {
     ) -> StoreResult<Vec<MvId>>;
 
     /// Every metaverse object with an id above `after` and up to `through`, in id order, with
-    /// all its attributes (a few range queries for the whole page: what a full cycle's outbound
-    /// stage reads after [`MetaverseStore::mv_ids_page`]).
-    fn mv_page(&self, after: Option<MvId>, through: MvId) -> StoreResult<Vec<MvObject>>;
+    /// all its attributes but `skip` (a few range queries for the whole page: what a full
+    /// cycle's outbound stage reads after [`MetaverseStore::mv_ids_page`]; the inbound stage
+    /// leaves out the large references, whose values it never compares whole).
+    fn mv_page(
+        &self,
+        after: Option<MvId>,
+        through: MvId,
+        skip: &[AttributeName],
+    ) -> StoreResult<Vec<MvObject>>;
 
     /// Up to `limit` metaverse ids (of `object_type`, if given) above `after`, in order.
     fn mv_ids_page(

@@ -651,11 +651,10 @@ fn prefetch_metaverse(
             links.entry(mv).or_default().push((name, cs));
         }
     }
-    for mut o in tx.mv_page(Some(after), *last)? {
+    for o in tx.mv_page(Some(after), *last, &cx.big_mv)? {
         if !wanted.contains(&o.id) {
             continue;
         }
-        o.attributes.retain(|a, _| !cx.big_mv.contains(a));
         let l = links.remove(&o.id).unwrap_or_default();
         cx.metaverse.insert(o.id, (o, l));
     }

@@ -60,7 +60,7 @@ fn pass(
             };
             // The page's objects and their counterparts in a few range queries: planning one
             // object never changes another's metaverse attributes or counterpart.
-            let objects = tx.mv_page(after, last)?;
+            let objects = tx.mv_page(after, last, &[])?;
             cx.counterparts.prefetch(&*tx, t, &objects)?;
             let mut objects = objects.into_iter().peekable();
             let counterparts = tx.counterparts_between(t.name(), after, last)?;

@@ -1217,7 +1217,12 @@ impl MetaverseStore for SqliteTx<'_> {
         Ok(out)
     }
 
-    fn mv_page(&self, after: Option<MvId>, through: MvId) -> StoreResult<Vec<MvObject>> {
+    fn mv_page(
+        &self,
+        after: Option<MvId>,
+        through: MvId,
+        skip: &[AttributeName],
+    ) -> StoreResult<Vec<MvObject>> {
         let db = self.db();
         let after = after_bound(after.map(|m| m.0));
         let mut objects: Vec<MvObject> = Vec::new();
@@ -1239,8 +1244,10 @@ impl MetaverseStore for SqliteTx<'_> {
             let mut attributes = BTreeMap::new();
             if let Some(blob) = blob {
                 for a in decode_inline(&db, &blob)? {
-                    let (name, c) = contribution_of(&db, a)?;
-                    attributes.insert(name, c);
+                    if !skip.contains(&a.name) {
+                        let (name, c) = contribution_of(&db, a)?;
+                        attributes.insert(name, c);
+                    }
                 }
             }
             objects.push(MvObject {
@@ -1291,6 +1298,8 @@ impl MetaverseStore for SqliteTx<'_> {
                 connector,
             });
         }
+        // The attribute being left out, while its rows stream by.
+        let mut skipped: Option<(i64, AttributeName)> = None;
         let mut page = PageAssembler {
             objects: &mut objects,
             object: 0,
@@ -1307,12 +1316,21 @@ impl MetaverseStore for SqliteTx<'_> {
             |r| {
                 let mv: i64 = r.get(0)?;
                 let attribute = r.get_ref(1)?.as_bytes()?;
-                let same = page.current.as_ref().is_some_and(|(m, a)| {
-                    *m == mv && a.as_str().as_bytes().eq_ignore_ascii_case(attribute)
-                });
-                if !same {
+                let is = |current: &Option<(i64, AttributeName)>| {
+                    current.as_ref().is_some_and(|(m, a)| {
+                        *m == mv && a.as_str().as_bytes().eq_ignore_ascii_case(attribute)
+                    })
+                };
+                if is(&skipped) {
+                    return Ok(());
+                }
+                if !is(&page.current) {
                     page.flush();
                     match db.spellings().resolve(attribute) {
+                        Ok(name) if skip.contains(&name) => {
+                            skipped = Some((mv, name));
+                            return Ok(());
+                        }
                         Ok(name) => page.current = Some((mv, name)),
                         Err(e) => {
                             failure.get_or_insert(e);

@@ -1811,7 +1811,7 @@ fn a_metaverse_page_reads_each_object_as_a_single_read_does() {
         (Some(ids[3]), ids[8]),
         (Some(ids[8]), ids[11]),
     ] {
-        let page = tx.mv_page(after, through).unwrap();
+        let page = tx.mv_page(after, through, &[]).unwrap();
         for o in &page {
             assert!(
                 after.is_none_or(|a| o.id > a) && o.id <= through,
@@ -1842,9 +1842,23 @@ fn a_metaverse_page_reads_each_object_as_a_single_read_does() {
     assert_eq!(&*one.attributes[&attr("member")].rule, "members");
     assert!(seen[5].attributes.is_empty());
     assert!(
-        tx.mv_page(Some(ids[11]), MvId(ids[11].0 + 5))
+        tx.mv_page(Some(ids[11]), MvId(ids[11].0 + 5), &[])
             .unwrap()
             .is_empty()
+    );
+    // Left out: a row attribute (members) and an inline one, as a single read leaves them out.
+    let skip = [attr("member"), attr("proxyAddresses")];
+    let without = tx.mv_page(None, ids[11], &skip).unwrap();
+    let expected: Vec<MvObject> = ids
+        .iter()
+        .filter_map(|id| tx.mv_object_without(*id, &skip).unwrap())
+        .collect();
+    assert_eq!(without, expected);
+    assert!(without[1].attributes.contains_key(&attr("displayName")));
+    assert!(
+        without
+            .iter()
+            .all(|o| skip.iter().all(|a| !o.attributes.contains_key(a)))
     );
 }
 
@@ -1992,7 +2006,10 @@ fn metaverse_attributes_live_inline_except_references_and_move_between_the_two()
     for (name, want) in &written {
         assert_eq!(back.attributes.get(name), want.as_ref(), "{name}");
     }
-    assert_eq!(tx.mv_page(None, mv).unwrap()[0].attributes, back.attributes);
+    assert_eq!(
+        tx.mv_page(None, mv, &[]).unwrap()[0].attributes,
+        back.attributes
+    );
     assert_eq!(
         tx.find_mv_by_value(
             Some(MvObjectType::Person),
