@@ -55,12 +55,17 @@ pub(crate) fn waiting_refs_sql(n: usize) -> String {
     )
 }
 
-/// The objects of connector `?1` at `n` DN keys (then the keys): one probe of the connector's
-/// DN index per key.
+/// The objects of connector `?1` at `n` DN keys (then per key its position in the caller's
+/// list and the key): one probe of the connector's DN index per key, driven from the list
+/// (`CROSS JOIN` keeps that order whatever the planner guesses); each row names the position.
 pub(crate) fn linked_by_dn_sql(n: usize) -> String {
     format!(
-        "SELECT dn_key, id, mv_id FROM cs_object WHERE connector_id = ?1 AND dn_key IN ({})",
-        vec!["?"; n].join(", ")
+        "SELECT v.column1, o.id, o.mv_id FROM (VALUES {}) AS v \
+         CROSS JOIN cs_object AS o ON o.connector_id = ?1 AND o.dn_key = v.column2",
+        (0..n)
+            .map(|i| format!("(?{}, ?{})", 2 * i + 2, 2 * i + 3))
+            .collect::<Vec<_>>()
+            .join(", ")
     )
 }
 
@@ -227,29 +232,32 @@ impl ReferenceStore for SqliteTx<'_> {
             return Ok(out);
         };
         let keys: Vec<String> = dns.iter().map(codec::dn_key).collect();
-        // Per key the object `linked_mv_by_dn` picks: a joined one first, then the lowest id.
-        let mut best: HashMap<String, (bool, i64, Option<i64>)> = HashMap::new();
-        let distinct = distinct(&keys);
-        for chunk in distinct.chunks(IN_CHUNK) {
+        let positions: Vec<i64> = (0..keys.len())
+            .map(|i| i64::try_from(i).unwrap_or(i64::MAX))
+            .collect();
+        // Per DN the object `linked_mv_by_dn` picks: a joined one first, then the lowest id.
+        let mut best: Vec<Option<(bool, i64, Option<i64>)>> = vec![None; keys.len()];
+        for (chunk, at) in keys.chunks(IN_CHUNK).zip(positions.chunks(IN_CHUNK)) {
             let sql = linked_by_dn_sql(chunk.len());
-            let params = with_connector(&c.id, chunk);
-            let rows: Vec<(String, i64, Option<i64>)> =
-                db.rows("resolving references", &sql, params.as_slice(), |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })?;
-            for (key, id, mv) in rows {
-                let rank = (mv.is_none(), id, mv);
-                best.entry(key)
-                    .and_modify(|b| {
-                        if (rank.0, rank.1) < (b.0, b.1) {
-                            *b = rank;
-                        }
-                    })
-                    .or_insert(rank);
+            let mut params: Vec<&dyn rusqlite::ToSql> = Vec::with_capacity(1 + 2 * chunk.len());
+            params.push(&c.id);
+            for (p, k) in at.iter().zip(chunk) {
+                params.push(p);
+                params.push(k);
             }
+            db.for_each("resolving references", &sql, params.as_slice(), |r| {
+                let (at, id, mv): (i64, i64, Option<i64>) = (r.get(0)?, r.get(1)?, r.get(2)?);
+                let rank = (mv.is_none(), id, mv);
+                if let Some(slot) = usize::try_from(at).ok().and_then(|i| best.get_mut(i))
+                    && slot.is_none_or(|b| (rank.0, rank.1) < (b.0, b.1))
+                {
+                    *slot = Some(rank);
+                }
+                Ok(())
+            })?;
         }
-        for (slot, key) in out.iter_mut().zip(&keys) {
-            *slot = best.get(key.as_str()).and_then(|b| b.2).map(MvId);
+        for (slot, b) in out.iter_mut().zip(best) {
+            *slot = b.and_then(|b| b.2).map(MvId);
         }
         Ok(out)
     }

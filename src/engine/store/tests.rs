@@ -3032,10 +3032,11 @@ fn batched_lookups_probe_an_index_per_key_and_never_walk_a_connector() {
             && !waiting.contains("cs_object_connector"),
         "{waiting}"
     );
-    let by_dn = plan(&references::linked_by_dn_sql(500), 500);
+    let by_dn = plan(&references::linked_by_dn_sql(500), 1000);
     assert_eq!(
         by_dn,
-        "SEARCH cs_object USING INDEX cs_object_dn (connector_id=? AND dn_key=?)"
+        "SCAN 500-ROW VALUES CLAUSE; \
+         SEARCH o USING INDEX cs_object_dn (connector_id=? AND dn_key=?)"
     );
     let counterparts = plan(&references::counterparts_of_sql(500), 500);
     assert_eq!(
