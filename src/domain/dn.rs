@@ -22,6 +22,12 @@ use super::{AttributeName, DomainError, Shown};
 /// characters are kept as UTF-8.
 pub fn escape_value(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
+    escape_into(&mut out, value);
+    out
+}
+
+/// [`escape_value`], appended to `out`.
+fn escape_into(out: &mut String, value: &str) {
     for (i, c) in value.char_indices() {
         let leading = i == 0;
         let trailing = i + c.len_utf8() == value.len();
@@ -41,7 +47,6 @@ pub fn escape_value(value: &str) -> String {
             c => out.push(c),
         }
     }
-    out
 }
 
 /// A relative distinguished name: one or more attribute/value pairs, such as `CN=Smith\, John`.
@@ -104,12 +109,29 @@ impl Rdn {
             .map(|(_, value)| value)
     }
 
+    /// The form equality, hashing and ordering compare: each pair's attribute type and value
+    /// lower-cased, the value escaped, the pairs sorted and joined with `+` (`cn=smith\, john`).
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
     /// Whether this RDN has more than one pair.
     pub fn is_multi_valued(&self) -> bool {
         !self.rest.is_empty()
     }
 
     fn rekey(&mut self) {
+        if self.rest.is_empty() {
+            // One pair (almost every RDN): the key in one buffer.
+            let (name, value) = &self.first;
+            let value = value.to_lowercase();
+            let mut key = String::with_capacity(name.as_str().len() + 1 + value.len());
+            key.extend(name.as_str().chars().map(|c| c.to_ascii_lowercase()));
+            key.push('=');
+            escape_into(&mut key, &value);
+            self.key = key;
+            return;
+        }
         let mut pairs: Vec<(String, String)> = self
             .avas()
             .map(|(name, value)| (name.as_str().to_ascii_lowercase(), value.to_lowercase()))

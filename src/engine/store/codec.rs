@@ -19,7 +19,7 @@
 
 use rusqlite::types::{ToSqlOutput, ValueRef};
 
-use crate::domain::{AttributeName, Dn, escape_value};
+use crate::domain::{AttributeName, Dn};
 use crate::engine::expr::{DateTime, Value};
 use crate::engine::model::{Anchor, AttributeChange, ChangeKind, Operation, PendingImport};
 
@@ -278,24 +278,13 @@ pub(crate) fn anchor_from(
 /// The key DN lookups use: every RDN's pairs lower-cased and sorted, as [`Dn`]'s equality
 /// compares them, so two DNs are equal exactly when their keys are.
 pub(crate) fn dn_key(dn: &Dn) -> String {
-    let mut out = String::new();
-    for (i, rdn) in dn.rdns().iter().enumerate() {
+    let rdns = dn.rdns();
+    let mut out = String::with_capacity(rdns.iter().map(|r| r.key().len() + 1).sum());
+    for (i, rdn) in rdns.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        let mut pairs: Vec<(String, String)> = rdn
-            .avas()
-            .map(|(name, value)| (name.as_str().to_ascii_lowercase(), value.to_lowercase()))
-            .collect();
-        pairs.sort();
-        for (j, (name, value)) in pairs.iter().enumerate() {
-            if j > 0 {
-                out.push('+');
-            }
-            out.push_str(name);
-            out.push('=');
-            out.push_str(&escape_value(value));
-        }
+        out.push_str(rdn.key());
     }
     out
 }
@@ -807,6 +796,50 @@ fn sip_round(v: &mut [u64; 4]) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// The DN key as stores before version 6 computed it, pair by pair (stored keys must not
+    /// change: lookups compare them).
+    fn dn_key_pair_by_pair(dn: &Dn) -> String {
+        let mut out = String::new();
+        for (i, rdn) in dn.rdns().iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            let mut pairs: Vec<(String, String)> = rdn
+                .avas()
+                .map(|(name, value)| (name.as_str().to_ascii_lowercase(), value.to_lowercase()))
+                .collect();
+            pairs.sort();
+            for (j, (name, value)) in pairs.iter().enumerate() {
+                if j > 0 {
+                    out.push('+');
+                }
+                out.push_str(name);
+                out.push('=');
+                out.push_str(&crate::domain::escape_value(value));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn dn_keys_are_the_stored_ones() {
+        for text in [
+            "",
+            "CN=Smith\\, John,OU=Sales,DC=corp,DC=example",
+            "cn=Ünïcode Ärger,ou=ÉQUIPE,dc=x",
+            "CN=a+UID=B,OU=x",
+            "UID=B+CN=a,OU=x",
+            "CN=\\ lead and trail\\ ,DC=x",
+            "CN=\\#hash,DC=x",
+            "CN=ctl\\0Achar,DC=x",
+            "OU=a\\+b\\=c\\;d,DC=X",
+            "CN=İstanbul,DC=x",
+        ] {
+            let dn = Dn::parse(text).unwrap();
+            assert_eq!(dn_key(&dn), dn_key_pair_by_pair(&dn), "{text}");
+        }
+    }
 
     proptest! {
         #[test]
