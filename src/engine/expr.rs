@@ -28,7 +28,9 @@ use crate::domain::AttributeName;
 pub use datetime::DateTime;
 pub use eval::{EvalContext, EvalError};
 pub use parser::ParseError;
-pub use value::{MemoryObject, Object, Params, Value};
+#[cfg(test)]
+pub(crate) use value::assert_reads_agree;
+pub use value::{MemoryObject, Object, Params, Value, attr_value};
 
 /// A parsed expression.
 #[derive(Clone)]

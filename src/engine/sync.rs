@@ -107,9 +107,9 @@ pub fn plan_inbound(
     lookup: &dyn MetaverseLookup,
 ) -> InboundPlan {
     let plan = rules.plan(Direction::Inbound, connector, object_class);
-    // One list per target attribute of the plan, in the plan's (sorted) order.
-    let mut lists: Vec<Vec<Flowed>> = Vec::new();
-    lists.resize_with(plan.targets.len(), Vec::new);
+    // Every contribution with the slot of its target in the plan's (sorted) targets; grouped
+    // by slot at the end (most targets get nothing: no list per target is made).
+    let mut flowed: Vec<(usize, Flowed)> = Vec::with_capacity(64);
     let mut errors = Vec::new();
     let mut in_scope = Vec::new();
     let present = plan.presence(cs);
@@ -119,16 +119,15 @@ pub fn plan_inbound(
                 // A NULL cannot change a resolved value; only a reference attribute needs to
                 // see it.
                 Ok(Value::Null) if !plan.references.get(pf.slot).copied().unwrap_or(true) => {}
-                Ok(value) => {
-                    if let Some(list) = lists.get_mut(pf.slot) {
-                        list.push(Flowed {
-                            value,
-                            rule: planned.name.clone(),
-                            precedence: rule.precedence,
-                            merge: flow.merge,
-                        });
-                    }
-                }
+                Ok(value) => flowed.push((
+                    pf.slot,
+                    Flowed {
+                        value,
+                        rule: planned.name.clone(),
+                        precedence: rule.precedence,
+                        merge: flow.merge,
+                    },
+                )),
                 Err(error) => errors.push(FlowError {
                     rule: rule.name.clone(),
                     target: flow.target.clone(),
@@ -170,13 +169,13 @@ pub fn plan_inbound(
                 'groups: for group in &rule.join {
                     let mut matches: Option<Vec<MvId>> = None;
                     for cond in group {
-                        let Some(value) = cs.get_attr(&cond.source) else {
+                        let Some(values) = cs.attr_values(&cond.source) else {
                             continue 'groups;
                         };
                         any_join_value = true;
                         let Some(ty) = ty else { continue 'groups };
                         let mut found: Vec<MvId> = Vec::new();
-                        for v in value.values() {
+                        for v in values.iter().flat_map(Value::values) {
                             found.extend(lookup.find(ty, &cond.target, v, cond.case_sensitive));
                         }
                         found.sort();
@@ -210,16 +209,21 @@ pub fn plan_inbound(
             decision
         }
     };
-    // The lists come in name order: the map is built in one pass, without searching.
-    let contributions = lists
-        .into_iter()
-        .zip(&plan.targets)
-        .filter(|(list, _)| !list.is_empty())
-        .map(|(mut list, target)| {
-            list.sort_by_key(|f| f.precedence);
-            (target.clone(), list)
-        })
-        .collect();
+    // Slots order as their names do: sorted by slot (a stable sort, so equal precedences keep
+    // their rule order), the lists come in name order and the map is built in one pass.
+    flowed.sort_by_key(|(slot, f)| (*slot, f.precedence));
+    let mut lists = Vec::with_capacity(flowed.len());
+    let mut rest = flowed.into_iter().peekable();
+    while let Some((slot, first)) = rest.next() {
+        let mut list = vec![first];
+        while let Some((_, f)) = rest.next_if(|(s, _)| *s == slot) {
+            list.push(f);
+        }
+        if let Some(target) = plan.targets.get(slot) {
+            lists.push((target.clone(), list));
+        }
+    }
+    let contributions = lists.into_iter().collect();
     InboundPlan {
         link,
         mv_type,
@@ -318,7 +322,7 @@ fn resolve_attribute<'f>(
 }
 
 fn singles(v: &Value) -> Vec<Value> {
-    v.values().into_iter().cloned().collect()
+    v.values().to_vec()
 }
 
 /// [`singles`] of a value that is no longer needed (no copies).

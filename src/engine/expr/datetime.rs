@@ -346,7 +346,7 @@ impl DateTime {
             })?,
             _ => fmt,
         };
-        let mut out = String::new();
+        let mut out = String::with_capacity(pattern.len() + 8);
         self.format_custom(pattern, &mut out)
             .map_err(|why| format!("FormatDateTime: invalid format \"{fmt}\": {why}"))?;
         Ok(out)

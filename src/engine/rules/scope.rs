@@ -55,11 +55,8 @@ impl Condition {
                 _ => false,
             };
         }
-        let value = obj.get_attr(&self.attribute).unwrap_or(Value::Null);
-        let values = match &value {
-            Value::Multi(items) => items.as_slice(),
-            one => std::slice::from_ref(one),
-        };
+        // Borrowed, not copied: the values are only read.
+        let values = obj.attr_values(&self.attribute).unwrap_or_default();
         let mut texts = values.iter().filter_map(text_cow);
         match self.operator {
             Operator::IsNull => texts.next().is_none(),
