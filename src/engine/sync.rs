@@ -107,9 +107,13 @@ pub fn plan_inbound(
     lookup: &dyn MetaverseLookup,
 ) -> InboundPlan {
     let plan = rules.plan(Direction::Inbound, connector, object_class);
-    // Every contribution with the slot of its target in the plan's (sorted) targets; grouped
-    // by slot at the end (most targets get nothing: no list per target is made).
-    let mut flowed: Vec<(usize, Flowed)> = Vec::with_capacity(64);
+    // Every contribution in arrival order, chained per target slot (most targets get nothing:
+    // no list per target is made until the end). `first`/`last`: per slot, the first and last
+    // contribution; the `usize` of each: the next one of its slot (`NONE`: none).
+    const NONE: usize = usize::MAX;
+    let mut flowed: Vec<(Option<Flowed>, usize)> = Vec::with_capacity(64);
+    let mut first = vec![NONE; plan.targets.len()];
+    let mut last = vec![NONE; plan.targets.len()];
     let mut errors = Vec::new();
     let mut in_scope = Vec::new();
     let present = plan.presence(cs);
@@ -119,15 +123,27 @@ pub fn plan_inbound(
                 // A NULL cannot change a resolved value; only a reference attribute needs to
                 // see it.
                 Ok(Value::Null) if !plan.references.get(pf.slot).copied().unwrap_or(true) => {}
-                Ok(value) => flowed.push((
-                    pf.slot,
-                    Flowed {
-                        value,
-                        rule: planned.name.clone(),
-                        precedence: rule.precedence,
-                        merge: flow.merge,
-                    },
-                )),
+                Ok(value) => {
+                    if let (Some(head), Some(tail)) =
+                        (first.get_mut(pf.slot), last.get_mut(pf.slot))
+                    {
+                        let at = flowed.len();
+                        flowed.push((
+                            Some(Flowed {
+                                value,
+                                rule: planned.name.clone(),
+                                precedence: rule.precedence,
+                                merge: flow.merge,
+                            }),
+                            NONE,
+                        ));
+                        match flowed.get_mut(*tail) {
+                            Some((_, next)) => *next = at,
+                            None => *head = at,
+                        }
+                        *tail = at;
+                    }
+                }
                 Err(error) => errors.push(FlowError {
                     rule: rule.name.clone(),
                     target: flow.target.clone(),
@@ -209,17 +225,19 @@ pub fn plan_inbound(
             decision
         }
     };
-    // Slots order as their names do: sorted by slot (a stable sort, so equal precedences keep
-    // their rule order), the lists come in name order and the map is built in one pass.
-    flowed.sort_by_key(|(slot, f)| (*slot, f.precedence));
+    // Slots order as their names do: the lists come in name order and the map is built in one
+    // pass.
     let mut lists = Vec::with_capacity(flowed.len());
-    let mut rest = flowed.into_iter().peekable();
-    while let Some((slot, first)) = rest.next() {
-        let mut list = vec![first];
-        while let Some((_, f)) = rest.next_if(|(s, _)| *s == slot) {
-            list.push(f);
+    for (target, head) in plan.targets.iter().zip(first) {
+        let mut list = Vec::new();
+        let mut at = head;
+        while let Some((f, next)) = flowed.get_mut(at) {
+            list.extend(f.take());
+            at = *next;
         }
-        if let Some(target) = plan.targets.get(slot) {
+        if !list.is_empty() {
+            // A stable sort: equal precedences keep their rule order.
+            list.sort_by_key(|f| f.precedence);
             lists.push((target.clone(), list));
         }
     }
