@@ -107,9 +107,7 @@ impl Expr {
     pub fn reads_only_attributes(&self) -> bool {
         let mut pure = true;
         self.root.walk(&mut |n| match &n.kind {
-            ast::Kind::Attribute(a)
-                if a.eq_ignore_case("dn") || a.eq_ignore_case("distinguishedName") =>
-            {
+            ast::Kind::Attribute(a) if a.is_dn() => {
                 pure = false;
             }
             ast::Kind::Parameter(_) => pure = false,

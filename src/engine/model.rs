@@ -369,14 +369,14 @@ impl crate::engine::expr::Object for CsObject {
     }
 
     fn get_attr(&self, name: &AttributeName) -> Option<Value> {
-        if name.eq_ignore_case("dn") || name.eq_ignore_case("distinguishedName") {
+        if name.is_dn() {
             return Some(Value::Ref(self.dn.to_string()));
         }
         attribute_value(self.attributes.get(name)?)
     }
 
     fn attr_values(&self, name: &AttributeName) -> Option<std::borrow::Cow<'_, [Value]>> {
-        if name.eq_ignore_case("dn") || name.eq_ignore_case("distinguishedName") {
+        if name.is_dn() {
             return Some(std::borrow::Cow::Owned(vec![Value::Ref(
                 self.dn.to_string(),
             )]));

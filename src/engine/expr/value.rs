@@ -219,7 +219,7 @@ impl Object for MemoryObject {
     }
 
     fn get_attr(&self, name: &AttributeName) -> Option<Value> {
-        if (name.eq_ignore_case("dn") || name.eq_ignore_case("distinguishedName"))
+        if name.is_dn()
             && let Some(dn) = &self.dn
         {
             return Some(Value::Ref(dn.clone()));
@@ -233,7 +233,7 @@ impl Object for MemoryObject {
     }
 
     fn attr_values(&self, name: &AttributeName) -> Option<Cow<'_, [Value]>> {
-        if (name.eq_ignore_case("dn") || name.eq_ignore_case("distinguishedName"))
+        if name.is_dn()
             && let Some(dn) = &self.dn
         {
             return Some(Cow::Owned(vec![Value::Ref(dn.clone())]));

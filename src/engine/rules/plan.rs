@@ -215,7 +215,7 @@ fn reads(kind: &FlowKind) -> Vec<AttributeName> {
 /// A flow's result for an object without the attributes it reads, when nothing else (the DN,
 /// parameters, the clock) can change it: computed by evaluating it on an empty object.
 fn when_absent(kind: &FlowKind) -> Option<Result<Value, EvalError>> {
-    let is_dn = |a: &AttributeName| a.eq_ignore_case("dn") || a.eq_ignore_case("distinguishedName");
+    let is_dn = |a: &AttributeName| a.is_dn();
     match kind {
         FlowKind::Direct(source) if is_dn(source) => None,
         FlowKind::Direct(_) => Some(Ok(Value::Null)),
