@@ -163,6 +163,10 @@ pub trait Object {
 /// [`Object::get_attr`] through [`Object::attr_values`]: the value of `name`, borrowed when the
 /// object holds it as one value (the usual case) and only read.
 pub fn attr_value<'o>(obj: &'o dyn Object, name: &AttributeName) -> Option<Cow<'o, Value>> {
+    if name.is_dn() {
+        // A DN is made on request, not held as a value: no list of it is needed either.
+        return obj.get_attr(name).map(Cow::Owned);
+    }
     match obj.attr_values(name)? {
         Cow::Borrowed(values) => match values {
             [] => None,
