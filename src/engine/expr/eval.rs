@@ -363,12 +363,11 @@ pub fn broadcast2(
     }
 }
 
+/// A function's implementation as [`apply`] calls it, with one row of argument values.
+type Call<'f> = dyn FnMut(&[Cow<'_, Value>]) -> Result<Value, FnError> + 'f;
+
 /// Call a function: positions marked [`Arg::Scalar`] are applied value by value.
-fn apply(
-    specs: &[Arg],
-    values: &[Cow<'_, Value>],
-    f: &mut dyn FnMut(&[Cow<'_, Value>]) -> Result<Value, FnError>,
-) -> Result<Value, FnError> {
+fn apply(specs: &[Arg], values: &[Cow<'_, Value>], f: &mut Call<'_>) -> Result<Value, FnError> {
     let spec_at = |i: usize| specs.get(i).or(specs.last()).copied().unwrap_or(Arg::Whole);
     let mut multi_len = values
         .iter()
