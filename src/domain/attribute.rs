@@ -96,6 +96,19 @@ impl AttributeName {
     pub fn eq_ignore_case(&self, other: &str) -> bool {
         self.text.eq_ignore_ascii_case(other)
     }
+
+    /// Whether this is `dn` or `distinguishedName` (in any case), the names under which objects
+    /// give their DN. Decided from the length and folded prefix where they differ (every other
+    /// name, on every attribute read), without reading the text.
+    pub fn is_dn(&self) -> bool {
+        const DN: u64 = u64::from_be_bytes(*b"dn\0\0\0\0\0\0");
+        const DISTINGU: u64 = u64::from_be_bytes(*b"distingu");
+        match self.text.len() {
+            2 => self.prefix == DN,
+            17 => self.prefix == DISTINGU && self.eq_ignore_case("distinguishedName"),
+            _ => false,
+        }
+    }
 }
 
 /// RFC 4512 `descr`: a letter, then letters, digits and hyphens.
@@ -212,6 +225,31 @@ serde_as_string!(AttributeName, "an LDAP attribute name");
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn is_dn_names_exactly_dn_and_distinguished_name() {
+        for name in [
+            "dn",
+            "DN",
+            "dN",
+            "distinguishedName",
+            "DISTINGUISHEDNAME",
+            "distinguishedNamf",
+            "distinguishedNam",
+            "distinguishedNames",
+            "dns",
+            "d",
+            "dc",
+            "cn",
+            "distinguishedName;binary",
+            "sAMAccountName",
+        ] {
+            let attr = AttributeName::new(name).unwrap();
+            let expected =
+                name.eq_ignore_ascii_case("dn") || name.eq_ignore_ascii_case("distinguishedName");
+            assert_eq!(attr.is_dn(), expected, "{name}");
+        }
+    }
     use super::*;
     use proptest::prelude::*;
     use std::collections::hash_map::DefaultHasher;

@@ -28,7 +28,9 @@ use crate::domain::AttributeName;
 pub use datetime::DateTime;
 pub use eval::{EvalContext, EvalError};
 pub use parser::ParseError;
-pub use value::{MemoryObject, Object, Params, Value};
+#[cfg(test)]
+pub(crate) use value::assert_reads_agree;
+pub use value::{MemoryObject, Object, Params, Value, attr_value};
 
 /// A parsed expression.
 #[derive(Clone)]
@@ -105,9 +107,7 @@ impl Expr {
     pub fn reads_only_attributes(&self) -> bool {
         let mut pure = true;
         self.root.walk(&mut |n| match &n.kind {
-            ast::Kind::Attribute(a)
-                if a.eq_ignore_case("dn") || a.eq_ignore_case("distinguishedName") =>
-            {
+            ast::Kind::Attribute(a) if a.is_dn() => {
                 pure = false;
             }
             ast::Kind::Parameter(_) => pure = false,

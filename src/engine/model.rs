@@ -369,10 +369,20 @@ impl crate::engine::expr::Object for CsObject {
     }
 
     fn get_attr(&self, name: &AttributeName) -> Option<Value> {
-        if name.eq_ignore_case("dn") || name.eq_ignore_case("distinguishedName") {
+        if name.is_dn() {
             return Some(Value::Ref(self.dn.to_string()));
         }
         attribute_value(self.attributes.get(name)?)
+    }
+
+    fn attr_values(&self, name: &AttributeName) -> Option<std::borrow::Cow<'_, [Value]>> {
+        if name.is_dn() {
+            return Some(std::borrow::Cow::Owned(vec![Value::Ref(
+                self.dn.to_string(),
+            )]));
+        }
+        let values = self.attributes.get(name)?;
+        (!values.is_empty()).then_some(std::borrow::Cow::Borrowed(values.as_slice()))
     }
 
     fn list_attributes(&self, f: &mut dyn FnMut(&AttributeName)) -> bool {
@@ -398,6 +408,11 @@ impl crate::engine::expr::Object for MvObject {
         attribute_value(&self.attributes.get(name)?.values)
     }
 
+    fn attr_values(&self, name: &AttributeName) -> Option<std::borrow::Cow<'_, [Value]>> {
+        let values = &self.attributes.get(name)?.values;
+        (!values.is_empty()).then_some(std::borrow::Cow::Borrowed(values.as_slice()))
+    }
+
     fn list_attributes(&self, f: &mut dyn FnMut(&AttributeName)) -> bool {
         for (name, c) in &self.attributes {
             if !c.values.is_empty() {
@@ -409,5 +424,96 @@ impl crate::engine::expr::Object for MvObject {
 
     fn dn(&self) -> Option<String> {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::expr::{Object, assert_reads_agree, attr_value};
+
+    fn attributes() -> Attributes {
+        let name = |n: &str| AttributeName::new(n).unwrap();
+        [
+            (name("cn"), vec![Value::Str("Ann".into())]),
+            (
+                name("proxyAddresses"),
+                vec![
+                    Value::Str("SMTP:ann@corp.example".into()),
+                    Value::Str("smtp:a@corp.example".into()),
+                ],
+            ),
+            (name("objectSid"), vec![Value::Bin(vec![1, 5, 0])]),
+        ]
+        .into_iter()
+        .collect()
+    }
+
+    const NAMES: [&str; 7] = [
+        "cn",
+        "CN",
+        "proxyaddresses",
+        "objectSid",
+        "dn",
+        "distinguishedName",
+        "mail",
+    ];
+
+    #[test]
+    fn borrowed_and_owned_reads_agree_for_connector_space_objects() {
+        let cs = CsObject {
+            id: CsId(1),
+            connector: ConnectorName::new("corp.example"),
+            anchor: None,
+            dn: Dn::parse("CN=Ann,DC=corp,DC=example").unwrap(),
+            object_class: "user".into(),
+            attributes: attributes(),
+            mv: None,
+            pending_import: PendingImport::None,
+        };
+        for name in NAMES {
+            assert_reads_agree(&cs, name);
+        }
+        let dn = AttributeName::new("dn").unwrap();
+        assert_eq!(
+            attr_value(&cs, &dn).map(std::borrow::Cow::into_owned),
+            Some(Value::Ref(cs.dn.to_string()))
+        );
+        let cn = AttributeName::new("cn").unwrap();
+        assert!(matches!(
+            attr_value(&cs, &cn),
+            Some(std::borrow::Cow::Borrowed(_))
+        ));
+    }
+
+    #[test]
+    fn borrowed_and_owned_reads_agree_for_metaverse_objects() {
+        let mv = MvObject {
+            id: MvId(1),
+            object_type: MvObjectType::Person,
+            attributes: attributes()
+                .into_iter()
+                .map(|(name, values)| {
+                    (
+                        name,
+                        Contribution {
+                            values,
+                            rule: std::sync::Arc::from("In from AD - User Common"),
+                            connector: ConnectorName::new("corp.example"),
+                        },
+                    )
+                })
+                .collect(),
+        };
+        for name in NAMES {
+            assert_reads_agree(&mv, name);
+        }
+        // A metaverse object has no DN attribute.
+        assert_eq!(mv.attr_values(&AttributeName::new("dn").unwrap()), None);
+        let proxies = AttributeName::new("proxyAddresses").unwrap();
+        assert!(matches!(
+            mv.attr_values(&proxies),
+            Some(std::borrow::Cow::Borrowed(v)) if v.len() == 2
+        ));
     }
 }

@@ -107,9 +107,13 @@ pub fn plan_inbound(
     lookup: &dyn MetaverseLookup,
 ) -> InboundPlan {
     let plan = rules.plan(Direction::Inbound, connector, object_class);
-    // One list per target attribute of the plan, in the plan's (sorted) order.
-    let mut lists: Vec<Vec<Flowed>> = Vec::new();
-    lists.resize_with(plan.targets.len(), Vec::new);
+    // Every contribution in arrival order, chained per target slot (most targets get nothing:
+    // no list per target is made until the end). `first`/`last`: per slot, the first and last
+    // contribution; the `usize` of each: the next one of its slot (`NONE`: none).
+    const NONE: usize = usize::MAX;
+    let mut flowed: Vec<(Option<Flowed>, usize)> = Vec::with_capacity(64);
+    let mut first = vec![NONE; plan.targets.len()];
+    let mut last = vec![NONE; plan.targets.len()];
     let mut errors = Vec::new();
     let mut in_scope = Vec::new();
     let present = plan.presence(cs);
@@ -120,13 +124,24 @@ pub fn plan_inbound(
                 // see it.
                 Ok(Value::Null) if !plan.references.get(pf.slot).copied().unwrap_or(true) => {}
                 Ok(value) => {
-                    if let Some(list) = lists.get_mut(pf.slot) {
-                        list.push(Flowed {
-                            value,
-                            rule: planned.name.clone(),
-                            precedence: rule.precedence,
-                            merge: flow.merge,
-                        });
+                    if let (Some(head), Some(tail)) =
+                        (first.get_mut(pf.slot), last.get_mut(pf.slot))
+                    {
+                        let at = flowed.len();
+                        flowed.push((
+                            Some(Flowed {
+                                value,
+                                rule: planned.name.clone(),
+                                precedence: rule.precedence,
+                                merge: flow.merge,
+                            }),
+                            NONE,
+                        ));
+                        match flowed.get_mut(*tail) {
+                            Some((_, next)) => *next = at,
+                            None => *head = at,
+                        }
+                        *tail = at;
                     }
                 }
                 Err(error) => errors.push(FlowError {
@@ -170,13 +185,13 @@ pub fn plan_inbound(
                 'groups: for group in &rule.join {
                     let mut matches: Option<Vec<MvId>> = None;
                     for cond in group {
-                        let Some(value) = cs.get_attr(&cond.source) else {
+                        let Some(values) = cs.attr_values(&cond.source) else {
                             continue 'groups;
                         };
                         any_join_value = true;
                         let Some(ty) = ty else { continue 'groups };
                         let mut found: Vec<MvId> = Vec::new();
-                        for v in value.values() {
+                        for v in values.iter().flat_map(Value::values) {
                             found.extend(lookup.find(ty, &cond.target, v, cond.case_sensitive));
                         }
                         found.sort();
@@ -210,16 +225,23 @@ pub fn plan_inbound(
             decision
         }
     };
-    // The lists come in name order: the map is built in one pass, without searching.
-    let contributions = lists
-        .into_iter()
-        .zip(&plan.targets)
-        .filter(|(list, _)| !list.is_empty())
-        .map(|(mut list, target)| {
+    // Slots order as their names do: the lists come in name order and the map is built in one
+    // pass.
+    let mut lists = Vec::with_capacity(flowed.len());
+    for (target, head) in plan.targets.iter().zip(first) {
+        let mut list = Vec::new();
+        let mut at = head;
+        while let Some((f, next)) = flowed.get_mut(at) {
+            list.extend(f.take());
+            at = *next;
+        }
+        if !list.is_empty() {
+            // A stable sort: equal precedences keep their rule order.
             list.sort_by_key(|f| f.precedence);
-            (target.clone(), list)
-        })
-        .collect();
+            lists.push((target.clone(), list));
+        }
+    }
+    let contributions = lists.into_iter().collect();
     InboundPlan {
         link,
         mv_type,
@@ -318,7 +340,7 @@ fn resolve_attribute<'f>(
 }
 
 fn singles(v: &Value) -> Vec<Value> {
-    v.values().into_iter().cloned().collect()
+    v.values().to_vec()
 }
 
 /// [`singles`] of a value that is no longer needed (no copies).

@@ -112,11 +112,10 @@ pub fn compare(a: &Value, b: &Value) -> Result<Option<Ordering>, String> {
             ));
         }
         _ => {
-            let (x, y) = (
-                as_text(a)?.unwrap_or_default(),
-                as_text(b)?.unwrap_or_default(),
-            );
-            x.cmp(&y)
+            let (x, y) = (as_text_ref(a)?, as_text_ref(b)?);
+            x.as_deref()
+                .unwrap_or_default()
+                .cmp(y.as_deref().unwrap_or_default())
         }
     }))
 }

@@ -346,7 +346,7 @@ impl DateTime {
             })?,
             _ => fmt,
         };
-        let mut out = String::new();
+        let mut out = String::with_capacity(pattern.len() + 8);
         self.format_custom(pattern, &mut out)
             .map_err(|why| format!("FormatDateTime: invalid format \"{fmt}\": {why}"))?;
         Ok(out)
@@ -402,7 +402,21 @@ impl DateTime {
     /// Appends the custom format `pattern` to `out`; `Err(reason)` for a malformed pattern.
     fn format_custom(self, pattern: &str, out: &mut String) -> Result<(), String> {
         let p = self.parts();
-        let chars: Vec<char> = pattern.chars().collect();
+        // The pattern's characters, on the stack for the usual short patterns (a pattern has
+        // no more characters than bytes).
+        let mut stack = ['\0'; 48];
+        let mut heap = Vec::new();
+        let chars: &[char] = if pattern.len() <= stack.len() {
+            let mut n = 0;
+            for (slot, c) in stack.iter_mut().zip(pattern.chars()) {
+                *slot = c;
+                n += 1;
+            }
+            stack.get(..n).unwrap_or_default()
+        } else {
+            heap.extend(pattern.chars());
+            &heap
+        };
         let mut i = 0;
         while let Some(&ch) = chars.get(i) {
             let run = chars
@@ -461,7 +475,7 @@ impl DateTime {
                     out.push('Z');
                     consumed = 1;
                 }
-                '\'' | '"' => consumed = push_quoted(&chars, i, out)?,
+                '\'' | '"' => consumed = push_quoted(chars, i, out)?,
                 '%' => match chars.get(i + 1) {
                     Some(&next) if next != '%' => {
                         self.format_custom(&next.to_string(), out)?;

@@ -22,7 +22,7 @@ use crate::engine::expr::convert::{as_bool, as_num, as_text_ref, compare};
 use crate::engine::expr::datetime::DateTime;
 use crate::engine::expr::functions::{Arg, Args, FnError, Imp, Special};
 use crate::engine::expr::lexer::Span;
-use crate::engine::expr::value::{Object, Params, Value};
+use crate::engine::expr::value::{Object, Params, Value, attr_value};
 
 /// Why an expression failed for one object. It becomes a per-object error in the run report.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -88,7 +88,7 @@ impl<'a, 'c> Env<'a, 'c> {
                     ))
                 }),
             Kind::Unary(op, operand) => {
-                let v = self.eval(operand)?;
+                let v = self.operand(operand)?;
                 broadcast1(&v, |x| unary(*op, x)).map_err(err)
             }
             Kind::Binary(BinaryOp::And, a, b) => self.logical(a, b, false),
@@ -103,20 +103,22 @@ impl<'a, 'c> Env<'a, 'c> {
             Kind::Call(call) => match &call.function.imp {
                 Imp::Special(s) => self.special(*s, &call.args, node.span),
                 Imp::Eager { args: specs, f } => {
-                    // Most calls have few arguments: their values stay on the stack.
-                    let mut few: [Value; FEW] = std::array::from_fn(|_| Value::Null);
+                    // Most calls have few arguments: their values stay on the stack, and
+                    // literals and attributes are borrowed, not copied.
+                    let mut few: [Cow<'_, Value>; FEW] =
+                        std::array::from_fn(|_| Cow::Borrowed(&NULL));
                     let mut many = Vec::new();
-                    let values: &[Value] = match few.get_mut(..call.args.len()) {
+                    let values: &[Cow<'_, Value>] = match few.get_mut(..call.args.len()) {
                         Some(slots) => {
                             for (slot, a) in slots.iter_mut().zip(&call.args) {
-                                *slot = self.eval(a)?;
+                                *slot = self.operand(a)?;
                             }
                             slots
                         }
                         None => {
                             many.reserve_exact(call.args.len());
                             for a in &call.args {
-                                many.push(self.eval(a)?);
+                                many.push(self.operand(a)?);
                             }
                             &many
                         }
@@ -138,18 +140,26 @@ impl<'a, 'c> Env<'a, 'c> {
         }
     }
 
-    /// [`Env::eval`] for an operand that is only read: a literal is borrowed, not copied.
-    fn operand<'n>(&mut self, node: &'n Node) -> Result<Cow<'n, Value>, EvalError> {
+    /// [`Env::eval`] for an operand that is only read: a literal, and an attribute the object
+    /// holds as one value, are borrowed, not copied.
+    fn operand<'r>(&mut self, node: &'r Node) -> Result<Cow<'r, Value>, EvalError>
+    where
+        'c: 'r,
+    {
         match &node.kind {
             Kind::Literal(v) => Ok(Cow::Borrowed(v)),
+            Kind::Attribute(name) => {
+                let object: &'c dyn Object = self.ctx.object;
+                Ok(attr_value(object, name).unwrap_or(Cow::Borrowed(&NULL)))
+            }
             _ => self.eval(node).map(Cow::Owned),
         }
     }
 
     fn logical(&mut self, a: &Node, b: &Node, is_or: bool) -> Result<Value, EvalError> {
-        let x = self.eval(a)?;
-        if let Value::Multi(_) = x {
-            let y = self.eval(b)?;
+        let x = self.operand(a)?;
+        if let Value::Multi(_) = x.as_ref() {
+            let y = self.operand(b)?;
             return broadcast2(&x, &y, |p, q| {
                 let (p, q) = (truthy(p)?, truthy(q)?);
                 Ok(Value::Bool(if is_or { p || q } else { p && q }))
@@ -166,8 +176,8 @@ impl<'a, 'c> Env<'a, 'c> {
         if left == is_or {
             return Ok(Value::Bool(left));
         }
-        let y = self.eval(b)?;
-        if let Value::Multi(_) = y {
+        let y = self.operand(b)?;
+        if let Value::Multi(_) = y.as_ref() {
             return broadcast1(&y, |q| Ok(Value::Bool(truthy(q)?))).map_err(|m| EvalError {
                 column: b.span.start,
                 message: m,
@@ -189,8 +199,8 @@ impl<'a, 'c> Env<'a, 'c> {
                 let [cond, yes, no] = args else {
                     return Err(err("IIF takes 3 arguments".into()));
                 };
-                let c = self.eval(cond)?;
-                if let Value::Multi(conds) = &c {
+                let c = self.operand(cond)?;
+                if let Value::Multi(conds) = c.as_ref() {
                     let (y, n) = (self.eval(yes)?, self.eval(no)?);
                     let pick = |i: usize, v: &Value| match v {
                         Value::Multi(items) => items.get(i).cloned().unwrap_or(Value::Null),
@@ -222,7 +232,7 @@ impl<'a, 'c> Env<'a, 'c> {
                 let mut chosen = None;
                 for pair in args.chunks(2) {
                     let [cond, value] = pair else { continue };
-                    let c = self.eval(cond)?;
+                    let c = self.operand(cond)?;
                     let t = truthy(&c).map_err(|m| EvalError {
                         column: cond.span.start,
                         message: m,
@@ -245,7 +255,7 @@ impl<'a, 'c> Env<'a, 'c> {
                         "the first argument must be a variable such as $item".into()
                     ));
                 };
-                let items = self.eval(source)?;
+                let items = self.operand(source)?;
                 let mut out = Vec::new();
                 for item in items.values() {
                     self.vars.push((name.clone(), item.clone()));
@@ -295,6 +305,9 @@ impl<'a, 'c> Env<'a, 'c> {
 
 /// How many argument values a call keeps on the stack.
 const FEW: usize = 4;
+
+/// The value of an absent attribute or argument, to borrow.
+static NULL: Value = Value::Null;
 
 fn op_column(a: &Node, b: &Node) -> usize {
     // The operator sits between its operands; point just after the left one.
@@ -350,39 +363,37 @@ pub fn broadcast2(
     }
 }
 
+/// A function's implementation as [`apply`] calls it, with one row of argument values.
+type Call<'f> = dyn FnMut(&[Cow<'_, Value>]) -> Result<Value, FnError> + 'f;
+
 /// Call a function: positions marked [`Arg::Scalar`] are applied value by value.
-fn apply(
-    specs: &[Arg],
-    values: &[Value],
-    f: &mut dyn FnMut(&[Value]) -> Result<Value, FnError>,
-) -> Result<Value, FnError> {
+fn apply(specs: &[Arg], values: &[Cow<'_, Value>], f: &mut Call<'_>) -> Result<Value, FnError> {
     let spec_at = |i: usize| specs.get(i).or(specs.last()).copied().unwrap_or(Arg::Whole);
-    let multi_len = values
+    let mut multi_len = values
         .iter()
         .enumerate()
-        .filter(|(i, v)| spec_at(*i) == Arg::Scalar && matches!(v, Value::Multi(_)))
-        .map(|(_, v)| v.values().len())
-        .collect::<Vec<_>>();
-    let Some(&n) = multi_len.first() else {
+        .filter_map(|(i, v)| match v.as_ref() {
+            Value::Multi(items) if spec_at(i) == Arg::Scalar => Some(items.len()),
+            _ => None,
+        });
+    let Some(n) = multi_len.next() else {
         return f(values);
     };
-    if multi_len.iter().any(|&m| m != n) {
+    if multi_len.any(|m| m != n) {
         return Err(FnError::Message(
             "cannot combine multi-valued arguments with different numbers of values".into(),
         ));
     }
     let mut out = Vec::with_capacity(n);
+    let mut row: Vec<Cow<'_, Value>> = Vec::with_capacity(values.len());
     for i in 0..n {
-        let row: Vec<Value> = values
-            .iter()
-            .enumerate()
-            .map(|(pos, v)| match v {
-                Value::Multi(items) if spec_at(pos) == Arg::Scalar => {
-                    items.get(i).cloned().unwrap_or(Value::Null)
-                }
-                other => other.clone(),
-            })
-            .collect();
+        row.clear();
+        row.extend(values.iter().enumerate().map(|(pos, v)| match v.as_ref() {
+            Value::Multi(items) if spec_at(pos) == Arg::Scalar => {
+                Cow::Borrowed(items.get(i).unwrap_or(&NULL))
+            }
+            other => Cow::Borrowed(other),
+        }));
         out.push(f(&row)?);
     }
     Ok(Value::multi(out))

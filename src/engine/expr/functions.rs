@@ -101,8 +101,8 @@ pub struct Function {
 
 /// The arguments of one call, with typed accessors whose errors name the argument.
 pub struct Args<'a> {
-    /// The values (one per argument, after broadcasting).
-    pub values: &'a [Value],
+    /// The values (one per argument, after broadcasting), borrowed where they can be.
+    pub values: &'a [std::borrow::Cow<'a, Value>],
     /// The evaluation context (`Now()`, randomness has none).
     pub ctx: &'a EvalContext<'a>,
     /// The function being called.
@@ -112,7 +112,7 @@ pub struct Args<'a> {
 impl Args<'_> {
     /// The raw value of argument `i` (NULL when absent).
     pub fn value(&self, i: usize) -> &Value {
-        self.values.get(i).unwrap_or(&Value::Null)
+        self.values.get(i).map_or(&Value::Null, |v| v.as_ref())
     }
 
     /// Whether argument `i` was given.
@@ -156,6 +156,12 @@ impl Args<'_> {
     /// Argument `i` as text that must be present.
     pub fn req_text(&self, i: usize) -> Result<String, FnError> {
         self.text(i)?
+            .ok_or_else(|| FnError::Message(format!("{} is NULL; text is needed", self.label(i))))
+    }
+
+    /// [`Args::req_text`] borrowing text and references instead of copying them.
+    pub fn req_text_ref(&self, i: usize) -> Result<std::borrow::Cow<'_, str>, FnError> {
+        self.text_ref(i)?
             .ok_or_else(|| FnError::Message(format!("{} is NULL; text is needed", self.label(i))))
     }
 

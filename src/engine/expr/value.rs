@@ -2,9 +2,12 @@
 //!
 //! Invariants: a [`Value::Multi`] built with [`Value::multi`] is never nested, never holds `Null`,
 //! `AuthoritativeNull` or `IgnoreThisFlow`, and has at least two values (one value is that value,
-//! none is `Null`), the same shape [`Object::get`] gives attributes; attribute names are looked up
-//! case-insensitively; nothing here panics.
+//! none is `Null`), the same shape [`Object::get`] gives attributes; [`Object::attr_values`] hands
+//! out the same values as [`Object::get_attr`], as a list of single values and borrowed where the
+//! object holds them, so that an expression that only reads an attribute does not copy it;
+//! attribute names are looked up case-insensitively; nothing here panics.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -77,11 +80,11 @@ impl Value {
     }
 
     /// The values as a list: `[]` for null, the elements of a multi-value, else `[self]`.
-    pub fn values(&self) -> Vec<&Value> {
+    pub fn values(&self) -> &[Value] {
         match self {
-            Value::Null | Value::AuthoritativeNull | Value::IgnoreThisFlow => Vec::new(),
-            Value::Multi(v) => v.iter().collect(),
-            v => vec![v],
+            Value::Null | Value::AuthoritativeNull | Value::IgnoreThisFlow => &[],
+            Value::Multi(v) => v,
+            v => std::slice::from_ref(v),
         }
     }
 }
@@ -120,6 +123,18 @@ pub trait Object {
         self.get(name.as_str())
     }
 
+    /// The values of [`Object::get_attr`] as a list, borrowed where the object holds them: one
+    /// value is a list of one, a [`Value::Multi`] the list of its values; `None` when absent.
+    /// The default copies [`Object::get_attr`]'s value; objects that keep their values as
+    /// lists hand them out without copying. Must agree with [`Object::get_attr`] (see
+    /// [`attr_value`]).
+    fn attr_values(&self, name: &AttributeName) -> Option<Cow<'_, [Value]>> {
+        Some(match self.get_attr(name)? {
+            Value::Multi(values) => Cow::Owned(values),
+            one => Cow::Owned(vec![one]),
+        })
+    }
+
     /// Calls `f` with the name of every attribute [`Object::get_attr`] may find values for
     /// (naming more costs only a lookup; `dn` need not be named), and returns true; or returns
     /// false without calling `f` when the object cannot list its attributes cheaply (the
@@ -143,6 +158,27 @@ pub trait Object {
 
     /// The object's distinguished name (`[dn]`), if it has one.
     fn dn(&self) -> Option<String>;
+}
+
+/// [`Object::get_attr`] through [`Object::attr_values`]: the value of `name`, borrowed when the
+/// object holds it as one value (the usual case) and only read.
+pub fn attr_value<'o>(obj: &'o dyn Object, name: &AttributeName) -> Option<Cow<'o, Value>> {
+    if name.is_dn() {
+        // A DN is made on request, not held as a value: no list of it is needed either.
+        return obj.get_attr(name).map(Cow::Owned);
+    }
+    match obj.attr_values(name)? {
+        Cow::Borrowed(values) => match values {
+            [] => None,
+            [one] => Some(Cow::Borrowed(one)),
+            many => Some(Cow::Owned(Value::Multi(many.to_vec()))),
+        },
+        Cow::Owned(mut values) => match values.len() {
+            0 => None,
+            1 => values.pop().map(Cow::Owned),
+            _ => Some(Cow::Owned(Value::Multi(values))),
+        },
+    }
 }
 
 /// An in-memory object: fixtures, `rules test`, and the LDIF connector.
@@ -187,7 +223,7 @@ impl Object for MemoryObject {
     }
 
     fn get_attr(&self, name: &AttributeName) -> Option<Value> {
-        if (name.eq_ignore_case("dn") || name.eq_ignore_case("distinguishedName"))
+        if name.is_dn()
             && let Some(dn) = &self.dn
         {
             return Some(Value::Ref(dn.clone()));
@@ -198,6 +234,16 @@ impl Object for MemoryObject {
             [one] => Some(one.clone()),
             many => Some(Value::Multi(many.to_vec())),
         }
+    }
+
+    fn attr_values(&self, name: &AttributeName) -> Option<Cow<'_, [Value]>> {
+        if name.is_dn()
+            && let Some(dn) = &self.dn
+        {
+            return Some(Cow::Owned(vec![Value::Ref(dn.clone())]));
+        }
+        let values = self.attributes.get(name)?;
+        (!values.is_empty()).then_some(Cow::Borrowed(values.as_slice()))
     }
 
     fn list_attributes(&self, f: &mut dyn FnMut(&AttributeName)) -> bool {
@@ -243,5 +289,116 @@ impl Params {
             None => self.0.get(&name.to_ascii_lowercase()),
         };
         found.map(String::as_str)
+    }
+}
+
+/// Asserts that [`Object::attr_values`] and [`attr_value`] give what [`Object::get_attr`] gives
+/// for attribute `name` of `obj` (the borrowed and the owned reads agree).
+#[cfg(test)]
+pub(crate) fn assert_reads_agree(obj: &dyn Object, name: &str) {
+    let name = AttributeName::new(name).unwrap();
+    let owned = obj.get_attr(&name);
+    let listed = obj.attr_values(&name).map(Cow::into_owned);
+    let expected_list = owned.clone().map(|v| match v {
+        Value::Multi(values) => values,
+        one => vec![one],
+    });
+    assert_eq!(listed, expected_list, "attr_values of {name}");
+    assert_eq!(
+        attr_value(obj, &name).map(Cow::into_owned),
+        owned,
+        "attr_value of {name}"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An object that implements only what the trait requires: the defaults apply.
+    struct Minimal(MemoryObject);
+
+    impl Object for Minimal {
+        fn get(&self, name: &str) -> Option<Value> {
+            self.0.get(name)
+        }
+
+        fn dn(&self) -> Option<String> {
+            self.0.dn()
+        }
+    }
+
+    fn sample() -> MemoryObject {
+        let mut o = MemoryObject::new(Some("CN=Ann,DC=corp,DC=example,DC=com"))
+            .with("cn", Value::Str("Ann".into()))
+            .with("objectGUID", Value::Bin(vec![1, 2, 3]))
+            .with("proxyAddresses", Value::Str("SMTP:ann@corp.example".into()))
+            .with("proxyAddresses", Value::Str("smtp:a@corp.example".into()))
+            .with("proxyAddresses", Value::Str("SIP:ann@corp.example".into()));
+        // An attribute with an empty value list reads as absent.
+        o.attributes
+            .insert(AttributeName::new("description").unwrap(), Vec::new());
+        o
+    }
+
+    const NAMES: [&str; 8] = [
+        "cn",
+        "CN",
+        "objectGUID",
+        "proxyAddresses",
+        "description",
+        "dn",
+        "distinguishedName",
+        "mail",
+    ];
+
+    #[test]
+    fn borrowed_and_owned_reads_agree_for_memory_objects_and_the_defaults() {
+        let o = sample();
+        for name in NAMES {
+            assert_reads_agree(&o, name);
+            assert_reads_agree(&Minimal(o.clone()), name);
+        }
+        // Without a DN, `dn` is an ordinary (here absent) attribute.
+        let no_dn = MemoryObject {
+            dn: None,
+            ..sample()
+        };
+        for name in NAMES {
+            assert_reads_agree(&no_dn, name);
+        }
+        let dn = AttributeName::new("dn").unwrap();
+        assert_eq!(no_dn.attr_values(&dn), None);
+        assert_eq!(
+            o.attr_values(&dn).unwrap().as_ref(),
+            [Value::Ref("CN=Ann,DC=corp,DC=example,DC=com".into())]
+        );
+    }
+
+    #[test]
+    fn a_memory_object_lends_its_values_without_copying() {
+        let o = sample();
+        let cn = AttributeName::new("cn").unwrap();
+        assert!(matches!(attr_value(&o, &cn), Some(Cow::Borrowed(Value::Str(s))) if s == "Ann"));
+        let proxies = AttributeName::new("proxyaddresses").unwrap();
+        match o.attr_values(&proxies) {
+            Some(Cow::Borrowed(values)) => assert_eq!(values.len(), 3),
+            other => panic!("expected borrowed values, got {other:?}"),
+        }
+        // The multi-valued attribute as one value is a copy, the same as `get_attr`'s.
+        assert!(matches!(
+            attr_value(&o, &proxies),
+            Some(Cow::Owned(Value::Multi(v))) if v.len() == 3
+        ));
+    }
+
+    #[test]
+    fn values_lists_the_single_values_of_any_value() {
+        assert!(Value::Null.values().is_empty());
+        assert!(Value::AuthoritativeNull.values().is_empty());
+        assert!(Value::IgnoreThisFlow.values().is_empty());
+        assert_eq!(Value::Num(3).values(), [Value::Num(3)]);
+        let m = Value::multi([Value::Num(1), Value::Null, Value::Num(2)]);
+        assert_eq!(m.values(), [Value::Num(1), Value::Num(2)]);
     }
 }

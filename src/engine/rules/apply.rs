@@ -556,7 +556,7 @@ fn union(a: &Value, b: &Value, ignore_case: bool) -> Value {
     };
     let mut keys: Vec<String> = Vec::new();
     let mut out = Vec::new();
-    for v in a.values().into_iter().chain(b.values()) {
+    for v in a.values().iter().chain(b.values()) {
         let k = key(v);
         if !keys.contains(&k) {
             keys.push(k);

@@ -167,10 +167,25 @@ impl Plan {
             return None;
         }
         let mut present = vec![false; self.sources.len()];
+        // Objects usually list their names in order, as `sources` holds them: each name is then
+        // found by walking on from the previous one. `next`: every source before it orders
+        // before the names listed so far.
+        let mut next: usize = 0;
         let listed = obj.list_attributes(&mut |name| {
-            if let Ok(i) = self.sources.binary_search(name)
-                && let Some(p) = present.get_mut(i)
-            {
+            let passed = next
+                .checked_sub(1)
+                .and_then(|i| self.sources.get(i))
+                .is_some_and(|before| before >= name);
+            let found = if passed {
+                // Out of order: searched.
+                self.sources.binary_search(name).ok()
+            } else {
+                while self.sources.get(next).is_some_and(|s| s < name) {
+                    next += 1;
+                }
+                (self.sources.get(next) == Some(name)).then_some(next)
+            };
+            if let Some(p) = found.and_then(|i| present.get_mut(i)) {
                 *p = true;
             }
         });
@@ -200,7 +215,7 @@ fn reads(kind: &FlowKind) -> Vec<AttributeName> {
 /// A flow's result for an object without the attributes it reads, when nothing else (the DN,
 /// parameters, the clock) can change it: computed by evaluating it on an empty object.
 fn when_absent(kind: &FlowKind) -> Option<Result<Value, EvalError>> {
-    let is_dn = |a: &AttributeName| a.eq_ignore_case("dn") || a.eq_ignore_case("distinguishedName");
+    let is_dn = |a: &AttributeName| a.is_dn();
     match kind {
         FlowKind::Direct(source) if is_dn(source) => None,
         FlowKind::Direct(_) => Some(Ok(Value::Null)),
@@ -332,5 +347,44 @@ mod tests {
         let empty = MemoryObject::new(None);
         assert!(users.presence(&empty).is_some());
         assert!(persons.presence(&empty).is_none());
+    }
+
+    /// A [`MemoryObject`] that lists its attribute names in reverse order, and one more name
+    /// (unknown to the rules) first.
+    struct Reversed(MemoryObject);
+
+    impl Object for Reversed {
+        fn get(&self, name: &str) -> Option<Value> {
+            self.0.get(name)
+        }
+
+        fn list_attributes(&self, f: &mut dyn FnMut(&AttributeName)) -> bool {
+            f(&AttributeName::new("zzNotRead").unwrap());
+            for name in self.0.attributes.keys().rev() {
+                f(name);
+            }
+            true
+        }
+
+        fn dn(&self) -> Option<String> {
+            self.0.dn()
+        }
+    }
+
+    #[test]
+    fn presence_finds_every_listed_source_in_any_order() {
+        let set = RuleSet::builtin().unwrap();
+        let users = set.plan(Direction::Inbound, &AD, "user");
+        let mut o = MemoryObject::new(Some("CN=Ann,DC=contoso,DC=example"));
+        // Every other source the rules read, a name they do not read, and names in mixed case.
+        for (i, name) in users.sources.iter().enumerate() {
+            if i % 2 == 0 {
+                o.add(&name.as_str().to_ascii_uppercase(), Value::Str("x".into()));
+            }
+        }
+        o.add("aaNotRead", Value::Num(1));
+        let expected: Vec<bool> = (0..users.sources.len()).map(|i| i % 2 == 0).collect();
+        assert_eq!(users.presence(&o), Some(expected.clone()));
+        assert_eq!(users.presence(&Reversed(o)), Some(expected));
     }
 }

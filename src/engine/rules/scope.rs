@@ -55,11 +55,8 @@ impl Condition {
                 _ => false,
             };
         }
-        let value = obj.get_attr(&self.attribute).unwrap_or(Value::Null);
-        let values = match &value {
-            Value::Multi(items) => items.as_slice(),
-            one => std::slice::from_ref(one),
-        };
+        // Borrowed, not copied: the values are only read.
+        let values = obj.attr_values(&self.attribute).unwrap_or_default();
         let mut texts = values.iter().filter_map(text_cow);
         match self.operator {
             Operator::IsNull => texts.next().is_none(),
@@ -119,6 +116,8 @@ fn compare_text(op: Operator, text: &str, wanted: &str) -> bool {
 pub fn equal(a: &str, b: &str) -> bool {
     match (a.parse::<i64>(), b.parse::<i64>()) {
         (Ok(x), Ok(y)) => x == y,
+        // ASCII text (the usual case) lower-cases byte by byte: compared without copies.
+        _ if a.is_ascii() && b.is_ascii() => a.eq_ignore_ascii_case(b),
         _ => lower(a) == lower(b),
     }
 }
@@ -126,6 +125,13 @@ pub fn equal(a: &str, b: &str) -> bool {
 /// The text lower-cased for comparison; borrowed when it has no upper-case letters (the common
 /// case), so most comparisons allocate nothing.
 fn lower(text: &str) -> Cow<'_, str> {
+    if text.is_ascii() {
+        return if text.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(text.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(text)
+        };
+    }
     if text
         .chars()
         .any(|c| c.to_lowercase().ne(std::iter::once(c)))
@@ -148,6 +154,41 @@ mod tests {
     use super::*;
     use crate::domain::AttributeName;
     use crate::engine::expr::MemoryObject;
+
+    #[test]
+    fn text_comparisons_lower_case_as_str_to_lowercase_does() {
+        let samples = [
+            "",
+            "User",
+            "user",
+            "USER",
+            "Contact",
+            "True",
+            "true",
+            "42",
+            "042",
+            "x-Y_z 9",
+            "Straße",
+            "STRASSE",
+            "ΣΑΣ",
+            "σας",
+            "İstanbul",
+            "istanbul",
+            "Åsa",
+            "åsa",
+            "ǅ",
+        ];
+        for a in samples {
+            assert_eq!(lower(a), a.to_lowercase(), "{a}");
+            for b in samples {
+                let expected = match (a.parse::<i64>(), b.parse::<i64>()) {
+                    (Ok(x), Ok(y)) => x == y,
+                    _ => a.to_lowercase() == b.to_lowercase(),
+                };
+                assert_eq!(equal(a, b), expected, "{a} = {b}");
+            }
+        }
+    }
 
     fn cond(attr: &str, op: &str, operand: Operand) -> Condition {
         Condition {

@@ -206,6 +206,19 @@ impl Object for Lazy<'_> {
         self.cs.get_attr(name)
     }
 
+    fn attr_values(&self, name: &AttributeName) -> Option<std::borrow::Cow<'_, [Value]>> {
+        if self.skipped(name) {
+            let values = self.tx.cs_attribute(self.cs.id, name).ok()?;
+            // The same values `get_attr` gives: `Value::multi` drops NULLs and flattens.
+            return match Value::multi(values) {
+                Value::Null => None,
+                Value::Multi(many) => Some(std::borrow::Cow::Owned(many)),
+                one => Some(std::borrow::Cow::Owned(vec![one])),
+            };
+        }
+        self.cs.attr_values(name)
+    }
+
     fn list_attributes(&self, f: &mut dyn FnMut(&AttributeName)) -> bool {
         // The large attributes left in the store may have values: named too.
         if !self.cs.list_attributes(f) {
@@ -1164,4 +1177,77 @@ fn delete_metaverse_object(
     tx.delete_mv(mv)?;
     cx.dirty.remove(&mv);
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::expr::{assert_reads_agree, attr_value};
+    use crate::engine::model::ImportedObject;
+    use crate::engine::store::SqliteStore;
+
+    #[test]
+    fn lazy_reads_agree_borrowed_and_owned_and_load_skipped_attributes_from_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = SqliteStore::open(&dir.path().join("hybridsync.db"), "test").unwrap();
+        let mut tx = store.begin().unwrap();
+        let name = |n: &str| AttributeName::new(n).unwrap();
+        let member = |n: u32| Value::Ref(format!("CN=User {n},DC=corp,DC=example,DC=com"));
+        let group = ImportedObject {
+            anchor: Anchor::Bytes(vec![7; 16]),
+            dn: Dn::parse("CN=Staff,DC=corp,DC=example,DC=com").unwrap(),
+            object_class: "group".into(),
+            attributes: [
+                (name("cn"), vec![Value::Str("Staff".into())]),
+                (name("member"), vec![member(1), member(2), member(3)]),
+                (name("managedBy"), vec![member(1)]),
+                (
+                    name("proxyAddresses"),
+                    vec![
+                        Value::Str("SMTP:staff@corp.example.com".into()),
+                        Value::Str("smtp:all@corp.example.com".into()),
+                    ],
+                ),
+            ]
+            .into_iter()
+            .collect(),
+        };
+        let corp = ConnectorName::new("corp.example.com");
+        let id = tx.import_object(&corp, &group).unwrap().cs;
+        let skipped = [name("member"), name("managedBy"), name("description")];
+        let cs = tx.cs_object_without(id, &skipped).unwrap().unwrap();
+        assert!(!cs.attributes.contains_key(&name("member")));
+        let lazy = Lazy {
+            cs: &cs,
+            tx: &*tx,
+            skipped: &skipped,
+        };
+        for n in [
+            "cn",
+            "member",
+            "Member",
+            "managedBy",
+            "proxyAddresses",
+            "description",
+            "dn",
+            "mail",
+        ] {
+            assert_reads_agree(&lazy, n);
+        }
+        // The skipped attributes come from the store, whole.
+        assert_eq!(
+            lazy.attr_values(&name("member")).unwrap().as_ref(),
+            [member(1), member(2), member(3)]
+        );
+        assert_eq!(
+            attr_value(&lazy, &name("managedBy")).map(std::borrow::Cow::into_owned),
+            Some(member(1))
+        );
+        assert_eq!(lazy.attr_values(&name("description")), None);
+        // The others are lent by the connector-space object.
+        assert!(matches!(
+            lazy.attr_values(&name("proxyAddresses")),
+            Some(std::borrow::Cow::Borrowed(v)) if v.len() == 2
+        ));
+    }
 }

@@ -153,7 +153,7 @@ pub(super) fn string_from_guid(a: &Args<'_>) -> R {
     let Some(b) = binary(a)? else {
         return Ok(Value::Null);
     };
-    let g = ObjectGuid::from_bytes(&b).map_err(|e| FnError::Message(e.to_string()))?;
+    let g = ObjectGuid::from_bytes(b).map_err(|e| FnError::Message(e.to_string()))?;
     Ok(Value::Str(g.to_string()))
 }
 
@@ -161,13 +161,13 @@ pub(super) fn string_from_sid(a: &Args<'_>) -> R {
     let Some(b) = binary(a)? else {
         return Ok(Value::Null);
     };
-    let sid = Sid::from_bytes(&b).map_err(|e| FnError::Message(e.to_string()))?;
+    let sid = Sid::from_bytes(b).map_err(|e| FnError::Message(e.to_string()))?;
     Ok(Value::Str(sid.to_string()))
 }
 
-fn binary(a: &Args<'_>) -> Result<Option<Vec<u8>>, FnError> {
+fn binary<'a>(a: &'a Args<'_>) -> Result<Option<&'a [u8]>, FnError> {
     match a.value(0) {
-        Value::Bin(b) => Ok(Some(b.clone())),
+        Value::Bin(b) => Ok(Some(b)),
         v if v.is_null() => Ok(None),
         other => Err(FnError::Message(format!(
             "argument 1: expected binary data, got {}",

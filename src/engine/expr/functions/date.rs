@@ -37,7 +37,7 @@ pub(super) fn format_date_time(a: &Args<'_>) -> R {
     let Some(d) = a.date(0)? else {
         return Ok(Value::Null);
     };
-    let fmt = a.req_text(1)?;
+    let fmt = a.req_text_ref(1)?;
     d.format(&fmt).map(Value::Str).map_err(FnError::Message)
 }
 

@@ -124,7 +124,7 @@ pub(super) fn coalesce(a: &Args<'_>) -> R {
     Ok(a.values
         .iter()
         .find(|v| !null_or_empty(v))
-        .cloned()
+        .map(|v| v.as_ref().clone())
         .unwrap_or(Value::Null))
 }
 

@@ -23,7 +23,7 @@ pub(super) fn contains(a: &Args<'_>) -> R {
         }
     };
     let needle = norm(&search);
-    for (i, v) in a.value(0).values().into_iter().enumerate() {
+    for (i, v) in a.value(0).values().iter().enumerate() {
         let found = match v {
             // References must match exactly (case-insensitively for DNs).
             Value::Ref(r) => r.eq_ignore_ascii_case(&search),

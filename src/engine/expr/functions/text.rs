@@ -50,9 +50,18 @@ pub(super) fn instr(a: &Args<'_>) -> R {
         )));
     }
     let ci = compare_mode(a, 3)?;
-    let (hay, needle) = (fold(&s, ci), fold(&m, ci));
-    let pos = find_from(&hay, &needle, num_to_usize(start - 1)).map_or(0, |i| i + 1);
-    Ok(Value::Num(pos as i64))
+    let from = num_to_usize(start - 1);
+    let found = if !ci && s.is_ascii() && m.is_ascii() {
+        find_ascii(&s, &m, from)
+    } else {
+        find_from(&fold(&s, ci), &fold(&m, ci), from)
+    };
+    Ok(Value::Num(found.map_or(0, |i| i + 1) as i64))
+}
+
+/// [`find_from`] for ASCII text, where characters are bytes: searched without copies.
+fn find_ascii(hay: &str, needle: &str, from: usize) -> Option<usize> {
+    hay.get(from..)?.find(needle).map(|i| i + from)
 }
 
 pub(super) fn instr_rev(a: &Args<'_>) -> R {
@@ -100,11 +109,12 @@ pub(super) fn len(a: &Args<'_>) -> R {
 pub(super) fn left(a: &Args<'_>) -> R {
     let s = a.text_ref(0)?.unwrap_or_default();
     let n = a.req_num(1)?;
-    Ok(Value::Str(if n < 0 {
-        s.into_owned()
-    } else {
-        s.chars().take(num_to_usize(n)).collect()
-    }))
+    // The first `n` characters: the text up to where the `n+1`th starts.
+    let end = match s.char_indices().nth(num_to_usize(n)) {
+        Some((end, _)) if n >= 0 => end,
+        _ => s.len(),
+    };
+    Ok(Value::Str(s.get(..end).unwrap_or_default().to_string()))
 }
 
 pub(super) fn right(a: &Args<'_>) -> R {
@@ -272,4 +282,56 @@ pub(super) fn word(a: &Args<'_>) -> R {
         .nth(num_to_usize(n - 1))
         .unwrap_or_default();
     Ok(Value::Str(found.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn left_takes_the_first_characters() {
+        use crate::engine::expr::{DateTime, EvalContext, Expr, MemoryObject, Params};
+        let (object, params) = (MemoryObject::new(None), Params::new());
+        let ctx = EvalContext {
+            object: &object,
+            params: &params,
+            now: DateTime::now(),
+        };
+        for text in ["", "abc", "Åsa Ström", "SystemMailbox{1}"] {
+            for n in -2..20i64 {
+                let e = Expr::parse(&format!("Left(\"{text}\",{n})")).unwrap();
+                let expected: String = if n < 0 {
+                    text.to_string()
+                } else {
+                    text.chars().take(n as usize).collect()
+                };
+                assert_eq!(e.evaluate(&ctx), Ok(Value::Str(expected)), "{text} {n}");
+            }
+        }
+    }
+
+    #[test]
+    fn the_ascii_search_finds_what_the_character_search_finds() {
+        let texts = [
+            "",
+            "a",
+            "CAS_{x}",
+            "SystemMailbox{1}",
+            "abcabc",
+            "}}",
+            "x}y}z",
+        ];
+        let needles = ["", "}", "abc", "c", "CAS_", "zz", "x}y}z!", "{"];
+        for hay in texts {
+            for needle in needles {
+                for from in 0..hay.len() + 3 {
+                    assert_eq!(
+                        find_ascii(hay, needle, from),
+                        find_from(&chars(hay), &chars(needle), from),
+                        "{hay:?} {needle:?} {from}"
+                    );
+                }
+            }
+        }
+    }
 }
