@@ -20,9 +20,11 @@
 //!   object links to at most one MV object, and an MV object to at most one CS object per
 //!   connector (a second join is refused as ambiguous).
 //! - **Values.** Attribute values are a set per attribute (an LDAP attribute has no duplicate
-//!   values; a repeated value is stored once), one row per value, so changing one member of a
-//!   50,000-member group writes one row and is reported as that one change. Every [`Value`] is
-//!   stored losslessly (type tag plus payload; dates as ticks).
+//!   values; a repeated value is stored once). Most attributes live inline in their object's
+//!   row; references and long value lists keep one row per value, so changing one member of a
+//!   50,000-member group writes one row and is reported as that one change; join attributes'
+//!   values also have their keys in a key table. Every [`Value`] is stored losslessly (type tag
+//!   plus payload; dates as ticks).
 //! - **Lock.** A writable [`SqliteStore`] holds an exclusive advisory lock on
 //!   `<database>.lock` for its whole life: two sync cycles, or a cycle and the wizard, never
 //!   write one database at once. Read-only stores (status, history, pending exports) take no
