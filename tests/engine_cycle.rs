@@ -15,7 +15,7 @@ use hybridsync::engine::expr::{DateTime, Params};
 use hybridsync::engine::model::ConnectorName;
 use hybridsync::engine::rules::{ConnectorKind, RuleSet};
 use hybridsync::engine::run::{
-    CycleOptions, CycleReport, Engine, EngineConnector, ExportMode, Role,
+    CycleOptions, CycleReport, Engine, EngineConnector, ExportMode, Role, directory_params,
 };
 use hybridsync::engine::store::{RunStatus, SqliteStore};
 
@@ -34,14 +34,7 @@ struct Lab {
 }
 
 fn params() -> Params {
-    Params::new()
-        .with("Domain.FQDN", "contoso.example")
-        .with("Domain.Netbios", "CONTOSO")
-        .with("Domain.LDAP", "DC=contoso,DC=example")
-        .with("Forest.FQDN", "contoso.example")
-        .with("Forest.Netbios", "CONTOSO")
-        .with("Forest.LDAP", "DC=contoso,DC=example")
-        .with("Connector.ID", "contoso.example")
+    directory_params("contoso.example", "contoso.example", "contoso.example")
 }
 
 impl Lab {

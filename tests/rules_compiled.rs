@@ -11,23 +11,25 @@
 //! shortcut and the plain path are checked.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
+#[path = "support/ldif_import.rs"]
+mod ldif_import;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use hybridsync::connectors::file::connector::LdifConnector;
 use hybridsync::domain::{AttributeName, Dn};
-use hybridsync::engine::connector::{Connector as _, ConnectorError, ImportSink};
 use hybridsync::engine::expr::{DateTime, EvalError, MemoryObject, Object, Params, Value};
 use hybridsync::engine::model::{
-    AttributeChange, Attributes, ChangeKind, ConnectorName, CsId, CsObject, ImportItem, MvId,
-    MvObject, PendingImport,
+    AttributeChange, Attributes, ChangeKind, ConnectorName, CsId, CsObject, MvId, MvObject,
+    PendingImport,
 };
 use hybridsync::engine::rules::schema::{AttrType, mv_attribute};
 use hybridsync::engine::rules::{
     Connector, ConnectorKind, Direction, FlowError, LinkType, MergeType, MvObjectType,
     ObjectPreview, Outcome, Preview, PreviewEnv, RulePreview, RuleSet, text_form,
 };
+use hybridsync::engine::run::directory_params;
 use hybridsync::engine::sync::{
     Flowed, LinkDecision, MetaverseLookup, OutboundPlan, plan_inbound, plan_outbound,
     provisional_dn,
@@ -365,48 +367,15 @@ impl MetaverseLookup for NoMatches {
     }
 }
 
-struct Sink(Vec<ImportItem>);
-
-impl ImportSink for Sink {
-    fn item(&mut self, item: ImportItem) -> Result<(), ConnectorError> {
-        self.0.push(item);
-        Ok(())
-    }
-}
-
 async fn sample() -> Vec<CsObject> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/sample-directory.ldif");
-    let source = LdifConnector::source("contoso.example", ConnectorKind::Ad, &path);
-    let mut sink = Sink(Vec::new());
-    source.full_import(&mut sink).await.unwrap();
-    sink.0
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, item)| match item {
-            ImportItem::Object(o) => Some(CsObject {
-                id: CsId(i as i64),
-                connector: ConnectorName::new("contoso.example"),
-                anchor: Some(o.anchor),
-                dn: o.dn,
-                object_class: o.object_class,
-                attributes: o.attributes,
-                mv: None,
-                pending_import: PendingImport::Add,
-            }),
-            _ => None,
-        })
-        .collect()
+    ldif_import::import(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/sample-directory.ldif"),
+    )
+    .await
 }
 
 fn params() -> Params {
-    Params::new()
-        .with("Domain.FQDN", "contoso.example")
-        .with("Domain.Netbios", "CONTOSO")
-        .with("Domain.LDAP", "DC=contoso,DC=example")
-        .with("Forest.FQDN", "contoso.example")
-        .with("Forest.Netbios", "CONTOSO")
-        .with("Forest.LDAP", "DC=contoso,DC=example")
-        .with("Connector.ID", "contoso.example")
+    directory_params("contoso.example", "contoso.example", "contoso.example")
 }
 
 const AD: Connector<'static> = Connector {

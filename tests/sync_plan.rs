@@ -3,30 +3,23 @@
 //! AD plans exactly one attribute update. (The engine issue wires the same planner to the store.)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a panic is a failure report
 
+#[path = "support/ldif_import.rs"]
+mod ldif_import;
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use hybridsync::connectors::file::connector::LdifConnector;
 use hybridsync::domain::{AttributeName, Dn};
-use hybridsync::engine::connector::{Connector as _, ConnectorError, ImportSink};
 use hybridsync::engine::expr::{DateTime, Params, Value};
 use hybridsync::engine::model::{
-    Attributes, ConnectorName, CsId, CsObject, ImportItem, MvId, MvObject, PendingImport,
+    Attributes, ConnectorName, CsId, CsObject, MvId, MvObject, PendingImport,
 };
 use hybridsync::engine::rules::{Connector, ConnectorKind, MvObjectType, PreviewEnv, RuleSet};
+use hybridsync::engine::run::directory_params;
 use hybridsync::engine::sync::{
     Flowed, LinkDecision, MetaverseLookup, OutboundPlan, plan_inbound, plan_outbound,
     resolve_metaverse,
 };
-
-struct Sink(Vec<ImportItem>);
-
-impl ImportSink for Sink {
-    fn item(&mut self, item: ImportItem) -> Result<(), ConnectorError> {
-        self.0.push(item);
-        Ok(())
-    }
-}
 
 /// A metaverse held in memory, answering join lookups by scanning.
 #[derive(Default)]
@@ -60,38 +53,8 @@ impl MetaverseLookup for Metaverse {
     }
 }
 
-async fn import(path: &Path) -> Vec<CsObject> {
-    let source = LdifConnector::source("contoso.example", ConnectorKind::Ad, path);
-    let mut sink = Sink(Vec::new());
-    source.full_import(&mut sink).await.unwrap();
-    sink.0
-        .into_iter()
-        .enumerate()
-        .filter_map(|(i, item)| match item {
-            ImportItem::Object(o) => Some(CsObject {
-                id: CsId(i as i64),
-                connector: ConnectorName::new("contoso.example"),
-                anchor: Some(o.anchor),
-                dn: o.dn,
-                object_class: o.object_class,
-                attributes: o.attributes,
-                mv: None,
-                pending_import: PendingImport::Add,
-            }),
-            _ => None,
-        })
-        .collect()
-}
-
 fn params() -> Params {
-    Params::new()
-        .with("Domain.FQDN", "contoso.example")
-        .with("Domain.Netbios", "CONTOSO")
-        .with("Domain.LDAP", "DC=contoso,DC=example")
-        .with("Forest.FQDN", "contoso.example")
-        .with("Forest.Netbios", "CONTOSO")
-        .with("Forest.LDAP", "DC=contoso,DC=example")
-        .with("Connector.ID", "contoso.example")
+    directory_params("contoso.example", "contoso.example", "contoso.example")
 }
 
 /// Inbound sync of every object: project or join, then resolve each metaverse object.
@@ -180,7 +143,7 @@ fn mv_value(mv: &Metaverse, id: MvId, attr: &str) -> Option<Vec<Value>> {
 async fn sample_directory_through_the_default_rules() {
     let rules = RuleSet::builtin().unwrap();
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/sample-directory.ldif");
-    let mut cs = import(&path).await;
+    let mut cs = ldif_import::import(&path).await;
     let mut mv = Metaverse::default();
     let errors = sync_in(&rules, &mut cs, &mut mv);
     assert!(errors.is_empty(), "{errors:?}");
