@@ -166,13 +166,24 @@ fn stored_values(
     mv: i64,
     attribute: &AttributeName,
 ) -> StoreResult<Option<Vec<Value>>> {
-    let Some((_, inline)) = read_row(db, mv)? else {
-        return Ok(None);
-    };
-    if let Some(a) = inline.into_iter().find(|a| &a.name == attribute) {
-        return Ok(Some(a.values));
+    match read_row(db, mv)? {
+        Some((_, inline)) => values_among(db, mv, &inline, attribute).map(Some),
+        None => Ok(None),
     }
-    values_of(db, mv, attribute).map(Some)
+}
+
+/// The values of `attribute` of an object whose inline attributes were read already: inline,
+/// or in rows.
+fn values_among(
+    db: &Db<'_>,
+    mv: i64,
+    inline: &[Inline],
+    attribute: &AttributeName,
+) -> StoreResult<Vec<Value>> {
+    match inline.iter().find(|a| &a.name == attribute) {
+        Some(a) => Ok(a.values.clone()),
+        None => values_of(db, mv, attribute),
+    }
 }
 
 /// Deletes a value; whether it was there.
@@ -924,9 +935,11 @@ impl MetaverseStore for SqliteTx<'_> {
 
     fn delete_mv(&mut self, mv: MvId) -> StoreResult<bool> {
         self.atomic(|db| {
-            // Its join keys go first (found from its values: the key table is indexed by key).
-            for attribute in db.join_attributes()? {
-                if let Some(values) = stored_values(db, mv.0, &attribute)? {
+            // Its join keys go first (found from its values, its row read once: the key table is
+            // indexed by key).
+            if let Some((_, inline)) = read_row(db, mv.0)? {
+                for attribute in db.join_attributes()? {
+                    let values = values_among(db, mv.0, &inline, &attribute)?;
                     rekey(db, mv.0, &attribute, &values, [])?;
                 }
             }
